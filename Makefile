@@ -1,0 +1,89 @@
+# xboot — one Makefile for the whole tree.
+#   make            build ./xboot
+#   make check      unit tests + bats tests; ends with "N passed, N failed"
+#   make demo       install what is missing, build, bootstrap armhf stable
+#   make asan       unit tests under AddressSanitizer + UBSan
+#   make bench      xboot against mmdebstrap and debootstrap
+#   make deps       apt-get install the build and test dependencies
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PKGS     := libsolv libsolvext libarchive libcurl libseccomp libcrypto
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu17 $(WARN) -D_GNU_SOURCE -DXB_TEMPLATES='"$(XB_TEMPLATES)"' \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+B        ?= build
+XB_TEMPLATES ?= $(CURDIR)/rootfs-templates
+
+LIB_SRC  := $(wildcard core/*.c fetch/*.c emu/*.c)
+CMD_SRC  := $(wildcard cmd/*.c)
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(B)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
+        libcurl4-openssl-dev libseccomp-dev libzstd-dev libssl-dev gpgv gpg \
+        debian-archive-keyring qemu-user-static dpkg-dev bats python3 \
+        debootstrap util-linux file xz-utils zstd ca-certificates
+
+all: xboot
+
+xboot: $(CMD_OBJ) $(B)/libxboot.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libxboot.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libxboot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ $(LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+unit: $(UNIT_BIN)
+	@tests/run-unit $(UNIT_BIN)
+
+check: deps
+	$(MAKE) xboot unit-bins
+	@tests/run-all $(UNIT_BIN)
+
+unit-bins: $(UNIT_BIN)
+
+asan:
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" build-asan/libxboot.a
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" unit
+
+demo: deps xboot
+	@tests/demo
+
+bench: deps xboot
+	@tests/bench
+
+install: xboot
+	install -D -m 0755 xboot $(DESTDIR)$(PREFIX)/bin/xboot
+	install -D -m 0644 man/xboot.1 $(DESTDIR)$(PREFIX)/share/man/man1/xboot.1
+	mkdir -p $(DESTDIR)$(PREFIX)/share/xboot
+	cp -r rootfs-templates/. $(DESTDIR)$(PREFIX)/share/xboot/
+
+clean:
+	rm -rf $(B) build-asan xboot
+
+.PHONY: all deps unit unit-bins check asan demo bench install clean

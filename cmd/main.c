@@ -1,0 +1,7 @@
+/* main: the xboot entry point; dispatches to one cmd_<name>() per subcommand. */
+#include "cmd.h"
+
+int main(int argc, char **argv)
+{
+	return cmd_dispatch(argc, argv);
+}

@@ -1,0 +1,110 @@
+/* spawn: fork + exec with an argv, errors back over a CLOEXEC pipe. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+
+int xb_wait_code(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 255;
+}
+
+static void child_fail(int errfd, int stage)
+{
+	int e[2] = { errno, stage };
+	if (write(errfd, e, sizeof(e)) < 0) { /* the parent sees status 127 */ }
+	_exit(127);
+}
+
+static void child(char *const *argv, const struct spawn_opts *o, int errfd, int capfd)
+{
+	if (o->in_fd == -2) {
+		int n = open("/dev/null", O_RDONLY);
+		if (n < 0 || dup2(n, 0) < 0)
+			child_fail(errfd, 1);
+	} else if (o->in_fd >= 0 && dup2(o->in_fd, 0) < 0) {
+		child_fail(errfd, 1);
+	}
+	if (capfd >= 0 && dup2(capfd, 1) < 0)
+		child_fail(errfd, 1);
+	if (capfd < 0 && o->out_fd >= 0 && dup2(o->out_fd, 1) < 0)
+		child_fail(errfd, 1);
+	if (o->err_fd >= 0 && dup2(o->err_fd, 2) < 0)
+		child_fail(errfd, 1);
+	if (o->root_fd >= 0 && (fchdir(o->root_fd) < 0 || chroot(".") < 0))
+		child_fail(errfd, 2);
+	if (o->cwd ? chdir(o->cwd) < 0 : (o->root_fd >= 0 && chdir("/") < 0))
+		child_fail(errfd, 3);
+	if (o->envp)
+		execvpe(argv[0], argv, o->envp);
+	else
+		execvp(argv[0], argv);
+	child_fail(errfd, 4);
+}
+
+static int drain(int fd, struct strbuf *sb)
+{
+	return xb_read_fd(fd, sb);
+}
+
+int xb_spawn(char *const *argv, const struct spawn_opts *o, int *status)
+{
+	static const struct spawn_opts defaults = SPAWN_OPTS_INIT;
+	int errpipe[2], cap[2] = { -1, -1 };
+	if (!o)
+		o = &defaults;
+	if (pipe2(errpipe, O_CLOEXEC) < 0)
+		return -errno;
+	if (o->capture && pipe2(cap, O_CLOEXEC) < 0) {
+		int e = -errno;
+		close(errpipe[0]);
+		close(errpipe[1]);
+		return e;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(errpipe[0]);
+		close(errpipe[1]);
+		if (cap[0] >= 0) {
+			close(cap[0]);
+			close(cap[1]);
+		}
+		xb_error("cannot run %s: fork: %s", argv[0], strerror(-e));
+		return e;
+	}
+	if (pid == 0)
+		child(argv, o, errpipe[1], cap[1]);
+	close(errpipe[1]);
+	if (cap[1] >= 0) {
+		close(cap[1]);
+		drain(cap[0], o->capture);
+		close(cap[0]);
+	}
+	int e[2] = { 0, 0 };
+	ssize_t n;
+	do
+		n = read(errpipe[0], e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(errpipe[0]);
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	int code = xb_wait_code(ws);
+	if (n == (ssize_t)sizeof(e)) {
+		static const char *const what[] = { "", "redirect", "chroot", "chdir", "exec" };
+		code = (e[1] == 4 && e[0] == ENOENT) ? 127 : 126;
+		if (!o->quiet_exec_error)
+			xb_error("cannot run %s: %s: %s", argv[0], what[e[1] & 3 ? e[1] : 4], strerror(e[0]));
+	}
+	if (status)
+		*status = code;
+	return code ? -XB_ECHILD : 0;
+}

@@ -1,0 +1,30 @@
+/* arch: the table of Debian architectures xboot knows: Debian name, qemu
+ * name, binfmt_misc magic and mask, and what `uname -m` prints. */
+#ifndef XB_EMU_ARCH_H
+#define XB_EMU_ARCH_H
+
+#include "../core/util.h"
+
+struct emu_arch {
+	const char *deb;     /* "armhf" */
+	const char *qemu;    /* "arm": qemu-arm-static */
+	const char *uname_m; /* "armv7l" */
+	const char *magic;   /* binfmt_misc magic, \xNN escaped as the register file takes it */
+	const char *mask;
+	unsigned char elf_class;  /* ELFCLASS32/64 */
+	unsigned char elf_data;   /* ELFDATA2LSB/MSB */
+	uint16_t e_machine;
+};
+
+const struct emu_arch *emu_arch_find(const char *deb);
+/* The table itself, for listing; *n set to its length. */
+const struct emu_arch *emu_arch_all(size_t *n);
+/* The host's architecture (as dpkg would name it), from compile-time macros. */
+const struct emu_arch *emu_arch_host(void);
+/* True when the host kernel runs a's binaries without an emulator. */
+bool emu_arch_is_native(const struct emu_arch *a);
+/* The architecture of an ELF file (following symlinks inside root: path is
+ * resolved within rootdir), or NULL when unknown/unreadable. */
+const struct emu_arch *emu_arch_of_elf(const char *rootdir, const char *path);
+
+#endif

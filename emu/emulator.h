@@ -1,0 +1,18 @@
+/* emulator: finding the host's static qemu-user emulator for an
+ * architecture and copying it into a rootfs. */
+#ifndef XB_EMU_EMULATOR_H
+#define XB_EMU_EMULATOR_H
+
+#include "arch.h"
+
+/* Finds qemu-QEMU-static (or the static qemu-QEMU that trixie's names link
+ * to) in /usr/bin, /usr/local/bin and /usr/libexec/qemu-binfmt, resolves
+ * symlinks, and checks it is statically linked.  *path is malloc'd.  When
+ * none is usable, reports one line saying what to install; -ENOENT. */
+int emu_find_emulator(const struct emu_arch *a, char **path);
+/* Copies emu to TARGET/usr/bin/qemu-QEMU-static (mode 0755, atomically). */
+int emu_install_emulator(const struct emu_arch *a, const char *emu, const char *target);
+/* Removes TARGET/usr/bin/qemu-QEMU-static. */
+int emu_remove_emulator(const struct emu_arch *a, const char *target);
+
+#endif

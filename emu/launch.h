@@ -1,0 +1,39 @@
+/* launch: running native code and programs inside a rootfs, foreign or
+ * native, in private namespaces, so that nothing leaks onto the host.
+ *
+ * launch_run() forks a child into new user (when needed), mount, PID, UTS
+ * and IPC namespaces (mount propagation made private before anything is
+ * mounted), with PR_SET_PDEATHSIG so that SIGKILL of xboot takes the whole
+ * namespace down.  The child is PID 1 of its namespace; it mounts /proc,
+ * /sys (read-only), a minimal /dev, /run and /tmp tmpfs and optionally the
+ * host's resolv.conf, each mount target resolved inside the root
+ * (RESOLVE_IN_ROOT) and refused when it does not resolve inside; then it
+ * registers the emulator(s) in a private binfmt_misc instance (kernel
+ * >= 6.7, F flag, so the emulator need not be inside the root), falling
+ * back to the host's entry; chroots; optionally loads the seccomp filter;
+ * and calls fn(ctx), whose return value becomes the exit code. */
+#ifndef XB_EMU_LAUNCH_H
+#define XB_EMU_LAUNCH_H
+
+#include "arch.h"
+
+struct launch_opts {
+	const char *root;             /* the rootfs directory */
+	const struct emu_arch *arch;  /* the root's architecture; NULL: native */
+	bool all_emulators;           /* also register every emulator installed on the host */
+	bool net_none;                /* new network namespace with lo up */
+	bool resolv_conf;             /* bind the host's resolv.conf read-only */
+	bool seccomp;                 /* load the host-protection filter before fn */
+	bool keep_tmp;                /* don't mount tmpfs on /tmp (second stage) */
+	const char *hostname;         /* NULL: from ROOT/etc/hostname, else "xboot" */
+	const struct strvec *binds;   /* "SRC[:DST]" read-write binds; may be NULL */
+	const struct strvec *ro_binds;/* read-only binds; may be NULL */
+};
+#define LAUNCH_OPTS_INIT { NULL, NULL, false, false, false, false, false, NULL, NULL, NULL }
+
+/* Runs fn(ctx) inside the prepared root.  Returns 0 and sets *code to fn's
+ * result (or 128+N when the namespace's init was killed by signal N), or a
+ * negative error when the set-up failed (reported once). */
+int launch_run(const struct launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code);
+
+#endif

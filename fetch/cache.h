@@ -1,0 +1,26 @@
+/* cache: the content-addressed store of downloaded .debs.  A file is named
+ * by its SHA256 and only ever appears there by rename() after its size and
+ * hash were verified, so a present file is a good file; a shared lock on
+ * DIR/.lock lets several runs use one cache. */
+#ifndef XB_FETCH_CACHE_H
+#define XB_FETCH_CACHE_H
+
+#include "../core/util.h"
+
+struct fetch_cache {
+	char *dir;   /* owned */
+	int lock_fd; /* flock(LOCK_SH) held while open */
+};
+
+/* Creates DIR (mode 0755, parents too) and takes the lock.  Reports errors. */
+int cache_open(struct fetch_cache *c, const char *dir);
+void cache_close(struct fetch_cache *c);
+/* DIR/sha256/<hex>.deb (caller frees). */
+char *cache_path(const struct fetch_cache *c, const char *sha256);
+/* True when the file for sha256 is present with the given size. */
+bool cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size);
+/* The default cache directory for this user (caller frees):
+ * /var/cache/xboot as root, else $XDG_CACHE_HOME/xboot or ~/.cache/xboot. */
+char *cache_default_dir(void);
+
+#endif
