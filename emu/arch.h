@@ -27,4 +27,20 @@ bool emu_arch_is_native(const struct emu_arch *a);
  * resolved within rootdir), or NULL when unknown/unreadable. */
 const struct emu_arch *emu_arch_of_elf(const char *rootdir, const char *path);
 
+/* The facts of an ELF header xboot looks at; interp (PT_INTERP) is
+ * malloc'd, NULL for a static binary; emu_elf_release() frees it. */
+struct emu_elf {
+	unsigned char cls, data;
+	uint16_t machine;
+	uint32_t flags;
+	char *interp;
+};
+/* Reads the ELF at fd; -XB_EPARSE when it is not one.  Reports nothing. */
+int emu_elf_read(int fd, struct emu_elf *e);
+void emu_elf_release(struct emu_elf *e);
+/* Opens path resolved inside rootdir (openat2 RESOLVE_IN_ROOT, no magic
+ * links, plus the given RESOLVE_* flags); O_CLOEXEC is added.  Returns the
+ * fd or -errno; reports nothing. */
+int emu_open_in_root(const char *rootdir, const char *path, int flags, uint64_t resolve);
+
 #endif

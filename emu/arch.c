@@ -1,0 +1,256 @@
+/* arch: the architecture table, the host's architecture, and reading the
+ * architecture of an ELF file inside a rootfs. */
+#include "arch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+
+/* Magic and mask as binfmt_misc's register file takes them: the first 20
+ * bytes of an ELF header (ident, e_type, e_machine); the mask lets
+ * ET_EXEC and ET_DYN through and ignores the OS/ABI byte. */
+#define ELF_HDR(cls, data, m0, m1) \
+	"\\x7f\\x45\\x4c\\x46\\x" cls "\\x" data "\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00" m0 m1
+#define MASK_LE "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
+
+static const struct emu_arch arches[] = {
+	{ "amd64", "x86_64", "x86_64",
+	  ELF_HDR("02", "01", "\\x02\\x00", "\\x3e\\x00"),
+	  "\\xff\\xff\\xff\\xff\\xff\\xfe\\xfe\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff",
+	  ELFCLASS64, ELFDATA2LSB, EM_X86_64 },
+	{ "arm64", "aarch64", "aarch64",
+	  ELF_HDR("02", "01", "\\x02\\x00", "\\xb7\\x00"), MASK_LE,
+	  ELFCLASS64, ELFDATA2LSB, EM_AARCH64 },
+	{ "armhf", "arm", "armv7l",
+	  ELF_HDR("01", "01", "\\x02\\x00", "\\x28\\x00"), MASK_LE,
+	  ELFCLASS32, ELFDATA2LSB, EM_ARM },
+	/* qemu-arm's default CPU reports armv7l for armel binaries too. */
+	{ "armel", "arm", "armv7l",
+	  ELF_HDR("01", "01", "\\x02\\x00", "\\x28\\x00"), MASK_LE,
+	  ELFCLASS32, ELFDATA2LSB, EM_ARM },
+	{ "i386", "i386", "i686",
+	  ELF_HDR("01", "01", "\\x02\\x00", "\\x03\\x00"),
+	  "\\xff\\xff\\xff\\xff\\xff\\xfe\\xfe\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff",
+	  ELFCLASS32, ELFDATA2LSB, EM_386 },
+	{ "ppc64el", "ppc64le", "ppc64le",
+	  ELF_HDR("02", "01", "\\x02\\x00", "\\x15\\x00"),
+	  "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\x00",
+	  ELFCLASS64, ELFDATA2LSB, EM_PPC64 },
+	{ "riscv64", "riscv64", "riscv64",
+	  ELF_HDR("02", "01", "\\x02\\x00", "\\xf3\\x00"), MASK_LE,
+	  ELFCLASS64, ELFDATA2LSB, EM_RISCV },
+	{ "s390x", "s390x", "s390x",
+	  ELF_HDR("02", "02", "\\x00\\x02", "\\x00\\x16"),
+	  "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff",
+	  ELFCLASS64, ELFDATA2MSB, EM_S390 },
+	{ "mips64el", "mips64el", "mips64",
+	  ELF_HDR("02", "01", "\\x02\\x00", "\\x08\\x00"),
+	  "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xfe\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff",
+	  ELFCLASS64, ELFDATA2LSB, EM_MIPS },
+	/* e_flags must not have EF_MIPS_ABI2 (that is n32). */
+	{ "mipsel", "mipsel", "mips",
+	  ELF_HDR("01", "01", "\\x02\\x00", "\\x08\\x00")
+	  "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00",
+	  "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xfe\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
+	  "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x20",
+	  ELFCLASS32, ELFDATA2LSB, EM_MIPS },
+};
+
+const struct emu_arch *emu_arch_find(const char *deb)
+{
+	for (size_t i = 0; deb && i < ARRAY_SIZE(arches); i++)
+		if (!strcmp(arches[i].deb, deb))
+			return &arches[i];
+	return NULL;
+}
+
+const struct emu_arch *emu_arch_all(size_t *n)
+{
+	*n = ARRAY_SIZE(arches);
+	return arches;
+}
+
+const struct emu_arch *emu_arch_host(void)
+{
+#if defined(__x86_64__) && !defined(__ILP32__)
+	return emu_arch_find("amd64");
+#elif defined(__aarch64__)
+	return emu_arch_find("arm64");
+#elif defined(__arm__) && defined(__ARM_PCS_VFP)
+	return emu_arch_find("armhf");
+#elif defined(__arm__)
+	return emu_arch_find("armel");
+#elif defined(__i386__)
+	return emu_arch_find("i386");
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return emu_arch_find("ppc64el");
+#elif defined(__riscv) && __riscv_xlen == 64
+	return emu_arch_find("riscv64");
+#elif defined(__s390x__)
+	return emu_arch_find("s390x");
+#elif defined(__mips64) && defined(__MIPSEL__)
+	return emu_arch_find("mips64el");
+#elif defined(__mips__) && defined(__MIPSEL__)
+	return emu_arch_find("mipsel");
+#else
+	return NULL;
+#endif
+}
+
+/* An arm64 kernel without 32-bit EL0 support refuses PER_LINUX32. */
+static bool kernel_runs_linux32(void)
+{
+	int old = personality(0xffffffff);
+	if (old < 0 || personality(PER_LINUX32) < 0)
+		return false;
+	personality((unsigned long)old);
+	return true;
+}
+
+bool emu_arch_is_native(const struct emu_arch *a)
+{
+	const struct emu_arch *h = emu_arch_host();
+	if (!a || !h)
+		return false;
+	if (a == h)
+		return true;
+	/* IA32 emulation is assumed present on amd64 kernels. */
+	if (!strcmp(h->deb, "amd64") && !strcmp(a->deb, "i386"))
+		return true;
+	if (!strcmp(h->deb, "arm64") && a->e_machine == EM_ARM)
+		return kernel_runs_linux32();
+	return false;
+}
+
+static uint16_t get16(const unsigned char *p, int data)
+{
+	return data == ELFDATA2MSB ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static uint32_t get32(const unsigned char *p, int data)
+{
+	return data == ELFDATA2MSB ? (uint32_t)get16(p, data) << 16 | get16(p + 2, data)
+				   : (uint32_t)get16(p + 2, data) << 16 | get16(p, data);
+}
+
+static uint64_t get64(const unsigned char *p, int data)
+{
+	return data == ELFDATA2MSB ? (uint64_t)get32(p, data) << 32 | get32(p + 4, data)
+				   : (uint64_t)get32(p + 4, data) << 32 | get32(p, data);
+}
+
+static int pread_all(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t r = pread(fd, buf, n, off);
+	if (r < 0)
+		return -errno;
+	return (size_t)r == n ? 0 : -XB_EPARSE;
+}
+
+/* Reads PT_INTERP, if any, from the program headers. */
+static int elf_read_interp(int fd, const unsigned char *h, struct emu_elf *e)
+{
+	bool is64 = e->cls == ELFCLASS64;
+	uint64_t phoff = is64 ? get64(h + 32, e->data) : get32(h + 28, e->data);
+	uint16_t phentsize = get16(h + (is64 ? 54 : 42), e->data);
+	uint16_t phnum = get16(h + (is64 ? 56 : 44), e->data);
+	if (phentsize < (is64 ? 56 : 32) || phnum > 4096)
+		return -XB_EPARSE;
+	for (uint16_t i = 0; i < phnum; i++) {
+		unsigned char ph[56];
+		int r = pread_all(fd, ph, is64 ? 56 : 32, (off_t)(phoff + (uint64_t)i * phentsize));
+		if (r < 0)
+			return r;
+		if (get32(ph, e->data) != PT_INTERP)
+			continue;
+		uint64_t off = is64 ? get64(ph + 8, e->data) : get32(ph + 4, e->data);
+		uint64_t sz = is64 ? get64(ph + 32, e->data) : get32(ph + 16, e->data);
+		if (sz == 0 || sz > 4096)
+			return -XB_EPARSE;
+		char *s = xcalloc(1, sz + 1);
+		r = pread_all(fd, s, sz, (off_t)off);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+		e->interp = s;
+		return 0;
+	}
+	return 0;
+}
+
+int emu_elf_read(int fd, struct emu_elf *e)
+{
+	unsigned char h[64];
+	*e = (struct emu_elf){ 0 };
+	int r = pread_all(fd, h, sizeof(h), 0);
+	if (r == -XB_EPARSE || (r == 0 && memcmp(h, ELFMAG, SELFMAG)))
+		return -XB_EPARSE;
+	if (r < 0)
+		return r;
+	e->cls = h[EI_CLASS];
+	e->data = h[EI_DATA];
+	if ((e->cls != ELFCLASS32 && e->cls != ELFCLASS64) ||
+	    (e->data != ELFDATA2LSB && e->data != ELFDATA2MSB))
+		return -XB_EPARSE;
+	e->machine = get16(h + 18, e->data);
+	e->flags = get32(h + (e->cls == ELFCLASS64 ? 48 : 36), e->data);
+	return elf_read_interp(fd, h, e);
+}
+
+void emu_elf_release(struct emu_elf *e)
+{
+	free(e->interp);
+	e->interp = NULL;
+}
+
+int emu_open_in_root(const char *rootdir, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
+				.resolve = resolve | RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int rfd = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return -errno;
+	int fd = (int)syscall(SYS_openat2, rfd, path, &how, sizeof(how));
+	int e = errno;
+	close(rfd);
+	return fd < 0 ? -e : fd;
+}
+
+static const struct emu_arch *arm_flavour(const struct emu_elf *e)
+{
+	if (e->flags & EF_ARM_ABI_FLOAT_HARD)
+		return emu_arch_find("armhf");
+	if (e->flags & EF_ARM_ABI_FLOAT_SOFT)
+		return emu_arch_find("armel");
+	if (e->interp && strstr(e->interp, "armhf"))
+		return emu_arch_find("armhf");
+	return emu_arch_find("armel");
+}
+
+const struct emu_arch *emu_arch_of_elf(const char *rootdir, const char *path)
+{
+	int fd = rootdir ? emu_open_in_root(rootdir, path, O_RDONLY, 0)
+			 : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct emu_elf e;
+	int r = emu_elf_read(fd, &e);
+	close(fd);
+	if (r < 0)
+		return NULL;
+	const struct emu_arch *a = NULL;
+	if (e.machine == EM_ARM && e.cls == ELFCLASS32 && e.data == ELFDATA2LSB) {
+		a = arm_flavour(&e);
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(arches) && !a; i++)
+			if (arches[i].e_machine == e.machine && arches[i].elf_class == e.cls &&
+			    arches[i].elf_data == e.data)
+				a = &arches[i];
+	}
+	emu_elf_release(&e);
+	return a;
+}

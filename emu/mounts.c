@@ -1,0 +1,309 @@
+/* mounts: mount points resolved inside the root, then the mounts on them.
+ * Mounting goes through the O_PATH fd of the target ("/proc/self/fd/N" or
+ * move_mount), never through a path the rootfs could redirect. */
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+int emu_open_at_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* mkdir -p of dir inside the root: each prefix resolved inside it. */
+static int mkdir_p_in_root(int rootfd, const char *dir)
+{
+	cleanup_free char *p = xstrdup(dir);
+	int r = 0;
+	for (char *s = p;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		int fd = emu_open_at_root(rootfd, p, O_PATH | O_DIRECTORY);
+		if (fd == -ENOENT) {
+			char *slash = strrchr(p, '/');
+			const char *last = slash ? slash + 1 : p;
+			if (slash)
+				*slash = '\0';
+			int pfd = emu_open_at_root(rootfd, slash ? p : "", O_PATH | O_DIRECTORY);
+			if (slash)
+				*slash = '/';
+			if (pfd < 0)
+				return pfd;
+			r = mkdirat(pfd, last, 0755) < 0 && errno != EEXIST ? -errno : 0;
+			close(pfd);
+			if (r < 0)
+				return r;
+			fd = emu_open_at_root(rootfd, p, O_PATH | O_DIRECTORY);
+		}
+		if (fd < 0)
+			return fd;
+		close(fd);
+		*s = c;
+		if (!c)
+			return 0;
+	}
+}
+
+int emu_mount_target(int rootfd, const char *root, const char *path, mode_t dir_mode, int *fd)
+{
+	cleanup_free char *p = xstrdup(path);
+	while (*p && p[strlen(p) - 1] == '/')
+		p[strlen(p) - 1] = '\0';
+	const char *rel = p + strspn(p, "/");
+	char *slash = strrchr(rel, '/');
+	const char *last = slash ? slash + 1 : rel;
+	if (!*last || !strcmp(last, ".") || !strcmp(last, "..")) {
+		xb_error("%s/%s: not a usable mount point", root, rel);
+		return -XB_EUNSAFE;
+	}
+	if (slash)
+		*slash = '\0';
+	int r = slash ? mkdir_p_in_root(rootfd, rel) : 0;
+	cleanup_fd int pfd = r < 0 ? r : emu_open_at_root(rootfd, slash ? rel : "", O_PATH | O_DIRECTORY);
+	if (slash)
+		*slash = '/';
+	if (pfd < 0) {
+		xb_error("resolving %s/%s: %s", root, rel, strerror(-pfd));
+		return pfd;
+	}
+	int t = openat(pfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (t < 0 && errno == ENOENT && dir_mode) {
+		if (mkdirat(pfd, last, dir_mode) == 0)
+			fchmodat(pfd, last, dir_mode, 0);
+		t = openat(pfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	struct stat st;
+	if (t < 0 || fstat(t, &st) < 0) {
+		r = -errno;
+		xb_error("opening mount point %s/%s: %s", root, rel, strerror(-r));
+		if (t >= 0)
+			close(t);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		close(t);
+		xb_error("%s/%s is a symlink; refusing to mount there", root, rel);
+		return -XB_EUNSAFE;
+	}
+	*fd = t;
+	return 0;
+}
+
+int emu_mount_fs(int fd, const char *what, const char *type, unsigned long flags, const char *data)
+{
+	char at[32];
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
+	if (mount(type, at, type, flags, data) < 0) {
+		int r = -errno;
+		xb_error("mounting %s on %s: %s", type, what, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* Binds the host's src onto fd, with the MOUNT_ATTR_* flags in attr. */
+static int bind_on(int fd, const char *what, const char *src, bool rec, uint64_t attr)
+{
+	unsigned int recf = rec ? AT_RECURSIVE : 0;
+	cleanup_fd int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recf);
+	struct mount_attr ma = { .attr_set = attr };
+	if (tree < 0 ||
+	    (attr && mount_setattr(tree, "", AT_EMPTY_PATH | recf, &ma, sizeof(ma)) < 0) ||
+	    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int r = -errno;
+		xb_error("binding %s on %s: %s", src, what, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int mount_fs_at(int rootfd, const char *root, const char *path, mode_t mode,
+		       const char *type, unsigned long flags, const char *data)
+{
+	cleanup_fd int fd = -1;
+	int r = emu_mount_target(rootfd, root, path, mode, &fd);
+	if (r < 0)
+		return r;
+	cleanup_free char *what = xasprintf("%s/%s", root, path);
+	return emu_mount_fs(fd, what, type, flags, data);
+}
+
+/* The device nodes are the host's, bound onto empty files: a user
+ * namespace cannot create usable nodes. */
+static int dev_nodes(int devfd, const char *root)
+{
+	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
+		cleanup_free char *src = xasprintf("/dev/%s", nodes[i]);
+		cleanup_free char *what = xasprintf("%s/dev/%s", root, nodes[i]);
+		int f = openat(devfd, nodes[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (f >= 0) {
+			close(f);
+			f = openat(devfd, nodes[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (f < 0) {
+			int r = -errno;
+			xb_error("creating %s: %s", what, strerror(-r));
+			return r;
+		}
+		int r = bind_on(f, what, src, false, 0);
+		close(f);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int dev_links(int devfd, const char *root)
+{
+	static const char *const links[][2] = {
+		{ "ptmx", "pts/ptmx" }, { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		if (symlinkat(links[i][1], devfd, links[i][0]) < 0) {
+			int r = -errno;
+			xb_error("creating %s/dev/%s: %s", root, links[i][0], strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int setup_dev(int rootfd, const char *root, bool full_idmap)
+{
+	int r = mount_fs_at(rootfd, root, "dev", 0755, "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			    "mode=0755");
+	if (r < 0)
+		return r;
+	/* A fresh tmpfs of our own: plain *at() calls are safe in it. */
+	cleanup_fd int devfd = emu_open_at_root(rootfd, "dev", O_RDONLY | O_DIRECTORY);
+	if (devfd < 0) {
+		xb_error("opening %s/dev: %s", root, strerror(-devfd));
+		return devfd;
+	}
+	if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 0755) < 0) {
+		r = -errno;
+		xb_error("creating directories in %s/dev: %s", root, strerror(-r));
+		return r;
+	}
+	if ((r = dev_nodes(devfd, root)) < 0 || (r = dev_links(devfd, root)) < 0)
+		return r;
+	const char *pts_opts = full_idmap ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
+					  : "newinstance,ptmxmode=0666,mode=0620";
+	r = mount_fs_at(rootfd, root, "dev/pts", 0, "devpts", MS_NOSUID | MS_NOEXEC, pts_opts);
+	if (r == 0)
+		r = mount_fs_at(rootfd, root, "dev/shm", 0, "tmpfs", MS_NOSUID | MS_NODEV,
+				"mode=1777");
+	return r;
+}
+
+static int setup_resolv_conf(int rootfd, const char *root)
+{
+	cleanup_fd int etc = emu_open_at_root(rootfd, "etc", O_PATH | O_DIRECTORY);
+	if (etc < 0) {
+		xb_warn("not binding resolv.conf: %s/etc: %s", root, strerror(-etc));
+		return 0;
+	}
+	int f = openat(etc, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (f >= 0)
+		close(f);
+	cleanup_fd int fd = -1;
+	int r = emu_mount_target(rootfd, root, "etc/resolv.conf", 0, &fd);
+	if (r < 0)
+		return r;
+	cleanup_free char *what = xasprintf("%s/etc/resolv.conf", root);
+	return bind_on(fd, what, "/etc/resolv.conf", false, MOUNT_ATTR_RDONLY);
+}
+
+/* "SRC[:DST]": the mount point is created inside the root like SRC. */
+static int setup_bind(int rootfd, const char *root, const char *spec, bool ro)
+{
+	cleanup_free char *src = xstrdup(spec);
+	char *colon = strchr(src, ':');
+	const char *dst = colon ? colon + 1 : src;
+	if (colon)
+		*colon = '\0';
+	struct stat st;
+	if (stat(src, &st) < 0) {
+		int r = -errno;
+		xb_error("binding %s: %s", src, strerror(-r));
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		/* A file: create an empty one to bind over, beside its parents. */
+		cleanup_free char *parent = xstrdup(dst + strspn(dst, "/"));
+		char *slash = strrchr(parent, '/');
+		if (slash) {
+			*slash = '\0';
+			mkdir_p_in_root(rootfd, parent);
+		}
+		int pfd = emu_open_at_root(rootfd, slash ? parent : "", O_PATH | O_DIRECTORY);
+		if (pfd >= 0) {
+			const char *last = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
+			int f = openat(pfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (f >= 0)
+				close(f);
+			close(pfd);
+		}
+	}
+	cleanup_fd int fd = -1;
+	int r = emu_mount_target(rootfd, root, dst, S_ISDIR(st.st_mode) ? 0755 : 0, &fd);
+	if (r < 0)
+		return r;
+	cleanup_free char *what = xasprintf("%s/%s", root, dst + strspn(dst, "/"));
+	return bind_on(fd, what, src, true, ro ? MOUNT_ATTR_RDONLY : 0);
+}
+
+/* /var/lock links to /run/lock on Debian; a fresh /run needs it. */
+static int make_run_lock(int rootfd, const char *root)
+{
+	cleanup_fd int run = emu_open_at_root(rootfd, "run", O_PATH | O_DIRECTORY);
+	if (run < 0 || mkdirat(run, "lock", 01777) < 0 || fchmodat(run, "lock", 01777, 0) < 0) {
+		int r = run < 0 ? run : -errno;
+		xb_error("creating %s/run/lock: %s", root, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool full_idmap)
+{
+	const char *root = o->root;
+	const uint64_t sys_attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				  MOUNT_ATTR_NOEXEC;
+	cleanup_fd int sysfd = -1;
+	int r = mount_fs_at(rootfd, root, "proc", 0555, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r == 0)
+		r = emu_mount_target(rootfd, root, "sys", 0555, &sysfd);
+	if (r == 0) {
+		cleanup_free char *what = xasprintf("%s/sys", root);
+		/* A fresh sysfs would need its own network namespace. */
+		r = bind_on(sysfd, what, "/sys", true, sys_attr);
+	}
+	if (r == 0)
+		r = setup_dev(rootfd, root, full_idmap);
+	if (r == 0)
+		r = mount_fs_at(rootfd, root, "run", 0755, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	if (r == 0)
+		r = make_run_lock(rootfd, root);
+	if (r == 0 && !o->keep_tmp)
+		r = mount_fs_at(rootfd, root, "tmp", 01777, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	if (r == 0 && o->resolv_conf)
+		r = setup_resolv_conf(rootfd, root);
+	for (size_t i = 0; r == 0 && o->binds && i < o->binds->n; i++)
+		r = setup_bind(rootfd, root, o->binds->v[i], false);
+	for (size_t i = 0; r == 0 && o->ro_binds && i < o->ro_binds->n; i++)
+		r = setup_bind(rootfd, root, o->ro_binds->v[i], true);
+	return r;
+}

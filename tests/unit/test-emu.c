@@ -1,0 +1,201 @@
+/* test-emu: the architecture table, ELF reading, the emulator copy, and
+ * launch_run() on an empty root (fn is native code, so the root needs no
+ * programs).  The namespace parts need root; they skip otherwise. */
+#include "tap.h"
+#include "../../core/util.h"
+#include "../../emu/arch.h"
+#include "../../emu/emulator.h"
+#include "../../emu/launch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+
+#define TMPFS_MAGIC 0x01021994
+#define PROC_MAGIC 0x9fa0
+
+static void test_table(void)
+{
+	const struct emu_arch *a = emu_arch_find("armhf");
+	CHECK(a && !strcmp(a->qemu, "arm") && !strcmp(a->uname_m, "armv7l"), "armhf");
+	CHECK(a && a->e_machine == EM_ARM && a->elf_class == ELFCLASS32, "armhf elf");
+	a = emu_arch_find("armel");
+	CHECK(a && !strcmp(a->qemu, "arm"), "armel shares qemu-arm");
+	a = emu_arch_find("ppc64el");
+	CHECK(a && !strcmp(a->qemu, "ppc64le"), "ppc64el");
+	a = emu_arch_find("s390x");
+	CHECK(a && a->elf_data == ELFDATA2MSB && str_starts_with(a->magic, "\\x7f\\x45\\x4c\\x46"),
+	      "s390x");
+	CHECK(!emu_arch_find("vax") && !emu_arch_find(NULL), "unknown arch");
+	size_t n;
+	const struct emu_arch *all = emu_arch_all(&n);
+	CHECK(n >= 9 && all, "table size %zu", n);
+	for (size_t i = 0; i < n; i++)
+		CHECK(strlen(all[i].magic) == strlen(all[i].mask), "%s: magic and mask differ in length",
+		      all[i].deb);
+	const struct emu_arch *h = emu_arch_host();
+	CHECK(h && emu_arch_is_native(h), "host arch is native");
+#if defined(__x86_64__)
+	CHECK(h && !strcmp(h->deb, "amd64"), "host is amd64");
+	CHECK(emu_arch_is_native(emu_arch_find("i386")), "i386 native on amd64");
+	CHECK(!emu_arch_is_native(emu_arch_find("armhf")), "armhf foreign on amd64");
+#endif
+}
+
+static void test_elf(void)
+{
+	const struct emu_arch *h = emu_arch_host();
+	CHECK(emu_arch_of_elf(NULL, "/bin/true") == h, "of_elf /bin/true");
+	/* /bin may be a symlink (merged /usr): resolved inside "/". */
+	CHECK(emu_arch_of_elf("/", "/bin/true") == h, "of_elf in root /");
+	CHECK(emu_arch_of_elf("/", "/etc/passwd") == NULL, "not an ELF");
+	CHECK(emu_arch_of_elf("/", "/nonexistent") == NULL, "missing");
+	int fd = open("/bin/true", O_RDONLY);
+	struct emu_elf e;
+	CHECK(fd >= 0 && emu_elf_read(fd, &e) == 0 && e.interp, "/bin/true is dynamic");
+	if (fd >= 0) {
+		emu_elf_release(&e);
+		close(fd);
+	}
+}
+
+static void test_emulator(const char *tmp)
+{
+	const struct emu_arch *a = emu_arch_find("armhf");
+	char *emu = emu_emulator_path(a, NULL);
+	if (!emu) {
+		printf("# skip: no qemu-arm-static on this host\n");
+		return;
+	}
+	char *path = NULL;
+	CHECK(emu_find_emulator(a, &path) == 0 && !strcmp(path, emu), "find emulator");
+	int fd = open(path, O_RDONLY);
+	struct emu_elf e;
+	CHECK(fd >= 0 && emu_elf_read(fd, &e) == 0 && !e.interp, "emulator is static");
+	if (fd >= 0) {
+		emu_elf_release(&e);
+		close(fd);
+	}
+	char *dst = xasprintf("%s/usr/bin/qemu-arm-static", tmp);
+	struct stat st;
+	CHECK(emu_install_emulator(a, emu, tmp) == 0, "install");
+	CHECK(stat(dst, &st) == 0 && (st.st_mode & 07777) == 0755 && st.st_size > 0, "installed 0755");
+	CHECK(emu_install_emulator(a, emu, tmp) == 0, "install again");
+	CHECK(emu_remove_emulator(a, tmp) == 0 && stat(dst, &st) < 0, "remove");
+	CHECK(emu_remove_emulator(a, tmp) == 0, "remove again");
+	free(dst);
+	free(path);
+	free(emu);
+}
+
+/* Runs inside: each failed expectation sets one bit of the exit code. */
+static int inside(void *ctx)
+{
+	(void)ctx;
+	int bad = 0;
+	struct statfs sf;
+	struct stat st;
+	char host[64] = "";
+	if (getpid() != 1)
+		bad |= 1;
+	if (statfs("/proc", &sf) < 0 || sf.f_type != PROC_MAGIC)
+		bad |= 2;
+	if (statfs("/tmp", &sf) < 0 || sf.f_type != TMPFS_MAGIC)
+		bad |= 4;
+	if (stat("/dev/null", &st) < 0 || !S_ISCHR(st.st_mode) || access("/sys/kernel", F_OK) < 0)
+		bad |= 8;
+	if (gethostname(host, sizeof(host)) < 0 || strcmp(host, "xboot-test"))
+		bad |= 16;
+	int fd = open("/dev/null", O_RDONLY);
+	char c = 'x';
+	/* With the filter, TIOCSTI is EPERM (and not ENOTTY), even with
+	 * garbage in the upper half of the request. */
+	if (ioctl(fd, TIOCSTI, &c) == 0 || errno != EPERM ||
+	    syscall(SYS_ioctl, fd, (unsigned long)TIOCSTI | (1UL << 32), &c) == 0 || errno != EPERM)
+		bad |= 32;
+	if (syscall(SYS_keyctl, 0, 0, 0, 0, 0) == 0 || errno != EPERM)
+		bad |= 64;
+	close(fd);
+	return bad ? bad : 42;
+}
+
+static int inside_binfmt(void *ctx)
+{
+	(void)ctx;
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	if (xb_read_file("/proc/sys/fs/binfmt_misc/xboot-arm", &sb) < 0)
+		return 1;
+	return strstr(strbuf_str(&sb), "enabled") && strstr(strbuf_str(&sb), "F") ? 0 : 2;
+}
+
+static void test_launch(const char *tmp)
+{
+	cleanup_strbuf struct strbuf before = STRBUF_INIT;
+	cleanup_strbuf struct strbuf after = STRBUF_INIT;
+	char *root = xasprintf("%s/root", tmp);
+	mkdir(root, 0755);
+	xb_read_file("/proc/self/mountinfo", &before);
+
+	struct launch_opts o = LAUNCH_OPTS_INIT;
+	o.root = root;
+	o.seccomp = true;
+	o.hostname = "xboot-test";
+	int code = -1;
+	int r = launch_run(&o, inside, NULL, &code);
+	CHECK(r == 0 && code == 42, "launch_run: r=%d code=%d", r, code);
+
+	if (emu_arch_host() && !strcmp(emu_arch_host()->deb, "amd64")) {
+		char *emu = emu_emulator_path(emu_arch_find("armhf"), NULL);
+		struct launch_opts f = LAUNCH_OPTS_INIT;
+		f.root = root;
+		f.arch = emu_arch_find("armhf");
+		code = -1;
+		if (emu) {
+			r = launch_run(&f, inside_binfmt, NULL, &code);
+			CHECK(r == 0 && code == 0, "binfmt registered: r=%d code=%d", r, code);
+		}
+		free(emu);
+	}
+
+	/* A root whose proc points outside is refused, the target untouched. */
+	char *proc = xasprintf("%s/proc", root);
+	rmdir(proc);
+	char *outside = xasprintf("%s/outside", tmp);
+	mkdir(outside, 0755);
+	CHECK(symlink(outside, proc) == 0, "symlink");
+	code = -1;
+	r = launch_run(&o, inside, NULL, &code);
+	CHECK(r == -XB_EUNSAFE && code == -1, "proc symlink refused: r=%d", r);
+	struct stat st;
+	CHECK(stat(outside, &st) == 0 && st.st_nlink == 2, "outside dir untouched");
+
+	xb_read_file("/proc/self/mountinfo", &after);
+	CHECK(!strcmp(strbuf_str(&before), strbuf_str(&after)), "host mount table unchanged");
+	free(proc);
+	free(outside);
+	free(root);
+}
+
+int main(void)
+{
+	char tmp[] = "/tmp/xboot-test-emu.XXXXXX";
+	test_table();
+	test_elf();
+	if (!mkdtemp(tmp)) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return tap_done();
+	}
+	test_emulator(tmp);
+	if (geteuid() != 0)
+		printf("# skip: launch_run tests need root\n");
+	else
+		test_launch(tmp);
+	int dfd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	xb_rm_rf_at(dfd, tmp + 5);
+	close(dfd);
+	return tap_done();
+}
