@@ -39,7 +39,14 @@ int release_fetch(const char *mirror, const char *suite, const struct release_op
 const struct release_file *release_find(const struct release *r, const char *path);
 void release_release(struct release *r);
 
-/* Parses the signed text of a Release file (already verified). */
+/* Parses the signed text of a Release file (already verified).  Returns 0,
+ * or -XB_EPARSE (malformed, a bad date, or no SHA256 entries) with out
+ * empty; reports nothing (release_fetch() names the URL). */
 int release_parse(const char *text, size_t len, struct release *out);
+
+/* Parses an RFC 2822 date as Release files carry it ("Sat, 10 Aug 2024
+ * 09:13:42 UTC"; weekday optional, zone a name or +hhmm, none meaning UTC).
+ * Returns 0 or -XB_EPARSE; reports nothing. */
+int release_parse_date(const char *s, time_t *out);
 
 #endif

@@ -1,0 +1,117 @@
+/* cache: the content-addressed .deb store, DIR/sha256/<hex>.deb.  Files
+ * are only ever put there by rename() after verification (see http.c), so
+ * presence with the right size is enough; the shared lock on DIR/.lock
+ * keeps a future cleaner (taking LOCK_EX) away while runs use the cache. */
+#include "cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+/* Waits (telling the user) only when an exclusive holder is there. */
+static int lock_shared(int fd, const char *dir)
+{
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -errno;
+	xb_info("waiting for the lock on cache %s", dir);
+	while (flock(fd, LOCK_SH) < 0) {
+		if (errno != EINTR)
+			return -errno;
+		if (xb_interrupted)
+			return -XB_EINTR;
+	}
+	return 0;
+}
+
+int cache_open(struct fetch_cache *c, const char *dir)
+{
+	cleanup_free char *sub = NULL, *lock = NULL;
+	int r;
+
+	c->dir = NULL;
+	c->lock_fd = -1;
+	if (!dir || !*dir) {
+		xb_error("opening cache: no directory given");
+		return -EINVAL;
+	}
+	sub = xasprintf("%s/sha256", dir);
+	r = xb_mkdir_p_at(AT_FDCWD, sub, 0755);
+	if (r < 0) {
+		xb_error("opening cache %s: %s", dir, strerror(-r));
+		return r;
+	}
+	lock = xasprintf("%s/.lock", dir);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		xb_error("opening cache %s: %s: %s", dir, lock, strerror(-r));
+		return r;
+	}
+	r = lock_shared(fd, dir);
+	if (r < 0) {
+		if (r != -XB_EINTR)
+			xb_error("opening cache %s: locking %s: %s", dir, lock, strerror(-r));
+		close(fd);
+		return r;
+	}
+	c->dir = xstrdup(dir);
+	c->lock_fd = fd;
+	return 0;
+}
+
+void cache_close(struct fetch_cache *c)
+{
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	c->lock_fd = -1;
+	free(c->dir);
+	c->dir = NULL;
+}
+
+static bool valid_sha256(const char *hex)
+{
+	if (!hex)
+		return false;
+	size_t i;
+	for (i = 0; hex[i]; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return false;
+	return i == 64;
+}
+
+char *cache_path(const struct fetch_cache *c, const char *sha256)
+{
+	/* The name comes from an index; never let it climb out of the cache. */
+	if (!valid_sha256(sha256))
+		return NULL;
+	return xasprintf("%s/sha256/%s.deb", c->dir, sha256);
+}
+
+bool cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size)
+{
+	cleanup_free char *p = cache_path(c, sha256);
+	struct stat st;
+
+	if (!p || stat(p, &st) < 0)
+		return false;
+	return S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
+char *cache_default_dir(void)
+{
+	if (geteuid() == 0)
+		return xstrdup("/var/cache/xboot");
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	if (xdg && xdg[0] == '/') /* relative values are to be ignored */
+		return xasprintf("%s/xboot", xdg);
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw && pw->pw_dir ? pw->pw_dir : "/tmp";
+	}
+	return xasprintf("%s/.cache/xboot", home);
+}

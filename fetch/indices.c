@@ -1,0 +1,187 @@
+/* indices: fetching a suite's Packages indices, checked against the
+ * Release, and decompressing them for the resolver. */
+#include "indices.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+
+#include "http.h"
+
+/* In order of preference: smallest download first. */
+static const char *const exts[] = { ".xz", ".gz", ".zst", "" };
+
+/* Whether the Release lists want.  debian-security lists its components as
+ * "updates/main" while the files live under main/: a last part matching
+ * counts, as it does for apt. */
+static bool listed(const struct strvec *have, const char *want)
+{
+	if (!have->n || strvec_has(have, want))
+		return true;
+	for (size_t i = 0; i < have->n; i++) {
+		const char *slash = strrchr(have->v[i], '/');
+		if (slash && !strcmp(slash + 1, want))
+			return true;
+	}
+	return false;
+}
+
+static int check_listed(const struct strvec *have, const char *want, const char *suite,
+                        const char *what)
+{
+	if (listed(have, want))
+		return 0;
+	struct strbuf list = STRBUF_INIT;
+	for (size_t i = 0; i < have->n; i++)
+		strbuf_addf(&list, "%s%s", i ? " " : "", have->v[i]);
+	xb_error("suite %s has no %s %s (it has: %s)", suite, what, want, strbuf_str(&list));
+	strbuf_release(&list);
+	return -XB_ENOTFOUND;
+}
+
+static int write_entry(struct archive *a, int fd, const char *src, const char *tmp)
+{
+	size_t bufsize = 1 << 16;
+	cleanup_free char *buf = xmalloc(bufsize);
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, buf, bufsize);
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			xb_error("decompressing %s: %s", src, archive_error_string(a));
+			return -XB_EPARSE;
+		}
+		int rc = xb_write_all(fd, buf, (size_t)n);
+		if (rc < 0) {
+			xb_error("writing %s: %s", tmp, strerror(-rc));
+			return rc;
+		}
+	}
+}
+
+int indices_decompress(const char *src, const char *dest)
+{
+	cleanup_free char *tmp = xasprintf("%s.part", dest);
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	int rc = 0;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		xb_error("creating %s: %s", tmp, strerror(-rc));
+		goto out;
+	}
+	if (archive_read_open_filename(a, src, 1 << 16) != ARCHIVE_OK) {
+		xb_error("decompressing %s: %s", src, archive_error_string(a));
+		rc = -XB_EPARSE;
+		goto out;
+	}
+	int r = archive_read_next_header(a, &e);
+	if (r == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		rc = write_entry(a, fd, src, tmp);
+	} else if (r != ARCHIVE_EOF) { /* EOF: an empty index */
+		xb_error("decompressing %s: %s", src, archive_error_string(a));
+		rc = -XB_EPARSE;
+	}
+	if (rc < 0)
+		goto out;
+	int closed = close(fd);
+	fd = -1;
+	if (closed < 0 || rename(tmp, dest) < 0) {
+		rc = -errno;
+		xb_error("writing %s: %s", dest, strerror(-rc));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	archive_read_free(a);
+	return rc;
+}
+
+/* The best index of COMPONENT/binary-ARCH that the Release lists. */
+static const struct release_file *pick_index(const struct release *r, const char *component,
+                                             const char *arch, const char **ext)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
+		cleanup_free char *p = xasprintf("%s/binary-%s/Packages%s", component, arch, exts[i]);
+		const struct release_file *f = release_find(r, p);
+		if (f) {
+			*ext = exts[i];
+			return f;
+		}
+	}
+	return NULL;
+}
+
+/* Downloads f to dest, by hash when the Release offers it: a by-hash URL
+ * never changes content, so it cannot race a mirror update. */
+static int download(const char *mirror, const char *suite, const struct release *r,
+                    const struct release_file *f, const char *dest)
+{
+	struct fetch_opts fo = FETCH_OPTS_INIT;
+	cleanup_free char *url = xasprintf("%s/dists/%s/%s", mirror, suite, f->path);
+	if (r->by_hash) {
+		const char *slash = strrchr(f->path, '/');
+		int dirlen = slash ? (int)(slash - f->path) : 0;
+		cleanup_free char *hurl = xasprintf("%s/dists/%s/%.*s%sby-hash/SHA256/%s", mirror,
+		                                    suite, dirlen, f->path, slash ? "/" : "",
+		                                    f->sha256);
+		int rc = fetch_file(hurl, dest, f->size, f->sha256, true, &fo);
+		if (rc != -XB_ENOTFOUND)
+			return rc;
+		xb_debug("%s not found, trying %s", hurl, url);
+	}
+	return fetch_file(url, dest, f->size, f->sha256, false, &fo);
+}
+
+static int fetch_component(const char *mirror, const char *suite, const struct release *r,
+                           const char *component, const char *arch, const char *workdir,
+                           int mirror_index, struct strvec *paths)
+{
+	const char *ext = "";
+	const struct release_file *f = pick_index(r, component, arch, &ext);
+	if (!f) {
+		xb_error("suite %s has no index %s/binary-%s/Packages in its Release", suite,
+		         component, arch);
+		return -XB_ENOTFOUND;
+	}
+	cleanup_free char *name = xstrdup(component);
+	for (char *p = name; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	cleanup_free char *out = xasprintf("%s/%d_%s_Packages", workdir, mirror_index, name);
+	cleanup_free char *dl = xasprintf("%s%s", out, *ext ? ext : ".download");
+	int rc = download(mirror, suite, r, f, dl);
+	if (rc < 0)
+		return rc;
+	if (*ext) {
+		rc = indices_decompress(dl, out);
+		unlink(dl);
+	} else if (rename(dl, out) < 0) {
+		rc = -errno;
+		xb_error("renaming %s to %s: %s", dl, out, strerror(-rc));
+		unlink(dl);
+	}
+	if (rc == 0)
+		strvec_push(paths, out);
+	return rc;
+}
+
+int indices_fetch(const char *mirror, const char *suite, const struct release *r,
+                  const struct strvec *components, const char *arch, const char *workdir,
+                  int mirror_index, struct strvec *paths)
+{
+	int rc = check_listed(&r->architectures, arch, suite, "architecture");
+	for (size_t i = 0; rc == 0 && i < components->n; i++)
+		rc = check_listed(&r->components, components->v[i], suite, "component");
+	for (size_t i = 0; rc == 0 && i < components->n; i++)
+		rc = fetch_component(mirror, suite, r, components->v[i], arch, workdir, mirror_index,
+		                     paths);
+	return rc;
+}

@@ -1,0 +1,19 @@
+/* mirror: where packages come from.  Reads the host's apt configuration
+ * (one-line sources.list, the .list files of sources.list.d and deb822 .sources files) to
+ * find the default Debian mirror, and normalises mirror URLs. */
+#ifndef XB_FETCH_MIRROR_H
+#define XB_FETCH_MIRROR_H
+
+#include "../core/util.h"
+
+/* The first "deb" URI of the host's apt configuration under etcdir (NULL:
+ * /etc/apt) that is not a security archive; with want_security, the first
+ * whose suite ends in -security.  Returns a malloc'd URI without trailing
+ * slash, or NULL when there is none. */
+char *mirror_from_apt(const char *etcdir, bool want_security);
+
+/* A copy of url with trailing slashes removed; a plain absolute path
+ * becomes a file:// URL.  NULL (reported) for an unsupported scheme. */
+char *mirror_normalise(const char *url);
+
+#endif
