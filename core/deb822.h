@@ -21,7 +21,8 @@ struct deb822 {
 /* Parses the next paragraph of text[0..len) starting at *pos, skipping blank
  * lines and '#' comment lines before it.  Returns 1 with *out filled and *pos
  * advanced, 0 at end of input, -XB_EPARSE on a malformed line (reports
- * nothing: the caller knows the file name).  *out must be empty/released. */
+ * nothing: the caller knows the file name).  *out must be empty on entry;
+ * the caller releases it in every case (it may hold fields on error). */
 int deb822_parse(const char *text, size_t len, size_t *pos, struct deb822 *out);
 
 /* The value of a field (names compare case-insensitively), or NULL. */
@@ -34,9 +35,9 @@ void deb822_release(struct deb822 *p);
 static inline void deb822_releasep(struct deb822 *p) { deb822_release(p); }
 #define cleanup_deb822 __attribute__((cleanup(deb822_releasep)))
 
-/* Iterates the white-space separated words of value (e.g. a multi-line
- * SHA256 field): returns the next line of value after *pos, trimmed, or
- * NULL at end; the caller frees it. */
+/* Iterates the lines of a multi-line value (e.g. a SHA256 field): returns
+ * the next non-blank line after *pos, trimmed, or NULL at the end; the
+ * caller frees it. */
 char *deb822_next_line(const char *value, size_t *pos);
 
 #endif

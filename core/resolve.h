@@ -31,7 +31,15 @@ struct resolve_req {
 /* Fills *out (array of *n_out packages; free with resolve_free()).  An
  * unsatisfiable request is reported with libsolv's explanation of each
  * problem and returns -XB_EUNSAT; an unknown --include package returns
- * -XB_ENOTFOUND; an unknown variant -XB_EUSAGE. */
+ * -XB_ENOTFOUND; an unknown variant -XB_EUSAGE.
+ * Choices follow apt and debootstrap: the newest version of the requested
+ * arch or "all" (other architectures are never pulled in), the first
+ * alternative of "a | b" that exists, a real package before one that only
+ * Provides its name, no Recommends or Suggests, never usrmerge (the tree is
+ * merged-/usr from the start).  --include names real packages; --exclude
+ * only removes names from the seed (they may still come in as
+ * dependencies).  When several files hold the same version, source is any
+ * one of them. */
 int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t *n_out);
 void resolve_free(struct xb_pkg *pkgs, size_t n);
 

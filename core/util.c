@@ -142,6 +142,8 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 	while (want < sb->len + extra + 1)
 		want *= 2;
 	sb->buf = xrealloc(sb->buf, want);
+	if (!sb->alloc)
+		sb->buf[0] = '\0';
 	sb->alloc = want;
 }
 

@@ -1,0 +1,36 @@
+/* plan: everything one bootstrap needs to know, built once by cmd/ from the
+ * command line and the templates, and read-only afterwards. */
+#ifndef XB_PLAN_H
+#define XB_PLAN_H
+
+#include "util.h"
+#include "../emu/arch.h"
+
+struct xb_plan {
+	char *suite;                 /* as given: codename or alias */
+	char *target;                /* the directory to build */
+	struct strvec mirrors;       /* normalised URLs; the first serves the suite */
+	const struct emu_arch *arch; /* the target architecture */
+	char *variant;               /* essential|minbase|buildd|important|standard|extract */
+	struct strvec components;
+	struct strvec include, exclude;
+	struct strvec keyrings;
+	int jobs;
+	char *cache_dir;             /* NULL with no_cache */
+	bool no_cache;
+	bool ignore_valid_until, no_check_sig;
+	bool remove_emulator;
+	bool merged_usr;             /* create /bin -> usr/bin etc. before unpacking */
+};
+
+void plan_release(struct xb_plan *p);
+
+/* The templates directory (rootfs-templates): $XBOOT_TEMPLATES, the
+ * build tree's, or the installed one.  Not to be freed. */
+const char *plan_templates_dir(void);
+
+/* Reads the distribution template (rootfs-templates/debian.conf) and fills
+ * what the user left empty: keyrings and components.  Reports errors. */
+int plan_apply_template(struct xb_plan *p, const char *distribution);
+
+#endif

@@ -1,0 +1,456 @@
+/* unpack: .deb extraction with libarchive in a child chrooted into the
+ * target, and the dpkg database (core/dpkgdb) written from the same child.
+ *
+ * The parent opens every .deb before fork(); the child enters the target
+ * with chroot(".") and reads them through the inherited descriptors, so
+ * every path it writes, including through symlinks planted by packages, is
+ * resolved by the kernel inside the target.  The child sends one record per
+ * package (and one for the database) back over a pipe; the parent turns
+ * them into progress calls and its return code. */
+#include "unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+#include "dpkgdb.h"
+#include "spawn.h"
+
+#define BUFSZ (64 * 1024)
+#define CONTROL_MAX (256u << 20) /* a control member bigger than this is not one */
+
+/* What the child sends back: index < n is a package, n the database. */
+struct record {
+	uint32_t index;
+	int32_t code;
+};
+
+struct deb_ctx {
+	const char *deb;      /* for messages */
+	struct archive *ar;   /* the outer ar archive */
+	char *buf;            /* BUFSZ bytes, for reading members */
+	struct dpkgdb_pkg *pkg;
+};
+
+static int parse_fail(const char *deb, struct archive *a)
+{
+	const char *why = archive_error_string(a);
+	xb_error("unpacking %s: %s", deb, why ? why : "unknown archive error");
+	return -XB_EPARSE;
+}
+
+/* Refuses what could climb out: an absolute path or a ".." component. */
+static bool path_unsafe(const char *p)
+{
+	if (p[0] == '/')
+		return true;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return false;
+}
+
+/* The nested tar reads its compressed bytes from the current ar member. */
+static la_ssize_t member_read(struct archive *inner, void *cd, const void **buf)
+{
+	struct deb_ctx *c = cd;
+	la_ssize_t n = archive_read_data(c->ar, c->buf, BUFSZ);
+	if (n < 0)
+		archive_set_error(inner, archive_errno(c->ar), "%s", archive_error_string(c->ar));
+	*buf = c->buf;
+	return n;
+}
+
+/* Only in-process decompressors: an external program would run inside the
+ * target, possibly of another architecture. */
+static struct archive *open_member(struct deb_ctx *c)
+{
+	struct archive *in = archive_read_new();
+	if (!in)
+		return NULL;
+	if (archive_read_support_format_tar(in) != ARCHIVE_OK ||
+	    archive_read_support_filter_gzip(in) != ARCHIVE_OK ||
+	    archive_read_support_filter_xz(in) != ARCHIVE_OK ||
+	    archive_read_support_filter_lzma(in) != ARCHIVE_OK ||
+	    archive_read_support_filter_zstd(in) != ARCHIVE_OK ||
+	    archive_read_support_filter_bzip2(in) != ARCHIVE_OK) {
+		xb_error("unpacking %s: libarchive lacks a built-in decompressor", c->deb);
+		archive_read_free(in);
+		return NULL;
+	}
+	if (archive_read_open(in, c, NULL, member_read, NULL) != ARCHIVE_OK) {
+		parse_fail(c->deb, in);
+		archive_read_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+static int read_entry_data(struct deb_ctx *c, struct archive *in, struct archive_entry *e,
+                           struct strbuf *sb)
+{
+	if (archive_entry_size(e) > (la_int64_t)CONTROL_MAX) {
+		xb_error("unpacking %s: control member %s is too large", c->deb,
+		         archive_entry_pathname(e));
+		return -XB_EPARSE;
+	}
+	/* Blocks, not archive_read_data(): c->buf holds the compressed input. */
+	for (;;) {
+		const void *buf;
+		size_t size;
+		la_int64_t off;
+		int r = archive_read_data_block(in, &buf, &size, &off);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN || off < 0 || (uint64_t)off + size > CONTROL_MAX)
+			return parse_fail(c->deb, in);
+		while (sb->len < (size_t)off)
+			strbuf_addch(sb, '\0');
+		strbuf_add(sb, buf, size);
+	}
+}
+
+static int read_control(struct deb_ctx *c)
+{
+	struct archive *in = open_member(c);
+	struct archive_entry *e;
+	int r = in ? 0 : -XB_EPARSE, ar;
+	while (!r && (ar = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
+		if (ar < ARCHIVE_WARN) {
+			r = parse_fail(c->deb, in);
+			break;
+		}
+		const char *name = archive_entry_pathname(e);
+		if (!name || archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		while (name[0] == '.' && name[1] == '/')
+			name += 2;
+		if (!*name || strchr(name, '/') || name[0] == '.') {
+			xb_warn("unpacking %s: ignoring control member %s", c->deb, name);
+			continue;
+		}
+		struct strbuf sb = STRBUF_INIT;
+		r = read_entry_data(c, in, e, &sb);
+		size_t len = sb.len;
+		if (!r)
+			dpkgdb_pkg_add_file(c->pkg, name, strbuf_detach(&sb), len);
+		strbuf_release(&sb);
+	}
+	if (in)
+		archive_read_free(in);
+	return r ? r : dpkgdb_pkg_load_control(c->pkg);
+}
+
+/* security.capability is the one extended attribute a .deb may carry. */
+static int set_caps(struct deb_ctx *c, struct archive_entry *e, const char *path)
+{
+	const char *name;
+	const void *val;
+	size_t size;
+	if (archive_entry_xattr_reset(e) == 0 || archive_entry_filetype(e) != AE_IFREG)
+		return 0;
+	while (archive_entry_xattr_next(e, &name, &val, &size) == ARCHIVE_OK) {
+		if (strcmp(name, "security.capability"))
+			continue;
+		if (lsetxattr(path, name, val, size, 0) < 0) {
+			int err = errno;
+			xb_error("unpacking %s: setting capabilities of %s: %s", c->deb, path, strerror(err));
+			return -err;
+		}
+	}
+	return 0;
+}
+
+static int write_fail(struct deb_ctx *c, struct archive *disk, const char *path)
+{
+	const char *why = archive_error_string(disk);
+	int err = archive_errno(disk);
+	xb_error("unpacking %s: writing %s: %s", c->deb, path, why ? why : "unknown error");
+	return err > 0 ? -err : -EIO;
+}
+
+static int copy_data(struct deb_ctx *c, struct archive *in, struct archive *disk, const char *path)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	for (;;) {
+		int r = archive_read_data_block(in, &buf, &size, &off);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN)
+			return parse_fail(c->deb, in);
+		if (archive_write_data_block(disk, buf, size, off) < ARCHIVE_WARN)
+			return write_fail(c, disk, path);
+	}
+}
+
+static int extract_entry(struct deb_ctx *c, struct archive *in, struct archive *disk,
+                         struct archive_entry *e)
+{
+	const char *path = archive_entry_pathname(e), *link = archive_entry_hardlink(e);
+	if (!path)
+		return parse_fail(c->deb, in);
+	if (path_unsafe(path) || (link && path_unsafe(link))) {
+		xb_error("unpacking %s: member %s would land outside the target", c->deb,
+		         path_unsafe(path) ? path : link);
+		return -XB_EUNSAFE;
+	}
+	dpkgdb_pkg_add_path(c->pkg, path);
+	int r = archive_write_header(disk, e);
+	if (r < ARCHIVE_WARN)
+		return write_fail(c, disk, path);
+	if (r == ARCHIVE_WARN)
+		xb_warn("unpacking %s: %s: %s", c->deb, path, archive_error_string(disk));
+	if (archive_entry_size(e) > 0 && (r = copy_data(c, in, disk, path)) < 0)
+		return r;
+	if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
+		return write_fail(c, disk, path);
+	return set_caps(c, e, path);
+}
+
+/* No standard lookup: it would read the target's passwd and NSS modules.
+ * No SECURE_SYMLINKS nor UNLINK: the target's own symlinks (merged /usr)
+ * must be followed, which the chroot makes safe. */
+static int extract_data(struct deb_ctx *c)
+{
+	struct archive *in = open_member(c), *disk = archive_write_disk_new();
+	struct archive_entry *e;
+	int r = in ? 0 : -XB_EPARSE, ar;
+	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
+	                                     ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	                                     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	while (!r && (ar = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
+		if (xb_interrupted)
+			r = -XB_EINTR;
+		else if (ar < ARCHIVE_WARN)
+			r = parse_fail(c->deb, in);
+		else
+			r = extract_entry(c, in, disk, e);
+	}
+	/* Applies the deferred directory modes and times. */
+	if (archive_write_close(disk) < ARCHIVE_WARN && !r)
+		r = write_fail(c, disk, "directories");
+	archive_write_free(disk);
+	if (in)
+		archive_read_free(in);
+	return r;
+}
+
+static int check_binary(struct deb_ctx *c)
+{
+	char v[16] = "";
+	la_ssize_t n = archive_read_data(c->ar, v, sizeof(v) - 1);
+	if (n < 0)
+		return parse_fail(c->deb, c->ar);
+	if (strncmp(v, "2.", 2)) {
+		xb_error("unpacking %s: unsupported format version in debian-binary", c->deb);
+		return -XB_EPARSE;
+	}
+	return 0;
+}
+
+/* Members must come in dpkg's order: debian-binary, control.tar*, data.tar*;
+ * names starting with '_' are extensions dpkg skips. */
+static int unpack_one(const char *deb, int fd, struct dpkgdb_pkg *pkg, int rootfd)
+{
+	cleanup_free char *buf = xmalloc(BUFSZ);
+	struct deb_ctx c = { deb, archive_read_new(), buf, pkg };
+	struct archive_entry *e;
+	int r = 0, ar, stage = 0;
+
+	pkg->deb = deb;
+	archive_read_support_format_ar(c.ar);
+	if (archive_read_open_fd(c.ar, fd, BUFSZ) != ARCHIVE_OK)
+		r = parse_fail(deb, c.ar);
+	while (!r && stage < 3 && (ar = archive_read_next_header(c.ar, &e)) != ARCHIVE_EOF) {
+		const char *name = ar < ARCHIVE_WARN ? NULL : archive_entry_pathname(e);
+		if (!name)
+			r = parse_fail(deb, c.ar);
+		else if (stage == 0 && !strcmp(name, "debian-binary"))
+			r = check_binary(&c);
+		else if (stage > 0 && name[0] == '_')
+			continue;
+		else if (stage == 1 && str_starts_with(name, "control.tar"))
+			r = read_control(&c);
+		else if (stage == 2 && str_starts_with(name, "data.tar"))
+			r = extract_data(&c);
+		else
+			break;
+		stage++;
+	}
+	if (!r && stage < 3) {
+		static const char *const want[] = { "debian-binary", "control.tar", "data.tar" };
+		xb_error("unpacking %s: not a debian package (no %s where expected)", deb, want[stage]);
+		r = -XB_EPARSE;
+	}
+	archive_read_free(c.ar);
+	return r ? r : dpkgdb_pkg_hash_conffiles(rootfd, pkg);
+}
+
+static void send_record(int fd, size_t index, int code)
+{
+	struct record rec = { (uint32_t)index, code };
+	/* A lost record shows up in the parent as a missing one. */
+	(void)xb_write_all(fd, &rec, sizeof(rec));
+}
+
+static int child_run(const char *target, int tfd, const struct unpack_item *items,
+                     const int *fds, size_t n, int out)
+{
+	struct dpkgdb_pkg *pkgs = xcalloc(n, sizeof(*pkgs));
+	int r = 0, rootfd = -1;
+	size_t i = 0;
+
+	if (fchdir(tfd) < 0 || chroot(".") < 0 || chdir("/") < 0 ||
+	    (rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		xb_error("unpacking into %s: entering the target: %s", target, strerror(errno));
+		send_record(out, n, r);
+		goto out;
+	}
+	umask(022);
+	r = dpkgdb_init(rootfd);
+	for (; !r && i < n; i++) {
+		r = unpack_one(items[i].deb, fds[i], &pkgs[i], rootfd);
+		if (!r)
+			r = dpkgdb_write_info(rootfd, &pkgs[i]);
+		dpkgdb_pkg_drop_files(&pkgs[i]);
+		send_record(out, i, r);
+	}
+	if (!r)
+		r = dpkgdb_commit(rootfd, pkgs, n);
+	send_record(out, n, r);
+out:
+	for (size_t j = 0; j < n; j++)
+		dpkgdb_pkg_release(&pkgs[j]);
+	free(pkgs);
+	if (rootfd >= 0)
+		close(rootfd);
+	return r;
+}
+
+/* Every .deb is open at once in the child; make room if there are many. */
+static void raise_fd_limit(size_t n)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= n + 64)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > n + 64 ? n + 64 : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* Reads records until the child closes the pipe; returns the first error
+ * the child reported, or 0 and *db_ok when all went through. */
+static int collect(int fd, size_t n, unpack_progress_fn progress, void *ctx, bool *db_ok)
+{
+	struct record rec;
+	size_t have = 0, done = 0;
+	int first = 0;
+	for (;;) {
+		ssize_t got = read(fd, (char *)&rec + have, sizeof(rec) - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return first;
+		have += (size_t)got;
+		if (have < sizeof(rec))
+			continue;
+		have = 0;
+		if (rec.code && !first)
+			first = rec.code;
+		else if (!rec.code && rec.index < n && progress)
+			progress(ctx, ++done, n);
+		else if (!rec.code && rec.index == n)
+			*db_ok = true;
+	}
+}
+
+static int wait_child(pid_t pid, const char *target, int r, bool db_ok)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (r)
+		return r;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) || !db_ok) {
+		xb_error("unpacking into %s: the unpacking process failed (status %d)", target,
+		         xb_wait_code(st));
+		return -XB_ECHILD;
+	}
+	return 0;
+}
+
+int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
+                unpack_progress_fn progress, void *ctx)
+{
+	int tfd = -1, pfd[2] = { -1, -1 }, r = 0;
+	int *fds = xmalloc((n ? n : 1) * sizeof(*fds));
+	size_t opened = 0;
+	bool db_ok = false;
+
+	raise_fd_limit(n);
+	tfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0) {
+		r = -errno;
+		xb_error("unpacking into %s: %s", target, strerror(errno));
+		goto out;
+	}
+	for (; opened < n; opened++) {
+		fds[opened] = open(items[opened].deb, O_RDONLY | O_CLOEXEC);
+		if (fds[opened] < 0) {
+			r = -errno;
+			xb_error("opening %s: %s", items[opened].deb, strerror(errno));
+			goto out;
+		}
+	}
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = -errno;
+		xb_error("unpacking into %s: pipe: %s", target, strerror(errno));
+		goto out;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		xb_error("unpacking into %s: fork: %s", target, strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		r = child_run(target, tfd, items, fds, n, pfd[1]);
+		_exit(r ? 1 : 0);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	r = collect(pfd[0], n, progress, ctx, &db_ok);
+	r = wait_child(pid, target, r, db_ok);
+out:
+	for (size_t i = 0; i < opened; i++)
+		close(fds[i]);
+	free(fds);
+	for (int i = 0; i < 2; i++)
+		if (pfd[i] >= 0)
+			close(pfd[i]);
+	if (tfd >= 0)
+		close(tfd);
+	return r;
+}
+
+char *unpack_info_path(const char *target, const char *pkg, const char *arch,
+                       bool multi_arch_same, const char *what)
+{
+	if (multi_arch_same)
+		return xasprintf("%s/var/lib/dpkg/info/%s:%s.%s", target, pkg, arch, what);
+	return xasprintf("%s/var/lib/dpkg/info/%s.%s", target, pkg, what);
+}

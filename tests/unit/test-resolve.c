@@ -1,0 +1,186 @@
+/* test-resolve: core/resolve over the small Packages files in resolve-data/
+ * (virtual and versioned Provides, alternatives, Pre-Depends order, cycles,
+ * Recommends, architectures, variants, --include/--exclude, errors). */
+#include "../../core/resolve.h"
+#include "tap.h"
+
+static char *datadir;
+
+struct result {
+	int r;
+	struct xb_pkg *p;
+	size_t n;
+};
+
+/* Resolves for amd64; files is a NULL-terminated list of names in datadir,
+ * inc and exc comma-separated lists (or NULL). */
+static struct result run(const char *variant, const char *const *files, const char *inc,
+			 const char *exc)
+{
+	struct strvec paths = STRVEC_INIT, vi = STRVEC_INIT, vx = STRVEC_INIT;
+	struct result res;
+	for (size_t i = 0; files[i]; i++)
+		strvec_pushf(&paths, "%s/%s", datadir, files[i]);
+	if (inc)
+		strvec_split(&vi, inc, ",");
+	if (exc)
+		strvec_split(&vx, exc, ",");
+	struct resolve_req req = {
+		.arch = "amd64", .files = paths.v, .n_files = paths.n,
+		.variant = variant, .include = &vi, .exclude = &vx,
+	};
+	res.r = resolve_packages(&req, &res.p, &res.n);
+	strvec_clear(&paths);
+	strvec_clear(&vi);
+	strvec_clear(&vx);
+	return res;
+}
+
+static int pos(const struct result *res, const char *name)
+{
+	for (size_t i = 0; i < res->n; i++)
+		if (strcmp(res->p[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool has(const struct result *res, const char *name) { return pos(res, name) >= 0; }
+
+static void done(struct result *res)
+{
+	resolve_free(res->p, res->n);
+	res->p = NULL;
+	res->n = 0;
+}
+
+static const char *const main_only[] = { "Packages-main", NULL };
+static const char *const main_extra[] = { "Packages-main", "Packages-extra", NULL };
+
+static void test_minbase(void)
+{
+	struct result res = run("minbase", main_extra, NULL, NULL);
+	CHECK(res.r == 0, "minbase resolves: %d", res.r);
+	CHECK(res.n == 21, "minbase has 21 packages, got %zu", res.n);
+
+	/* essential first, though its name sorts last */
+	CHECK(pos(&res, "base-zz") == 0, "essential package first");
+	CHECK(res.n && res.p[0].essential, "first is flagged essential");
+	/* Pre-Depends: the pre-depended package before its dependant */
+	CHECK(pos(&res, "zzz-lib") >= 0 && pos(&res, "zzz-lib") < pos(&res, "aaa-app"),
+	      "pre-depended zzz-lib before aaa-app");
+	/* a Depends cycle terminates with both; the Pre-Depends edge wins */
+	CHECK(has(&res, "cyc-a") && has(&res, "cyc-b"), "cycle members both present");
+	CHECK(pos(&res, "cyc-a") < pos(&res, "cyc-b"), "cyc-b pre-depends on cyc-a");
+	CHECK(has(&res, "libc-x") && has(&res, "libgcc-x"), "libc-x <-> libgcc-x cycle");
+	/* a virtual package provided by two: exactly one of them */
+	CHECK(has(&res, "agent-one") != has(&res, "agent-two"), "one mail-agent provider");
+	/* versioned Provides */
+	CHECK(has(&res, "bar-new") && !has(&res, "bar-old"), "vbar (>= 2) from bar-new");
+	/* Recommends and Suggests are not installed */
+	CHECK(has(&res, "rec-user"), "rec-user installed");
+	CHECK(!has(&res, "rec-target"), "recommended package not installed");
+	CHECK(!has(&res, "sug-target"), "suggested package not installed");
+	/* apt's choices: first alternative, a real package before a provider */
+	CHECK(has(&res, "zzz-first") && !has(&res, "aaa-second"), "first alternative taken");
+	CHECK(has(&res, "libreal") && !has(&res, "aaa-provider"), "real package preferred");
+	CHECK(pos(&res, "libreal") < pos(&res, "dep-real"), "dependency before dependant");
+	/* newest version (epoch counts), only our architecture */
+	int m = pos(&res, "multi"), d = pos(&res, "dual"), u = pos(&res, "upd");
+	CHECK(m >= 0 && strcmp(res.p[m].version, "1:0.5") == 0, "newest multi chosen");
+	CHECK(d >= 0 && strcmp(res.p[d].arch, "amd64") == 0, "dual for amd64, not armhf");
+	CHECK(!has(&res, "foreign-only"), "armhf-only package not pulled");
+	CHECK(u >= 0 && strcmp(res.p[u].version, "2.0") == 0 && res.p[u].source == 1,
+	      "upd 2.0 from the second file");
+	CHECK(has(&res, "apt"), "minbase has apt");
+	CHECK(!has(&res, "imp-pkg") && !has(&res, "build-essential"), "no important/buildd");
+
+	/* fields from the Packages file */
+	int l = pos(&res, "libc-x");
+	if (l >= 0) {
+		struct xb_pkg *p = &res.p[l];
+		CHECK(strcmp(p->filename, "pool/main/l/libc-x_2.0-1_amd64.deb") == 0,
+		      "filename %s", p->filename);
+		CHECK(p->size == 1001, "size %llu", (unsigned long long)p->size);
+		CHECK(strcmp(p->sha256, "abac1c53e8c06060caa9735f5be1810632040a9aef70d361b0389a50"
+				       "a757c243") == 0, "sha256 %s", p->sha256);
+		CHECK(p->priority && strcmp(p->priority, "required") == 0, "priority");
+		CHECK(p->multi_arch && strcmp(p->multi_arch, "same") == 0, "multi-arch");
+		CHECK(!p->essential && p->source == 0, "libc-x not essential, file 0");
+		CHECK(strcmp(p->version, "2.0-1") == 0, "version %s", p->version);
+	}
+	int c = pos(&res, "cyc-a");
+	CHECK(c >= 0 && strcmp(res.p[c].arch, "all") == 0 && !res.p[c].multi_arch,
+	      "cyc-a is all, no Multi-Arch");
+	done(&res);
+}
+
+static void test_variants(void)
+{
+	struct result res = run("essential", main_only, NULL, NULL);
+	CHECK(res.r == 0 && res.n == 3, "essential: base-zz + 2 deps, got %d/%zu", res.r,
+	      res.n);
+	CHECK(pos(&res, "base-zz") == 0 && has(&res, "libc-x") && has(&res, "libgcc-x"),
+	      "essential set");
+	done(&res);
+
+	res = run("buildd", main_only, NULL, NULL);
+	CHECK(res.r == 0 && has(&res, "build-essential") && has(&res, "apt"), "buildd");
+	done(&res);
+
+	res = run("important", main_only, NULL, NULL);
+	CHECK(res.r == 0 && has(&res, "imp-pkg") && has(&res, "apt") && !has(&res, "std-pkg"),
+	      "important");
+	done(&res);
+
+	res = run("standard", main_only, NULL, NULL);
+	CHECK(res.r == 0 && has(&res, "imp-pkg") && has(&res, "std-pkg"), "standard");
+	done(&res);
+
+	res = run("fat", main_only, NULL, NULL);
+	CHECK(res.r == -XB_EUSAGE && !res.p && !res.n, "unknown variant: %d", res.r);
+}
+
+static void test_include_exclude(void)
+{
+	struct result res = run("minbase", main_extra, "extra-tool,sug-target", NULL);
+	CHECK(res.r == 0 && has(&res, "extra-tool") && has(&res, "sug-target"),
+	      "--include adds packages");
+	CHECK(pos(&res, "libc-x") < pos(&res, "extra-tool"), "include ordered after deps");
+	done(&res);
+
+	res = run("minbase", main_extra, "nonexistent", NULL);
+	CHECK(res.r == -XB_ENOTFOUND && !res.p, "--include unknown: %d", res.r);
+	res = run("minbase", main_only, "foreign-only", NULL);
+	CHECK(res.r == -XB_ENOTFOUND, "--include of another arch's package: %d", res.r);
+
+	res = run("minbase", main_extra, NULL, "excl-me,libc-x,not-there");
+	CHECK(res.r == 0 && !has(&res, "excl-me"), "--exclude removes from the seed");
+	CHECK(has(&res, "libc-x"), "an excluded dependency is still pulled in");
+	done(&res);
+}
+
+static void test_errors(void)
+{
+	static const char *const unsat[] = { "Packages-unsat", NULL };
+	static const char *const missing[] = { "Packages-none", NULL };
+	struct result res = run("minbase", unsat, NULL, NULL);
+	CHECK(res.r == -XB_EUNSAT && !res.p, "unsatisfiable: %d", res.r);
+	res = run("minbase", main_extra, "needs-missing", NULL);
+	CHECK(res.r == -XB_EUNSAT, "included package with a missing dependency: %d", res.r);
+	res = run("minbase", missing, NULL, NULL);
+	CHECK(res.r < 0 && res.r != -XB_EUNSAT, "missing Packages file: %d", res.r);
+}
+
+int main(void)
+{
+	/* the data sits next to this source file; make runs tests from the top */
+	const char *src = __FILE__, *slash = strrchr(src, '/');
+	datadir = slash ? xasprintf("%.*s/resolve-data", (int)(slash - src), src)
+			: xstrdup("resolve-data");
+	test_minbase();
+	test_variants();
+	test_include_exclude();
+	test_errors();
+	free(datadir);
+	return tap_done();
+}
