@@ -1,10 +1,175 @@
-/* bootstrap: `xboot [OPTIONS] SUITE TARGET [MIRROR…]`. */
+/* bootstrap: `xboot [OPTIONS] SUITE TARGET [MIRROR…]`, parsed into a plan. */
 #include "cmd.h"
+
+#include "../core/bootstrap.h"
+#include "../fetch/cache.h"
+#include "../fetch/http.h"
+#include "../fetch/mirror.h"
+
+#include <errno.h>
+#include <getopt.h>
+
+static const char usage[] =
+	"usage: xboot [OPTIONS] SUITE TARGET [MIRROR...]\n"
+	"       xboot enter [OPTIONS] DIR [CMD [ARG...]]\n"
+	"\n"
+	"Builds a Debian root filesystem of SUITE (a codename such as trixie, or an\n"
+	"alias such as stable) in the directory TARGET, for any architecture.\n"
+	"\n"
+	"  --arch=ARCH             target architecture (default: the host's)\n"
+	"  --variant=NAME          essential, minbase, buildd, important (default), standard\n"
+	"  --components=A,B        archive components (default: main)\n"
+	"  --include=PKG,...       add packages\n"
+	"  --exclude=PKG,...       drop packages from the variant's seed\n"
+	"  --keyring=FILE          verify with FILE instead of the distribution's keyring\n"
+	"                          (repeatable)\n"
+	"  --jobs=N                parallel downloads (default 8)\n"
+	"  --cache-dir=DIR         where downloaded packages are kept\n"
+	"  --no-cache              keep no packages after the run\n"
+	"  --ignore-valid-until    accept an expired Release file (snapshot mirrors)\n"
+	"  --no-check-sig          do not check signatures (hashes are still checked)\n"
+	"  --remove-emulator       remove the qemu emulator from TARGET at the end\n"
+	"  -q, --quiet             print errors and warnings only\n"
+	"  -v, --verbose           print more, including the maintainer scripts' output\n"
+	"  -h, --help              print this help\n"
+	"\n"
+	"MIRROR defaults to the Debian mirror of the host's apt configuration.\n"
+	"See xboot(1).\n";
+
+enum {
+	OPT_ARCH = 256, OPT_VARIANT, OPT_COMPONENTS, OPT_INCLUDE, OPT_EXCLUDE, OPT_KEYRING,
+	OPT_JOBS, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_IGNORE_VALID_UNTIL, OPT_NO_CHECK_SIG,
+	OPT_REMOVE_EMULATOR,
+};
+
+static const struct option options[] = {
+	{ "arch", required_argument, NULL, OPT_ARCH },
+	{ "variant", required_argument, NULL, OPT_VARIANT },
+	{ "components", required_argument, NULL, OPT_COMPONENTS },
+	{ "include", required_argument, NULL, OPT_INCLUDE },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "keyring", required_argument, NULL, OPT_KEYRING },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "ignore-valid-until", no_argument, NULL, OPT_IGNORE_VALID_UNTIL },
+	{ "no-check-sig", no_argument, NULL, OPT_NO_CHECK_SIG },
+	{ "remove-emulator", no_argument, NULL, OPT_REMOVE_EMULATOR },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_jobs(const char *s, int *jobs)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || v < 1 || v > 64) {
+		xb_error("--jobs=%s: expected a number from 1 to 64", s);
+		return -XB_EUSAGE;
+	}
+	*jobs = (int)v;
+	return 0;
+}
+
+static int parse_option(struct xb_plan *p, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_ARCH:
+		if (!(p->arch = emu_arch_find(arg))) {
+			size_t n;
+			const struct emu_arch *all = emu_arch_all(&n);
+			struct strbuf sb = STRBUF_INIT;
+			for (size_t i = 0; i < n; i++)
+				strbuf_addf(&sb, "%s%s", i ? " " : "", all[i].deb);
+			xb_error("unknown architecture %s (known: %s)", arg, strbuf_str(&sb));
+			strbuf_release(&sb);
+			return -XB_EARCH;
+		}
+		return 0;
+	case OPT_VARIANT: free(p->variant); p->variant = xstrdup(arg); return 0;
+	case OPT_COMPONENTS: strvec_clear(&p->components); strvec_split(&p->components, arg, ", "); return 0;
+	case OPT_INCLUDE: strvec_split(&p->include, arg, ", "); return 0;
+	case OPT_EXCLUDE: strvec_split(&p->exclude, arg, ", "); return 0;
+	case OPT_KEYRING:
+		if (access(arg, R_OK) < 0) {
+			xb_error("--keyring=%s: %s", arg, strerror(errno));
+			return -XB_EUSAGE;
+		}
+		strvec_push(&p->keyrings, arg);
+		return 0;
+	case OPT_JOBS: return parse_jobs(arg, &p->jobs);
+	case OPT_CACHE_DIR: free(p->cache_dir); p->cache_dir = xstrdup(arg); return 0;
+	case OPT_NO_CACHE: p->no_cache = true; return 0;
+	case OPT_IGNORE_VALID_UNTIL: p->ignore_valid_until = true; return 0;
+	case OPT_NO_CHECK_SIG: p->no_check_sig = true; return 0;
+	case OPT_REMOVE_EMULATOR: p->remove_emulator = true; return 0;
+	case 'q': xb_verbosity = 0; return 0;
+	case 'v': xb_verbosity = 2; return 0;
+	case 'h': fputs(usage, stdout); return 1;
+	default:
+		fputs("Try 'xboot --help' for more information.\n", stderr);
+		return -XB_EUSAGE;
+	}
+}
+
+static int parse_args(struct xb_plan *p, int argc, char **argv)
+{
+	int c, r;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "qvh", options, NULL)) != -1)
+		if ((r = parse_option(p, c, optarg)) != 0)
+			return r;
+	if (argc - optind < 2) {
+		xb_error("expected SUITE and TARGET (see 'xboot --help')");
+		return -XB_EUSAGE;
+	}
+	p->suite = xstrdup(argv[optind]);
+	p->target = xstrdup(argv[optind + 1]);
+	for (int i = optind + 2; i < argc; i++) {
+		char *m = mirror_normalise(argv[i]);
+		if (!m)
+			return -XB_EUSAGE;
+		strvec_push(&p->mirrors, m);
+		free(m);
+	}
+	return 0;
+}
+
+static int complete_plan(struct xb_plan *p)
+{
+	if (!p->arch && !(p->arch = emu_arch_host())) {
+		xb_error("cannot tell the host's architecture; use --arch");
+		return -XB_EARCH;
+	}
+	if (!p->mirrors.n) {
+		char *m = mirror_from_apt(NULL, false);
+		if (!m) {
+			xb_error("no Debian mirror in the host's apt configuration; give one after TARGET");
+			return -XB_EUSAGE;
+		}
+		strvec_push(&p->mirrors, m);
+		free(m);
+	}
+	if (!p->no_cache && !p->cache_dir)
+		p->cache_dir = cache_default_dir();
+	return plan_apply_template(p, "debian");
+}
 
 int cmd_bootstrap(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	xb_error("bootstrap: not implemented yet");
-	return 2;
+	struct xb_plan plan = { 0 };
+	int r = parse_args(&plan, argc, argv);
+	if (r == 0)
+		r = complete_plan(&plan);
+	if (r == 0) {
+		cmd_install_signal_handlers();
+		if ((r = fetch_global_init()) == 0) {
+			r = bootstrap_run(&plan);
+			fetch_global_cleanup();
+		}
+	}
+	plan_release(&plan);
+	return r > 0 ? 0 : cmd_exit_code(r);
 }

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# End-to-end: real bootstraps of foreign and native suites from the real
+# archive (the mirror of the host's apt configuration), sharing one package
+# cache per run.  Each checks what a user would look at afterwards.  The
+# trees stay in $XB_TEST_ROOTS for the enter tests; run-all removes them.
+
+load helpers
+
+setup_file() {
+	export XB="$BATS_TEST_DIRNAME/../../xboot"
+	export ROOTS=${XB_TEST_ROOTS:-/var/tmp/xboot-test-roots}
+	export CACHE=${XB_TEST_CACHE:-/var/cache/xboot-tests}
+	MIRROR=$(host_mirror)
+	export MIRROR
+	mkdir -p "$ROOTS"
+}
+
+# emu_chroot DIR CMD...: chroot(8) into DIR, with the emulator registered in
+# a private binfmt_misc instance when DIR is foreign (the host's entries are
+# neither used nor changed).
+emu_chroot() {
+	local dir=$1 qemu="" conf
+	shift
+	qemu=$(ls "$dir"/usr/bin/qemu-*-static 2>/dev/null | head -n 1)
+	if [ -z "$qemu" ]; then
+		chroot "$dir" "$@"
+		return
+	fi
+	qemu=${qemu##*/qemu-}
+	qemu=${qemu%-static}
+	conf=$(sed "s#:[^:]*:\([A-Z]*\)\$#:$(realpath /usr/bin/qemu-$qemu-static):F#" /usr/lib/binfmt.d/qemu-$qemu.conf)
+	unshare --user --map-root-user --mount --fork bash -c '
+		mount -t tmpfs xboot-test /mnt && mkdir /mnt/b &&
+		mount -t binfmt_misc binfmt_misc /mnt/b && echo "$1" >/mnt/b/register || exit 125
+		shift; exec chroot "$@"' _ "$conf" "$dir" "$@"
+}
+
+# check_rootfs SUITE ARCH MACHINE: bootstrap minbase and check the result.
+check_rootfs() {
+	local suite=$1 arch=$2 machine=$3 dir=$ROOTS/$1-$2 before
+	rm -rf "$dir"
+	before=$(binfmt_snapshot)
+	run "$XB" --arch="$arch" --variant=minbase --cache-dir="$CACHE" "$suite" "$dir"
+	echo "$output"
+	[ "$status" -eq 0 ]
+
+	# nothing left mounted, host binfmt_misc unchanged
+	[ -z "$(mounts_under "$dir")" ]
+	[ "$(binfmt_snapshot)" = "$before" ]
+
+	# every package installed, the database sound
+	run emu_chroot "$dir" dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'
+	[ "$status" -eq 0 ]
+	echo "not ii: $(echo "$output" | grep -v '^ii ')"
+	[ -z "$(echo "$output" | grep -v '^ii ')" ]
+	installed=$(echo "$output" | awk '{print $2}' | sort)
+	run emu_chroot "$dir" dpkg --audit
+	echo "audit: $output"
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+	run emu_chroot "$dir" dpkg --verify
+	echo "verify: $output"
+	[ -z "$(echo "$output" | awk '$2 != "c"' | grep .)" ]
+
+	# programs run, under emulation when foreign
+	run emu_chroot "$dir" /bin/sh -c 'uname -m'
+	echo "uname -m: $output"
+	[ "$output" = "$machine" ]
+	run emu_chroot "$dir" apt-get --version
+	[ "$status" -eq 0 ] && [[ "$output" == apt* ]]
+
+	# the package set debootstrap would install
+	tmp=$(mktemp -d)
+	expected=$(debootstrap --print-debs --variant=minbase --arch="$arch" "$suite" "$tmp" "$MIRROR" | tr ' ' '\n' | grep . | sort)
+	rm -rf "$tmp"
+	diff <(echo "$expected") <(echo "$installed")
+	[ -f "$dir/var/log/xboot.log" ]
+	grep -q '^# UNCONFIGURED FSTAB FOR BASE SYSTEM' "$dir/etc/fstab"
+	grep -q "^deb $MIRROR $suite main\$" "$dir/etc/apt/sources.list"
+}
+
+@test "trixie minbase amd64 (native)" {
+	check_rootfs trixie amd64 x86_64
+}
+
+@test "trixie minbase armhf (foreign)" {
+	check_rootfs trixie armhf armv7l
+}
+
+@test "trixie minbase arm64 (foreign)" {
+	check_rootfs trixie arm64 aarch64
+}
+
+@test "bookworm minbase armhf (merged /usr made by xboot)" {
+	check_rootfs bookworm armhf armv7l
+	[ "$(readlink "$ROOTS/bookworm-armhf/bin")" = usr/bin ]
+}
+
+@test "a second run uses the cache and downloads nothing" {
+	dir=$ROOTS/cache-check
+	rm -rf "$dir"
+	run "$XB" --arch=armhf --variant=minbase --cache-dir="$CACHE" trixie "$dir"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"found in the cache"* ]]
+	rm -rf "$dir"
+}

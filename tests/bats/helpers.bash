@@ -1,0 +1,187 @@
+# helpers.bash — shared by the bats tests (load with `load helpers`): the hermetic
+# repository and its server, and views of host state (mounts, binfmt entries, the
+# host's Debian mirror) that a test compares before and after running xboot.
+#
+#   setup_file()    { fixture_setup; }
+#   teardown_file() { fixture_teardown; }
+#
+# fixture_setup exports XB_REPO_URL (http://127.0.0.1:PORT, the repository root),
+# XB_KEYRING, XB_OTHER_KEYRING, XB_FIXTURE (mkrepo's OUTDIR), XB_SUITE, XB_CODENAME,
+# XB_ARCH, XB_HOSTDIR (the host directory the evil packages aim at), XB_SERVER_PID,
+# XB_SERVER_RULES (the server's rules file; see fixture_rules) and XB_SERVER_LOG
+# (one line per request: METHOD PATH MODE STATUS).
+
+XB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+XB_FIXTURES=$XB_SRC/tests/fixtures
+# The system's python first: a version manager's shim in PATH costs most of a second
+# per start.
+XB_PYTHON=/usr/bin/python3
+[ -x "$XB_PYTHON" ] || XB_PYTHON=python3
+
+# fixture_build DIR: runs mkrepo into DIR unless DIR already holds a build by the
+# current mkrepo. Several bats files may share DIR (XB_FIXTURE_DIR, see
+# fixture_setup): a lock makes the first one build and the others wait.
+fixture_build() {
+	local dir=$1 want
+	want=$(sha256sum "$XB_FIXTURES/mkrepo") || return 1
+	want=${want%% *}
+	mkdir -p "$dir" || return 1
+	(
+		flock 9
+		[ "$(cat "$dir/.built-by" 2>/dev/null)" = "$want" ] && exit 0
+		rm -f "$dir/.built-by"
+		if ! "$XB_FIXTURES/mkrepo" "$dir" >"$dir/mkrepo.log" 2>&1; then
+			echo "# mkrepo $dir failed:" >&2
+			sed 's/^/#   /' "$dir/mkrepo.log" >&2
+			exit 1
+		fi
+		echo "$want" >"$dir/.built-by"
+	) 9>"$dir/.lock"
+}
+
+# fixture_start_server ROOT STATEDIR [LIFETIME]: starts server.py on a free port;
+# prints "PID PORT". Its state (port file, log, rules, stderr) goes to STATEDIR.
+fixture_start_server() {
+	local root=$1 state=$2 lifetime=${3:-1800} pid _
+	mkdir -p "$state"
+	rm -f "$state/port"
+	: >"$state/rules"
+	# fd 3 is bats' own: a background child holding it makes bats wait for it.
+	"$XB_PYTHON" "$XB_FIXTURES/server.py" --root "$root" --port-file "$state/port" \
+		--rules "$state/rules" --log "$state/log" --lifetime "$lifetime" \
+		</dev/null >"$state/stderr" 2>&1 3>&- &
+	pid=$!
+	for _ in $(seq 100); do
+		[ -s "$state/port" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ ! -s "$state/port" ]; then
+		echo "# server.py did not start:" >&2
+		sed 's/^/#   /' "$state/stderr" >&2
+		kill "$pid" 2>/dev/null
+		return 1
+	fi
+	echo "$pid $(cat "$state/port")"
+}
+
+# fixture_stop_server PID: SIGTERM, then SIGKILL if it is still there after 5 s.
+fixture_stop_server() {
+	local pid=$1 _
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	return 0
+}
+
+# fixture_setup: builds the repository (once per bats file in $BATS_FILE_TMPDIR, or
+# once per run in $XB_FIXTURE_DIR when the runner exports one) and starts a server
+# for this bats file. Call it from setup_file.
+fixture_setup() {
+	local dir=${XB_FIXTURE_DIR:-$BATS_FILE_TMPDIR/fixture} state=$BATS_FILE_TMPDIR/server
+	local started
+	fixture_build "$dir" || return 1
+	dir=$(cd "$dir" && pwd -P)
+	# shellcheck source=/dev/null
+	. "$dir/fixture.env"
+	# A test that failed may have let an evil package write here; start clean.
+	find "$XB_FIXTURE_HOSTDIR" -mindepth 1 ! -name marker -exec rm -rf {} + 2>/dev/null
+	started=$(fixture_start_server "$dir/repo" "$state") || return 1
+	export XB_SERVER_PID=${started% *}
+	export XB_REPO_URL=http://127.0.0.1:${started#* }
+	export XB_FIXTURE=$dir
+	export XB_KEYRING=$dir/keyring.gpg
+	export XB_OTHER_KEYRING=$dir/other-keyring.gpg
+	export XB_SUITE=$XB_FIXTURE_SUITE
+	export XB_CODENAME=$XB_FIXTURE_CODENAME
+	export XB_ARCH=$XB_FIXTURE_ARCH
+	export XB_HOSTDIR=$XB_FIXTURE_HOSTDIR
+	export XB_SERVER_RULES=$state/rules
+	export XB_SERVER_LOG=$state/log
+}
+
+# fixture_teardown: stops the server; the repository stays for the next file or is
+# removed with $BATS_FILE_TMPDIR. Call it from teardown_file.
+fixture_teardown() {
+	fixture_stop_server "${XB_SERVER_PID:-}"
+}
+
+# fixture_rules ["SUBSTRING MODE"]...: replaces the server's rules (no argument:
+# none). Modes are those of server.py: 404 500 truncate oversize oversize-nolen stall
+# slow redirect flip ok.
+fixture_rules() {
+	if [ $# -eq 0 ]; then
+		: >"$XB_SERVER_RULES"
+	else
+		printf '%s\n' "$@" >"$XB_SERVER_RULES"
+	fi
+}
+
+# fixture_url MODE: a mirror URL under which every request misbehaves as MODE.
+fixture_url() {
+	echo "$XB_REPO_URL/_$1"
+}
+
+# mounts_under DIR: the lines of /proc/self/mountinfo whose mount point is DIR or
+# below it (empty output: nothing is mounted there).
+mounts_under() {
+	local dir esc
+	dir=$(realpath -m "$1")
+	# mountinfo escapes space, tab, newline and backslash as octal.
+	esc=$(printf '%s' "$dir" | sed 's/\\/\\134/g; s/ /\\040/g; s/\t/\\011/g')
+	D=$esc awk 'BEGIN { d = ENVIRON["D"] }
+		d == "/" || $5 == d || index($5, d "/") == 1' /proc/self/mountinfo
+}
+
+# binfmt_snapshot: the host's binfmt_misc state as text, to compare before and after
+# a run. It only reads and never mounts: mounting it here would itself change what
+# is compared, and a run that mounts or registers anything on the host shows up
+# either way (as a new mount, or as entries that were not there before). When
+# binfmt_misc is not mounted the snapshot says so; when systemd's automount point is
+# there but not yet triggered, it is left untriggered.
+binfmt_snapshot() {
+	local d=/proc/sys/fs/binfmt_misc f
+	local types
+	types=$(awk '$5 == "/proc/sys/fs/binfmt_misc" {
+			for (i = 6; i <= NF; i++) if ($i == "-") { print $(i + 1); break } }' \
+		/proc/self/mountinfo)
+	case $types in
+	*binfmt_misc*) ;;
+	*autofs*)
+		echo "binfmt_misc: automount, not mounted"
+		return 0
+		;;
+	*)
+		echo "binfmt_misc: not mounted"
+		return 0
+		;;
+	esac
+	echo "status: $(cat "$d/status")"
+	for f in "$d"/*; do
+		case ${f##*/} in register | status) continue ;; esac
+		echo "== ${f##*/}"
+		cat "$f"
+	done
+}
+
+# host_mirror: the first "debian" archive URI of the host's apt configuration
+# (deb822 .sources first, then one-line .list files), without a trailing slash.
+# Fails when there is none.
+host_mirror() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		case $f in
+		*.sources)
+			awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }' "$f"
+			;;
+		*)
+			awk '$1 == "deb" { sub(/\[[^]]*\]/, ""); print $2 }' "$f"
+			;;
+		esac
+	done | sed -n 's|/*$||; \|^[a-z+]*://.*/debian$|{p;q}' | grep . || return 1
+}
