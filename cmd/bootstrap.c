@@ -24,6 +24,7 @@ static const char usage[] =
 	"  --keyring=FILE          verify with FILE instead of the distribution's keyring\n"
 	"                          (repeatable)\n"
 	"  --jobs=N                parallel downloads (default 8)\n"
+	"  --timeout=SECONDS       give up on a mirror silent for this long (default 30)\n"
 	"  --cache-dir=DIR         where downloaded packages are kept\n"
 	"  --no-cache              keep no packages after the run\n"
 	"  --ignore-valid-until    accept an expired Release file (snapshot mirrors)\n"
@@ -39,7 +40,7 @@ static const char usage[] =
 enum {
 	OPT_ARCH = 256, OPT_VARIANT, OPT_COMPONENTS, OPT_INCLUDE, OPT_EXCLUDE, OPT_KEYRING,
 	OPT_JOBS, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_IGNORE_VALID_UNTIL, OPT_NO_CHECK_SIG,
-	OPT_REMOVE_EMULATOR,
+	OPT_REMOVE_EMULATOR, OPT_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -50,6 +51,7 @@ static const struct option options[] = {
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "ignore-valid-until", no_argument, NULL, OPT_IGNORE_VALID_UNTIL },
@@ -70,6 +72,18 @@ static int parse_jobs(const char *s, int *jobs)
 		return -XB_EUSAGE;
 	}
 	*jobs = (int)v;
+	return 0;
+}
+
+static int parse_timeout(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || v < 1 || v > 3600) {
+		xb_error("--timeout=%s: expected seconds from 1 to 3600", s);
+		return -XB_EUSAGE;
+	}
+	fetch_set_timeout(v);
 	return 0;
 }
 
@@ -100,6 +114,7 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 		strvec_push(&p->keyrings, arg);
 		return 0;
 	case OPT_JOBS: return parse_jobs(arg, &p->jobs);
+	case OPT_TIMEOUT: return parse_timeout(arg);
 	case OPT_CACHE_DIR: free(p->cache_dir); p->cache_dir = xstrdup(arg); return 0;
 	case OPT_NO_CACHE: p->no_cache = true; return 0;
 	case OPT_IGNORE_VALID_UNTIL: p->ignore_valid_until = true; return 0;

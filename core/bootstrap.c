@@ -245,12 +245,15 @@ static int stage_second(struct run *run)
 	lo.arch = foreign ? p->arch : NULL;
 	lo.keep_tmp = true;
 	lo.hostname = "localhost";
+	lo.kill_on_signal = true;
 	r = launch_run(&lo, secondstage_run, &ss, &code);
 	int rc = secondstage_cleanup(p->target);
 	if (r)
 		return r;
+	if (xb_interrupted)
+		return -XB_EINTR;
 	if (code)
-		return code == 130 || xb_interrupted ? -XB_EINTR : -XB_ECHILD;
+		return code == 130 ? -XB_EINTR : -XB_ECHILD;
 	if (rc)
 		return rc;
 	xb_info("configured %zu packages in %.1f s", run->n_pkgs,

@@ -24,7 +24,7 @@ void dpkgdb_pkg_add_file(struct dpkgdb_pkg *p, const char *name, char *data, siz
 	}
 }
 
-static const struct dpkgdb_file *find_file(const struct dpkgdb_pkg *p, const char *name)
+const struct dpkgdb_file *dpkgdb_pkg_file(const struct dpkgdb_pkg *p, const char *name)
 {
 	for (size_t i = 0; i < p->nfiles; i++)
 		if (!strcmp(p->files[i].name, name))
@@ -45,7 +45,7 @@ static bool valid_name(const char *s, const char *extra)
 
 int dpkgdb_pkg_load_control(struct dpkgdb_pkg *p)
 {
-	const struct dpkgdb_file *c = find_file(p, "control");
+	const struct dpkgdb_file *c = dpkgdb_pkg_file(p, "control");
 	size_t pos = 0;
 	if (!c || deb822_parse(c->data, c->len, &pos, &p->control) != 1) {
 		xb_error("unpacking %s: %s", p->deb, c ? "malformed control file" : "no control file");
@@ -118,7 +118,7 @@ static int hash_one(int rootfd, struct dpkgdb_pkg *p, char *line)
 
 int dpkgdb_pkg_hash_conffiles(int rootfd, struct dpkgdb_pkg *p)
 {
-	const struct dpkgdb_file *f = find_file(p, "conffiles");
+	const struct dpkgdb_file *f = dpkgdb_pkg_file(p, "conffiles");
 	if (!f)
 		return 0;
 	cleanup_free char *text = xstrndup(f->data, f->len);
@@ -233,7 +233,7 @@ static void remove_stale_info(int rootfd, const struct dpkgdb_pkg *p)
 	while ((e = readdir(d))) {
 		const char *what = e->d_name + nl + 1;
 		if (strncmp(e->d_name, p->info_name, nl) || e->d_name[nl] != '.' ||
-		    strchr(what, '.') || !strcmp(what, "list") || find_file(p, what))
+		    strchr(what, '.') || !strcmp(what, "list") || dpkgdb_pkg_file(p, what))
 			continue;
 		unlinkat(dirfd(d), e->d_name, 0);
 	}

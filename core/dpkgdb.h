@@ -33,6 +33,8 @@ struct dpkgdb_pkg {
 
 /* Takes data (malloc'd) over; "control" is kept apart for load_control. */
 void dpkgdb_pkg_add_file(struct dpkgdb_pkg *p, const char *name, char *data, size_t len);
+/* The control member NAME added before, or NULL. */
+const struct dpkgdb_file *dpkgdb_pkg_file(const struct dpkgdb_pkg *p, const char *name);
 /* Parses the control member added before; checks Package and Architecture. */
 int dpkgdb_pkg_load_control(struct dpkgdb_pkg *p);
 /* Adds a data.tar member path (e.g. "./usr/bin/") to the list. */

@@ -19,6 +19,7 @@
 #include <sys/xattr.h>
 
 #include "dpkgdb.h"
+#include "hash.h"
 #include "spawn.h"
 
 #define BUFSZ (64 * 1024)
@@ -35,6 +36,10 @@ struct deb_ctx {
 	struct archive *ar;   /* the outer ar archive */
 	char *buf;            /* BUFSZ bytes, for reading members */
 	struct dpkgdb_pkg *pkg;
+	/* A package without an md5sums member gets one computed while its
+	 * files stream by, as dpkg does, so that dpkg --verify works. */
+	bool gen_md5;
+	struct strbuf md5sums;
 };
 
 static int parse_fail(const char *deb, struct archive *a)
@@ -179,20 +184,64 @@ static int write_fail(struct deb_ctx *c, struct archive *disk, const char *path)
 	return err > 0 ? -err : -EIO;
 }
 
-static int copy_data(struct deb_ctx *c, struct archive *in, struct archive *disk, const char *path)
+/* Whether the conffiles member lists /path (a line's last word: newer
+ * dpkg allows flags such as remove-on-upgrade before it). */
+static bool conffile_listed(const struct dpkgdb_file *cf, const char *path)
+{
+	size_t plen = strlen(path);
+	const char *p = cf->data, *end = cf->data + cf->len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		while (le > p && (le[-1] == ' ' || le[-1] == '\t' || le[-1] == '\r'))
+			le--;
+		const char *w = (size_t)(le - p) > plen ? le - plen - 1 : NULL; /* the '/' */
+		if (w && *w == '/' && !memcmp(w + 1, path, plen) &&
+		    (w == p || w[-1] == ' ' || w[-1] == '\t'))
+			return true;
+		p = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
+/* md5sums names files without the leading "./" or "/"; conffiles are
+ * left out, as dpkg leaves them out. */
+static void add_md5sum(struct deb_ctx *c, const char *path, struct xb_hash *h)
+{
+	char hex[33];
+	xb_hash_final_hex(h, hex);
+	while (*path == '.' && path[1] == '/')
+		path++;
+	while (*path == '/')
+		path++;
+	const struct dpkgdb_file *cf = dpkgdb_pkg_file(c->pkg, "conffiles");
+	if (cf && conffile_listed(cf, path))
+		return;
+	strbuf_addf(&c->md5sums, "%s  %s\n", hex, path);
+}
+
+static int copy_data(struct deb_ctx *c, struct archive *in, struct archive *disk,
+                     struct archive_entry *e, const char *path)
 {
 	const void *buf;
 	size_t size;
 	la_int64_t off;
+	struct xb_hash *h = c->gen_md5 && archive_entry_filetype(e) == AE_IFREG ?
+	                    xb_hash_new(XB_MD5) : NULL;
 	for (;;) {
 		int r = archive_read_data_block(in, &buf, &size, &off);
 		if (r == ARCHIVE_EOF)
-			return 0;
-		if (r < ARCHIVE_WARN)
-			return parse_fail(c->deb, in);
-		if (archive_write_data_block(disk, buf, size, off) < ARCHIVE_WARN)
-			return write_fail(c, disk, path);
+			break;
+		if (r < ARCHIVE_WARN || archive_write_data_block(disk, buf, size, off) < ARCHIVE_WARN) {
+			xb_hash_free(h);
+			return r < ARCHIVE_WARN ? parse_fail(c->deb, in) : write_fail(c, disk, path);
+		}
+		if (h)
+			xb_hash_update(h, buf, size);
 	}
+	if (h)
+		add_md5sum(c, path, h);
+	return 0;
 }
 
 static int extract_entry(struct deb_ctx *c, struct archive *in, struct archive *disk,
@@ -201,9 +250,13 @@ static int extract_entry(struct deb_ctx *c, struct archive *in, struct archive *
 	const char *path = archive_entry_pathname(e), *link = archive_entry_hardlink(e);
 	if (!path)
 		return parse_fail(c->deb, in);
-	if (path_unsafe(path) || (link && path_unsafe(link))) {
-		xb_error("unpacking %s: member %s would land outside the target", c->deb,
-		         path_unsafe(path) ? path : link);
+	if (path_unsafe(path)) {
+		xb_error("unpacking %s: member %s would land outside the target", c->deb, path);
+		return -XB_EUNSAFE;
+	}
+	if (link && path_unsafe(link)) {
+		xb_error("unpacking %s: hard link %s points outside the target (%s)", c->deb,
+		         path, link);
 		return -XB_EUNSAFE;
 	}
 	dpkgdb_pkg_add_path(c->pkg, path);
@@ -212,8 +265,11 @@ static int extract_entry(struct deb_ctx *c, struct archive *in, struct archive *
 		return write_fail(c, disk, path);
 	if (r == ARCHIVE_WARN)
 		xb_warn("unpacking %s: %s: %s", c->deb, path, archive_error_string(disk));
-	if (archive_entry_size(e) > 0 && (r = copy_data(c, in, disk, path)) < 0)
+	if (archive_entry_size(e) > 0 && !link && (r = copy_data(c, in, disk, e, path)) < 0)
 		return r;
+	if (archive_entry_size(e) == 0 && !link && c->gen_md5 &&
+	    archive_entry_filetype(e) == AE_IFREG)
+		add_md5sum(c, path, xb_hash_new(XB_MD5));
 	if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
 		return write_fail(c, disk, path);
 	return set_caps(c, e, path);
@@ -262,10 +318,12 @@ static int check_binary(struct deb_ctx *c)
 
 /* Members must come in dpkg's order: debian-binary, control.tar*, data.tar*;
  * names starting with '_' are extensions dpkg skips. */
-static int unpack_one(const char *deb, int fd, struct dpkgdb_pkg *pkg, int rootfd)
+static int unpack_one(const struct unpack_item *it, int fd, struct dpkgdb_pkg *pkg, int rootfd)
 {
+	/* Messages name the package: the cache's file names are hashes. */
+	const char *deb = it->name ? it->name : it->deb;
 	cleanup_free char *buf = xmalloc(BUFSZ);
-	struct deb_ctx c = { deb, archive_read_new(), buf, pkg };
+	struct deb_ctx c = { deb, archive_read_new(), buf, pkg, false, STRBUF_INIT };
 	struct archive_entry *e;
 	int r = 0, ar, stage = 0;
 
@@ -283,8 +341,10 @@ static int unpack_one(const char *deb, int fd, struct dpkgdb_pkg *pkg, int rootf
 			continue;
 		else if (stage == 1 && str_starts_with(name, "control.tar"))
 			r = read_control(&c);
-		else if (stage == 2 && str_starts_with(name, "data.tar"))
+		else if (stage == 2 && str_starts_with(name, "data.tar")) {
+			c.gen_md5 = !dpkgdb_pkg_file(pkg, "md5sums");
 			r = extract_data(&c);
+		}
 		else
 			break;
 		stage++;
@@ -295,6 +355,11 @@ static int unpack_one(const char *deb, int fd, struct dpkgdb_pkg *pkg, int rootf
 		r = -XB_EPARSE;
 	}
 	archive_read_free(c.ar);
+	if (!r && c.gen_md5) {
+		size_t len = c.md5sums.len;
+		dpkgdb_pkg_add_file(pkg, "md5sums", strbuf_detach(&c.md5sums), len);
+	}
+	strbuf_release(&c.md5sums);
 	return r ? r : dpkgdb_pkg_hash_conffiles(rootfd, pkg);
 }
 
@@ -322,7 +387,7 @@ static int child_run(const char *target, int tfd, const struct unpack_item *item
 	umask(022);
 	r = dpkgdb_init(rootfd);
 	for (; !r && i < n; i++) {
-		r = unpack_one(items[i].deb, fds[i], &pkgs[i], rootfd);
+		r = unpack_one(&items[i], fds[i], &pkgs[i], rootfd);
 		if (!r)
 			r = dpkgdb_write_info(rootfd, &pkgs[i]);
 		dpkgdb_pkg_drop_files(&pkgs[i]);

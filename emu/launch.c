@@ -39,16 +39,16 @@ static int send_int(int fd, int v)
 	return xb_write_all(fd, &v, sizeof(v));
 }
 
-static void forward_caught(pid_t pid);
+static void forward_caught(pid_t pid, bool kill_all);
 
-/* 0 and *v, or -EPIPE when the other side closed without a word.  Signals
- * caught meanwhile are passed on to fwd when it is > 0. */
+/* 0 and *v, or -EPIPE when the other side closed without a word.  A signal
+ * caught meanwhile (during the set-up) kills fwd when it is > 0. */
 static int recv_int(int fd, int *v, pid_t fwd)
 {
 	ssize_t n;
 	while ((n = read(fd, v, sizeof(*v))) < 0 && errno == EINTR)
 		if (fwd > 0)
-			forward_caught(fwd);
+			forward_caught(fwd, true);
 	return n == (ssize_t)sizeof(*v) ? 0 : -EPIPE;
 }
 
@@ -329,19 +329,24 @@ static void restore_signals(const struct sigaction *old)
 		raise(caught);
 }
 
-static void forward_caught(pid_t pid)
+/* A bootstrap stops at any of them: killing the child takes its PID
+ * namespace's init (PDEATHSIG) and so every process in it down.  An
+ * interactive session leaves Ctrl-C to the terminal's foreground group. */
+static void forward_caught(pid_t pid, bool kill_all)
 {
-	if (caught == SIGTERM || caught == SIGHUP)
+	if (caught && kill_all)
+		kill(pid, SIGKILL);
+	else if (caught == SIGTERM || caught == SIGHUP)
 		kill(pid, caught);
 }
 
-static int wait_child(pid_t pid)
+static int wait_child(pid_t pid, bool kill_all)
 {
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR)
 			return 255;
-		forward_caught(pid);
+		forward_caught(pid, kill_all);
 	}
 	return xb_wait_code(ws);
 }
@@ -405,7 +410,7 @@ int launch_run(const struct launch_opts *o, int (*fn)(void *ctx), void *ctx, int
 		r = parent(pid, sv[0], o->root);
 		if (r < 0)
 			kill(pid, SIGKILL);
-		int c = wait_child(pid);
+		int c = wait_child(pid, o->kill_on_signal);
 		if (r == 0)
 			*code = c;
 	}

@@ -28,8 +28,9 @@ struct launch_opts {
 	const char *hostname;         /* NULL: from ROOT/etc/hostname, else "xboot" */
 	const struct strvec *binds;   /* "SRC[:DST]" read-write binds; may be NULL */
 	const struct strvec *ro_binds;/* read-only binds; may be NULL */
+	bool kill_on_signal;          /* SIGINT/TERM/HUP to xboot kill the namespace */
 };
-#define LAUNCH_OPTS_INIT { NULL, NULL, false, false, false, false, false, NULL, NULL, NULL }
+#define LAUNCH_OPTS_INIT { NULL, NULL, false, false, false, false, false, NULL, NULL, NULL, false }
 
 /* Runs fn(ctx) inside the prepared root.  Returns 0 and sets *code to fn's
  * result (or 128+N when the namespace's init was killed by signal N), or a

@@ -45,6 +45,15 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* --timeout: the connect and stall limit of every transfer without its own. */
+static long default_timeout = 30;
+
+void fetch_set_timeout(long seconds)
+{
+	if (seconds > 0)
+		default_timeout = seconds;
+}
+
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -67,8 +76,8 @@ static void fetcher_init(struct fetcher *f, const struct fetch_opts *o)
 {
 	memset(f, 0, sizeof(*f));
 	f->o = o;
-	f->connect_timeout = o && o->connect_timeout_s > 0 ? o->connect_timeout_s : 30;
-	f->stall_timeout = o && o->stall_timeout_s > 0 ? o->stall_timeout_s : 30;
+	f->connect_timeout = o && o->connect_timeout_s > 0 ? o->connect_timeout_s : default_timeout;
+	f->stall_timeout = o && o->stall_timeout_s > 0 ? o->stall_timeout_s : default_timeout;
 	f->max_size = o && o->max_size ? o->max_size : (uint64_t)1 << 30;
 }
 

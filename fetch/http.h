@@ -21,13 +21,16 @@ typedef void (*fetch_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 struct fetch_opts {
 	int jobs;               /* parallel transfers; <= 0 means 8 */
-	long connect_timeout_s; /* 0 means 30 */
-	long stall_timeout_s;   /* abort when < 1 byte/s for this long; 0 means 30 */
+	long connect_timeout_s; /* 0 means the default (30, fetch_set_timeout) */
+	long stall_timeout_s;   /* abort when < 1 byte/s for this long; 0: default */
 	uint64_t max_size;      /* cap for items of unknown size; 0 = 1 GiB */
 	fetch_progress_fn progress;
 	void *progress_ctx;
 };
 #define FETCH_OPTS_INIT { 0, 0, 0, 0, NULL, NULL }
+
+/* The default of both timeouts above, for the whole process. */
+void fetch_set_timeout(long seconds);
 
 /* Global libcurl set-up; call once from main() before any thread. */
 int fetch_global_init(void);

@@ -1,0 +1,358 @@
+#!/usr/bin/env bats
+# Hermetic bootstraps against the repository the tests build (tests/fixtures),
+# served on 127.0.0.1: what a good run leaves behind, and how every kind of
+# bad input fails: one clear error line, a non-zero exit, nothing mounted and
+# nothing bad in the cache.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	fixture_setup
+	export XB="$BATS_TEST_DIRNAME/../../xboot"
+}
+
+teardown_file() {
+	fixture_teardown
+}
+
+setup() {
+	T=$BATS_TEST_TMPDIR/target
+	CACHE=$BATS_TEST_TMPDIR/cache
+	fixture_rules
+}
+
+teardown() {
+	# a failed test must not leave a mount behind for the next one
+	local m
+	for m in $(mounts_under "$BATS_TEST_TMPDIR" | awk '{print $5}' | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+}
+
+# xb ARGS...: xboot against the fixture (its keyring, a per-test cache), stderr
+# kept apart in $stderr.
+xb() {
+	run --separate-stderr "$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --timeout=3 "$@"
+	echo "exit $status; stderr:"
+	echo "$stderr"
+}
+
+# cache_clean: every file in the cache is named by its own SHA256 (nothing
+# unverified, no temporary file left).
+cache_clean() {
+	local f
+	[ -d "$CACHE" ] || return 0
+	while IFS= read -r f; do
+		case $f in
+		*/.lock) continue ;;
+		*/sha256/*.deb)
+			[ "$(sha256sum <"$f" | cut -d' ' -f1).deb" = "${f##*/}" ] ||
+				{ echo "bad file in cache: $f"; return 1; }
+			;;
+		*) echo "stray file in cache: $f"; return 1 ;;
+		esac
+	done < <(find "$CACHE" -type f)
+}
+
+# failed_with REGEX: the run failed (not a usage error unless asked), printed
+# exactly one error line, matching REGEX, left nothing mounted under the target
+# and nothing bad in the cache.
+failed_with() {
+	[ "$status" -ne 0 ]
+	local errs
+	errs=$(printf '%s\n' "$stderr" | grep -c '^xboot: error: ' || true)
+	[ "$errs" -eq 1 ] || { echo "expected one error line, got $errs"; return 1; }
+	printf '%s\n' "$stderr" | grep '^xboot: error: ' | grep -Eq -- "$1" ||
+		{ echo "error line does not match: $1"; return 1; }
+	[ -z "$(mounts_under "$T")" ]
+	[ -z "$(mounts_under "$BATS_TEST_TMPDIR")" ]
+	cache_clean
+}
+
+@test "bootstrap: a hermetic run installs the packages and runs their scripts" {
+	xb --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	# every package configured, as dpkg inside sees it
+	run chroot "$T" dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'
+	echo "$output"
+	[ -z "$(echo "$output" | grep -v '^ii ')" ]
+	[ "$(echo "$output" | awk '{print $2}' | sort | tr '\n' ' ')" = \
+		"alt-d hostbase mark-a mark-c provider-b2 " ]
+	# Pre-Depends first: mark-a's preinst ran (as install) before its postinst
+	[ "$(cat "$T/var/lib/xboot-marks/mark-a")" = "$(printf 'preinst install\npostinst configure')" ]
+	# alternatives and conffiles as dpkg would leave them
+	[ "$(chroot "$T" altcmd)" = alt-d ]
+	grep -q '^ /etc/mark-a.conf [0-9a-f]\{32\}$' <(sed -n '/^Package: mark-a$/,/^$/p' "$T/var/lib/dpkg/status")
+	run chroot "$T" dpkg --audit
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+	# finish: apt sources, hostname, fstab, machine-id, the log
+	grep -qx "deb $XB_REPO_URL $XB_SUITE main" "$T/etc/apt/sources.list"
+	[ -s "$T/etc/hostname" ]
+	head -n 1 "$T/etc/fstab" | grep -qx '# UNCONFIGURED FSTAB FOR BASE SYSTEM'
+	[ -f "$T/etc/machine-id" ] && [ ! -s "$T/etc/machine-id" ]
+	grep -q 'Setting up mark-a' "$T/var/log/xboot.log"
+	[ ! -e "$T/usr/sbin/policy-rc.d" ]
+	[ -z "$(mounts_under "$T")" ]
+	cache_clean
+}
+
+@test "bootstrap: the versioned Provides picks the provider that satisfies it" {
+	xb --variant=essential --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ -d "$T/usr/share/provider-b2" ]
+	[ ! -d "$T/usr/share/provider-b" ]
+}
+
+@test "bootstrap: the codename works as the suite, file:// mirrors too" {
+	xb --variant=essential "$XB_CODENAME" "$T" "file://$XB_FIXTURE/repo"
+	[ "$status" -eq 0 ]
+	grep -q '^Package: hostbase$' "$T/var/lib/dpkg/status"
+}
+
+@test "bootstrap: a second run downloads nothing" {
+	xb "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	: >"$XB_SERVER_LOG"
+	xb "$XB_SUITE" "$T.2" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	cat "$XB_SERVER_LOG"
+	! grep -q '\.deb ' "$XB_SERVER_LOG"
+	rm -rf "$T.2"
+}
+
+@test "bootstrap: --exclude drops a package, --include adds one" {
+	xb --exclude=alt-d --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ ! -e "$T/usr/bin/alt-d-impl" ]
+	[ -d "$T/usr/share/mark-c" ]
+}
+
+# --- trust ------------------------------------------------------------------------
+
+@test "refused: InRelease signed by a key outside the keyring" {
+	xb othersigned "$T" "$XB_REPO_URL"
+	failed_with 'othersigned.*(signature|key)'
+	[ ! -e "$T/usr" ]
+}
+
+@test "refused: an unsigned InRelease" {
+	xb unsigned "$T" "$XB_REPO_URL"
+	failed_with 'unsigned.*(sign|OpenPGP)'
+}
+
+@test "refused: text appended after the signature is not trusted" {
+	xb --variant=essential appended "$T" "$XB_REPO_URL"
+	failed_with 'appended.*(after the signature|unsigned|trailing)'
+}
+
+@test "refused: an expired Valid-Until" {
+	xb expired "$T" "$XB_REPO_URL"
+	failed_with 'expired.*Valid-Until'
+}
+
+@test "refused: a Packages index that does not match the Release" {
+	xb badpackages "$T" "$XB_REPO_URL"
+	failed_with 'Packages.*(SHA256|size|hash|longer)'
+}
+
+@test "refused: a tampered .deb, and it does not stay in the cache" {
+	xb --variant=essential --include=tampered "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'tampered.*(SHA256|hash|checksum)'
+	[ ! -e "$T/usr/share/tampered" ]
+}
+
+@test "refused: a .deb changed in transit (same size)" {
+	fixture_rules "hostbase_ flip"
+	xb --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'hostbase.*(SHA256|hash|checksum)'
+}
+
+# --- the network --------------------------------------------------------------------
+
+@test "refused: a truncated download" {
+	fixture_rules "hostbase_ truncate"
+	xb --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'hostbase'
+}
+
+@test "refused: an oversized download is cut off" {
+	fixture_rules "hostbase_ oversize-nolen"
+	xb --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'hostbase.*(larger|size|long)'
+}
+
+@test "refused: 404 on a package" {
+	fixture_rules "hostbase_ 404"
+	xb --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'hostbase.*404'
+}
+
+@test "refused: 500 on the Release file" {
+	fixture_rules "InRelease 500"
+	xb "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'InRelease.*500'
+}
+
+@test "refused: a stalled server times out" {
+	fixture_rules "hostbase_ stall"
+	xb --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'hostbase.*(timed out|stalled|timeout)'
+}
+
+@test "refused: a mirror that is not there" {
+	xb "$XB_SUITE" "$T" "http://127.0.0.1:1/debian"
+	failed_with '127\.0\.0\.1:1'
+}
+
+# --- hostile and broken packages -------------------------------------------------------
+
+@test "refused: a .deb with ../x writes nothing above the target" {
+	mkdir -p "$T"
+	xb --variant=essential --include=evil-dotdot "$XB_SUITE" "$T/root" "$XB_REPO_URL"
+	T=$T/root failed_with 'evil-dotdot.*\.\./x'
+	[ ! -e "$T/x" ] && [ ! -e "$T/root/../x" ] && [ ! -e "$BATS_TEST_TMPDIR/x" ]
+}
+
+@test "refused: a .deb with /etc/x writes nothing to the host" {
+	[ ! -e /etc/x ]
+	xb --variant=essential --include=evil-abs "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'evil-abs.*/etc/x'
+	[ ! -e /etc/x ]
+}
+
+@test "refused: a file through a symlink to a host directory" {
+	local before
+	before=$(ls -la "$XB_HOSTDIR")
+	xb --variant=essential --include=evil-through "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'evil-through.*escape/pwned'
+	[ ! -e "$XB_HOSTDIR/pwned" ]
+	[ "$(ls -la "$XB_HOSTDIR")" = "$before" ]
+}
+
+@test "refused: a hard link to a host file" {
+	xb --variant=essential --include=evil-hardlink "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'evil-hardlink.*hard link'
+	[ "$(stat -c %h "$XB_HOSTDIR/marker")" -eq 1 ]
+}
+
+@test "refused: a corrupt ar member" {
+	xb --variant=essential --include=corrupt-ar "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'corrupt-ar'
+}
+
+@test "refused: a corrupt xz member" {
+	xb --variant=essential --include=corrupt-xz "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'corrupt-xz'
+}
+
+# --- what the user asked for ------------------------------------------------------------
+
+@test "refused: an unsatisfiable dependency, before any download" {
+	: >"$XB_SERVER_LOG"
+	xb --include=needs-missing "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'does-not-exist.*needs-missing'
+	! grep -q '\.deb ' "$XB_SERVER_LOG"
+}
+
+@test "refused: an unknown architecture" {
+	xb --arch=vax "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'unknown architecture vax'
+	[ ! -e "$T" ]
+}
+
+@test "refused: an unknown suite" {
+	xb nosuchsuite "$T" "$XB_REPO_URL"
+	failed_with 'nosuchsuite'
+}
+
+@test "refused: an unknown package in --include" {
+	xb --include=no-such-package "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'no-such-package'
+}
+
+@test "refused: a non-empty TARGET, which is left as it was" {
+	mkdir -p "$T"
+	echo keep >"$T/precious"
+	xb "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'not empty'
+	[ "$(ls -A "$T")" = precious ] && [ "$(cat "$T/precious")" = keep ]
+}
+
+@test "refused: TARGET /" {
+	xb "$XB_SUITE" / "$XB_REPO_URL"
+	T=/nonexistent failed_with 'root directory'
+}
+
+@test "refused: a wrong flag, with a usage error" {
+	xb --no-such-flag "$XB_SUITE" "$T"
+	[ "$status" -eq 2 ]
+	[ ! -e "$T" ]
+}
+
+# --- interruptions ------------------------------------------------------------------------
+
+# wait_for CMD...: up to 20 s for CMD to succeed.
+wait_for() {
+	local _
+	for _ in $(seq 200); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# procs_in DIR: pids whose root directory is DIR.
+procs_in() {
+	local p d
+	d=$(realpath "$1")
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$d" ] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+@test "Ctrl-C during the download: exit 130, nothing half-written in the cache" {
+	fixture_rules "hostbase_ slow"
+	: >"$XB_SERVER_LOG"
+	"$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --variant=essential \
+		"$XB_SUITE" "$T" "$XB_REPO_URL" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	wait_for grep -q 'hostbase_.* slow' "$XB_SERVER_LOG"
+	sleep 0.5
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	echo "$stderr"
+	[ "$status" -eq 130 ]
+	failed_with 'interrupted'
+}
+
+@test "Ctrl-C during the second stage: exit 130, no process and no mount left" {
+	"$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --variant=essential \
+		--include=sleeper "$XB_SUITE" "$T" "$XB_REPO_URL" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	wait_for test -e "$T/var/lib/xboot-marks/sleeper"
+	[ -n "$(procs_in "$T")" ]
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	echo "$stderr"
+	[ "$status" -eq 130 ]
+	failed_with 'interrupted'
+	sleep 0.2
+	[ -z "$(procs_in "$T")" ]
+}
+
+@test "SIGKILL of xboot in the second stage leaves no process and no mount" {
+	"$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --variant=essential \
+		--include=sleeper "$XB_SUITE" "$T" "$XB_REPO_URL" 2>/dev/null &
+	local pid=$!
+	wait_for test -e "$T/var/lib/xboot-marks/sleeper"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	wait_for test -z "$(procs_in "$T")"
+	[ -z "$(mounts_under "$T")" ]
+}
