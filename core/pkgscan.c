@@ -1,0 +1,346 @@
+/* pkgscan: Packages files mapped, scanned into stanzas and loaded into
+ * libsolv; per-solvable lookup of the fields libsolv does not keep.
+ * See pkgscan.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <solv/bitmap.h>
+#include <solv/repo.h>
+#include <solv/repo_deb.h>
+
+#include "pkgscan.h"
+
+/* What the scan looks for: slot is a PKGSCAN_* index or -1; solv says
+ * whether the line goes into the copy libsolv reads.  Handing libsolv only
+ * what it solves with (no Description, Recommends, Suggests, checksums)
+ * more than halves its loading time, and Recommends can then never be
+ * installed. */
+#define FIELD(name, slot, solv) { name, sizeof(name) - 1, slot, solv }
+static const struct {
+	const char *name;
+	size_t len;
+	int slot;
+	bool solv;
+} scan_fields[] = {
+	FIELD("Package", PKGSCAN_PACKAGE, true),
+	FIELD("Version", PKGSCAN_VERSION, true),
+	FIELD("Architecture", PKGSCAN_ARCH, true),
+	FIELD("Priority", PKGSCAN_PRIORITY, false),
+	FIELD("Essential", PKGSCAN_ESSENTIAL, false),
+	FIELD("Multi-Arch", PKGSCAN_MULTIARCH, true),
+	FIELD("Filename", PKGSCAN_FILENAME, false),
+	FIELD("Size", PKGSCAN_SIZE, false),
+	FIELD("SHA256", PKGSCAN_SHA256, false),
+	FIELD("Depends", -1, true),
+	FIELD("Pre-Depends", -1, true),
+	FIELD("Provides", -1, true),
+	FIELD("Conflicts", -1, true),
+	FIELD("Breaks", -1, true),
+	FIELD("Replaces", -1, true),
+};
+#undef FIELD
+
+/* A field's value as an offset into the mapping; files are < 4 GiB. */
+struct slice {
+	uint32_t off, len;
+};
+
+struct pkgscan_stanza {
+	struct slice f[PKGSCAN_NFIELDS];
+};
+
+struct pkgscan_file {
+	const char *path;
+	char *buf;               /* the mmap'd file (NULL when empty) */
+	size_t len;
+	struct pkgscan_stanza *st;
+	size_t n, alloc;
+	uint32_t *ht;            /* stanza index + 1 by (name, version, arch); 0 free */
+	size_t ht_mask;
+	Repo *repo;
+};
+
+static bool slice_eq(const char *buf, struct slice s, const char *str, size_t len)
+{
+	return s.len == len && memcmp(buf + s.off, str, len) == 0;
+}
+
+static void push_stanza(struct pkgscan_file *pf, const struct pkgscan_stanza *cur)
+{
+	if (pf->n == pf->alloc) {
+		pf->alloc = pf->alloc ? 2 * pf->alloc : 1024;
+		pf->st = xrealloc(pf->st, pf->alloc * sizeof(*pf->st));
+	}
+	pf->st[pf->n++] = *cur;
+}
+
+/* Which scan_fields[] entry the line [p, colon) names, or -1. */
+static int field_of(const char *p, const char *colon)
+{
+	size_t nlen = (size_t)(colon - p);
+	for (size_t i = 0; i < ARRAY_SIZE(scan_fields); i++)
+		if (scan_fields[i].len == nlen &&
+		    strncasecmp(p, scan_fields[i].name, nlen) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Scans one Packages file for the fields above, and copies the lines
+ * libsolv needs into solv.  Nothing else is copied. */
+static void scan_stanzas(struct pkgscan_file *pf, struct strbuf *solv)
+{
+	const char *p = pf->buf, *end = pf->buf + pf->len;
+	struct pkgscan_stanza cur;
+	bool any = false, keep = false;
+
+	memset(&cur, 0, sizeof(cur));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *colon, *v, *ve;
+		int i;
+		if (!nl)
+			nl = end;
+		if (p == nl || (*p == '\r' && p + 1 == nl)) {
+			if (any) {
+				push_stanza(pf, &cur);
+				memset(&cur, 0, sizeof(cur));
+				strbuf_addch(solv, '\n');
+				any = false;
+			}
+			keep = false;
+		} else if (*p == ' ' || *p == '\t') {
+			if (keep)
+				strbuf_add(solv, p, (size_t)(nl - p) + 1);
+		} else if (*p != '#' && (colon = memchr(p, ':', (size_t)(nl - p))) &&
+			   (i = field_of(p, colon)) >= 0) {
+			keep = scan_fields[i].solv;
+			if (keep) {
+				strbuf_add(solv, p, (size_t)(nl - p));
+				strbuf_addch(solv, '\n');
+			}
+			any = true;
+			if (scan_fields[i].slot < 0)
+				goto next;
+			for (v = colon + 1; v < nl && (*v == ' ' || *v == '\t'); v++)
+				;
+			for (ve = nl; ve > v && (ve[-1] == ' ' || ve[-1] == '\t' ||
+						 ve[-1] == '\r'); ve--)
+				;
+			cur.f[scan_fields[i].slot].off = (uint32_t)(v - pf->buf);
+			cur.f[scan_fields[i].slot].len = (uint32_t)(ve - v);
+		} else {
+			keep = false;
+		}
+next:
+		p = nl + 1;
+	}
+	if (any) {
+		push_stanza(pf, &cur);
+		strbuf_addch(solv, '\n');
+	}
+}
+
+static uint64_t key_hash(const char *n, size_t nl, const char *v, size_t vl,
+			 const char *a, size_t al)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *parts[3] = { n, v, a };
+	size_t lens[3] = { nl, vl, al };
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; i < lens[k]; i++)
+			h = (h ^ (unsigned char)parts[k][i]) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+	}
+	return h;
+}
+
+static uint64_t stanza_hash(const struct pkgscan_file *pf, const struct pkgscan_stanza *s)
+{
+	const char *b = pf->buf;
+	return key_hash(b + s->f[PKGSCAN_PACKAGE].off, s->f[PKGSCAN_PACKAGE].len,
+			b + s->f[PKGSCAN_VERSION].off, s->f[PKGSCAN_VERSION].len,
+			b + s->f[PKGSCAN_ARCH].off, s->f[PKGSCAN_ARCH].len);
+}
+
+static void index_stanzas(struct pkgscan_file *pf)
+{
+	size_t size = 16;
+	while (size < 2 * pf->n)
+		size *= 2;
+	pf->ht = xcalloc(size, sizeof(*pf->ht));
+	pf->ht_mask = size - 1;
+	for (size_t i = 0; i < pf->n; i++) {
+		size_t j = stanza_hash(pf, &pf->st[i]) & pf->ht_mask;
+		while (pf->ht[j])
+			j = (j + 1) & pf->ht_mask;
+		pf->ht[j] = (uint32_t)(i + 1);
+	}
+}
+
+static const struct pkgscan_stanza *find_stanza(const struct pkgscan_file *pf,
+						const char *n, const char *v,
+						const char *a)
+{
+	size_t nl = strlen(n), vl = strlen(v), al = strlen(a);
+	size_t j = key_hash(n, nl, v, vl, a, al) & pf->ht_mask;
+	for (; pf->ht[j]; j = (j + 1) & pf->ht_mask) {
+		const struct pkgscan_stanza *s = &pf->st[pf->ht[j] - 1];
+		if (slice_eq(pf->buf, s->f[PKGSCAN_PACKAGE], n, nl) &&
+		    slice_eq(pf->buf, s->f[PKGSCAN_VERSION], v, vl) &&
+		    slice_eq(pf->buf, s->f[PKGSCAN_ARCH], a, al))
+			return s;
+	}
+	return NULL;
+}
+
+/* Maps one file, scans it and hands it to libsolv as its own repo. */
+static int load_file(Pool *pool, struct pkgscan_file *pf)
+{
+	cleanup_fd int fd = open(pf->path, O_RDONLY | O_CLOEXEC);
+	cleanup_strbuf struct strbuf solv = STRBUF_INIT;
+	struct stat st;
+	FILE *f;
+	int r;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		xb_error("reading %s: %s", pf->path, strerror(-r));
+		return r;
+	}
+	pf->repo = repo_create(pool, pf->path);
+	if (st.st_size == 0)
+		return 0;
+	if ((uint64_t)st.st_size >= UINT32_MAX) {
+		xb_error("reading %s: file too large", pf->path);
+		return -XB_EPARSE;
+	}
+	pf->len = (size_t)st.st_size;
+	pf->buf = mmap(NULL, pf->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (pf->buf == MAP_FAILED) {
+		r = -errno;
+		pf->buf = NULL;
+		xb_error("reading %s: %s", pf->path, strerror(-r));
+		return r;
+	}
+	strbuf_grow(&solv, pf->len / 4);
+	scan_stanzas(pf, &solv);
+	index_stanzas(pf);
+	if (!solv.len)
+		return 0;
+	f = fmemopen(solv.buf, solv.len, "r");
+	if (!f) {
+		r = -errno;
+		xb_error("reading %s: %s", pf->path, strerror(-r));
+		return r;
+	}
+	r = repo_add_debpackages(pf->repo, f, 0);
+	fclose(f);
+	if (r) {
+		xb_error("parsing %s: %s", pf->path, pool_errstr(pool));
+		return -XB_EPARSE;
+	}
+	return 0;
+}
+
+/* Ties every solvable to its stanza, and marks considered only those of
+ * our architecture and "all". */
+static void attach_meta(struct pkgscan *ps, Id arch)
+{
+	Pool *pool = ps->pool;
+	Map *considered = xcalloc(1, sizeof(*considered));
+
+	ps->meta = xcalloc(pool->nsolvables, sizeof(*ps->meta));
+	ps->meta_buf = xcalloc(pool->nsolvables, sizeof(*ps->meta_buf));
+	map_init(considered, pool->nsolvables);
+	for (size_t i = 0; i < ps->n_files; i++) {
+		struct pkgscan_file *pf = &ps->files[i];
+		Solvable *s;
+		Id p;
+		FOR_REPO_SOLVABLES(pf->repo, p, s) {
+			if (s->arch != arch && s->arch != ARCH_ALL)
+				continue;
+			MAPSET(considered, p);
+			ps->meta[p] = find_stanza(pf, pool_id2str(pool, s->name),
+						  pool_id2str(pool, s->evr),
+						  pool_id2str(pool, s->arch));
+			ps->meta_buf[p] = pf->buf;
+		}
+	}
+	pool->considered = considered;
+}
+
+int pkgscan_load(struct pkgscan *ps, Pool *pool, char *const *paths, size_t n,
+		 Id arch)
+{
+	int r;
+
+	ps->pool = pool;
+	ps->n_files = n;
+	ps->files = xcalloc(n + 1, sizeof(*ps->files));
+	for (size_t i = 0; i < n; i++) {
+		ps->files[i].path = paths[i];
+		if ((r = load_file(pool, &ps->files[i])) < 0)
+			return r;
+	}
+	attach_meta(ps, arch);
+	return 0;
+}
+
+void pkgscan_release(struct pkgscan *ps)
+{
+	for (size_t i = 0; i < ps->n_files; i++) {
+		struct pkgscan_file *pf = &ps->files[i];
+		if (pf->buf)
+			munmap(pf->buf, pf->len);
+		free(pf->st);
+		free(pf->ht);
+	}
+	free(ps->files);
+	free(ps->meta);
+	free(ps->meta_buf);
+	/* considered was allocated here, so it is freed here, and the pool
+	 * left without it. */
+	if (ps->pool && ps->pool->considered) {
+		map_free(ps->pool->considered);
+		free(ps->pool->considered);
+		ps->pool->considered = NULL;
+	}
+}
+
+const char *pkgscan_field(const struct pkgscan *ps, Id p, enum pkgscan_field field,
+			  size_t *len)
+{
+	const struct pkgscan_stanza *st = ps->meta[p];
+	if (!st || !st->f[field].len)
+		return NULL;
+	*len = st->f[field].len;
+	return ps->meta_buf[p] + st->f[field].off;
+}
+
+bool pkgscan_is(const struct pkgscan *ps, Id p, enum pkgscan_field field,
+		const char *value)
+{
+	size_t len;
+	const char *v = pkgscan_field(ps, p, field, &len);
+	return v && len == strlen(value) && strncasecmp(v, value, len) == 0;
+}
+
+char *pkgscan_dup(const struct pkgscan *ps, Id p, enum pkgscan_field field)
+{
+	size_t len;
+	const char *v = pkgscan_field(ps, p, field, &len);
+	return v ? xstrndup(v, len) : NULL;
+}
+
+int pkgscan_source(const struct pkgscan *ps, Id p)
+{
+	const Solvable *s = ps->pool->solvables + p;
+	int source = 0;
+	for (size_t i = 0; i < ps->n_files; i++)
+		if (ps->files[i].repo == s->repo)
+			source = (int)i;
+	return source;
+}
