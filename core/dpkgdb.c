@@ -512,3 +512,36 @@ int dpkgdb_commit(int rootfd, const struct dpkgdb_pkg *pkgs, size_t n)
 	int r = write_triggers(rootfd, pkgs, n);
 	return r < 0 ? r : write_status(rootfd, pkgs, n);
 }
+
+/* Whether the conffiles member lists /path (a line's last word: newer
+ * dpkg allows flags such as remove-on-upgrade before it). */
+static bool conffile_listed(const struct dpkgdb_file *cf, const char *path)
+{
+	size_t plen = strlen(path);
+	const char *p = cf->data, *end = cf->data + cf->len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		while (le > p && (le[-1] == ' ' || le[-1] == '\t' || le[-1] == '\r'))
+			le--;
+		const char *w = (size_t)(le - p) > plen ? le - plen - 1 : NULL; /* the '/' */
+		if (w && *w == '/' && !memcmp(w + 1, path, plen) &&
+		    (w == p || w[-1] == ' ' || w[-1] == '\t'))
+			return true;
+		p = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
+void dpkgdb_md5sums_add(const struct dpkgdb_pkg *p, struct strbuf *md5sums, const char *member,
+                        const char *hex)
+{
+	while (*member == '.' && member[1] == '/')
+		member++;
+	while (*member == '/')
+		member++;
+	const struct dpkgdb_file *cf = dpkgdb_pkg_file(p, "conffiles");
+	if (cf && conffile_listed(cf, member))
+		return;
+	strbuf_addf(md5sums, "%s  %s\n", hex, member);
+}

@@ -41,6 +41,11 @@ int dpkgdb_pkg_load_control(struct dpkgdb_pkg *p);
 void dpkgdb_pkg_add_path(struct dpkgdb_pkg *p, const char *member);
 /* Computes the MD5 of each conffile as it is now under rootfd. */
 int dpkgdb_pkg_hash_conffiles(int rootfd, struct dpkgdb_pkg *p);
+/* Appends "HEX  path" for a data.tar member to md5sums, the file dpkg
+ * writes for a package that ships none; conffiles are left out, as dpkg
+ * leaves them out. */
+void dpkgdb_md5sums_add(const struct dpkgdb_pkg *p, struct strbuf *md5sums, const char *member,
+                        const char *hex);
 /* Frees the control members (keeps control, triggers, list, conffiles). */
 void dpkgdb_pkg_drop_files(struct dpkgdb_pkg *p);
 void dpkgdb_pkg_release(struct dpkgdb_pkg *p);

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <sys/xattr.h>
 
 #include "dpkgdb.h"
@@ -184,40 +185,11 @@ static int write_fail(struct deb_ctx *c, struct archive *disk, const char *path)
 	return err > 0 ? -err : -EIO;
 }
 
-/* Whether the conffiles member lists /path (a line's last word: newer
- * dpkg allows flags such as remove-on-upgrade before it). */
-static bool conffile_listed(const struct dpkgdb_file *cf, const char *path)
-{
-	size_t plen = strlen(path);
-	const char *p = cf->data, *end = cf->data + cf->len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		while (le > p && (le[-1] == ' ' || le[-1] == '\t' || le[-1] == '\r'))
-			le--;
-		const char *w = (size_t)(le - p) > plen ? le - plen - 1 : NULL; /* the '/' */
-		if (w && *w == '/' && !memcmp(w + 1, path, plen) &&
-		    (w == p || w[-1] == ' ' || w[-1] == '\t'))
-			return true;
-		p = nl ? nl + 1 : end;
-	}
-	return false;
-}
-
-/* md5sums names files without the leading "./" or "/"; conffiles are
- * left out, as dpkg leaves them out. */
 static void add_md5sum(struct deb_ctx *c, const char *path, struct xb_hash *h)
 {
 	char hex[33];
 	xb_hash_final_hex(h, hex);
-	while (*path == '.' && path[1] == '/')
-		path++;
-	while (*path == '/')
-		path++;
-	const struct dpkgdb_file *cf = dpkgdb_pkg_file(c->pkg, "conffiles");
-	if (cf && conffile_listed(cf, path))
-		return;
-	strbuf_addf(&c->md5sums, "%s  %s\n", hex, path);
+	dpkgdb_md5sums_add(c->pkg, &c->md5sums, path, hex);
 }
 
 static int copy_data(struct deb_ctx *c, struct archive *in, struct archive *disk,
@@ -275,12 +247,23 @@ static int extract_entry(struct deb_ctx *c, struct archive *in, struct archive *
 	return set_caps(c, e, path);
 }
 
+/* archive_write_disk_new() reads the umask by setting it to 0 and back;
+ * another thread creating a file meanwhile would get the wrong mode. */
+static struct archive *new_disk_writer(void)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	struct archive *a = archive_write_disk_new();
+	pthread_mutex_unlock(&lock);
+	return a;
+}
+
 /* No standard lookup: it would read the target's passwd and NSS modules.
  * No SECURE_SYMLINKS nor UNLINK: the target's own symlinks (merged /usr)
  * must be followed, which the chroot makes safe. */
 static int extract_data(struct deb_ctx *c)
 {
-	struct archive *in = open_member(c), *disk = archive_write_disk_new();
+	struct archive *in = open_member(c), *disk = new_disk_writer();
 	struct archive_entry *e;
 	int r = in ? 0 : -XB_EPARSE, ar;
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
@@ -316,9 +299,37 @@ static int check_binary(struct deb_ctx *c)
 	return 0;
 }
 
+/* The packages of one run, for replaces_one_of(). */
+struct unpack_set {
+	const struct unpack_item *items;
+	size_t n;
+};
+
+/* Whether the package's Replaces names another package of the set: then
+ * both may ship a path, and the replacing one must be extracted after the
+ * other, as dpkg would, not concurrently with it. */
+static bool replaces_one_of(const struct dpkgdb_pkg *pkg, const struct unpack_set *set)
+{
+	const char *v = deb822_get(&pkg->control, "Replaces");
+	while (v && *v) {
+		v += strspn(v, " \t\n,|");
+		size_t len = strcspn(v, " \t\n,|(:");
+		for (size_t i = 0; len && i < set->n; i++) {
+			const char *name = set->items[i].name;
+			if (name && strlen(name) == len && !memcmp(name, v, len) &&
+			    strcmp(name, pkg->name))
+				return true;
+		}
+		v += len;
+		v += strcspn(v, ",|");
+	}
+	return false;
+}
+
 /* Members must come in dpkg's order: debian-binary, control.tar*, data.tar*;
  * names starting with '_' are extensions dpkg skips. */
-static int unpack_one(const struct unpack_item *it, int fd, struct dpkgdb_pkg *pkg, int rootfd)
+static int unpack_one(const struct unpack_item *it, int fd, struct dpkgdb_pkg *pkg, int rootfd,
+                      const struct unpack_set *set, bool *deferred)
 {
 	/* Messages name the package: the cache's file names are hashes. */
 	const char *deb = it->name ? it->name : it->deb;
@@ -342,12 +353,20 @@ static int unpack_one(const struct unpack_item *it, int fd, struct dpkgdb_pkg *p
 		else if (stage == 1 && str_starts_with(name, "control.tar"))
 			r = read_control(&c);
 		else if (stage == 2 && str_starts_with(name, "data.tar")) {
+			if (set && replaces_one_of(pkg, set)) {
+				*deferred = true;
+				break;
+			}
 			c.gen_md5 = !dpkgdb_pkg_file(pkg, "md5sums");
 			r = extract_data(&c);
 		}
 		else
 			break;
 		stage++;
+	}
+	if (deferred && *deferred) {
+		archive_read_free(c.ar);
+		return 0;
 	}
 	if (!r && stage < 3) {
 		static const char *const want[] = { "debian-binary", "control.tar", "data.tar" };
@@ -370,38 +389,103 @@ static void send_record(int fd, size_t index, int code)
 	(void)xb_write_all(fd, &rec, sizeof(rec));
 }
 
+/* Work shared by the extraction threads of the child. */
+struct pool {
+	const struct unpack_item *items;
+	const int *fds;
+	struct dpkgdb_pkg *pkgs;
+	bool *deferred;
+	size_t n;
+	int rootfd, out;
+	pthread_mutex_t lock; /* guards next and failed */
+	size_t next;
+	int failed;
+};
+
+static int extract_index(struct pool *pl, size_t i, bool allow_defer)
+{
+	struct unpack_set set = { pl->items, pl->n };
+	int r = unpack_one(&pl->items[i], pl->fds[i], &pl->pkgs[i], pl->rootfd,
+	                   allow_defer ? &set : NULL, &pl->deferred[i]);
+	if (!r && pl->deferred[i] && allow_defer)
+		return 0; /* extracted later, alone */
+	if (!r)
+		r = dpkgdb_write_info(pl->rootfd, &pl->pkgs[i]);
+	dpkgdb_pkg_drop_files(&pl->pkgs[i]);
+	send_record(pl->out, i, r);
+	return r;
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	for (;;) {
+		pthread_mutex_lock(&pl->lock);
+		size_t i = pl->failed ? pl->n : pl->next++;
+		pthread_mutex_unlock(&pl->lock);
+		if (i >= pl->n)
+			return NULL;
+		int r = extract_index(pl, i, true);
+		if (r) {
+			pthread_mutex_lock(&pl->lock);
+			if (!pl->failed)
+				pl->failed = r;
+			pthread_mutex_unlock(&pl->lock);
+		}
+	}
+}
+
+/* Packages are independent but for paths one of them Replaces: those are
+ * deferred by the workers and extracted afterwards, in order. */
+static int extract_all(struct pool *pl)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cpus < 1 ? 1 : cpus > 4 ? 4 : (size_t)cpus, started = 0;
+	pthread_t tid[4];
+	while (started + 1 < nt && pthread_create(&tid[started], NULL, worker, pl) == 0)
+		started++;
+	worker(pl);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	for (size_t i = 0; !pl->failed && i < pl->n; i++) {
+		if (!pl->deferred[i])
+			continue;
+		dpkgdb_pkg_release(&pl->pkgs[i]);
+		memset(&pl->pkgs[i], 0, sizeof(pl->pkgs[i]));
+		pl->deferred[i] = false;
+		if (lseek(pl->fds[i], 0, SEEK_SET) < 0)
+			pl->failed = -errno;
+		else
+			pl->failed = extract_index(pl, i, false);
+	}
+	return pl->failed;
+}
+
 static int child_run(const char *target, int tfd, const struct unpack_item *items,
                      const int *fds, size_t n, int out)
 {
-	struct dpkgdb_pkg *pkgs = xcalloc(n, sizeof(*pkgs));
-	int r = 0, rootfd = -1;
-	size_t i = 0;
+	struct pool pl = { items, fds, xcalloc(n, sizeof(*pl.pkgs)), xcalloc(n, sizeof(bool)),
+	                   n, -1, out, PTHREAD_MUTEX_INITIALIZER, 0, 0 };
+	int r = 0;
 
 	if (fchdir(tfd) < 0 || chroot(".") < 0 || chdir("/") < 0 ||
-	    (rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	    (pl.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = -errno;
 		xb_error("unpacking into %s: entering the target: %s", target, strerror(errno));
 		send_record(out, n, r);
 		goto out;
 	}
 	umask(022);
-	r = dpkgdb_init(rootfd);
-	for (; !r && i < n; i++) {
-		r = unpack_one(&items[i], fds[i], &pkgs[i], rootfd);
-		if (!r)
-			r = dpkgdb_write_info(rootfd, &pkgs[i]);
-		dpkgdb_pkg_drop_files(&pkgs[i]);
-		send_record(out, i, r);
-	}
-	if (!r)
-		r = dpkgdb_commit(rootfd, pkgs, n);
+	if (!(r = dpkgdb_init(pl.rootfd)) && !(r = extract_all(&pl)))
+		r = dpkgdb_commit(pl.rootfd, pl.pkgs, n);
 	send_record(out, n, r);
 out:
 	for (size_t j = 0; j < n; j++)
-		dpkgdb_pkg_release(&pkgs[j]);
-	free(pkgs);
-	if (rootfd >= 0)
-		close(rootfd);
+		dpkgdb_pkg_release(&pl.pkgs[j]);
+	free(pl.pkgs);
+	free(pl.deferred);
+	if (pl.rootfd >= 0)
+		close(pl.rootfd);
 	return r;
 }
 
