@@ -154,7 +154,8 @@ void order_install(Pool *pool, Queue *chosen, const Map *essential)
 	struct order o = { .count = chosen->count };
 	int *node_of = xmalloc(pool->nsolvables * sizeof(*node_of));
 
-	qsort_r(chosen->elements, (size_t)chosen->count, sizeof(Id), cmp_by_name, pool);
+	if (chosen->count > 1) /* elements may be NULL when empty */
+		qsort_r(chosen->elements, (size_t)chosen->count, sizeof(Id), cmp_by_name, pool);
 	for (int i = 0; i < pool->nsolvables; i++)
 		node_of[i] = -1;
 	o.n = xcalloc((size_t)o.count + 1, sizeof(*o.n));

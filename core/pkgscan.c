@@ -262,7 +262,7 @@ static void attach_meta(struct pkgscan *ps, Id arch)
 		FOR_REPO_SOLVABLES(pf->repo, p, s) {
 			if (s->arch != arch && s->arch != ARCH_ALL)
 				continue;
-			MAPSET(considered, p);
+			map_set(considered, p);
 			ps->meta[p] = find_stanza(pf, pool_id2str(pool, s->name),
 						  pool_id2str(pool, s->evr),
 						  pool_id2str(pool, s->arch));

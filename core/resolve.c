@@ -61,7 +61,7 @@ static void seed_add(Queue *seed, Map *seen, Id name)
 {
 	if (MAPTST(seen, name))
 		return;
-	MAPSET(seen, name);
+	map_set(seen, name);
 	queue_push(seed, name);
 }
 
@@ -206,7 +206,7 @@ static bool prefer_first(Pool *pool, const Map *inset, Id dep, Map *favored,
 				real = p;
 		}
 		if (real && !real_in && !MAPTST(favored, real)) {
-			MAPSET(favored, real);
+			map_set(favored, real);
 			queue_push2(favor, SOLVER_FAVOR | SOLVER_SOLVABLE, real);
 			added = true;
 		}
@@ -227,7 +227,7 @@ static bool prefer_first_all(Pool *pool, const Queue *chosen, Map *favored, Queu
 
 	map_init(&inset, pool->nsolvables);
 	for (int i = 0; i < chosen->count; i++)
-		MAPSET(&inset, chosen->elements[i]);
+		map_set(&inset, chosen->elements[i]);
 	queue_init(&deps);
 	for (int i = 0; i < chosen->count; i++) {
 		queue_empty(&deps); /* lookups append */
@@ -343,7 +343,7 @@ static void order_chosen(const struct ctx *c, Queue *chosen)
 	map_init(&essential, c->pool->nsolvables);
 	for (int i = 0; i < chosen->count; i++)
 		if (pkgscan_is(&c->scan, chosen->elements[i], PKGSCAN_ESSENTIAL, "yes"))
-			MAPSET(&essential, chosen->elements[i]);
+			map_set(&essential, chosen->elements[i]);
 	order_install(c->pool, chosen, &essential);
 	map_free(&essential);
 }
