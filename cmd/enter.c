@@ -30,6 +30,8 @@ static const char usage[] =
 	"  --workdir=DIR           directory to start CMD in (default /root or /)\n"
 	"  --hostname=NAME         hostname inside (default: DIR/etc/hostname)\n"
 	"  --no-seccomp            do not load the host-protection seccomp filter\n"
+	"  -q, --quiet             print only errors\n"
+	"  -v, --verbose           print more (which namespaces and binfmt_misc are used)\n"
 	"  -h, --help              print this help\n";
 
 enum { OPT_BIND = 256, OPT_RO_BIND, OPT_NETWORK, OPT_SETENV, OPT_WORKDIR, OPT_HOSTNAME, OPT_NO_SECCOMP };
@@ -42,6 +44,8 @@ static const struct option options[] = {
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -69,6 +73,8 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 	case OPT_WORKDIR: o->workdir = arg; return 0;
 	case OPT_HOSTNAME: o->lo.hostname = arg; return 0;
 	case OPT_NO_SECCOMP: o->lo.seccomp = false; return 0;
+	case 'q': xb_verbosity = 0; return 0;
+	case 'v': xb_verbosity = 2; return 0;
 	case 'h': fputs(usage, stdout); return 1;
 	default:
 		fputs("Try 'xboot enter --help' for more information.\n", stderr);
@@ -131,7 +137,7 @@ int cmd_enter(int argc, char **argv)
 	o.lo.resolv_conf = true;
 	o.lo.all_emulators = true;
 	/* '+': options end at DIR; what follows is the command's own. */
-	while (r == 0 && (c = getopt_long(argc, argv, "+h", options, NULL)) != -1)
+	while (r == 0 && (c = getopt_long(argc, argv, "+hqv", options, NULL)) != -1)
 		r = parse_option(&o, c, optarg);
 	if (r == 0 && optind >= argc) {
 		xb_error("enter: expected DIR (see 'xboot enter --help')");

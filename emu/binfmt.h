@@ -18,4 +18,24 @@ struct emu_binfmt {
  * Reports errors. */
 int emu_binfmt_setup(int rootfd, const char *root, const struct emu_binfmt *v, size_t n);
 
+/* The host's own binfmt_misc, for when no user namespace can be had (xboot
+ * running chrooted, as real root), reached through a detached mount that
+ * shows in no mount table. */
+struct emu_host_binfmt {
+	int mntfd;  /* the detached mount, or -1 */
+	char *name; /* the entry registered for this run (malloc'd), or NULL */
+};
+#define EMU_HOST_BINFMT_INIT { -1, NULL }
+
+/* Makes b's architecture run through the host's binfmt_misc: an enabled
+ * entry for it whose interpreter exists (on the host with the F flag, else
+ * inside root) is reused; otherwise a temporary entry xboot-QEMU-PID with
+ * the F flag and b->emulator is registered, which emu_binfmt_host_release()
+ * removes.  *how (malloc'd) says which, for the caller's one message.
+ * Reports errors, saying what to install or enable. */
+int emu_binfmt_host_setup(const char *root, const struct emu_binfmt *b,
+			  struct emu_host_binfmt *h, char **how);
+/* Removes the temporary entry, if any, and the mount.  Idempotent. */
+void emu_binfmt_host_release(struct emu_host_binfmt *h);
+
 #endif

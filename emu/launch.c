@@ -5,6 +5,7 @@
 #include "launch.h"
 #include "binfmt.h"
 #include "emulator.h"
+#include "idmap.h"
 #include "mounts.h"
 #include "seccomp.h"
 #include "../core/spawn.h"
@@ -19,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #define SETUP_FAILED 125 /* a child's exit code after it reported an error */
@@ -29,10 +31,16 @@ struct launch {
 	void *ctx;
 	struct emu_binfmt *bf;
 	size_t nbf;
-	int sock;        /* the children's end of the socketpair */
-	bool full_idmap; /* every host id mapped (we are root) */
+	bool root_foreign; /* bf[0] is the root's own architecture */
+	int sock;          /* the children's end of the socketpair */
+	bool userns;       /* in a new user namespace (else real root, no binfmt of our own) */
+	bool gid5;         /* gid 5 (tty) is mapped, for devpts */
 	pid_t parent;
 };
+
+/* What the child tells the parent after unshare(): the namespaces are
+ * there, with or without a user namespace. */
+enum { UNSHARED_USERNS = 0, UNSHARED_NO_USERNS = 1 };
 
 static int send_int(int fd, int v)
 {
@@ -98,6 +106,58 @@ static int set_hostname(int rootfd, const struct launch_opts *o)
 	return 0;
 }
 
+/* The root becomes a mount point of its own (a recursive bind onto
+ * itself), so that pivot_root() can make it "/" below. */
+static int bind_root(const char *root, int *rootfd)
+{
+	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		int r = -errno;
+		xb_error("binding %s onto itself: %s", root, strerror(-r));
+		return r;
+	}
+	/* Reopened: the fd must be on the new mount, where the rest goes. */
+	*rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*rootfd < 0) {
+		int r = -errno;
+		xb_error("opening %s: %s", root, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* pivot_root rather than chroot: a chrooted process may not create user
+ * namespaces (the kernel refuses CLONE_NEWUSER with EPERM), and programs
+ * inside (unshare, nested xboot, sandboxes) need to.  Where xboot itself
+ * runs chrooted, the current root is no mount point and pivot_root fails
+ * with EINVAL; chroot is all there is then. */
+static int change_root(int rootfd, const char *root)
+{
+	const char *what = "fchdir";
+	if (fchdir(rootfd) < 0)
+		goto fail;
+	what = "pivot_root";
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		/* The old root is stacked on ".": detach it and all below it. */
+		what = "detaching the old root";
+		if (umount2(".", MNT_DETACH) < 0)
+			goto fail;
+	} else {
+		if (errno != EINVAL)
+			goto fail;
+		xb_debug("pivot_root into %s: %s; using chroot", root, strerror(errno));
+		what = "chroot";
+		if (chroot(".") < 0)
+			goto fail;
+	}
+	what = "chdir";
+	if (chdir("/") == 0)
+		return 0;
+fail:;
+	int r = -errno;
+	xb_error("changing root to %s: %s: %s", root, what, strerror(-r));
+	return r;
+}
+
 /* Everything between the new namespaces and fn; runs as PID 1. */
 static int setup(struct launch *l)
 {
@@ -107,26 +167,22 @@ static int setup(struct launch *l)
 		xb_error("making the mount namespace private: %s", strerror(-r));
 		return r;
 	}
-	cleanup_fd int rootfd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		int r = -errno;
-		xb_error("opening %s: %s", o->root, strerror(-r));
-		return r;
-	}
-	int r = emu_mounts_setup(rootfd, o, l->full_idmap);
+	cleanup_fd int rootfd = -1;
+	int r = bind_root(o->root, &rootfd);
+	if (r == 0)
+		r = emu_mounts_setup(rootfd, o, l->gid5);
 	if (r == 0 && o->net_none)
 		r = lo_up();
 	if (r == 0)
 		r = set_hostname(rootfd, o);
-	if (r == 0)
+	/* Without a user namespace the binfmt_misc instance is the host's,
+	 * which the parent has prepared. */
+	if (r == 0 && l->userns)
 		r = emu_binfmt_setup(rootfd, o->root, l->bf, l->nbf);
+	if (r == 0)
+		r = change_root(rootfd, o->root);
 	if (r < 0)
 		return r;
-	if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
-		r = -errno;
-		xb_error("changing root to %s: %s", o->root, strerror(-r));
-		return r;
-	}
 	return o->seccomp ? emu_seccomp_load() : 0;
 }
 
@@ -156,15 +212,22 @@ static void child(struct launch *l)
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	if (l->o->net_none)
 		flags |= CLONE_NEWNET;
-	int r = unshare(flags) < 0 ? -errno : 0;
+	int r = unshare(flags | CLONE_NEWUSER) < 0 ? -errno : 0;
+	/* Refused to a chrooted process (EPERM) or past the namespace limit:
+	 * real root can do without one. */
+	l->userns = r == 0;
+	if ((r == -EPERM || r == -ENOSPC) && geteuid() == 0)
+		r = unshare(flags) < 0 ? -errno : 0;
 	if (r < 0)
 		xb_error("entering %s: creating namespaces: %s", l->o->root, strerror(-r));
 	int ok = -1;
-	if (send_int(l->sock, r) < 0 || r < 0 || recv_int(l->sock, &ok, 0) < 0 || ok < 0)
+	if (send_int(l->sock, r < 0 ? r : l->userns ? UNSHARED_USERNS : UNSHARED_NO_USERNS) < 0 ||
+	    r < 0 || recv_int(l->sock, &ok, 0) < 0 || ok < 0)
 		child_exit(SETUP_FAILED);
+	l->gid5 = ok == 1;
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -183,92 +246,6 @@ static void child(struct launch *l)
 	child_exit(xb_wait_code(ws));
 }
 
-static int write_proc(pid_t pid, const char *file, const char *text)
-{
-	cleanup_free char *path = xasprintf("/proc/%ld/%s", (long)pid, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int r = fd < 0 ? -errno : xb_write_all(fd, text, strlen(text));
-	if (fd >= 0)
-		close(fd);
-	if (r < 0)
-		xb_error("writing %s: %s", path, strerror(-r));
-	return r;
-}
-
-/* The first range of /etc/subuid or /etc/subgid for the user, if any. */
-static bool subid_range(const char *file, unsigned long id, const char *name,
-			unsigned long *start, unsigned long *count)
-{
-	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
-	cleanup_strvec struct strvec lines = STRVEC_INIT;
-	cleanup_free char *idstr = xasprintf("%lu", id);
-	if (xb_read_file(file, &sb) < 0)
-		return false;
-	strvec_split(&lines, strbuf_str(&sb), "\n");
-	for (size_t i = 0; i < lines.n; i++) {
-		cleanup_strvec struct strvec f = STRVEC_INIT;
-		strvec_split(&f, lines.v[i], ":");
-		if (f.n == 3 && (!strcmp(f.v[0], idstr) || (name && !strcmp(f.v[0], name)))) {
-			*start = strtoul(f.v[1], NULL, 10);
-			*count = strtoul(f.v[2], NULL, 10);
-			if (*count > 65536)
-				*count = 65536;
-			return *count > 0;
-		}
-	}
-	return false;
-}
-
-/* Non-root: the user becomes 0, and with newuidmap and a subordinate
- * range 1..65536 map onto that range too; else only the user is mapped. */
-static int map_user(pid_t pid, const char *tool, const char *file, unsigned long id,
-		    const char *name, bool *mapped)
-{
-	unsigned long start, count;
-	*mapped = false;
-	if (access(tool, X_OK) < 0 || !subid_range(file, id, name, &start, &count))
-		return 0;
-	cleanup_strvec struct strvec argv = STRVEC_INIT;
-	strvec_pushl(&argv, tool, NULL);
-	strvec_pushf(&argv, "%ld", (long)pid);
-	strvec_pushl(&argv, "0", NULL);
-	strvec_pushf(&argv, "%lu", id);
-	strvec_pushl(&argv, "1", "1", NULL);
-	strvec_pushf(&argv, "%lu", start);
-	strvec_pushf(&argv, "%lu", count);
-	int st;
-	if (xb_spawn(argv.v, NULL, &st) < 0) {
-		xb_error("mapping ids with %s: exit status %d", tool, st);
-		return -XB_ECHILD;
-	}
-	*mapped = true;
-	return 0;
-}
-
-static int write_idmaps(pid_t pid)
-{
-	if (geteuid() == 0) {
-		/* Identity: files in the root keep their real owners. */
-		int r = write_proc(pid, "uid_map", "0 0 4294967295\n");
-		return r < 0 ? r : write_proc(pid, "gid_map", "0 0 4294967295\n");
-	}
-	const char *name = getenv("USER");
-	bool umapped, gmapped;
-	int r = map_user(pid, "/usr/bin/newuidmap", "/etc/subuid", geteuid(), name, &umapped);
-	if (r == 0)
-		r = map_user(pid, "/usr/bin/newgidmap", "/etc/subgid", getegid(), name, &gmapped);
-	if (r < 0)
-		return r;
-	cleanup_free char *u = xasprintf("0 %lu 1\n", (unsigned long)geteuid());
-	cleanup_free char *g = xasprintf("0 %lu 1\n", (unsigned long)getegid());
-	if (!umapped && (r = write_proc(pid, "uid_map", u)) < 0)
-		return r;
-	if (!gmapped && ((r = write_proc(pid, "setgroups", "deny")) < 0 ||
-			 (r = write_proc(pid, "gid_map", g)) < 0))
-		return r;
-	return 0;
-}
-
 static void free_binfmts(struct emu_binfmt *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -278,7 +255,8 @@ static void free_binfmts(struct emu_binfmt *v, size_t n)
 
 /* The emulators to register: the root's, when foreign, and with
  * all_emulators every installed one the kernel cannot do without. */
-static int collect_binfmts(const struct launch_opts *o, struct emu_binfmt **out, size_t *n)
+static int collect_binfmts(const struct launch_opts *o, struct emu_binfmt **out, size_t *n,
+			   bool *root_foreign)
 {
 	size_t na;
 	const struct emu_arch *all = emu_arch_all(&na);
@@ -292,6 +270,7 @@ static int collect_binfmts(const struct launch_opts *o, struct emu_binfmt **out,
 		}
 		v[k++].arch = o->arch;
 	}
+	*root_foreign = k > 0;
 	for (size_t i = 0; o->all_emulators && i < na; i++) {
 		bool dup = emu_arch_is_native(&all[i]);
 		for (size_t j = 0; j < k && !dup; j++)
@@ -351,18 +330,45 @@ static int wait_child(pid_t pid, bool kill_all)
 	return xb_wait_code(ws);
 }
 
-/* Talks the child through the set-up; 0 once fn is running there. */
-static int parent(pid_t pid, int sock, const char *root)
+/* No user namespace: the root's architecture, when foreign, runs through
+ * the host's binfmt_misc; one line says so. */
+static int host_strategy(const struct launch *l, struct emu_host_binfmt *hb)
 {
+	const char *root = l->o->root;
+	if (!l->root_foreign) {
+		xb_debug("entering %s: no user namespace here (chrooted?): real root in new "
+			 "namespaces%s", root, l->nbf ? "; other architectures run only where "
+			 "the host's binfmt_misc has entries" : "");
+		return 0;
+	}
+	cleanup_free char *how = NULL;
+	int r = emu_binfmt_host_setup(root, &l->bf[0], hb, &how);
+	if (r == 0)
+		xb_info("no user namespace here (chrooted?): entering %s as real root in new "
+			"namespaces, %s programs run through %s", root, l->bf[0].arch->deb, how);
+	return r;
+}
+
+/* Talks the child through the set-up; 0 once fn is running there. */
+static int parent(const struct launch *l, pid_t pid, int sock, struct emu_host_binfmt *hb)
+{
+	const char *root = l->o->root;
 	int r, st;
+	bool gid5 = true;
 	if (recv_int(sock, &st, pid) < 0) {
 		xb_error("entering %s: the child process died", root);
 		return -XB_ECHILD;
 	}
 	if (st < 0)
 		return st; /* the child reported it */
-	r = write_idmaps(pid);
-	if (send_int(sock, r) < 0 && r == 0)
+	if (st == UNSHARED_USERNS) {
+		xb_debug("entering %s: a new user namespace%s", root,
+			 l->nbf ? ", emulators in its own binfmt_misc instance" : "");
+		r = emu_idmap_write(pid, &gid5);
+	} else {
+		r = host_strategy(l, hb);
+	}
+	if (send_int(sock, r < 0 ? r : gid5) < 0 && r == 0)
 		r = -XB_ECHILD;
 	if (r < 0)
 		return r;
@@ -375,15 +381,15 @@ static int parent(pid_t pid, int sock, const char *root)
 
 int launch_run(const struct launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code)
 {
-	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid(),
-			    .full_idmap = geteuid() == 0 };
+	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid() };
+	struct emu_host_binfmt hb = EMU_HOST_BINFMT_INIT;
 	struct stat st;
 	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		int r = stat(o->root, &st) < 0 ? -errno : -ENOTDIR;
 		xb_error("entering %s: %s", o->root, strerror(-r));
 		return r;
 	}
-	int r = collect_binfmts(o, &l.bf, &l.nbf);
+	int r = collect_binfmts(o, &l.bf, &l.nbf, &l.root_foreign);
 	if (r < 0)
 		return r;
 	int sv[2];
@@ -407,13 +413,15 @@ int launch_run(const struct launch_opts *o, int (*fn)(void *ctx), void *ctx, int
 		r = -errno;
 		xb_error("entering %s: fork: %s", o->root, strerror(-r));
 	} else {
-		r = parent(pid, sv[0], o->root);
+		r = parent(&l, pid, sv[0], &hb);
 		if (r < 0)
 			kill(pid, SIGKILL);
 		int c = wait_child(pid, o->kill_on_signal);
 		if (r == 0)
 			*code = c;
 	}
+	/* The namespace is gone: nothing runs through the entry any more. */
+	emu_binfmt_host_release(&hb);
 	close(sv[0]);
 	free_binfmts(l.bf, l.nbf);
 	restore_signals(old);

@@ -180,7 +180,7 @@ static int dev_links(int devfd, const char *root)
 	return 0;
 }
 
-static int setup_dev(int rootfd, const char *root, bool full_idmap)
+static int setup_dev(int rootfd, const char *root, bool gid5)
 {
 	int r = mount_fs_at(rootfd, root, "dev", 0755, "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			    "mode=0755");
@@ -199,7 +199,7 @@ static int setup_dev(int rootfd, const char *root, bool full_idmap)
 	}
 	if ((r = dev_nodes(devfd, root)) < 0 || (r = dev_links(devfd, root)) < 0)
 		return r;
-	const char *pts_opts = full_idmap ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
+	const char *pts_opts = gid5 ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
 					  : "newinstance,ptmxmode=0666,mode=0620";
 	r = mount_fs_at(rootfd, root, "dev/pts", 0, "devpts", MS_NOSUID | MS_NOEXEC, pts_opts);
 	if (r == 0)
@@ -277,7 +277,7 @@ static int make_run_lock(int rootfd, const char *root)
 	return 0;
 }
 
-int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool full_idmap)
+int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool gid5)
 {
 	const char *root = o->root;
 	const uint64_t sys_attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -292,7 +292,7 @@ int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool full_idmap)
 		r = bind_on(sysfd, what, "/sys", true, sys_attr);
 	}
 	if (r == 0)
-		r = setup_dev(rootfd, root, full_idmap);
+		r = setup_dev(rootfd, root, gid5);
 	if (r == 0)
 		r = mount_fs_at(rootfd, root, "run", 0755, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 	if (r == 0)

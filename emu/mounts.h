@@ -22,8 +22,8 @@ int emu_mount_target(int rootfd, const char *root, const char *path, mode_t dir_
 int emu_mount_fs(int fd, const char *what, const char *type, unsigned long flags, const char *data);
 
 /* Mounts everything launch_run() promises under the root.  Needs to run in
- * a new mount namespace with propagation already private.  full_idmap:
- * every host id is mapped (so gid 5, tty, may be used).  Reports errors. */
-int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool full_idmap);
+ * a new mount namespace with propagation already private.  gid5: gid 5
+ * (tty) is mapped, so devpts may give it to new ptys.  Reports errors. */
+int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool gid5);
 
 #endif

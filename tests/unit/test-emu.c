@@ -10,6 +10,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -132,6 +133,15 @@ static int inside_binfmt(void *ctx)
 	return strstr(strbuf_str(&sb), "enabled") && strstr(strbuf_str(&sb), "F") ? 0 : 2;
 }
 
+/* pivot_root, not chroot: a chrooted process could not do this. */
+static int inside_userns(void *ctx)
+{
+	(void)ctx;
+	if (unshare(CLONE_NEWUSER) < 0)
+		return errno == EPERM ? 1 : 2;
+	return 0;
+}
+
 static void test_launch(const char *tmp)
 {
 	cleanup_strbuf struct strbuf before = STRBUF_INIT;
@@ -147,6 +157,9 @@ static void test_launch(const char *tmp)
 	int code = -1;
 	int r = launch_run(&o, inside, NULL, &code);
 	CHECK(r == 0 && code == 42, "launch_run: r=%d code=%d", r, code);
+	code = -1;
+	r = launch_run(&o, inside_userns, NULL, &code);
+	CHECK(r == 0 && code == 0, "a user namespace can be made inside: r=%d code=%d", r, code);
 
 	if (emu_arch_host() && !strcmp(emu_arch_host()->deb, "amd64")) {
 		char *emu = emu_emulator_path(emu_arch_find("armhf"), NULL);
