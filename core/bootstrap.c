@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -86,9 +87,9 @@ static int stage_indices(struct run *run)
 		size_t before = run->packages.n;
 		int r = release_fetch(p->mirrors.v[m], p->suite, &ro, &rel);
 		if (!r) {
+			bool alias = rel.codename && strcmp(rel.codename, p->suite);
 			xb_info("%s: suite %s%s%s%s, signature verified", p->mirrors.v[m], p->suite,
-			        rel.codename ? " (" : "", rel.codename ? rel.codename : "",
-			        rel.codename ? ")" : "");
+			        alias ? " (" : "", alias ? rel.codename : "", alias ? ")" : "");
 			r = indices_fetch(p->mirrors.v[m], p->suite, &rel, &p->components, p->arch->deb,
 			                  run->workdir, (int)m, &run->packages);
 		}
@@ -107,6 +108,9 @@ static int stage_resolve(struct run *run)
 	struct resolve_req req = { p->arch->deb, run->packages.v, run->packages.n, p->variant,
 	                           &p->include, &p->exclude };
 	int r = resolve_packages(&req, &run->pkgs, &run->n_pkgs);
+	/* The pool is gone; give its tens of MB back, so that the children
+	 * forked later do not carry them. */
+	malloc_trim(0);
 	if (r)
 		return r;
 	uint64_t bytes = 0;

@@ -50,12 +50,15 @@ struct slice {
 
 struct pkgscan_stanza {
 	struct slice f[PKGSCAN_NFIELDS];
+	uint64_t key; /* key_hash of Package, Version, Architecture */
+	unsigned traits; /* PKGSCAN_ESSENTIAL_YES etc., read while the page is in */
 };
 
 struct pkgscan_file {
 	const char *path;
 	char *buf;               /* the mmap'd file (NULL when empty) */
 	size_t len;
+	size_t dropped;          /* bytes from buf given back by drop_scanned */
 	struct pkgscan_stanza *st;
 	size_t n, alloc;
 	uint32_t *ht;            /* stanza index + 1 by (name, version, arch); 0 free */
@@ -63,13 +66,26 @@ struct pkgscan_file {
 	Repo *repo;
 };
 
-static bool slice_eq(const char *buf, struct slice s, const char *str, size_t len)
+static uint64_t stanza_hash(const struct pkgscan_file *pf, const struct pkgscan_stanza *s);
+
+static bool slice_is(const char *buf, struct slice s, const char *value)
 {
-	return s.len == len && memcmp(buf + s.off, str, len) == 0;
+	return s.len == strlen(value) && !strncasecmp(buf + s.off, value, s.len);
 }
 
-static void push_stanza(struct pkgscan_file *pf, const struct pkgscan_stanza *cur)
+static unsigned traits_of(const struct pkgscan_file *pf, const struct pkgscan_stanza *s)
 {
+	const struct slice prio = s->f[PKGSCAN_PRIORITY];
+	return (slice_is(pf->buf, s->f[PKGSCAN_ESSENTIAL], "yes") ? PKGSCAN_ESSENTIAL_YES : 0) |
+	       (slice_is(pf->buf, prio, "required") ? PKGSCAN_REQUIRED : 0) |
+	       (slice_is(pf->buf, prio, "important") ? PKGSCAN_IMPORTANT : 0) |
+	       (slice_is(pf->buf, prio, "standard") ? PKGSCAN_STANDARD : 0);
+}
+
+static void push_stanza(struct pkgscan_file *pf, struct pkgscan_stanza *cur)
+{
+	cur->key = stanza_hash(pf, cur);
+	cur->traits = traits_of(pf, cur);
 	if (pf->n == pf->alloc) {
 		pf->alloc = pf->alloc ? 2 * pf->alloc : 1024;
 		pf->st = xrealloc(pf->st, pf->alloc * sizeof(*pf->st));
@@ -88,9 +104,47 @@ static int field_of(const char *p, const char *colon)
 	return -1;
 }
 
+/* libsolv gets the trimmed text in pieces of about this size, so that no
+ * copy of the whole index is ever in memory. */
+#define SOLV_CHUNK (1u << 20)
+
+static int feed_solv(Pool *pool, struct pkgscan_file *pf, struct strbuf *solv)
+{
+	if (!solv->len)
+		return 0;
+	FILE *f = fmemopen(solv->buf, solv->len, "r");
+	if (!f) {
+		xb_error("reading %s: %s", pf->path, strerror(errno));
+		return -XB_EPARSE;
+	}
+	int r = repo_add_debpackages(pf->repo, f, REPO_NO_INTERNALIZE | REPO_REUSE_REPODATA);
+	fclose(f);
+	strbuf_reset(solv);
+	if (r) {
+		xb_error("parsing %s: %s", pf->path, pool_errstr(pool));
+		return -XB_EPARSE;
+	}
+	return 0;
+}
+
+/* The scan reads the file once, front to back; pages behind it are
+ * dropped as it goes (they come back from the file if a chosen package's
+ * stanza is read later), so that the whole file is never resident. */
+static void drop_scanned(struct pkgscan_file *pf, const char *p)
+{
+	const size_t chunk = 4u << 20;
+	size_t done = (size_t)(p - pf->buf) & ~(chunk - 1);
+	if (done > pf->dropped) {
+		madvise(pf->buf + pf->dropped, done - pf->dropped, MADV_DONTNEED);
+		pf->dropped = done;
+	}
+}
+
 /* Scans one Packages file for the fields above, and copies the lines
  * libsolv needs into solv.  Nothing else is copied. */
-static void scan_stanzas(struct pkgscan_file *pf, struct strbuf *solv)
+static int feed_solv(Pool *pool, struct pkgscan_file *pf, struct strbuf *solv);
+
+static int scan_stanzas(Pool *pool, struct pkgscan_file *pf, struct strbuf *solv)
 {
 	const char *p = pf->buf, *end = pf->buf + pf->len;
 	struct pkgscan_stanza cur;
@@ -109,6 +163,8 @@ static void scan_stanzas(struct pkgscan_file *pf, struct strbuf *solv)
 				memset(&cur, 0, sizeof(cur));
 				strbuf_addch(solv, '\n');
 				any = false;
+				if (solv->len >= SOLV_CHUNK && feed_solv(pool, pf, solv) < 0)
+					return -XB_EPARSE;
 			}
 			keep = false;
 		} else if (*p == ' ' || *p == '\t') {
@@ -136,11 +192,13 @@ static void scan_stanzas(struct pkgscan_file *pf, struct strbuf *solv)
 		}
 next:
 		p = nl + 1;
+		drop_scanned(pf, p);
 	}
 	if (any) {
 		push_stanza(pf, &cur);
 		strbuf_addch(solv, '\n');
 	}
+	return feed_solv(pool, pf, solv);
 }
 
 static uint64_t key_hash(const char *n, size_t nl, const char *v, size_t vl,
@@ -173,24 +231,24 @@ static void index_stanzas(struct pkgscan_file *pf)
 	pf->ht = xcalloc(size, sizeof(*pf->ht));
 	pf->ht_mask = size - 1;
 	for (size_t i = 0; i < pf->n; i++) {
-		size_t j = stanza_hash(pf, &pf->st[i]) & pf->ht_mask;
+		size_t j = pf->st[i].key & pf->ht_mask;
 		while (pf->ht[j])
 			j = (j + 1) & pf->ht_mask;
 		pf->ht[j] = (uint32_t)(i + 1);
 	}
 }
 
+/* By the 64-bit key alone: comparing the strings would read every page
+ * of the file back into memory, and among some 10^5 keys a collision has
+ * a chance of about 10^-9. */
 static const struct pkgscan_stanza *find_stanza(const struct pkgscan_file *pf,
 						const char *n, const char *v,
 						const char *a)
 {
-	size_t nl = strlen(n), vl = strlen(v), al = strlen(a);
-	size_t j = key_hash(n, nl, v, vl, a, al) & pf->ht_mask;
-	for (; pf->ht[j]; j = (j + 1) & pf->ht_mask) {
+	uint64_t key = key_hash(n, strlen(n), v, strlen(v), a, strlen(a));
+	for (size_t j = key & pf->ht_mask; pf->ht[j]; j = (j + 1) & pf->ht_mask) {
 		const struct pkgscan_stanza *s = &pf->st[pf->ht[j] - 1];
-		if (slice_eq(pf->buf, s->f[PKGSCAN_PACKAGE], n, nl) &&
-		    slice_eq(pf->buf, s->f[PKGSCAN_VERSION], v, vl) &&
-		    slice_eq(pf->buf, s->f[PKGSCAN_ARCH], a, al))
+		if (s->key == key)
 			return s;
 	}
 	return NULL;
@@ -202,7 +260,6 @@ static int load_file(Pool *pool, struct pkgscan_file *pf)
 	cleanup_fd int fd = open(pf->path, O_RDONLY | O_CLOEXEC);
 	cleanup_strbuf struct strbuf solv = STRBUF_INIT;
 	struct stat st;
-	FILE *f;
 	int r;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -218,31 +275,21 @@ static int load_file(Pool *pool, struct pkgscan_file *pf)
 		return -XB_EPARSE;
 	}
 	pf->len = (size_t)st.st_size;
-	pf->buf = mmap(NULL, pf->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	pf->buf = mmap(NULL, pf->len, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (pf->buf == MAP_FAILED) {
 		r = -errno;
 		pf->buf = NULL;
 		xb_error("reading %s: %s", pf->path, strerror(-r));
 		return r;
 	}
-	strbuf_grow(&solv, pf->len / 4);
-	scan_stanzas(pf, &solv);
-	index_stanzas(pf);
-	if (!solv.len)
-		return 0;
-	f = fmemopen(solv.buf, solv.len, "r");
-	if (!f) {
-		r = -errno;
-		xb_error("reading %s: %s", pf->path, strerror(-r));
-		return r;
-	}
-	r = repo_add_debpackages(pf->repo, f, 0);
-	fclose(f);
-	if (r) {
-		xb_error("parsing %s: %s", pf->path, pool_errstr(pool));
-		return -XB_EPARSE;
-	}
-	return 0;
+	madvise(pf->buf, pf->len, MADV_SEQUENTIAL);
+	strbuf_grow(&solv, SOLV_CHUNK + (64u << 10));
+	r = scan_stanzas(pool, pf, &solv);
+	madvise(pf->buf, pf->len, MADV_DONTNEED);
+	repo_internalize(pf->repo);
+	if (!r)
+		index_stanzas(pf);
+	return r;
 }
 
 /* Ties every solvable to its stanza, and marks considered only those of
@@ -343,4 +390,9 @@ int pkgscan_source(const struct pkgscan *ps, Id p)
 		if (ps->files[i].repo == s->repo)
 			source = (int)i;
 	return source;
+}
+
+unsigned pkgscan_traits(const struct pkgscan *ps, Id p)
+{
+	return ps->meta[p] ? ps->meta[p]->traits : 0;
 }

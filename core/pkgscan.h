@@ -51,6 +51,13 @@ bool pkgscan_is(const struct pkgscan *ps, Id p, enum pkgscan_field field,
 		const char *value);
 /* A copy of that value (free it), or NULL as for pkgscan_field(). */
 char *pkgscan_dup(const struct pkgscan *ps, Id p, enum pkgscan_field field);
+/* What the variants select by, kept from the scan so that asking does
+ * not read the file again: a mask of these. */
+enum {
+	PKGSCAN_ESSENTIAL_YES = 1, PKGSCAN_REQUIRED = 2, PKGSCAN_IMPORTANT = 4,
+	PKGSCAN_STANDARD = 8,
+};
+unsigned pkgscan_traits(const struct pkgscan *ps, Id p);
 /* The index in paths of the file solvable p comes from. */
 int pkgscan_source(const struct pkgscan *ps, Id p);
 
