@@ -1,8 +1,10 @@
-/* http: downloads with libcurl.  Each transfer streams into a temporary
- * file next to its destination (dest.part-<pid>-<n>) while a SHA256 is
+/* http: downloads with libcurl.  Each transfer streams into an unnamed
+ * file (O_TMPFILE) in its destination's directory while a SHA256 is
  * updated and the byte count checked; only a transfer whose size and hash
- * are right is renamed into place, every other outcome unlinks the
- * temporary file, so dest is either absent or verified. */
+ * are right gets a name (dest.part-<pid>-<n>, at once renamed to dest), so
+ * dest is either absent or verified, and nothing is left behind even when
+ * xboot is killed.  Where O_TMPFILE is not supported, the named temporary
+ * file is created up front and unlinked on every other outcome. */
 #include "http.h"
 
 #include <curl/curl.h>
@@ -38,6 +40,7 @@ struct xfer {
 	CURL *easy;
 	char *tmp;
 	int fd;
+	bool anon; /* fd is an O_TMPFILE; tmp does not exist yet */
 	struct xb_hash *hash;
 	uint64_t got;
 	bool too_long;
@@ -132,11 +135,18 @@ static void xfer_release(struct xfer *x)
 static int open_temp(struct xfer *x)
 {
 	static unsigned serial;
+	const char *slash = strrchr(x->dest, '/');
+	cleanup_free char *dir = slash ? xstrndup(x->dest, (size_t)(slash - x->dest) + 1)
+	                               : xstrdup(".");
 
+	x->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	x->anon = x->fd >= 0;
 	for (int tries = 0; tries < 100; tries++) {
 		free(x->tmp);
 		x->tmp = xasprintf("%s.part-%ld-%u", x->dest, (long)getpid(),
 		                   __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
+		if (x->anon)
+			return 0;
 		x->fd = open(x->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (x->fd >= 0)
 			return 0;
@@ -254,6 +264,25 @@ static int xfer_curl_error(struct xfer *x, CURLcode c)
 	return -XB_ENET;
 }
 
+/* Gives the verified O_TMPFILE its temporary name.  AT_EMPTY_PATH needs
+ * CAP_DAC_READ_SEARCH; /proc/self/fd works for everyone else. */
+static int name_temp(struct xfer *x)
+{
+	if (!x->anon)
+		return 0;
+	if (linkat(x->fd, "", AT_FDCWD, x->tmp, AT_EMPTY_PATH) < 0) {
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", x->fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, x->tmp, AT_SYMLINK_FOLLOW) < 0) {
+			int r = -errno;
+			xb_error("downloading %s: creating %s: %s", x->url, x->tmp, strerror(-r));
+			return r;
+		}
+	}
+	x->anon = false;
+	return 0;
+}
+
 /* Ends a transfer that curl reported done with code c: checks it and
  * renames it into place, or reports why not.  Always releases x. */
 static int xfer_finish(struct xfer *x, CURLcode c)
@@ -283,6 +312,8 @@ static int xfer_finish(struct xfer *x, CURLcode c)
 		r = -XB_EHASH;
 		goto out;
 	}
+	if ((r = name_temp(x)) < 0)
+		goto out;
 	if (close(x->fd) < 0) {
 		r = -errno;
 		x->fd = -1;

@@ -329,6 +329,20 @@ procs_in() {
 	failed_with 'interrupted'
 }
 
+@test "SIGKILL during the download leaves no partial file in the cache" {
+	fixture_rules "hostbase_ slow"
+	: >"$XB_SERVER_LOG"
+	"$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --variant=essential \
+		"$XB_SUITE" "$T" "$XB_REPO_URL" 2>/dev/null &
+	local pid=$!
+	wait_for grep -q 'hostbase_.* slow' "$XB_SERVER_LOG"
+	sleep 0.5
+	kill -KILL "$pid"
+	wait "$pid" || true
+	cache_clean
+	[ -z "$(find "$CACHE" -name '*.part*')" ]
+}
+
 @test "Ctrl-C during the second stage: exit 130, no process and no mount left" {
 	"$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --variant=essential \
 		--include=sleeper "$XB_SUITE" "$T" "$XB_REPO_URL" 2>"$BATS_TEST_TMPDIR/err" &
