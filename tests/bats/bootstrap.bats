@@ -302,14 +302,20 @@ wait_for() {
 	return 1
 }
 
-# procs_in DIR: pids whose root directory is DIR.
-procs_in() {
-	local p d
-	d=$(realpath "$1")
+# sleeper_procs: pids of the sleeper package's postinst and what it started
+# (dpkg exports DPKG_MAINTSCRIPT_PACKAGE to them; their root directory is
+# not a host path, the second stage having pivoted into the target).
+sleeper_procs() {
+	local p
 	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/root" 2>/dev/null)" = "$d" ] && echo "${p#/proc/}"
+		tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx 'DPKG_MAINTSCRIPT_PACKAGE=sleeper' &&
+			echo "${p#/proc/}"
 	done
 	return 0
+}
+
+no_sleeper() {
+	[ -z "$(sleeper_procs)" ]
 }
 
 @test "Ctrl-C during the download: exit 130, nothing half-written in the cache" {
@@ -348,7 +354,7 @@ procs_in() {
 		--include=sleeper "$XB_SUITE" "$T" "$XB_REPO_URL" 2>"$BATS_TEST_TMPDIR/err" &
 	local pid=$!
 	wait_for test -e "$T/var/lib/xboot-marks/sleeper"
-	[ -n "$(procs_in "$T")" ]
+	[ -n "$(sleeper_procs)" ]
 	kill -INT "$pid"
 	status=0
 	wait "$pid" || status=$?
@@ -356,8 +362,7 @@ procs_in() {
 	echo "$stderr"
 	[ "$status" -eq 130 ]
 	failed_with 'interrupted'
-	sleep 0.2
-	[ -z "$(procs_in "$T")" ]
+	wait_for no_sleeper
 }
 
 @test "SIGKILL of xboot in the second stage leaves no process and no mount" {
@@ -367,6 +372,6 @@ procs_in() {
 	wait_for test -e "$T/var/lib/xboot-marks/sleeper"
 	kill -KILL "$pid"
 	wait "$pid" || true
-	wait_for test -z "$(procs_in "$T")"
+	wait_for no_sleeper
 	[ -z "$(mounts_under "$T")" ]
 }
