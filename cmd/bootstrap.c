@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 
 static const char usage[] =
 	"usage: xboot [OPTIONS] SUITE TARGET [MIRROR...]\n"
@@ -30,6 +31,15 @@ static const char usage[] =
 	"  --ignore-valid-until    accept an expired Release file (snapshot mirrors)\n"
 	"  --no-check-sig          do not check signatures (hashes are still checked)\n"
 	"  --remove-emulator       remove the qemu emulator from TARGET at the end\n"
+	"  --setup-hook=CMD        run CMD with the tree as $1 before unpacking (repeatable)\n"
+	"  --extract-hook=CMD      ... after unpacking, before any script runs\n"
+	"  --essential-hook=CMD    ... once the essential packages are configured\n"
+	"  --customize-hook=CMD    ... at the end; CMD may also be copy-in SRC... DST,\n"
+	"                          copy-out SRC... DST, sync-in SRC DST or sync-out SRC DST\n"
+	"  --hook-dir=DIR          run DIR's executables setup*, extract*, essential*,\n"
+	"                          customize* at those points\n"
+	"  --aptopt=OPT            a line (or a file) for TARGET's apt configuration\n"
+	"  --dpkgopt=OPT           a line (or a file) for TARGET's dpkg configuration\n"
 	"  -q, --quiet             print errors and warnings only\n"
 	"  -v, --verbose           print more, including the maintainer scripts' output\n"
 	"  -h, --help              print this help\n"
@@ -40,7 +50,8 @@ static const char usage[] =
 enum {
 	OPT_ARCH = 256, OPT_VARIANT, OPT_COMPONENTS, OPT_INCLUDE, OPT_EXCLUDE, OPT_KEYRING,
 	OPT_JOBS, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_IGNORE_VALID_UNTIL, OPT_NO_CHECK_SIG,
-	OPT_REMOVE_EMULATOR, OPT_TIMEOUT,
+	OPT_REMOVE_EMULATOR, OPT_TIMEOUT, OPT_SETUP_HOOK, OPT_EXTRACT_HOOK, OPT_ESSENTIAL_HOOK,
+	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT,
 };
 
 static const struct option options[] = {
@@ -57,6 +68,13 @@ static const struct option options[] = {
 	{ "ignore-valid-until", no_argument, NULL, OPT_IGNORE_VALID_UNTIL },
 	{ "no-check-sig", no_argument, NULL, OPT_NO_CHECK_SIG },
 	{ "remove-emulator", no_argument, NULL, OPT_REMOVE_EMULATOR },
+	{ "setup-hook", required_argument, NULL, OPT_SETUP_HOOK },
+	{ "extract-hook", required_argument, NULL, OPT_EXTRACT_HOOK },
+	{ "essential-hook", required_argument, NULL, OPT_ESSENTIAL_HOOK },
+	{ "customize-hook", required_argument, NULL, OPT_CUSTOMIZE_HOOK },
+	{ "hook-dir", required_argument, NULL, OPT_HOOK_DIR },
+	{ "aptopt", required_argument, NULL, OPT_APTOPT },
+	{ "dpkgopt", required_argument, NULL, OPT_DPKGOPT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -84,6 +102,18 @@ static int parse_timeout(const char *s)
 		return -XB_EUSAGE;
 	}
 	fetch_set_timeout(v);
+	return 0;
+}
+
+static int parse_hook_dir(struct xb_plan *p, const char *dir)
+{
+	struct stat st;
+	int r = stat(dir, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (r) {
+		xb_error("--hook-dir=%s: %s", dir, strerror(-r));
+		return -XB_EUSAGE;
+	}
+	strvec_push(&p->hooks.dirs, dir);
 	return 0;
 }
 
@@ -120,6 +150,13 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_IGNORE_VALID_UNTIL: p->ignore_valid_until = true; return 0;
 	case OPT_NO_CHECK_SIG: p->no_check_sig = true; return 0;
 	case OPT_REMOVE_EMULATOR: p->remove_emulator = true; return 0;
+	case OPT_SETUP_HOOK: strvec_push(&p->hooks.cmds[HOOK_SETUP], arg); return 0;
+	case OPT_EXTRACT_HOOK: strvec_push(&p->hooks.cmds[HOOK_EXTRACT], arg); return 0;
+	case OPT_ESSENTIAL_HOOK: strvec_push(&p->hooks.cmds[HOOK_ESSENTIAL], arg); return 0;
+	case OPT_CUSTOMIZE_HOOK: strvec_push(&p->hooks.cmds[HOOK_CUSTOMIZE], arg); return 0;
+	case OPT_HOOK_DIR: return parse_hook_dir(p, arg);
+	case OPT_APTOPT: strvec_push(&p->aptopts, arg); return 0;
+	case OPT_DPKGOPT: strvec_push(&p->dpkgopts, arg); return 0;
 	case 'q': xb_verbosity = 0; return 0;
 	case 'v': xb_verbosity = 2; return 0;
 	case 'h': fputs(usage, stdout); return 1;
@@ -169,6 +206,18 @@ static int complete_plan(struct xb_plan *p)
 	}
 	if (!p->no_cache && !p->cache_dir)
 		p->cache_dir = cache_default_dir();
+	p->source_date_epoch = -1;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde && *sde) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(sde, &end, 10);
+		if (*end || v < 0 || errno) {
+			xb_error("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", sde);
+			return -XB_EUSAGE;
+		}
+		p->source_date_epoch = v;
+	}
 	return plan_apply_template(p, "debian");
 }
 

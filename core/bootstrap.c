@@ -24,6 +24,7 @@
 
 struct run {
 	const struct xb_plan *plan;
+	const char *root;         /* the tree being built: the target directory */
 	char *workdir;            /* host temporary directory, removed at the end */
 	struct strvec packages;   /* decompressed Packages files */
 	struct strvec pkg_mirror; /* the mirror serving each of them */
@@ -188,7 +189,7 @@ static int stage_skeleton(struct run *run)
 		                            "var/log", "etc", "tmp", "proc", "sys", "dev", "run", "root" };
 	static const char *const links[][2] = { { "bin", "usr/bin" }, { "sbin", "usr/sbin" }, { "lib", "usr/lib" } };
 	const struct xb_plan *p = run->plan;
-	cleanup_fd int fd = open(p->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_fd int fd = open(run->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r = fd < 0 ? -errno : 0;
 
 	for (size_t i = 0; !r && i < ARRAY_SIZE(dirs); i++)
@@ -204,7 +205,7 @@ static int stage_skeleton(struct run *run)
 			r = -errno;
 	}
 	if (r)
-		xb_error("preparing %s: %s", p->target, strerror(-r));
+		xb_error("preparing %s: %s", run->root, strerror(-r));
 	return r;
 }
 
@@ -226,44 +227,63 @@ static int stage_unpack(struct run *run)
 	return r;
 }
 
-static int stage_second(struct run *run)
+/* One launch of (part of) the second stage. */
+static int launch_part(const struct launch_opts *lo, struct secondstage *ss)
 {
-	const struct xb_plan *p = run->plan;
-	struct launch_opts lo = LAUNCH_OPTS_INIT;
-	struct secondstage ss = { run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1 };
-	bool foreign = !emu_arch_is_native(p->arch);
-	long long t0 = progress_now_ms();
-	int code = 0, r;
-
-	if (foreign) {
-		cleanup_free char *emu = NULL;
-		if ((r = emu_find_emulator(p->arch, &emu)) < 0)
-			return r;
-		if ((r = emu_install_emulator(p->arch, emu, p->target)) < 0)
-			return r;
-		xb_info("running the second stage under %s", emu);
-	}
-	if ((r = secondstage_prepare(p->target)) < 0)
-		return r;
-	lo.root = p->target;
-	lo.arch = foreign ? p->arch : NULL;
-	lo.keep_tmp = true;
-	lo.hostname = "localhost";
-	lo.kill_on_signal = true;
-	r = launch_run(&lo, secondstage_run, &ss, &code);
-	int rc = secondstage_cleanup(p->target);
+	int code = 0;
+	int r = launch_run(lo, secondstage_run, ss, &code);
 	if (r)
 		return r;
 	if (xb_interrupted)
 		return -XB_EINTR;
 	if (code)
 		return code == 130 ? -XB_EINTR : -XB_ECHILD;
+	return 0;
+}
+
+static int stage_second(struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	struct launch_opts lo = LAUNCH_OPTS_INIT;
+	struct secondstage ss = { run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1,
+	                          SECONDSTAGE_ALL };
+	bool foreign = !emu_arch_is_native(p->arch);
+	long long t0 = progress_now_ms();
+	int r;
+
+	if (foreign) {
+		cleanup_free char *emu = NULL;
+		if ((r = emu_find_emulator(p->arch, &emu)) < 0)
+			return r;
+		if ((r = emu_install_emulator(p->arch, emu, run->root)) < 0)
+			return r;
+		xb_info("running the second stage under %s", emu);
+	}
+	if ((r = secondstage_prepare(run->root)) < 0)
+		return r;
+	lo.root = run->root;
+	lo.arch = foreign ? p->arch : NULL;
+	lo.keep_tmp = true;
+	lo.hostname = "localhost";
+	lo.kill_on_signal = true;
+	if (hooks_any(&p->hooks, HOOK_ESSENTIAL)) {
+		ss.part = SECONDSTAGE_ESSENTIAL;
+		r = launch_part(&lo, &ss);
+		if (!r)
+			r = hooks_run(&p->hooks, HOOK_ESSENTIAL, run->root);
+		ss.part = SECONDSTAGE_REST;
+	}
+	if (!r)
+		r = launch_part(&lo, &ss);
+	int rc = secondstage_cleanup(run->root);
+	if (r)
+		return r;
 	if (rc)
 		return rc;
 	xb_info("configured %zu packages in %.1f s", run->n_pkgs,
 	        (double)(progress_now_ms() - t0) / 1000.0);
 	if (foreign && p->remove_emulator)
-		return emu_remove_emulator(p->arch, p->target);
+		return emu_remove_emulator(p->arch, run->root);
 	return 0;
 }
 
@@ -307,7 +327,7 @@ static int make_workdir(struct run *run)
 
 int bootstrap_run(const struct xb_plan *p)
 {
-	struct run run = { .plan = p };
+	struct run run = { .plan = p, .root = p->target };
 	long long t0 = progress_now_ms();
 	int r;
 
@@ -323,13 +343,15 @@ int bootstrap_run(const struct xb_plan *p)
 		r = -XB_EINTR;
 		goto out;
 	}
-	if ((r = stage_skeleton(&run)) < 0)
+	if ((r = stage_skeleton(&run)) < 0 || (r = hooks_run(&p->hooks, HOOK_SETUP, run.root)) < 0)
 		goto out;
-	if ((run.log = open_log(p->target)))
+	if ((run.log = open_log(run.root)))
 		xb_set_log(run.log);
-	if ((r = stage_unpack(&run)) < 0 || (r = stage_second(&run)) < 0)
+	if ((r = stage_unpack(&run)) < 0 || (r = finish_config(p, run.root)) < 0 ||
+	    (r = hooks_run(&p->hooks, HOOK_EXTRACT, run.root)) < 0 || (r = stage_second(&run)) < 0)
 		goto out;
-	if ((r = finish_target(p)) < 0)
+	if ((r = finish_target(p, run.root)) < 0 ||
+	    (r = hooks_run(&p->hooks, HOOK_CUSTOMIZE, run.root)) < 0)
 		goto out;
 	xb_info("%s: %s %s %s ready in %.1f s (%zu packages)", p->target, p->suite, p->arch->deb,
 	        p->variant, (double)(progress_now_ms() - t0) / 1000.0, run.n_pkgs);

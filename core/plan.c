@@ -20,6 +20,9 @@ void plan_release(struct xb_plan *p)
 	strvec_clear(&p->include);
 	strvec_clear(&p->exclude);
 	strvec_clear(&p->keyrings);
+	strvec_clear(&p->aptopts);
+	strvec_clear(&p->dpkgopts);
+	hooks_release(&p->hooks);
 }
 
 static bool is_dir(const char *path)

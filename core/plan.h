@@ -4,6 +4,7 @@
 #define XB_PLAN_H
 
 #include "util.h"
+#include "hooks.h"
 #include "../emu/arch.h"
 
 struct xb_plan {
@@ -21,6 +22,9 @@ struct xb_plan {
 	bool ignore_valid_until, no_check_sig;
 	bool remove_emulator;
 	bool merged_usr;             /* create /bin -> usr/bin etc. before unpacking */
+	struct hooks hooks;
+	struct strvec aptopts, dpkgopts; /* lines (or files) for apt.conf.d, dpkg.cfg.d */
+	long long source_date_epoch; /* SOURCE_DATE_EPOCH, or -1 */
 };
 
 void plan_release(struct xb_plan *p);

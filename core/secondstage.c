@@ -89,13 +89,15 @@ int secondstage_run(void *ctx)
 	cleanup_strvec struct strvec argv = STRVEC_INIT;
 	int r;
 
+	base_env(&env);
+	if (s->part == SECONDSTAGE_REST)
+		goto rest;
 	for (size_t i = 0; i < s->n; i++) {
 		if (xb_interrupted)
 			return 130;
 		if ((r = run_preinst(s, &s->pkgs[i])) < 0)
 			return 1;
 	}
-	base_env(&env);
 	/* The essential set first: the other packages' scripts may use it
 	 * without declaring so.  Its libraries are unpacked already, so
 	 * configuring it before them is safe. */
@@ -106,6 +108,9 @@ int secondstage_run(void *ctx)
 			strvec_push(&argv, s->pkgs[i].name);
 	if (argv.n > n0 && run(s, argv.v, env.v, "configuring the essential packages") < 0)
 		return 1;
+	if (s->part == SECONDSTAGE_ESSENTIAL)
+		return xb_interrupted ? 130 : 0;
+rest:
 	strvec_clear(&argv);
 	strvec_pushl(&argv, "dpkg", "--configure", "--pending", NULL);
 	if (run(s, argv.v, env.v, "configuring the packages") < 0)

@@ -10,6 +10,9 @@ struct secondstage {
 	const struct xb_pkg *pkgs; /* install order: essential first */
 	size_t n;
 	int log_fd;                /* scripts' output goes here unless verbose; -1: inherit */
+	enum { SECONDSTAGE_ALL, SECONDSTAGE_ESSENTIAL, SECONDSTAGE_REST } part;
+	/* ESSENTIAL: the preinsts and the essential set; REST: the others
+	 * (an --essential-hook runs between the two). */
 };
 
 /* Runs inside the chroot (as launch_run's fn): returns 0 or an exit code. */
