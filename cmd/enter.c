@@ -1,45 +1,45 @@
 /* enter: `xboot enter [OPTIONS] DIR [CMD [ARG…]]`: a command or a shell in
- * a root filesystem, foreign or native, in private namespaces. */
+ * a root filesystem, foreign or native, in private namespaces.  Parses only;
+ * emu/launch.c makes the namespaces, emu/session.c runs the command. */
 #include "cmd.h"
 
-#include "../core/spawn.h"
 #include "../emu/launch.h"
+#include "../emu/session.h"
 
 #include <getopt.h>
 
 struct enter_opts {
 	struct launch_opts lo;
-	struct strvec binds, ro_binds, env, argv;
-	const char *workdir;
-};
-
-struct enter_ctx {
-	struct enter_opts *o;
+	struct strvec binds, ro_binds;
+	struct emu_session session;
 };
 
 static const char usage[] =
 	"usage: xboot enter [OPTIONS] DIR [CMD [ARG...]]\n"
 	"\n"
-	"Runs CMD (default: root's login shell) as root inside the root filesystem\n"
-	"DIR, of any architecture, in private namespaces.\n"
+	"Runs CMD (default: the user's login shell) as root, or as --user, inside\n"
+	"the root filesystem DIR, of any architecture, in private namespaces.\n"
 	"\n"
 	"  --bind=SRC[:DST]        bind-mount SRC of the host at DST inside (repeatable)\n"
 	"  --ro-bind=SRC[:DST]     the same, read-only\n"
 	"  --network=host|none     share the host's network (default) or have none\n"
+	"  --user=NAME|UID         run CMD as this user of DIR (default root)\n"
 	"  --setenv=K=V            set an environment variable (repeatable)\n"
-	"  --workdir=DIR           directory to start CMD in (default /root or /)\n"
+	"  --workdir=DIR           directory to start CMD in (default: the user's home)\n"
 	"  --hostname=NAME         hostname inside (default: DIR/etc/hostname)\n"
 	"  --no-seccomp            do not load the host-protection seccomp filter\n"
 	"  -q, --quiet             print only errors\n"
 	"  -v, --verbose           print more (which namespaces and binfmt_misc are used)\n"
 	"  -h, --help              print this help\n";
 
-enum { OPT_BIND = 256, OPT_RO_BIND, OPT_NETWORK, OPT_SETENV, OPT_WORKDIR, OPT_HOSTNAME, OPT_NO_SECCOMP };
+enum { OPT_BIND = 256, OPT_RO_BIND, OPT_NETWORK, OPT_USER, OPT_SETENV, OPT_WORKDIR,
+       OPT_HOSTNAME, OPT_NO_SECCOMP };
 
 static const struct option options[] = {
 	{ "bind", required_argument, NULL, OPT_BIND },
 	{ "ro-bind", required_argument, NULL, OPT_RO_BIND },
 	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "setenv", required_argument, NULL, OPT_SETENV },
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
@@ -63,14 +63,21 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 		o->lo.net_none = !strcmp(arg, "none");
 		o->lo.resolv_conf = !o->lo.net_none;
 		return 0;
+	case OPT_USER:
+		if (!*arg) {
+			xb_error("--user: expected a user name or uid");
+			return -XB_EUSAGE;
+		}
+		o->session.user = arg;
+		return 0;
 	case OPT_SETENV:
 		if (!strchr(arg, '=') || arg[0] == '=') {
 			xb_error("--setenv=%s: expected NAME=VALUE", arg);
 			return -XB_EUSAGE;
 		}
-		strvec_push(&o->env, arg);
+		strvec_push(&o->session.env, arg);
 		return 0;
-	case OPT_WORKDIR: o->workdir = arg; return 0;
+	case OPT_WORKDIR: o->session.workdir = arg; return 0;
 	case OPT_HOSTNAME: o->lo.hostname = arg; return 0;
 	case OPT_NO_SECCOMP: o->lo.seccomp = false; return 0;
 	case 'q': xb_verbosity = 0; return 0;
@@ -82,55 +89,9 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 	}
 }
 
-/* root's login shell from DIR/etc/passwd, read inside the chroot. */
-static char *root_shell(void)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *shell = NULL;
-	if (xb_read_file("/etc/passwd", &sb) == 0) {
-		struct strvec lines = STRVEC_INIT;
-		strvec_split(&lines, strbuf_str(&sb), "\n");
-		for (size_t i = 0; i < lines.n && !shell; i++) {
-			if (!str_starts_with(lines.v[i], "root:"))
-				continue;
-			const char *s = strrchr(lines.v[i], ':');
-			if (s && s[1] && access(s + 1, X_OK) == 0)
-				shell = xstrdup(s + 1);
-		}
-		strvec_clear(&lines);
-	}
-	strbuf_release(&sb);
-	return shell ? shell : xstrdup("/bin/sh");
-}
-
-static int run_inside(void *ctx)
-{
-	struct enter_opts *o = ctx;
-	struct strvec env = STRVEC_INIT;
-	struct spawn_opts so = SPAWN_OPTS_INIT;
-	const char *term = getenv("TERM");
-	int status = 0;
-
-	strvec_pushl(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-	             "HOME=/root", "USER=root", "LOGNAME=root", NULL);
-	strvec_pushf(&env, "TERM=%s", term ? term : "dumb");
-	for (size_t i = 0; i < o->env.n; i++)
-		strvec_push(&env, o->env.v[i]);
-	if (!o->argv.n) {
-		char *sh = root_shell();
-		strvec_push(&o->argv, sh);
-		free(sh);
-	}
-	so.envp = env.v;
-	so.cwd = o->workdir ? o->workdir : (access("/root", X_OK) == 0 ? "/root" : "/");
-	xb_spawn(o->argv.v, &so, &status);
-	strvec_clear(&env);
-	return status;
-}
-
 int cmd_enter(int argc, char **argv)
 {
-	struct enter_opts o = { .lo = LAUNCH_OPTS_INIT };
+	struct enter_opts o = { .lo = LAUNCH_OPTS_INIT, .session = EMU_SESSION_INIT };
 	int c, r = 0, code = 0;
 
 	o.lo.seccomp = true;
@@ -146,17 +107,16 @@ int cmd_enter(int argc, char **argv)
 	if (r == 0) {
 		o.lo.root = argv[optind];
 		for (int i = optind + 1; i < argc; i++)
-			strvec_push(&o.argv, argv[i]);
-		const struct emu_arch *a = emu_arch_of_elf(o.lo.root, "/bin/sh");
+			strvec_push(&o.session.argv, argv[i]);
+		const struct emu_arch *a = emu_arch_of_root(o.lo.root);
 		o.lo.arch = a && !emu_arch_is_native(a) ? a : NULL;
 		o.lo.binds = &o.binds;
 		o.lo.ro_binds = &o.ro_binds;
-		r = launch_run(&o.lo, run_inside, &o, &code);
+		r = launch_run(&o.lo, emu_session_run, &o.session, &code);
 	}
 	strvec_clear(&o.binds);
 	strvec_clear(&o.ro_binds);
-	strvec_clear(&o.env);
-	strvec_clear(&o.argv);
+	emu_session_release(&o.session);
 	if (r > 0)
 		return 0;
 	return r < 0 ? cmd_exit_code(r) : code;

@@ -254,3 +254,31 @@ const struct emu_arch *emu_arch_of_elf(const char *rootdir, const char *path)
 	emu_elf_release(&e);
 	return a;
 }
+
+/* dpkg's own Architecture in the status file: the root's native one. */
+static const struct emu_arch *arch_of_dpkg(const char *rootdir)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	int fd = emu_open_in_root(rootdir, "var/lib/dpkg/status", O_RDONLY, 0);
+	if (fd < 0)
+		return NULL;
+	int r = xb_read_fd(fd, &sb);
+	close(fd);
+	const char *s = strbuf_str(&sb);
+	const char *p = r < 0 ? NULL : strstr(s, "Package: dpkg\n");
+	if (!p || (p != s && p[-1] != '\n'))
+		return NULL;
+	const char *end = strstr(p, "\n\n");
+	const char *a = strstr(p, "\nArchitecture: ");
+	if (!a || (end && a > end))
+		return NULL;
+	a += strlen("\nArchitecture: ");
+	cleanup_free char *name = xstrndup(a, strcspn(a, "\n"));
+	return emu_arch_find(name);
+}
+
+const struct emu_arch *emu_arch_of_root(const char *rootdir)
+{
+	const struct emu_arch *a = emu_arch_of_elf(rootdir, "/bin/sh");
+	return a ? a : arch_of_dpkg(rootdir);
+}

@@ -26,6 +26,9 @@ bool emu_arch_is_native(const struct emu_arch *a);
 /* The architecture of an ELF file (following symlinks inside root: path is
  * resolved within rootdir), or NULL when unknown/unreadable. */
 const struct emu_arch *emu_arch_of_elf(const char *rootdir, const char *path);
+/* The architecture of a rootfs: its /bin/sh's, else dpkg's in its status
+ * file; NULL when neither tells. */
+const struct emu_arch *emu_arch_of_root(const char *rootdir);
 
 /* The facts of an ELF header xboot looks at; interp (PT_INTERP) is
  * malloc'd, NULL for a static binary; emu_elf_release() frees it. */

@@ -158,17 +158,53 @@ fail:;
 	return r;
 }
 
+static bool same_dir(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* xboot itself chrooted (real root, no user namespace): "/" is no mount
+ * point, so the mounts it lies on cannot be made private by name, and they
+ * are the host's peers: a mount below would show on the host.  So step out
+ * to the namespace's root (chroot to a directory below, then ".." from
+ * outside it), make everything private there, and come back by fd.  Only
+ * this process moves, inside its own new mount namespace. */
+static int make_private_from_chroot(const char *below)
+{
+	cleanup_fd int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (old < 0 || chdir("/") < 0 || chroot(below) < 0)
+		return -errno;
+	for (int i = 0; i < 4096 && !same_dir(".", ".."); i++)
+		if (chdir("..") < 0)
+			return -errno;
+	if (chroot(".") < 0)
+		return -errno;
+	int r = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? -errno : 0;
+	if (fchdir(old) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return -errno;
+	return r;
+}
+
+static int make_private(const struct launch *l)
+{
+	int r = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? -errno : 0;
+	if (r == -EINVAL && !l->userns)
+		r = make_private_from_chroot(l->o->root);
+	if (r < 0)
+		xb_error("making the mount namespace private: %s", strerror(-r));
+	return r;
+}
+
 /* Everything between the new namespaces and fn; runs as PID 1. */
 static int setup(struct launch *l)
 {
 	const struct launch_opts *o = l->o;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		int r = -errno;
-		xb_error("making the mount namespace private: %s", strerror(-r));
-		return r;
-	}
 	cleanup_fd int rootfd = -1;
-	int r = bind_root(o->root, &rootfd);
+	int r = make_private(l);
+	if (r == 0)
+		r = bind_root(o->root, &rootfd);
 	if (r == 0)
 		r = emu_mounts_setup(rootfd, o, l->gid5);
 	if (r == 0 && o->net_none)

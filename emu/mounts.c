@@ -208,6 +208,9 @@ static int setup_dev(int rootfd, const char *root, bool gid5)
 	return r;
 }
 
+/* A missing etc/resolv.conf is created to bind over; a symlink (as with
+ * systemd-resolved) is followed inside the root, and when it leads to no
+ * file there the root keeps its own: a warning, not a failure. */
 static int setup_resolv_conf(int rootfd, const char *root)
 {
 	cleanup_fd int etc = emu_open_at_root(rootfd, "etc", O_PATH | O_DIRECTORY);
@@ -218,10 +221,13 @@ static int setup_resolv_conf(int rootfd, const char *root)
 	int f = openat(etc, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (f >= 0)
 		close(f);
-	cleanup_fd int fd = -1;
-	int r = emu_mount_target(rootfd, root, "etc/resolv.conf", 0, &fd);
-	if (r < 0)
-		return r;
+	cleanup_fd int fd = emu_open_at_root(rootfd, "etc/resolv.conf", O_PATH);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		xb_warn("not binding the host's resolv.conf: %s/etc/resolv.conf leads to no file "
+			"inside %s", root, root);
+		return 0;
+	}
 	cleanup_free char *what = xasprintf("%s/etc/resolv.conf", root);
 	return bind_on(fd, what, "/etc/resolv.conf", false, MOUNT_ATTR_RDONLY);
 }

@@ -1,0 +1,166 @@
+/* session: the account from the root's own /etc/passwd and /etc/group
+ * (read by hand: NSS modules from the root must not be loaded into xboot,
+ * which may not even be of the root's architecture), then the command. */
+#include "session.h"
+#include "../core/spawn.h"
+
+#include <errno.h>
+#include <grp.h>
+
+#define CANNOT_START 125
+
+struct account {
+	uid_t uid;
+	gid_t gid;
+	char *name, *home, *shell; /* malloc'd; name may be NULL (a bare UID) */
+};
+
+static void account_release(struct account *a)
+{
+	free(a->name);
+	free(a->home);
+	free(a->shell);
+}
+
+static bool parse_id(const char *s, unsigned long *v)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return !errno && !*end && *v < 4294967295UL;
+}
+
+/* The passwd line whose name (or uid, when spec is a number) is spec. */
+static bool find_account(const char *spec, struct account *a)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	cleanup_strvec struct strvec lines = STRVEC_INIT;
+	unsigned long id;
+	bool numeric = parse_id(spec, &id);
+	if (xb_read_file("/etc/passwd", &sb) == 0)
+		strvec_split(&lines, strbuf_str(&sb), "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		cleanup_strvec struct strvec f = STRVEC_INIT;
+		unsigned long uid, gid;
+		strvec_split(&f, lines.v[i], ":");
+		if (f.n < 7 || !parse_id(f.v[2], &uid) || !parse_id(f.v[3], &gid))
+			continue;
+		if (numeric ? uid != id : strcmp(f.v[0], spec) != 0)
+			continue;
+		*a = (struct account){ (uid_t)uid, (gid_t)gid, xstrdup(f.v[0]), xstrdup(f.v[5]),
+				       xstrdup(f.v[6]) };
+		return true;
+	}
+	if (!numeric)
+		return false;
+	/* A uid the root does not know: its own group, no home. */
+	*a = (struct account){ (uid_t)id, (gid_t)id, NULL, xstrdup("/"), xstrdup("/bin/sh") };
+	return true;
+}
+
+/* The supplementary groups that list the user as a member. */
+static size_t member_groups(const char *name, gid_t primary, gid_t *v, size_t max)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	cleanup_strvec struct strvec lines = STRVEC_INIT;
+	size_t n = 0;
+	v[n++] = primary;
+	if (!name || xb_read_file("/etc/group", &sb) < 0)
+		return n;
+	strvec_split(&lines, strbuf_str(&sb), "\n");
+	for (size_t i = 0; i < lines.n && n < max; i++) {
+		cleanup_strvec struct strvec f = STRVEC_INIT;
+		cleanup_strvec struct strvec members = STRVEC_INIT;
+		unsigned long gid;
+		strvec_split(&f, lines.v[i], ":");
+		if (f.n < 4 || !parse_id(f.v[2], &gid) || (gid_t)gid == primary)
+			continue;
+		strvec_split(&members, f.v[3], ",");
+		if (strvec_has(&members, name))
+			v[n++] = (gid_t)gid;
+	}
+	return n;
+}
+
+/* Becomes the user for good; this process only waits for the command, so
+ * nothing is lost by dropping root here. */
+static int become(const struct account *a, const char *spec)
+{
+	gid_t groups[64];
+	size_t n = member_groups(a->name, a->gid, groups, ARRAY_SIZE(groups));
+	const char *what = "setgroups";
+	/* Denied where the user namespace was made without newgidmap. */
+	if (setgroups(n, groups) < 0 && (errno != EPERM || setgroups(0, NULL) < 0) && errno != EPERM)
+		goto fail;
+	what = "setgid";
+	if (setgid(a->gid) < 0)
+		goto fail;
+	what = "setuid";
+	if (setuid(a->uid) < 0)
+		goto fail;
+	return 0;
+fail:;
+	int r = -errno;
+	xb_error("--user=%s: %s(%lu): %s%s", spec, what,
+		 (unsigned long)(what[3] == 'u' ? a->uid : a->gid), strerror(-r),
+		 r == -EINVAL ? " (the id is not mapped in this user namespace)" : "");
+	return r;
+}
+
+void emu_session_release(struct emu_session *s)
+{
+	strvec_clear(&s->argv);
+	strvec_clear(&s->env);
+}
+
+int emu_session_run(void *ctx)
+{
+	struct emu_session *s = ctx;
+	struct account a = { 0 };
+	struct strvec env = STRVEC_INIT;
+	struct spawn_opts so = SPAWN_OPTS_INIT;
+	const char *term = getenv("TERM");
+	int status = CANNOT_START;
+
+	if (!find_account(s->user ? s->user : "0", &a)) {
+		if (s->user) {
+			xb_error("--user=%s: no such user in the root's /etc/passwd", s->user);
+			return CANNOT_START;
+		}
+		a = (struct account){ 0, 0, xstrdup("root"), xstrdup("/root"), xstrdup("/bin/sh") };
+	}
+	if (s->user && become(&a, s->user) < 0)
+		goto out;
+	strvec_pushl(&env, a.uid == 0 ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+				      : "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games",
+		     NULL);
+	strvec_pushf(&env, "HOME=%s", a.home);
+	strvec_pushf(&env, "USER=%s", a.name ? a.name : s->user);
+	strvec_pushf(&env, "LOGNAME=%s", a.name ? a.name : s->user);
+	strvec_pushf(&env, "SHELL=%s", a.shell);
+	strvec_pushf(&env, "TERM=%s", term ? term : "dumb");
+	/* Later entries win: getenv() takes the first, so drop overridden ones. */
+	for (size_t i = 0; i < s->env.n; i++) {
+		size_t k = strcspn(s->env.v[i], "=") + 1;
+		for (size_t j = 0; j < env.n; j++)
+			if (!strncmp(env.v[j], s->env.v[i], k)) {
+				free(env.v[j]);
+				env.v[j] = xstrdup(s->env.v[i]);
+				k = 0;
+				break;
+			}
+		if (k)
+			strvec_push(&env, s->env.v[i]);
+	}
+	if (!s->argv.n)
+		strvec_push(&s->argv, *a.shell && access(a.shell, X_OK) == 0 ? a.shell : "/bin/sh");
+	so.envp = env.v;
+	so.cwd = s->workdir ? s->workdir : access(a.home, X_OK) == 0 ? a.home : "/";
+	xb_spawn(s->argv.v, &so, &status);
+out:
+	strvec_clear(&env);
+	account_release(&a);
+	return status;
+}

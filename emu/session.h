@@ -1,0 +1,24 @@
+/* session: what `xboot enter` runs inside the prepared root — a command, or
+ * the user's login shell — as root or as another user of the root, with a
+ * clean environment. */
+#ifndef XB_EMU_SESSION_H
+#define XB_EMU_SESSION_H
+
+#include "../core/util.h"
+
+struct emu_session {
+	struct strvec argv;  /* empty: the user's shell from /etc/passwd, else /bin/sh */
+	struct strvec env;   /* NAME=VALUE added to (or overriding) the default environment */
+	const char *workdir; /* NULL: the user's home when it exists, else / */
+	const char *user;    /* NAME or UID; NULL: root */
+};
+#define EMU_SESSION_INIT { STRVEC_INIT, STRVEC_INIT, NULL, NULL }
+
+void emu_session_release(struct emu_session *s);
+
+/* launch_run()'s fn: runs the session's command inside the root (ctx is
+ * the struct emu_session) and returns its exit status, 128+N when signal N
+ * ended it, 125 when it could not be started (reported). */
+int emu_session_run(void *ctx);
+
+#endif
