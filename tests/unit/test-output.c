@@ -98,6 +98,18 @@ static const char *const want_order[] = {
 	"./usr/share/doc/x/y/", "./usr/share/doc/x/y/z/", "./usr/share/doc/x/y/z/deep",
 };
 
+static int run_quiet(const char *const *argv, struct strbuf *capture)
+{
+	struct spawn_opts o = SPAWN_OPTS_INIT;
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	o.out_fd = null;
+	o.err_fd = null;
+	o.capture = capture;
+	int r = xb_spawn((char *const *)argv, &o, NULL);
+	close(null);
+	return r;
+}
+
 static char *slurp(const char *path, size_t *len)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -372,7 +384,104 @@ static void test_names(void)
 	CHECK(r == -XB_EUSAGE, "--format=zip refused");
 }
 
-static void test_images(void) {}
+static bool have_tool(const char *name)
+{
+	cleanup_free char *cmd = xasprintf("command -v %s || test -x /usr/sbin/%s || test -x /sbin/%s",
+	                                   name, name, name);
+	return run_quiet((const char *const[]){ "sh", "-c", cmd, NULL }, NULL) == 0;
+}
+
+static void test_squashfs(void)
+{
+	if (!have_tool("mksquashfs") || !have_tool("unsquashfs")) {
+		printf("# skipping squashfs: mksquashfs not installed (squashfs-tools)\n");
+		return;
+	}
+	struct output_opts o = OUTPUT_OPTS_INIT;
+	o.source_date_epoch = EPOCH;
+	cleanup_free char *t1 = tpath("out.squashfs"), *t2 = tpath("again.sqfs");
+	int r = output_write(root, t1, OUTPUT_SQUASHFS, &o);
+	CHECK(r == 0, "squashfs written: %d", r);
+	r = write_in_child(t2, OUTPUT_SQUASHFS, &o);
+	CHECK(r == 0 && same_file(t1, t2), "squashfs: two runs give the same bytes");
+	struct strbuf out = STRBUF_INIT;
+	r = run_quiet((const char *const[]){ "unsquashfs", "-lln", t1, NULL }, &out);
+	const char *l = strbuf_str(&out);
+	CHECK(r == 0 && strstr(l, "/usr/bin/ping") && strstr(l, "-rwsr-xr-x 0/0") &&
+	      strstr(l, "1234/5678") && strstr(l, "/usr/bin/z-hard") &&
+	      !strstr(l, "/dev/null") && !strstr(l, "/dev/sda") && !strstr(l, "/run/fifo") &&
+	      !strstr(l, "/run/sock"), "squashfs listing:\n%s", l);
+	strbuf_release(&out);
+	cleanup_free char *x = tpath("unsq");
+	r = run_quiet((const char *const[]){ "unsquashfs", "-d", x, t1, NULL }, NULL);
+	cleanup_free char *ping = tpath("unsq/usr/bin/ping");
+	unsigned char v[32];
+	ssize_t n = getxattr(ping, "security.capability", v, sizeof(v));
+	CHECK(r == 0 && n == sizeof(ping_caps) && !memcmp(v, ping_caps, sizeof(ping_caps)),
+	      "squashfs keeps ping's capability");
+}
+
+static void test_ext4(void)
+{
+	if (!have_tool("mke2fs") || !have_tool("e2fsck") || !have_tool("debugfs")) {
+		printf("# skipping ext4: mke2fs not installed (e2fsprogs)\n");
+		return;
+	}
+	struct output_opts o = OUTPUT_OPTS_INIT;
+	o.source_date_epoch = EPOCH;
+	cleanup_free char *t = tpath("out.ext4");
+	int r = output_write(root, t, OUTPUT_EXT4, &o);
+	CHECK(r == 0, "ext4 written: %d", r);
+	r = run_quiet((const char *const[]){ "e2fsck", "-fn", t, NULL }, NULL);
+	CHECK(r == 0, "e2fsck -fn finds the ext4 image clean");
+	struct strbuf out = STRBUF_INIT;
+	r = run_quiet((const char *const[]){ "debugfs", "-R", "ls -l /dev", t, NULL }, &out);
+	CHECK(r == 0 && !strstr(strbuf_str(&out), "null") && !strstr(strbuf_str(&out), "sda"),
+	      "ext4 without device nodes:\n%s", strbuf_str(&out));
+	strbuf_reset(&out);
+	r = run_quiet((const char *const[]){ "debugfs", "-R", "stat /usr/bin/su", t, NULL }, &out);
+	CHECK(r == 0 && strstr(strbuf_str(&out), "Mode:  04755"), "ext4 keeps setuid:\n%s",
+	      strbuf_str(&out));
+	strbuf_reset(&out);
+	r = run_quiet((const char *const[]){ "debugfs", "-R", "ea_list /usr/bin/ping", t, NULL },
+	              &out);
+	CHECK(r == 0 && strstr(strbuf_str(&out), "security.capability"),
+	      "ext4 keeps ping's capability:\n%s", strbuf_str(&out));
+	strbuf_release(&out);
+
+	/* without device nodes, two runs give the same bytes */
+	cleanup_free char *null = rpath("dev/null"), *sda = rpath("dev/sda");
+	cleanup_free char *fifo = rpath("run/fifo"), *sock = rpath("run/sock");
+	unlink(null), unlink(sda), unlink(fifo), unlink(sock);
+	cleanup_free char *t1 = tpath("plain.ext4"), *t2 = tpath("plain2.ext4");
+	r = output_write(root, t1, OUTPUT_EXT4, &o);
+	CHECK(r == 0 && write_in_child(t2, OUTPUT_EXT4, &o) == 0 && same_file(t1, t2),
+	      "ext4: two runs give the same bytes");
+}
+
+static void test_missing_tool(void)
+{
+	const char *path = getenv("PATH");
+	cleanup_free char *saved = path ? xstrdup(path) : NULL;
+	cleanup_free char *empty = tpath("fail");
+	struct output_opts o = OUTPUT_OPTS_INIT;
+	cleanup_free char *t = tpath("fail/x.sqfs");
+	/* only where the sbin fallback does not find it either */
+	if (access("/usr/sbin/mksquashfs", X_OK) == 0 || access("/sbin/mksquashfs", X_OK) == 0)
+		return;
+	setenv("PATH", empty, 1);
+	int r, n = errors_of(t, OUTPUT_SQUASHFS, &o, &r);
+	if (saved)
+		setenv("PATH", saved, 1);
+	CHECK(r == -ENOENT && n == 1, "missing mksquashfs: %d, %d errors", r, n);
+}
+
+static void test_images(void)
+{
+	test_missing_tool();
+	test_squashfs();
+	test_ext4(); /* last: removes the device nodes */
+}
 
 int main(void)
 {
