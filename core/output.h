@@ -7,7 +7,11 @@
  * mtimes, hard links as links, security.capability kept, setuid/setgid
  * kept; device nodes, FIFOs and sockets left out.  Images are made by
  * mksquashfs (squashfs-tools) and mke2fs (e2fsprogs), which take owners
- * and times from the tree as the calling process sees it. */
+ * from the tree as the calling process sees it; with an epoch, squashfs
+ * gets it as every file's time, ext4 as its own times (files keep theirs).
+ * Device nodes are left out of images too: by mksquashfs -ef, and by
+ * debugfs after mke2fs -d, which makes that ext4 image's bytes vary (debugfs
+ * stamps the superblock with the time now). */
 #ifndef XB_OUTPUT_H
 #define XB_OUTPUT_H
 
