@@ -11,6 +11,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -20,6 +21,7 @@
 #include <sys/xattr.h>
 
 #include "dpkgdb.h"
+#include "fsmerge.h"
 #include "hash.h"
 #include "spawn.h"
 
@@ -216,8 +218,62 @@ static int copy_data(struct deb_ctx *c, struct archive *in, struct archive *disk
 	return 0;
 }
 
+static int extract_locked(struct deb_ctx *c, struct archive *in, struct archive *disk,
+                          struct archive_entry *e);
+
+/* Packages are extracted concurrently, so one may lay out a directory
+ * that another ships as a symlink, before that symlink exists; in order,
+ * the first package's files would have gone through the symlink.  The
+ * directory is then moved into the symlink's target, entry by entry, which
+ * ends with the tree dpkg's order gives.  Symlink entries hold this lock
+ * exclusively, every other entry shared, so none writes into the
+ * directory while it moves. */
+static pthread_rwlock_t tree_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+/* The symlink entry e goes where a real directory is: move the directory
+ * aside, write the link, merge the directory into where it points. */
+static int dir_to_symlink(struct deb_ctx *c, struct archive *disk, struct archive_entry *e,
+                          const char *path)
+{
+	cleanup_free char *aside = xasprintf("%s.xboot-dir", path);
+	if (rename(path, aside) < 0)
+		return -errno;
+	if (archive_write_header(disk, e) < ARCHIVE_WARN)
+		return write_fail(c, disk, path);
+	int r = 0, from = open(aside, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int to = from < 0 ? -1 : open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (from < 0 || to < 0) {
+		r = -errno;
+		if (from >= 0)
+			close(from);
+	} else {
+		r = fsmerge_into(from, to, c->deb, path); /* closes from */
+	}
+	if (to >= 0)
+		close(to);
+	if (!r && rmdir(aside) < 0)
+		r = -errno;
+	if (r)
+		xb_error("unpacking %s: replacing directory %s by a symlink: %s", c->deb, path,
+		         strerror(-r));
+	return r;
+}
+
 static int extract_entry(struct deb_ctx *c, struct archive *in, struct archive *disk,
                          struct archive_entry *e)
+{
+	bool link_entry = archive_entry_filetype(e) == AE_IFLNK;
+	if (link_entry)
+		pthread_rwlock_wrlock(&tree_lock);
+	else
+		pthread_rwlock_rdlock(&tree_lock);
+	int r = extract_locked(c, in, disk, e);
+	pthread_rwlock_unlock(&tree_lock);
+	return r;
+}
+
+static int extract_locked(struct deb_ctx *c, struct archive *in, struct archive *disk,
+                          struct archive_entry *e)
 {
 	const char *path = archive_entry_pathname(e), *link = archive_entry_hardlink(e);
 	if (!path)
@@ -232,7 +288,11 @@ static int extract_entry(struct deb_ctx *c, struct archive *in, struct archive *
 		return -XB_EUNSAFE;
 	}
 	dpkgdb_pkg_add_path(c->pkg, path);
-	int r = archive_write_header(disk, e);
+	struct stat st;
+	int r;
+	if (archive_entry_filetype(e) == AE_IFLNK && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return dir_to_symlink(c, disk, e, path);
+	r = archive_write_header(disk, e);
 	if (r < ARCHIVE_WARN)
 		return write_fail(c, disk, path);
 	if (r == ARCHIVE_WARN)
