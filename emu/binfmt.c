@@ -135,6 +135,9 @@ static char *find_entry(int dirfd, const char *root, const struct emu_arch *a, b
 	for (struct dirent *e; !found && (e = readdir(d));) {
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, "register") || !strcmp(e->d_name, "status"))
 			continue;
+		/* Another run's temporary entry: it goes when that run ends. */
+		if (str_starts_with(e->d_name, "xboot-"))
+			continue;
 		cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 		cleanup_free char *interp = NULL;
 		bool fflag;

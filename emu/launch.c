@@ -1,6 +1,7 @@
 /* launch: xboot → child (new namespaces; waits) → grandchild (PID 1 of the
- * new PID namespace: mounts, binfmt, chroot, seccomp, fn).  The parent
- * writes the child's id maps; both children die with their parent
+ * new PID namespace: mounts, binfmt, pivot_root, seccomp, fn).  The parent
+ * writes the child's id maps, or without a user namespace prepares the
+ * host's binfmt_misc; both children die with their parent
  * (PR_SET_PDEATHSIG), so a killed xboot leaves no mounts or processes. */
 #include "launch.h"
 #include "binfmt.h"

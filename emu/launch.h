@@ -1,17 +1,25 @@
 /* launch: running native code and programs inside a rootfs, foreign or
  * native, in private namespaces, so that nothing leaks onto the host.
  *
- * launch_run() forks a child into new user (when needed), mount, PID, UTS
- * and IPC namespaces (mount propagation made private before anything is
- * mounted), with PR_SET_PDEATHSIG so that SIGKILL of xboot takes the whole
- * namespace down.  The child is PID 1 of its namespace; it mounts /proc,
- * /sys (read-only), a minimal /dev, /run and /tmp tmpfs and optionally the
- * host's resolv.conf, each mount target resolved inside the root
- * (RESOLVE_IN_ROOT) and refused when it does not resolve inside; then it
- * registers the emulator(s) in a private binfmt_misc instance (kernel
+ * launch_run() forks a child into new user (when it can be had), mount,
+ * PID, UTS and IPC namespaces (mount propagation made private before
+ * anything is mounted), with PR_SET_PDEATHSIG so that SIGKILL of xboot
+ * takes the whole namespace down.  The child is PID 1 of its namespace; it
+ * mounts /proc, /sys (read-only), a minimal /dev, /run and /tmp tmpfs and
+ * optionally the host's resolv.conf, each mount target resolved inside the
+ * root (RESOLVE_IN_ROOT) and refused when it does not resolve inside; then
+ * it registers the emulator(s) in a private binfmt_misc instance (kernel
  * >= 6.7, F flag, so the emulator need not be inside the root), falling
- * back to the host's entry; chroots; optionally loads the seccomp filter;
- * and calls fn(ctx), whose return value becomes the exit code. */
+ * back to the host's entry; makes the root "/" with pivot_root (so that
+ * programs inside may create user namespaces); optionally loads the
+ * seccomp filter; and calls fn(ctx), whose return value becomes the exit
+ * code.
+ *
+ * Where no user namespace can be made (xboot itself chrooted: the kernel
+ * refuses CLONE_NEWUSER) and xboot is root, the same namespaces are made
+ * without one, and a foreign root runs through the host's binfmt_misc: an
+ * enabled entry for it, or a temporary one that the parent removes after
+ * the namespace is gone.  One message says which was used. */
 #ifndef XB_EMU_LAUNCH_H
 #define XB_EMU_LAUNCH_H
 

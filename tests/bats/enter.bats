@@ -60,18 +60,25 @@ host_binfmt_sh() {
 		'"$1"
 }
 
-# host_binfmt: the names of the host's binfmt_misc entries.
+# host_binfmt: the names of the host's binfmt_misc entries, but for the
+# temporary entries (xboot-ARCH-PID) of xboot runs still going on, which
+# other tests of the machine may have started.
 host_binfmt() {
-	host_binfmt_sh 'ls $b'
+	local e
+	for e in $(host_binfmt_sh 'ls $b'); do
+		[[ $e =~ ^xboot-.*-([0-9]+)$ ]] && [ -d "/proc/${BASH_REMATCH[1]}" ] && continue
+		echo "$e"
+	done
 }
 
 # arm_entries_off: switches off the host's enabled entries for 32-bit ARM
 # ELF binaries (qemu-user-static's qemu-arm), printing their names so that
 # arm_entries_on can switch them back on.  The nested tests must not
-# depend on them.
+# depend on them.  (xboot-ARCH-PID entries belong to other runs, for as long
+# as those run: they are left alone.)
 arm_entries_off() {
 	host_binfmt_sh 'for f in $b/*; do
-		case ${f##*/} in register | status) continue ;; esac
+		case ${f##*/} in register | status | xboot-*) continue ;; esac
 		[ "$(head -n 1 "$f")" = enabled ] || continue
 		grep -q "^magic 7f454c46010101000000000000000000020028" "$f" || continue
 		echo 0 >"$f" && echo "${f##*/}"
@@ -500,11 +507,7 @@ host_binfmt() {
 	unshare --mount --propagation private bash -c 'mount --rbind / "$1" && shift && exec chroot "$@"' \
 		_ "$BATS_TEST_TMPDIR/chroot" "$BATS_TEST_TMPDIR/chroot" "$XB" enter -q "$ROOTS/trixie-armhf" sleep 60 3>&- &
 	pid=$!
-	for _ in $(seq 100); do
-		host_binfmt | grep -q '^xboot-arm-' && break
-		sleep 0.1
-	done
-	host_binfmt | grep -q '^xboot-arm-'
+	wait_for eval 'host_binfmt_sh "ls \$b" | grep -qx "xboot-arm-$pid"'
 	kill -TERM "$pid"
 	run wait "$pid"
 	echo "exit $status"
@@ -521,7 +524,7 @@ host_binfmt() {
 }
 
 @test "chrooted: an enabled host entry for the architecture is used as it is" {
-	local name=xboot-test-arm-$$ conf holder
+	local name=xbtest-arm-$$ conf holder
 	conf=$(sed "s#^:[^:]*:#:$name:#; s#:[^:]*:\([A-Z]*\)\$#:$(realpath /usr/bin/qemu-arm-static):F#" \
 		/usr/lib/binfmt.d/qemu-arm.conf)
 	# Entries live as long as a mount of binfmt_misc does (the host has
@@ -540,18 +543,20 @@ host_binfmt() {
 	wait "$holder"
 	[ "$output" = armv7l ]
 	[[ $stderr == *"through the host's binfmt_misc entry $name" ]]
-	host_binfmt
-	! host_binfmt | grep -q '^xboot-'
+	[ -z "$(host_binfmt | grep -e "^$name\$" -e '^xboot-')" ]
 }
 
 # in_a_chroot CMD...: CMD in a plain chroot(8) of A (its root no mount point),
-# with /proc and /dev mounted as a build harness does, and the armhf tree
-# read-only at /srv/b.  HIDE_EMU=1 hides A's emulators.
+# with /proc, /dev, resolv.conf and the test cache mounted as a build harness
+# does, and the armhf tree read-only at /srv/b.  HIDE_EMU=1 hides A's
+# emulators.
 in_a_chroot() {
-	mkdir -p "$A/srv/b"
+	mkdir -p "$A/srv/b" "$A/var/cache/xboot-tests"
 	unshare --mount --propagation private bash -c '
 		a=$1 b=$2; shift 2
 		mount -t proc proc "$a/proc" && mount --rbind /dev "$a/dev" &&
+			mount --bind /etc/resolv.conf "$a/etc/resolv.conf" &&
+			mount --bind "$CACHE" "$a/var/cache/xboot-tests" &&
 			mount --bind "$b" "$a/srv/b" && mount -o remount,bind,ro "$a/srv/b" || exit 125
 		if [ "${HIDE_EMU:-}" = 1 ]; then
 			for e in "$a"/usr/bin/qemu-*; do mount --bind /dev/null "$e" || exit 125; done
@@ -564,10 +569,19 @@ in_a_chroot() {
 	[ -x "$A/usr/local/bin/xboot" ] || skip "xboot is not installed in A"
 	before=$(host_binfmt)
 	run --separate-stderr in_a_chroot xboot enter /srv/b sh -c 'uname -m; id -u'
-	echo "$output"; echo "stderr: $stderr"; echo "host entries before: $before"
+	echo "$output"; echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'armv7l\n0')" ]
 	[[ $stderr == *"no user namespace here"*"a temporary entry xboot-arm-"* ]]
+	[ "$(host_binfmt)" = "$before" ]
+	# the fresh-machine harness: a foreign bootstrap in the chroot
+	run --separate-stderr in_a_chroot xboot -q --arch=armhf --variant=minbase \
+		--cache-dir=/var/cache/xboot-tests trixie /srv/x
+	echo "stderr: $stderr"
+	[ "$status" -eq 0 ]
+	run in_a_chroot xboot enter -q /srv/x sh -c 'uname -m; dpkg --print-architecture'
+	[ "$output" = "$(printf 'armv7l\narmhf')" ]
+	[ -z "$(mounts_under "$A")" ]
 	[ "$(host_binfmt)" = "$before" ]
 	# where there is no emulator, one line says what to install
 	HIDE_EMU=1 run --separate-stderr in_a_chroot xboot enter /srv/b uname -m
