@@ -31,6 +31,8 @@ static const char usage[] =
 	"  --ignore-valid-until    accept an expired Release file (snapshot mirrors)\n"
 	"  --no-check-sig          do not check signatures (hashes are still checked)\n"
 	"  --remove-emulator       remove the qemu emulator from TARGET at the end\n"
+	"  --format=FORMAT         directory, tar, tar.gz, tar.xz, tar.zst, squashfs or ext4\n"
+	"                          (default: from TARGET's name; - is a tar on stdout)\n"
 	"  --setup-hook=CMD        run CMD with the tree as $1 before unpacking (repeatable)\n"
 	"  --extract-hook=CMD      ... after unpacking, before any script runs\n"
 	"  --essential-hook=CMD    ... once the essential packages are configured\n"
@@ -51,7 +53,7 @@ enum {
 	OPT_ARCH = 256, OPT_VARIANT, OPT_COMPONENTS, OPT_INCLUDE, OPT_EXCLUDE, OPT_KEYRING,
 	OPT_JOBS, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_IGNORE_VALID_UNTIL, OPT_NO_CHECK_SIG,
 	OPT_REMOVE_EMULATOR, OPT_TIMEOUT, OPT_SETUP_HOOK, OPT_EXTRACT_HOOK, OPT_ESSENTIAL_HOOK,
-	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT,
+	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT, OPT_FORMAT,
 };
 
 static const struct option options[] = {
@@ -74,6 +76,7 @@ static const struct option options[] = {
 	{ "customize-hook", required_argument, NULL, OPT_CUSTOMIZE_HOOK },
 	{ "hook-dir", required_argument, NULL, OPT_HOOK_DIR },
 	{ "aptopt", required_argument, NULL, OPT_APTOPT },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "dpkgopt", required_argument, NULL, OPT_DPKGOPT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -157,6 +160,11 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_HOOK_DIR: return parse_hook_dir(p, arg);
 	case OPT_APTOPT: strvec_push(&p->aptopts, arg); return 0;
 	case OPT_DPKGOPT: strvec_push(&p->dpkgopts, arg); return 0;
+	case OPT_FORMAT:
+		if (output_format_parse(arg, &p->format) < 0)
+			return -XB_EUSAGE;
+		p->format_given = true;
+		return 0;
 	case 'q': xb_verbosity = 0; return 0;
 	case 'v': xb_verbosity = 2; return 0;
 	case 'h': fputs(usage, stdout); return 1;
@@ -206,6 +214,12 @@ static int complete_plan(struct xb_plan *p)
 	}
 	if (!p->no_cache && !p->cache_dir)
 		p->cache_dir = cache_default_dir();
+	if (!p->format_given)
+		p->format = output_format_of_target(p->target);
+	if (!strcmp(p->target, "-") && p->format == OUTPUT_DIR) {
+		xb_error("TARGET - is standard output: only a tar format goes there");
+		return -XB_EUSAGE;
+	}
 	p->source_date_epoch = -1;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde && *sde) {

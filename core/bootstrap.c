@@ -24,7 +24,8 @@
 
 struct run {
 	const struct xb_plan *plan;
-	const char *root;         /* the tree being built: the target directory */
+	const char *root;         /* the tree being built: the target directory, or */
+	char *root_owned;         /* WORKDIR/root when the target is an archive */
 	char *workdir;            /* host temporary directory, removed at the end */
 	struct strvec packages;   /* decompressed Packages files */
 	struct strvec pkg_mirror; /* the mirror serving each of them */
@@ -34,6 +35,30 @@ struct run {
 	struct fetch_cache cache;
 	FILE *log;
 };
+
+/* An archive TARGET may be replaced, but not be a directory; its
+ * directory must exist (checked here, not after the whole run). */
+static int check_archive_target(const char *target)
+{
+	struct stat st;
+	if (!strcmp(target, "-"))
+		return 0;
+	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+		xb_error("%s is a directory; an archive needs a file name", target);
+		return -EISDIR;
+	}
+	cleanup_free char *dir = xstrdup(target);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	else if (slash)
+		dir[1] = '\0';
+	if (slash && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		xb_error("cannot write %s: no directory %s", target, dir);
+		return -ENOENT;
+	}
+	return 0;
+}
 
 /* TARGET must be a new or empty directory, and never the host's root. */
 static int check_target(const char *target)
@@ -218,7 +243,7 @@ static int stage_unpack(struct run *run)
 	for (size_t i = 0; i < run->n_pkgs; i++)
 		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name };
 	progress_begin(&pr, "unpacking", false);
-	int r = unpack_debs(run->plan->target, items, run->n_pkgs, progress_cb_count, &pr);
+	int r = unpack_debs(run->root, items, run->n_pkgs, progress_cb_count, &pr);
 	progress_end(&pr);
 	free(items);
 	if (!r)
@@ -299,6 +324,7 @@ static void run_release(struct run *run)
 	if (run->workdir)
 		xb_rm_rf_at(AT_FDCWD, run->workdir);
 	free(run->workdir);
+	free(run->root_owned);
 	strvec_clear(&run->packages);
 	strvec_clear(&run->pkg_mirror);
 	strvec_clear(&run->debs);
@@ -325,15 +351,51 @@ static int make_workdir(struct run *run)
 	return 0;
 }
 
+/* An archive is made from a tree built in the work directory. */
+static int make_archive_root(struct run *run)
+{
+	char *root = xasprintf("%s/root", run->workdir);
+	run->root_owned = root;
+	run->root = root;
+	if (mkdir(root, 0755) < 0) {
+		xb_error("creating %s: %s", root, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int write_output(const struct run *run, int stdout_fd)
+{
+	const struct xb_plan *p = run->plan;
+	struct output_opts oo = OUTPUT_OPTS_INIT;
+	long long t0 = progress_now_ms();
+	oo.source_date_epoch = p->source_date_epoch;
+	if (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0)
+		return -errno;
+	int r = output_write(run->root, p->target, p->format, &oo);
+	if (!r)
+		xb_info("wrote %s (%s) in %.1f s", p->target, output_format_name(p->format),
+		        (double)(progress_now_ms() - t0) / 1000.0);
+	return r;
+}
+
 int bootstrap_run(const struct xb_plan *p)
 {
 	struct run run = { .plan = p, .root = p->target };
+	bool archive = p->format != OUTPUT_DIR;
 	long long t0 = progress_now_ms();
-	int r;
+	int r, stdout_fd = -1;
 
-	if ((r = check_target(p->target)) < 0)
+	if ((r = archive ? check_archive_target(p->target) : check_target(p->target)) < 0)
 		return r;
-	if ((r = make_workdir(&run)) < 0)
+	/* A tar on stdout: until it is written there, whatever a maintainer
+	 * script prints goes to stderr. */
+	if (!strcmp(p->target, "-") && ((stdout_fd = dup(STDOUT_FILENO)) < 0 ||
+	                                dup2(STDERR_FILENO, STDOUT_FILENO) < 0)) {
+		xb_error("redirecting standard output: %s", strerror(errno));
+		return -errno;
+	}
+	if ((r = make_workdir(&run)) < 0 || (archive && (r = make_archive_root(&run)) < 0))
 		goto out;
 	if ((r = stage_indices(&run)) < 0 || (r = stage_resolve(&run)) < 0)
 		goto out;
@@ -353,6 +415,8 @@ int bootstrap_run(const struct xb_plan *p)
 	if ((r = finish_target(p, run.root)) < 0 ||
 	    (r = hooks_run(&p->hooks, HOOK_CUSTOMIZE, run.root)) < 0)
 		goto out;
+	if (archive && (r = write_output(&run, stdout_fd)) < 0)
+		goto out;
 	xb_info("%s: %s %s %s ready in %.1f s (%zu packages)", p->target, p->suite, p->arch->deb,
 	        p->variant, (double)(progress_now_ms() - t0) / 1000.0, run.n_pkgs);
 out:
@@ -360,6 +424,8 @@ out:
 		xb_error("interrupted; nothing is left mounted");
 		r = -XB_EINTR;
 	}
+	if (stdout_fd >= 0)
+		close(stdout_fd);
 	run_release(&run);
 	return r;
 }

@@ -5,6 +5,7 @@
 
 #include "util.h"
 #include "hooks.h"
+#include "output.h"
 #include "../emu/arch.h"
 
 struct xb_plan {
@@ -25,6 +26,8 @@ struct xb_plan {
 	struct hooks hooks;
 	struct strvec aptopts, dpkgopts; /* lines (or files) for apt.conf.d, dpkg.cfg.d */
 	long long source_date_epoch; /* SOURCE_DATE_EPOCH, or -1 */
+	enum output_format format;   /* OUTPUT_DIR: target is the tree itself */
+	bool format_given;           /* --format, rather than TARGET's name */
 };
 
 void plan_release(struct xb_plan *p);

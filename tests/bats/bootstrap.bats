@@ -19,6 +19,8 @@ teardown_file() {
 setup() {
 	T=$BATS_TEST_TMPDIR/target
 	CACHE=$BATS_TEST_TMPDIR/cache
+	# xboot's work directory: a killed run leaves it, bats removes it
+	export TMPDIR=$BATS_TEST_TMPDIR
 	fixture_rules
 }
 
