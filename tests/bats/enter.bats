@@ -31,6 +31,7 @@ teardown_file() {
 	local pid m
 	[ -n "${W:-}" ] || return 0
 	[ -s "$W/arm-off" ] && arm_entries_on <"$W/arm-off"
+	[ -s "$W/user" ] && userdel "$(cat "$W/user")"
 	while read -r pid; do
 		kill -KILL "$pid" 2>/dev/null
 	done < <(cat "$W/pids" 2>/dev/null)
