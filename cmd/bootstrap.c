@@ -5,6 +5,7 @@
 #include "../fetch/cache.h"
 #include "../fetch/http.h"
 #include "../fetch/mirror.h"
+#include "../emu/userns.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +32,8 @@ static const char usage[] =
 	"  --ignore-valid-until    accept an expired Release file (snapshot mirrors)\n"
 	"  --no-check-sig          do not check signatures (hashes are still checked)\n"
 	"  --remove-emulator       remove the qemu emulator from TARGET at the end\n"
+	"  --mode=MODE             root, unshare (an ordinary user, through a user namespace)\n"
+	"                          or auto (default: root as root, unshare otherwise)\n"
 	"  --format=FORMAT         directory, tar, tar.gz, tar.xz, tar.zst, squashfs or ext4\n"
 	"                          (default: from TARGET's name; - is a tar on stdout)\n"
 	"  --setup-hook=CMD        run CMD with the tree as $1 before unpacking (repeatable)\n"
@@ -53,7 +56,7 @@ enum {
 	OPT_ARCH = 256, OPT_VARIANT, OPT_COMPONENTS, OPT_INCLUDE, OPT_EXCLUDE, OPT_KEYRING,
 	OPT_JOBS, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_IGNORE_VALID_UNTIL, OPT_NO_CHECK_SIG,
 	OPT_REMOVE_EMULATOR, OPT_TIMEOUT, OPT_SETUP_HOOK, OPT_EXTRACT_HOOK, OPT_ESSENTIAL_HOOK,
-	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT, OPT_FORMAT,
+	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT, OPT_FORMAT, OPT_MODE,
 };
 
 static const struct option options[] = {
@@ -77,6 +80,7 @@ static const struct option options[] = {
 	{ "hook-dir", required_argument, NULL, OPT_HOOK_DIR },
 	{ "aptopt", required_argument, NULL, OPT_APTOPT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "dpkgopt", required_argument, NULL, OPT_DPKGOPT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -160,6 +164,14 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_HOOK_DIR: return parse_hook_dir(p, arg);
 	case OPT_APTOPT: strvec_push(&p->aptopts, arg); return 0;
 	case OPT_DPKGOPT: strvec_push(&p->dpkgopts, arg); return 0;
+	case OPT_MODE:
+		if (strcmp(arg, "auto") && strcmp(arg, "root") && strcmp(arg, "unshare")) {
+			xb_error("--mode=%s: expected auto, root or unshare", arg);
+			return -XB_EUSAGE;
+		}
+		free(p->mode);
+		p->mode = xstrdup(arg);
+		return 0;
 	case OPT_FORMAT:
 		if (output_format_parse(arg, &p->format) < 0)
 			return -XB_EUSAGE;
@@ -214,6 +226,14 @@ static int complete_plan(struct xb_plan *p)
 	}
 	if (!p->no_cache && !p->cache_dir)
 		p->cache_dir = cache_default_dir();
+	if (!p->mode || !strcmp(p->mode, "auto")) {
+		free(p->mode);
+		p->mode = xstrdup(geteuid() == 0 ? "root" : "unshare");
+	}
+	if (!strcmp(p->mode, "root") && geteuid() != 0) {
+		xb_error("--mode=root needs root; as an ordinary user, use --mode=unshare");
+		return -XB_EUSAGE;
+	}
 	if (!p->format_given)
 		p->format = output_format_of_target(p->target);
 	if (!strcmp(p->target, "-") && p->format == OUTPUT_DIR) {
@@ -241,6 +261,9 @@ int cmd_bootstrap(int argc, char **argv)
 	int r = parse_args(&plan, argc, argv);
 	if (r == 0)
 		r = complete_plan(&plan);
+	/* Before any thread: the whole run moves into the namespace. */
+	if (r == 0 && !strcmp(plan.mode, "unshare"))
+		r = emu_userns_become_root();
 	if (r == 0) {
 		cmd_install_signal_handlers();
 		if ((r = fetch_global_init()) == 0) {

@@ -15,6 +15,7 @@ void plan_release(struct xb_plan *p)
 	free(p->target);
 	free(p->variant);
 	free(p->cache_dir);
+	free(p->mode);
 	strvec_clear(&p->mirrors);
 	strvec_clear(&p->components);
 	strvec_clear(&p->include);

@@ -28,6 +28,7 @@ struct xb_plan {
 	long long source_date_epoch; /* SOURCE_DATE_EPOCH, or -1 */
 	enum output_format format;   /* OUTPUT_DIR: target is the tree itself */
 	bool format_given;           /* --format, rather than TARGET's name */
+	char *mode;                  /* "root" or "unshare" once complete */
 };
 
 void plan_release(struct xb_plan *p);

@@ -123,3 +123,9 @@ int emu_idmap_write(pid_t pid, bool *gid5)
 	*gid5 = gmapped;
 	return 0;
 }
+
+bool emu_idmap_subid_range(const char *file, unsigned long id, const char *name)
+{
+	unsigned long start, count;
+	return subid_range(file, id, name, &start, &count);
+}

@@ -13,4 +13,8 @@
  * *gid5 tells whether gid 5 (tty, for devpts) is mapped.  Reports errors. */
 int emu_idmap_write(pid_t pid, bool *gid5);
 
+/* Whether file (/etc/subuid or /etc/subgid) gives the user (by id or by
+ * name) a range. */
+bool emu_idmap_subid_range(const char *file, unsigned long id, const char *name);
+
 #endif

@@ -15,38 +15,6 @@ setup_file() {
 	mkdir -p "$ROOTS"
 }
 
-# emu_chroot DIR CMD...: chroot(8) into DIR, with the emulator registered in
-# a private binfmt_misc instance when DIR is foreign (the host's entries are
-# neither used nor changed).  Where user namespaces are refused (inside a
-# chroot, as on a CI runner that is one), a temporary entry of the host's
-# binfmt_misc, removed afterwards, does it instead.
-emu_chroot() {
-	local dir=$1 qemu="" conf
-	shift
-	qemu=$(ls "$dir"/usr/bin/qemu-*-static 2>/dev/null | head -n 1)
-	if [ -z "$qemu" ]; then
-		chroot "$dir" "$@"
-		return
-	fi
-	qemu=${qemu##*/qemu-}
-	qemu=${qemu%-static}
-	conf=$(sed "s#:[^:]*:\([A-Z]*\)\$#:$(realpath /usr/bin/qemu-$qemu-static):F#" /usr/lib/binfmt.d/qemu-$qemu.conf)
-	if unshare --user --map-root-user true 2>/dev/null; then
-		unshare --user --map-root-user --mount --fork bash -c '
-			mount -t tmpfs xboot-test /mnt && mkdir /mnt/b &&
-			mount -t binfmt_misc binfmt_misc /mnt/b && echo "$1" >/mnt/b/register || exit 125
-			shift; exec chroot "$@"' _ "$conf" "$dir" "$@"
-		return
-	fi
-	unshare --mount --propagation private --fork bash -c '
-		b=/proc/sys/fs/binfmt_misc name=xboot-test-$$ conf=$1
-		[ -e $b/register ] || mount -t binfmt_misc binfmt_misc $b || exit 125
-		echo ":$name:${conf#:*:}" >$b/register || exit 125
-		shift; chroot "$@"; rc=$?
-		echo -1 >$b/$name
-		exit $rc' _ "$conf" "$dir" "$@"
-}
-
 # check_rootfs SUITE ARCH MACHINE: bootstrap minbase and check the result.
 check_rootfs() {
 	local suite=$1 arch=$2 machine=$3 dir=$ROOTS/$1-$2 before

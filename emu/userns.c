@@ -1,0 +1,92 @@
+/* userns: entering a user namespace as its root (see userns.h).  The id
+ * maps must be written from outside the namespace, so a helper forked
+ * before unshare() writes them (emu/idmap) once told the namespace exists. */
+#include "userns.h"
+
+#include "idmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <sys/wait.h>
+
+/* An ordinary user needs the uidmap tools and both ranges: without the
+ * range, packages' files owned by _apt, man and the like could not exist. */
+static int check_tools(void)
+{
+	if (geteuid() == 0)
+		return 0;
+	if (access("/usr/bin/newuidmap", X_OK) < 0 || access("/usr/bin/newgidmap", X_OK) < 0) {
+		xb_error("--mode=unshare needs newuidmap and newgidmap: install the uidmap package");
+		return -ENOENT;
+	}
+	struct passwd *pw = getpwuid(geteuid());
+	const char *name = pw ? pw->pw_name : "USER";
+	static const char *const files[] = { "/etc/subuid", "/etc/subgid" };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		unsigned long id = i ? getegid() : geteuid();
+		if (!emu_idmap_subid_range(files[i], id, name)) {
+			xb_error("--mode=unshare needs a subordinate range for %s in %s: add one "
+			         "(usermod --add-sub%cids 100000-165535 %s)",
+			         name, files[i], i ? 'g' : 'u', name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static int unshare_failed(int e)
+{
+	if (e == EPERM || e == ENOSPC || e == EINVAL)
+		xb_error("user namespaces are switched off here: set the sysctl "
+		         "user.max_user_namespaces above 0 (and, where AppArmor restricts them, "
+		         "kernel.apparmor_restrict_unprivileged_userns=0)");
+	else
+		xb_error("creating a user namespace: %s", strerror(e));
+	return -e;
+}
+
+int emu_userns_become_root(void)
+{
+	int r = check_tools(), p[2], st;
+	if (r < 0)
+		return r;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		xb_error("creating a user namespace: pipe: %s", strerror(errno));
+		return -errno;
+	}
+	pid_t me = getpid();
+	fflush(NULL);
+	pid_t h = fork();
+	if (h == 0) {
+		char c;
+		bool gid5;
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 && emu_idmap_write(me, &gid5) == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	if (h < 0) {
+		close(p[1]);
+		xb_error("creating a user namespace: fork: %s", strerror(errno));
+		return -errno;
+	}
+	r = unshare(CLONE_NEWUSER) < 0 ? unshare_failed(errno) : 0;
+	if (r == 0 && write(p[1], "x", 1) != 1)
+		r = -EPIPE;
+	close(p[1]);
+	while (waitpid(h, &st, 0) < 0 && errno == EINTR)
+		;
+	if (r == 0 && (!WIFEXITED(st) || WEXITSTATUS(st))) {
+		xb_error("creating a user namespace: writing its id maps failed");
+		r = -XB_ECHILD;
+	}
+	if (r == 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		r = -errno;
+		xb_error("becoming root in the user namespace: %s", strerror(-r));
+	}
+	if (r == 0)
+		setgroups(0, NULL); /* refused where setgroups is denied: harmless */
+	return r;
+}

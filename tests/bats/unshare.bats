@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# --mode=unshare: an ordinary user with a subordinate range bootstraps
+# without root, foreign architectures included, and ships a tarball with
+# the real owners.  The user is created here and removed afterwards.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	fixture_setup
+	export XB="$BATS_TEST_DIRNAME/../../xboot"
+	export XU=xbunshare$$
+	useradd -M -s /bin/sh "$XU"
+	usermod --add-subuids 300000-365535 --add-subgids 300000-365535 "$XU"
+	export XU_ID=$(id -u "$XU")
+	# a place of the user's own, with what it needs to read
+	export W=$(mktemp -d /var/tmp/xboot-unshare.XXXXXX)
+	chmod 755 "$W"
+	cp "$XB_KEYRING" "$W/keyring.gpg"
+	chown -R "$XU:" "$W"
+}
+
+teardown_file() {
+	fixture_teardown
+	# the user's files are owned by its subordinate ids too: root removes them
+	rm -rf "$W"
+	userdel "$XU" 2>/dev/null || true
+	sed -i "/^$XU:/d" /etc/subuid /etc/subgid
+}
+
+as_user() {
+	run --separate-stderr runuser -u "$XU" -- env -C "$W" TMPDIR="$W" "$@"
+	echo "exit $status; stderr:"
+	echo "$stderr"
+}
+
+@test "unshare: an ordinary user's tarball holds root's and _apt-like owners, not the user" {
+	as_user "$XB" --mode=unshare --keyring="$W/keyring.gpg" --cache-dir="$W/cache" \
+		"$XB_SUITE" "$W/out.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	run tar --numeric-owner -tvf "$W/out.tar"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q ' 0/0 .* ./usr/bin/dpkg$'
+	[ -z "$(echo "$output" | awk -v u="$XU_ID" '$2 ~ "^" u "/"')" ]
+	# nothing left behind in the user's TMPDIR but what the test put there
+	[ "$(ls -A "$W" | sort | tr '\n' ' ')" = "cache keyring.gpg out.tar " ]
+}
+
+@test "unshare: --mode=auto picks it for an ordinary user; root mode is refused" {
+	as_user "$XB" --keyring="$W/keyring.gpg" --cache-dir="$W/cache" "$XB_SUITE" "$W/auto.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	as_user "$XB" --mode=root --keyring="$W/keyring.gpg" "$XB_SUITE" "$W/r.tar" "$XB_REPO_URL"
+	[ "$status" -eq 2 ]
+	printf '%s\n' "$stderr" | grep -q 'needs root'
+}
+
+@test "unshare: SOURCE_DATE_EPOCH gives the same tarball twice, and as root mode does" {
+	local sde=1700000000
+	as_user env SOURCE_DATE_EPOCH=$sde "$XB" --mode=unshare --keyring="$W/keyring.gpg" \
+		--cache-dir="$W/cache" "$XB_SUITE" "$W/u1.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	as_user env SOURCE_DATE_EPOCH=$sde "$XB" --mode=unshare --keyring="$W/keyring.gpg" \
+		--cache-dir="$W/cache" "$XB_SUITE" "$W/u2.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	SOURCE_DATE_EPOCH=$sde run "$XB" --mode=root --keyring="$W/keyring.gpg" \
+		--cache-dir="$BATS_TEST_TMPDIR/cache" "$XB_SUITE" "$BATS_TEST_TMPDIR/r.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(sha256sum <"$W/u1.tar")" = "$(sha256sum <"$W/u2.tar")" ]
+	diff <(tar --numeric-owner -tvf "$W/u1.tar") <(tar --numeric-owner -tvf "$BATS_TEST_TMPDIR/r.tar")
+	[ "$(sha256sum <"$W/u1.tar")" = "$(sha256sum <"$BATS_TEST_TMPDIR/r.tar")" ]
+}
+
+@test "unshare: a user without a subordinate range gets one line saying what to add" {
+	local u=xbnorange$$
+	useradd -M -s /bin/sh "$u"
+	# useradd may have given it a range of its own
+	sed -i "/^$u:/d" /etc/subuid /etc/subgid
+	run --separate-stderr runuser -u "$u" -- env -C "$W" "$XB" --mode=unshare \
+		--keyring="$W/keyring.gpg" "$XB_SUITE" "$W/none.tar" "$XB_REPO_URL"
+	userdel "$u"
+	[ "$status" -ne 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c '^xboot: error: ')" -eq 1 ]
+	printf '%s\n' "$stderr" | grep -q 'subordinate range .* /etc/subuid'
+}
+
+@test "unshare: armhf stable from the real archive, no binfmt entry on the host, tarball passes the checks" {
+	local mirror before entry="" x=$BATS_TEST_TMPDIR/x
+	mirror=$(host_mirror)
+	# the host's entry for arm, if any, is off for the run (and back on after)
+	[ -e /proc/sys/fs/binfmt_misc/qemu-arm ] && entry=/proc/sys/fs/binfmt_misc/qemu-arm
+	[ -z "$entry" ] || echo 0 >"$entry"
+	before=$(binfmt_snapshot)
+	# the shared cache, copied for the user: nothing is downloaded twice
+	mkdir -p "$W/real-cache"
+	[ -d "${XB_TEST_CACHE:-/nonexistent}" ] && cp -a "$XB_TEST_CACHE/." "$W/real-cache/"
+	chown -R "$XU:" "$W/real-cache"
+	as_user "$XB" --mode=unshare --arch=armhf --variant=minbase --cache-dir="$W/real-cache" \
+		stable "$W/armhf.tar" "$mirror"
+	local st=$status
+	[ -z "$entry" ] || echo 1 >"$entry"
+	[ "$st" -eq 0 ]
+	[ "$(binfmt_snapshot)" = "$before" ]
+	run tar --numeric-owner -tvf "$W/armhf.tar"
+	echo "$output" | grep -q ' 0/0 .* ./usr/bin/dpkg$'
+	[ -z "$(echo "$output" | awk -v u="$XU_ID" '$2 ~ "^" u "/"')" ]
+	mkdir "$x"
+	tar -xpf "$W/armhf.tar" -C "$x"
+	run emu_chroot "$x" dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'
+	[ "$status" -eq 0 ]
+	[ -z "$(echo "$output" | grep -v '^ii ')" ]
+	run emu_chroot "$x" uname -m
+	[ "$output" = armv7l ]
+	rm -rf "$x"
+}
