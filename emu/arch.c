@@ -2,6 +2,8 @@
  * architecture of an ELF file inside a rootfs. */
 #include "arch.h"
 
+#include "inroot.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -209,15 +211,12 @@ void emu_elf_release(struct emu_elf *e)
 
 int emu_open_in_root(const char *rootdir, const char *path, int flags, uint64_t resolve)
 {
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
-				.resolve = resolve | RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	int rfd = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0)
 		return -errno;
-	int fd = (int)syscall(SYS_openat2, rfd, path, &how, sizeof(how));
-	int e = errno;
+	int fd = emu_inroot_open(rfd, path, flags, resolve);
 	close(rfd);
-	return fd < 0 ? -e : fd;
+	return fd;
 }
 
 static const struct emu_arch *arm_flavour(const struct emu_elf *e)

@@ -223,6 +223,8 @@ static int setup(struct launch *l)
 	return o->seccomp ? emu_seccomp_load() : 0;
 }
 
+static void free_binfmts(struct emu_binfmt *v, size_t n);
+
 static void grandchild(struct launch *l)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -232,6 +234,10 @@ static void grandchild(struct launch *l)
 	int r = setup(l);
 	send_int(l->sock, r);
 	close(l->sock);
+	/* Registered by now; fn never returns here to the caller's free. */
+	free_binfmts(l->bf, l->nbf);
+	l->bf = NULL;
+	l->nbf = 0;
 	if (r < 0)
 		child_exit(SETUP_FAILED);
 	r = l->fn(l->ctx);

@@ -3,6 +3,8 @@
  * move_mount), never through a path the rootfs could redirect. */
 #include "mounts.h"
 
+#include "inroot.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -12,10 +14,7 @@
 
 int emu_open_at_root(int rootfd, const char *path, int flags)
 {
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
+	return emu_inroot_open(rootfd, path, flags, 0);
 }
 
 /* mkdir -p of dir inside the root: each prefix resolved inside it. */
@@ -112,19 +111,44 @@ int emu_mount_fs(int fd, const char *what, const char *type, unsigned long flags
 }
 
 /* Binds the host's src onto fd, with the MOUNT_ATTR_* flags in attr. */
+/* Kernels before 5.12 (and valgrind) lack mount_setattr(), before 5.2
+ * open_tree(): bind and remount through the fd's /proc path instead.
+ * The read-only flag then holds for the top mount only. */
+static int bind_classic(int fd, const char *src, bool rec, uint64_t attr)
+{
+	char at[64];
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
+	unsigned long flags = MS_BIND | (rec ? MS_REC : 0);
+	if (mount(src, at, NULL, flags, NULL) < 0)
+		return -errno;
+	if (!attr)
+		return 0;
+	unsigned long ro = (attr & MOUNT_ATTR_RDONLY ? MS_RDONLY : 0) |
+	                   (attr & MOUNT_ATTR_NOSUID ? MS_NOSUID : 0) |
+	                   (attr & MOUNT_ATTR_NODEV ? MS_NODEV : 0) |
+	                   (attr & MOUNT_ATTR_NOEXEC ? MS_NOEXEC : 0);
+	/* The new mount is on top of fd's dentry, which the magic link would
+	 * name: reach it by the path fd was resolved to.  Nothing in the
+	 * tree runs yet that could move it meanwhile. */
+	char *path = realpath(at, NULL);
+	int r = !path || mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | ro, NULL) < 0 ? -errno : 0;
+	free(path);
+	return r;
+}
+
 static int bind_on(int fd, const char *what, const char *src, bool rec, uint64_t attr)
 {
 	unsigned int recf = rec ? AT_RECURSIVE : 0;
 	cleanup_fd int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recf);
 	struct mount_attr ma = { .attr_set = attr };
+	int r = 0;
 	if (tree < 0 ||
 	    (attr && mount_setattr(tree, "", AT_EMPTY_PATH | recf, &ma, sizeof(ma)) < 0) ||
-	    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-		int r = -errno;
+	    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		r = errno == ENOSYS ? bind_classic(fd, src, rec, attr) : -errno;
+	if (r < 0)
 		xb_error("binding %s on %s: %s", src, what, strerror(-r));
-		return r;
-	}
-	return 0;
+	return r;
 }
 
 static int mount_fs_at(int rootfd, const char *root, const char *path, mode_t mode,
