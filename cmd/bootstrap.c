@@ -21,6 +21,8 @@ static const char usage[] =
 	"  --arch=ARCH             target architecture (default: the host's)\n"
 	"  --variant=NAME          essential, minbase, buildd, important (default), standard\n"
 	"  --components=A,B        archive components (default: main)\n"
+	"  --updates               also SUITE-updates and SUITE-security (the latter from the\n"
+	"                          security archive of the host's apt configuration)\n"
 	"  --include=PKG,...       add packages\n"
 	"  --exclude=PKG,...       drop packages from the variant's seed\n"
 	"  --keyring=FILE          verify with FILE instead of the distribution's keyring\n"
@@ -56,7 +58,7 @@ enum {
 	OPT_ARCH = 256, OPT_VARIANT, OPT_COMPONENTS, OPT_INCLUDE, OPT_EXCLUDE, OPT_KEYRING,
 	OPT_JOBS, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_IGNORE_VALID_UNTIL, OPT_NO_CHECK_SIG,
 	OPT_REMOVE_EMULATOR, OPT_TIMEOUT, OPT_SETUP_HOOK, OPT_EXTRACT_HOOK, OPT_ESSENTIAL_HOOK,
-	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT, OPT_FORMAT, OPT_MODE,
+	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT, OPT_FORMAT, OPT_MODE, OPT_UPDATES,
 };
 
 static const struct option options[] = {
@@ -81,6 +83,7 @@ static const struct option options[] = {
 	{ "aptopt", required_argument, NULL, OPT_APTOPT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "updates", no_argument, NULL, OPT_UPDATES },
 	{ "dpkgopt", required_argument, NULL, OPT_DPKGOPT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -164,6 +167,7 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_HOOK_DIR: return parse_hook_dir(p, arg);
 	case OPT_APTOPT: strvec_push(&p->aptopts, arg); return 0;
 	case OPT_DPKGOPT: strvec_push(&p->dpkgopts, arg); return 0;
+	case OPT_UPDATES: p->updates = true; return 0;
 	case OPT_MODE:
 		if (strcmp(arg, "auto") && strcmp(arg, "root") && strcmp(arg, "unshare")) {
 			xb_error("--mode=%s: expected auto, root or unshare", arg);
@@ -199,13 +203,9 @@ static int parse_args(struct xb_plan *p, int argc, char **argv)
 	}
 	p->suite = xstrdup(argv[optind]);
 	p->target = xstrdup(argv[optind + 1]);
-	for (int i = optind + 2; i < argc; i++) {
-		char *m = mirror_normalise(argv[i]);
-		if (!m)
-			return -XB_EUSAGE;
-		strvec_push(&p->mirrors, m);
-		free(m);
-	}
+	for (int i = optind + 2; i < argc; i++)
+		if ((r = mirror_parse_arg(argv[i], &p->sources)) < 0)
+			return r;
 	return 0;
 }
 
@@ -215,14 +215,13 @@ static int complete_plan(struct xb_plan *p)
 		xb_error("cannot tell the host's architecture; use --arch");
 		return -XB_EARCH;
 	}
-	if (!p->mirrors.n) {
-		char *m = mirror_from_apt(NULL, false);
+	if (!p->sources.uris.n) {
+		cleanup_free char *m = mirror_from_apt(NULL, false);
 		if (!m) {
 			xb_error("no Debian mirror in the host's apt configuration; give one after TARGET");
 			return -XB_EUSAGE;
 		}
-		strvec_push(&p->mirrors, m);
-		free(m);
+		mirror_parse_arg(m, &p->sources);
 	}
 	if (!p->no_cache && !p->cache_dir)
 		p->cache_dir = cache_default_dir();

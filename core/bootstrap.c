@@ -13,6 +13,7 @@
 #include "../fetch/cache.h"
 #include "../fetch/http.h"
 #include "../fetch/indices.h"
+#include "../fetch/mirror.h"
 #include "../fetch/release.h"
 
 #include <dirent.h>
@@ -29,6 +30,7 @@ struct run {
 	char *workdir;            /* host temporary directory, removed at the end */
 	struct strvec packages;   /* decompressed Packages files */
 	struct strvec pkg_mirror; /* the mirror serving each of them */
+	struct mirror_entries sources; /* the plan's, and --updates' once known */
 	struct xb_pkg *pkgs;
 	size_t n_pkgs;
 	struct strvec debs;       /* local path of each package's .deb */
@@ -103,29 +105,68 @@ static int check_target(const char *target)
 	return 0;
 }
 
+/* --updates: SUITE-updates from the first mirror and SUITE-security from
+ * the host's security archive, by codename (the alias paths of -updates
+ * and -security are not what the archive keeps current). */
+static int add_updates(struct run *run, const char *codename)
+{
+	struct mirror_entries *e = &run->sources;
+	cleanup_free char *security = mirror_from_apt(NULL, true);
+	if (!security) {
+		xb_error("--updates: no security archive in the host's apt configuration");
+		return -XB_EUSAGE;
+	}
+	cleanup_free char *upd = xasprintf("deb %s %s-updates", e->uris.v[0], codename);
+	cleanup_free char *sec = xasprintf("deb %s %s-security", security, codename);
+	int r = mirror_parse_arg(upd, e);
+	return r ? r : mirror_parse_arg(sec, e);
+}
+
+static int fetch_source(struct run *run, size_t m, const struct release_opts *ro,
+                        char **codename)
+{
+	const struct xb_plan *p = run->plan;
+	const struct mirror_entries *e = &run->sources;
+	const char *uri = e->uris.v[m], *suite = *e->suites.v[m] ? e->suites.v[m] : p->suite;
+	cleanup_strvec struct strvec comps = STRVEC_INIT;
+	struct release rel = { 0 };
+	size_t before = run->packages.n;
+
+	strvec_split(&comps, e->components.v[m], ",");
+	int r = release_fetch(uri, suite, ro, &rel);
+	if (!r) {
+		bool alias = rel.codename && strcmp(rel.codename, suite);
+		xb_info("%s: suite %s%s%s%s, signature verified", uri, suite, alias ? " (" : "",
+		        alias ? rel.codename : "", alias ? ")" : "");
+		r = indices_fetch(uri, suite, &rel, comps.n ? &comps : &p->components, p->arch->deb,
+		                  run->workdir, (int)m, &run->packages);
+		if (!*codename)
+			*codename = xstrdup(rel.codename ? rel.codename : suite);
+	}
+	release_release(&rel);
+	for (size_t i = before; !r && i < run->packages.n; i++)
+		strvec_push(&run->pkg_mirror, uri);
+	return r;
+}
+
 static int stage_indices(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
 	struct release_opts ro = { &p->keyrings, p->ignore_valid_until, p->no_check_sig, run->workdir };
+	cleanup_free char *codename = NULL;
+	int r = 0;
 
-	for (size_t m = 0; m < p->mirrors.n; m++) {
-		struct release rel = { 0 };
-		size_t before = run->packages.n;
-		int r = release_fetch(p->mirrors.v[m], p->suite, &ro, &rel);
-		if (!r) {
-			bool alias = rel.codename && strcmp(rel.codename, p->suite);
-			xb_info("%s: suite %s%s%s%s, signature verified", p->mirrors.v[m], p->suite,
-			        alias ? " (" : "", alias ? rel.codename : "", alias ? ")" : "");
-			r = indices_fetch(p->mirrors.v[m], p->suite, &rel, &p->components, p->arch->deb,
-			                  run->workdir, (int)m, &run->packages);
-		}
-		release_release(&rel);
-		if (r)
-			return r;
-		for (size_t i = before; i < run->packages.n; i++)
-			strvec_push(&run->pkg_mirror, p->mirrors.v[m]);
+	for (size_t i = 0; i < p->sources.uris.n; i++) {
+		strvec_push(&run->sources.uris, p->sources.uris.v[i]);
+		strvec_push(&run->sources.suites, p->sources.suites.v[i]);
+		strvec_push(&run->sources.components, p->sources.components.v[i]);
 	}
-	return 0;
+	for (size_t m = 0; !r && m < run->sources.uris.n; m++) {
+		r = fetch_source(run, m, &ro, &codename);
+		if (!r && m == 0 && p->updates)
+			r = add_updates(run, codename);
+	}
+	return r;
 }
 
 static int stage_resolve(struct run *run)
@@ -327,6 +368,7 @@ static void run_release(struct run *run)
 	free(run->root_owned);
 	strvec_clear(&run->packages);
 	strvec_clear(&run->pkg_mirror);
+	mirror_entries_release(&run->sources);
 	strvec_clear(&run->debs);
 	resolve_free(run->pkgs, run->n_pkgs);
 	if (run->cache.dir)
@@ -412,7 +454,7 @@ int bootstrap_run(const struct xb_plan *p)
 	if ((r = stage_unpack(&run)) < 0 || (r = finish_config(p, run.root)) < 0 ||
 	    (r = hooks_run(&p->hooks, HOOK_EXTRACT, run.root)) < 0 || (r = stage_second(&run)) < 0)
 		goto out;
-	if ((r = finish_target(p, run.root)) < 0 ||
+	if ((r = finish_target(p, &run.sources, run.root)) < 0 ||
 	    (r = hooks_run(&p->hooks, HOOK_CUSTOMIZE, run.root)) < 0)
 		goto out;
 	if (archive && (r = write_output(&run, stdout_fd)) < 0)

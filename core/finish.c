@@ -119,7 +119,7 @@ static int make_reproducible(int rootfd, const char *root, long long epoch)
 	return r;
 }
 
-int finish_target(const struct xb_plan *p, const char *root)
+int finish_target(const struct xb_plan *p, const struct mirror_entries *src, const char *root)
 {
 	static const char *const keep_lists[] = { "lock", "partial", "auxfiles", NULL };
 	static const char *const keep_archives[] = { "lock", "partial", NULL };
@@ -131,10 +131,14 @@ int finish_target(const struct xb_plan *p, const char *root)
 		xb_error("opening %s: %s", root, strerror(errno));
 		return -errno;
 	}
-	for (size_t i = 0; i < p->mirrors.n; i++) {
-		strbuf_addf(&sources, "deb %s %s", p->mirrors.v[i], p->suite);
-		for (size_t c = 0; c < p->components.n; c++)
-			strbuf_addf(&sources, " %s", p->components.v[c]);
+	for (size_t i = 0; i < src->uris.n; i++) {
+		const char *suite = *src->suites.v[i] ? src->suites.v[i] : p->suite;
+		strbuf_addf(&sources, "deb %s %s", src->uris.v[i], suite);
+		cleanup_strvec struct strvec comps = STRVEC_INIT;
+		strvec_split(&comps, src->components.v[i], ",");
+		const struct strvec *c = comps.n ? &comps : &p->components;
+		for (size_t k = 0; k < c->n; k++)
+			strbuf_addf(&sources, " %s", c->v[k]);
 		strbuf_addch(&sources, '\n');
 	}
 	xb_mkdir_p_at(rootfd, "etc/apt", 0755);

@@ -7,10 +7,11 @@
 
 #include "plan.h"
 
-/* The files above, into the tree at root; with SOURCE_DATE_EPOCH also
+/* The files above, into the tree at root (sources.list from sources); with SOURCE_DATE_EPOCH also
  * what makes the tree reproducible (no logs with times, password ages
  * from the epoch). */
-int finish_target(const struct xb_plan *p, const char *root);
+int finish_target(const struct xb_plan *p, const struct mirror_entries *sources,
+                  const char *root);
 /* --aptopt and --dpkgopt into etc/apt/apt.conf.d/99xboot and
  * etc/dpkg/dpkg.cfg.d/99xboot, before anything runs in the tree. */
 int finish_config(const struct xb_plan *p, const char *root);

@@ -16,7 +16,7 @@ void plan_release(struct xb_plan *p)
 	free(p->variant);
 	free(p->cache_dir);
 	free(p->mode);
-	strvec_clear(&p->mirrors);
+	mirror_entries_release(&p->sources);
 	strvec_clear(&p->components);
 	strvec_clear(&p->include);
 	strvec_clear(&p->exclude);

@@ -6,12 +6,14 @@
 #include "util.h"
 #include "hooks.h"
 #include "output.h"
+#include "../fetch/mirror.h"
 #include "../emu/arch.h"
 
 struct xb_plan {
 	char *suite;                 /* as given: codename or alias */
 	char *target;                /* the directory to build */
-	struct strvec mirrors;       /* normalised URLs; the first serves the suite */
+	struct mirror_entries sources; /* URIs (the first serves the suite), suites, components */
+	bool updates;                /* --updates: add SUITE-updates and SUITE-security */
 	const struct emu_arch *arch; /* the target architecture */
 	char *variant;               /* essential|minbase|buildd|important|standard|extract */
 	struct strvec components;

@@ -4,6 +4,7 @@
 #include "../core/deb822.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 static bool is_security(const char *uri, const char *suite)
 {
@@ -125,4 +126,115 @@ char *mirror_normalise(const char *url)
 	while (n > 8 && m[n - 1] == '/')
 		m[--n] = '\0';
 	return m;
+}
+
+/* One "deb [options] URI SUITE [COMPONENT...]" line into the lists. */
+static int add_line(const char *line, struct mirror_entries *out)
+{
+	cleanup_strvec struct strvec w = STRVEC_INIT;
+	strvec_split(&w, line, " \t");
+	size_t k = 1;
+	if (!w.n || strcmp(w.v[0], "deb"))
+		return 0; /* deb-src, comments and blank lines are not ours */
+	if (k < w.n && w.v[k][0] == '[')
+		while (k < w.n && !str_ends_with(w.v[k++], "]"))
+			;
+	if (k + 1 >= w.n) {
+		xb_error("source entry '%s': expected deb URI SUITE [COMPONENT...]", line);
+		return -XB_EUSAGE;
+	}
+	char *uri = mirror_normalise(w.v[k]);
+	if (!uri)
+		return -XB_EUSAGE;
+	strvec_push(&out->uris, uri);
+	free(uri);
+	strvec_push(&out->suites, w.v[k + 1]);
+	struct strbuf c = STRBUF_INIT;
+	for (size_t i = k + 2; i < w.n; i++)
+		strbuf_addf(&c, "%s%s", i > k + 2 ? "," : "", w.v[i]);
+	strvec_push(&out->components, strbuf_str(&c));
+	strbuf_release(&c);
+	return 0;
+}
+
+/* A deb822 stanza: every URI with every suite. */
+static int add_stanza(const struct deb822 *p, struct mirror_entries *out)
+{
+	const char *types = deb822_get(p, "Types"), *enabled = deb822_get(p, "Enabled");
+	cleanup_strvec struct strvec t = STRVEC_INIT, u = STRVEC_INIT, su = STRVEC_INIT, c = STRVEC_INIT;
+	if (!types || (enabled && !strcmp(enabled, "no")))
+		return 0;
+	strvec_split(&t, types, " \t\n");
+	strvec_split(&u, deb822_get(p, "URIs") ? deb822_get(p, "URIs") : "", " \t\n");
+	strvec_split(&su, deb822_get(p, "Suites") ? deb822_get(p, "Suites") : "", " \t\n");
+	strvec_split(&c, deb822_get(p, "Components") ? deb822_get(p, "Components") : "", " \t\n");
+	if (!strvec_has(&t, "deb"))
+		return 0;
+	for (size_t i = 0; i < u.n; i++)
+		for (size_t j = 0; j < su.n; j++) {
+			cleanup_strbuf struct strbuf line = STRBUF_INIT;
+			strbuf_addf(&line, "deb %s %s", u.v[i], su.v[j]);
+			for (size_t k = 0; k < c.n; k++)
+				strbuf_addf(&line, " %s", c.v[k]);
+			int r = add_line(strbuf_str(&line), out);
+			if (r)
+				return r;
+		}
+	return 0;
+}
+
+static int add_text(const char *text, size_t len, const char *what, struct mirror_entries *out)
+{
+	size_t before = out->uris.n, pos = 0;
+	int r = 0;
+	if (strstr(text, "URIs:")) {
+		struct deb822 p = DEB822_INIT;
+		while (!r && deb822_parse(text, len, &pos, &p) > 0) {
+			r = add_stanza(&p, out);
+			deb822_release(&p);
+		}
+		deb822_release(&p);
+	} else {
+		cleanup_strvec struct strvec lines = STRVEC_INIT;
+		strvec_split(&lines, text, "\n");
+		for (size_t i = 0; !r && i < lines.n; i++)
+			r = add_line(lines.v[i], out);
+	}
+	if (!r && out->uris.n == before) {
+		xb_error("%s: no deb entry in it", what);
+		r = -XB_EUSAGE;
+	}
+	return r;
+}
+
+int mirror_parse_arg(const char *arg, struct mirror_entries *out)
+{
+	struct stat st;
+	if (str_starts_with(arg, "deb ") || str_starts_with(arg, "deb\t"))
+		return add_line(arg, out);
+	if (!strcmp(arg, "-") || (arg[0] != '/' && !strstr(arg, "://") && stat(arg, &st) == 0) ||
+	    (arg[0] == '/' && stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
+		cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+		int r = !strcmp(arg, "-") ? xb_read_fd(STDIN_FILENO, &sb) : xb_read_file(arg, &sb);
+		if (r < 0) {
+			xb_error("reading %s: %s", !strcmp(arg, "-") ? "standard input" : arg, strerror(-r));
+			return r;
+		}
+		return add_text(strbuf_str(&sb), sb.len, !strcmp(arg, "-") ? "standard input" : arg, out);
+	}
+	char *uri = mirror_normalise(arg);
+	if (!uri)
+		return -XB_EUSAGE;
+	strvec_push(&out->uris, uri);
+	free(uri);
+	strvec_push(&out->suites, "");
+	strvec_push(&out->components, "");
+	return 0;
+}
+
+void mirror_entries_release(struct mirror_entries *e)
+{
+	strvec_clear(&e->uris);
+	strvec_clear(&e->suites);
+	strvec_clear(&e->components);
 }

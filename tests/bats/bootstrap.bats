@@ -112,6 +112,27 @@ failed_with() {
 	grep -q '^Package: hostbase$' "$T/var/lib/dpkg/status"
 }
 
+@test "bootstrap: MIRROR as a one-line entry, a sources file, or deb822 on stdin" {
+	xb --variant=essential "$XB_SUITE" "$T" "deb $XB_REPO_URL $XB_CODENAME main"
+	[ "$status" -eq 0 ]
+	grep -qx "deb $XB_REPO_URL $XB_CODENAME main" "$T/etc/apt/sources.list"
+	printf 'deb-src %s %s main\ndeb [trusted=no] %s %s main\n' "$XB_REPO_URL" "$XB_SUITE" \
+		"file://$XB_FIXTURE/repo" "$XB_SUITE" >"$BATS_TEST_TMPDIR/one.list"
+	xb --variant=essential "$XB_SUITE" "$T.2" "$BATS_TEST_TMPDIR/one.list"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T.2/etc/apt/sources.list")" = "deb file://$XB_FIXTURE/repo $XB_SUITE main" ]
+	printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n' "$XB_REPO_URL" "$XB_SUITE" |
+		"$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --variant=essential "$XB_SUITE" "$T.3" - 2>/dev/null
+	grep -qx "deb $XB_REPO_URL $XB_SUITE main" "$T.3/etc/apt/sources.list"
+	rm -rf "$T.2" "$T.3"
+}
+
+@test "refused: a sources entry without a suite" {
+	xb "$XB_SUITE" "$T" "deb $XB_REPO_URL"
+	failed_with 'expected deb URI SUITE'
+	[ "$status" -eq 2 ]
+}
+
 @test "bootstrap: a second run downloads nothing" {
 	xb "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]

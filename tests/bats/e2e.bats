@@ -84,3 +84,19 @@ check_rootfs() {
 	[[ "$output" == *"found in the cache"* ]]
 	rm -rf "$dir"
 }
+
+@test "trixie amd64 minbase with --updates: -updates and -security by codename" {
+	dir=$ROOTS/updates
+	rm -rf "$dir"
+	run "$XB" --variant=minbase --updates --cache-dir="$CACHE" stable "$dir"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"suite trixie-updates, signature verified"* ]]
+	[[ "$output" == *"suite trixie-security, signature verified"* ]]
+	[ "$(grep -c '^deb ' "$dir/etc/apt/sources.list")" -eq 3 ]
+	grep -q '^deb .* stable main$' "$dir/etc/apt/sources.list"
+	grep -q '^deb .* trixie-updates main$' "$dir/etc/apt/sources.list"
+	grep -q '^deb .* trixie-security main$' "$dir/etc/apt/sources.list"
+	[ -z "$(chroot "$dir" dpkg-query -W -f '${db:Status-Abbrev}\n' | grep -v '^ii ')" ]
+	rm -rf "$dir"
+}
