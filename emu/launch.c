@@ -387,7 +387,7 @@ static int host_strategy(const struct launch *l, struct emu_host_binfmt *hb)
 	cleanup_free char *how = NULL;
 	int r = emu_binfmt_host_setup(root, &l->bf[0], hb, &how);
 	if (r == 0)
-		xb_info("no user namespace here (chrooted?): entering %s as real root in new "
+		xb_debug("no user namespace here (chrooted?): entering %s as real root in new "
 			"namespaces, %s programs run through %s", root, l->bf[0].arch->deb, how);
 	return r;
 }

@@ -104,8 +104,8 @@ as_user() {
 	mkdir -p "$W/real-cache"
 	[ -d "${XB_TEST_CACHE:-/nonexistent}" ] && cp -a "$XB_TEST_CACHE/." "$W/real-cache/"
 	chown -R "$XU:" "$W/real-cache"
-	as_user "$XB" --mode=unshare --arch=armhf --variant=minbase --cache-dir="$W/real-cache" \
-		stable "$W/armhf.tar" "$mirror"
+	as_user env SOURCE_DATE_EPOCH=1700000000 "$XB" --mode=unshare --arch=armhf \
+		--variant=minbase --cache-dir="$W/real-cache" stable "$W/armhf.tar" "$mirror"
 	local st=$status
 	[ -z "$entry" ] || echo 1 >"$entry"
 	[ "$st" -eq 0 ]
@@ -121,4 +121,18 @@ as_user() {
 	run emu_chroot "$x" uname -m
 	[ "$output" = armv7l ]
 	rm -rf "$x"
+}
+
+@test "unshare: the real armhf tarball is the same twice, and the same as root mode's" {
+	[ -s "$W/armhf.tar" ] || skip "the previous test made no tarball"
+	local mirror
+	mirror=$(host_mirror)
+	as_user env SOURCE_DATE_EPOCH=1700000000 "$XB" --mode=unshare --arch=armhf \
+		--variant=minbase --cache-dir="$W/real-cache" stable "$W/armhf2.tar" "$mirror"
+	[ "$status" -eq 0 ]
+	SOURCE_DATE_EPOCH=1700000000 run "$XB" --mode=root --arch=armhf --variant=minbase \
+		--cache-dir="$W/real-cache" stable "$BATS_TEST_TMPDIR/root.tar" "$mirror"
+	[ "$status" -eq 0 ]
+	[ "$(sha256sum <"$W/armhf.tar")" = "$(sha256sum <"$W/armhf2.tar")" ]
+	[ "$(sha256sum <"$W/armhf.tar")" = "$(sha256sum <"$BATS_TEST_TMPDIR/root.tar")" ]
 }
