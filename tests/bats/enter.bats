@@ -212,8 +212,11 @@ need_userns() {
 	for ns in $nss; do
 		echo "$output" | grep -qx "$(readlink /proc/self/ns/$ns | sed 's/\[/\\[/; s/\]/\\]/')" && return 1
 	done
-	for m in "/proc proc" "/sys sysfs" "/dev tmpfs" "/dev/pts devpts" "/dev/shm tmpfs" \
-		"/run tmpfs" "/tmp tmpfs" "/proc/sys/fs/binfmt_misc binfmt_misc"; do
+	local mounts=("/proc proc" "/sys sysfs" "/dev tmpfs" "/dev/pts devpts" "/dev/shm tmpfs"
+		"/run tmpfs" "/tmp tmpfs")
+	# the private binfmt_misc instance belongs to a user namespace
+	unshare --user true 2>/dev/null && mounts+=("/proc/sys/fs/binfmt_misc binfmt_misc")
+	for m in "${mounts[@]}"; do
 		echo "$output" | grep -qx "mount $m"
 	done
 	echo "$output" | grep -q '^sys ro,'
