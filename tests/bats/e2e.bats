@@ -5,6 +5,7 @@
 # trees stay in $XB_TEST_ROOTS for the enter tests; run-all removes them.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	export XB="$BATS_TEST_DIRNAME/../../xboot"
@@ -100,5 +101,21 @@ check_rootfs() {
 	grep -q '^deb .* trixie-updates main$' "$dir/etc/apt/sources.list"
 	grep -q '^deb .* trixie-security main$' "$dir/etc/apt/sources.list"
 	[ -z "$(chroot "$dir" dpkg-query -W -f '${db:Status-Abbrev}\n' | grep -v '^ii ')" ]
+	rm -rf "$dir"
+}
+
+# In the archive reachable here, trixie-updates' armhf indices do not match
+# their InRelease (see ../shared/DESIGN.md): apt refuses them, so must xboot.
+@test "an index of -updates that does not match its InRelease is an error" {
+	grep -rqs -e '-security' /etc/apt/sources.list /etc/apt/sources.list.d ||
+		skip "the host's apt configuration names no security archive"
+	dir=$ROOTS/updates-armhf
+	rm -rf "$dir"
+	run --separate-stderr "$XB" --arch=armhf --variant=minbase --updates --cache-dir="$CACHE" trixie "$dir"
+	echo "$stderr"
+	[ "$status" -ne 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c '^xboot: error: ')" -eq 1 ]
+	printf '%s\n' "$stderr" | grep -q '^xboot: error: .*trixie-\(updates\|security\)/.*binary-armhf/Packages'
+	[ ! -e "$dir/usr" ]
 	rm -rf "$dir"
 }
