@@ -116,13 +116,12 @@ static bool is_special(const char *cmd)
 	return false;
 }
 
-static int filter_kind(const struct dirent *d, const char *kind)
-{
-	return d->d_name[0] != '.' && str_starts_with(d->d_name, kind);
-}
-
+/* scandir() filters take no context: the kind being run is here. */
 static const char *scan_kind;
-static int scan_filter(const struct dirent *d) { return filter_kind(d, scan_kind); }
+static int scan_filter(const struct dirent *d)
+{
+	return d->d_name[0] != '.' && str_starts_with(d->d_name, scan_kind);
+}
 
 static int run_dir(const char *dir, enum hook_kind k, const char *target)
 {
