@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 
 #define TMPFS_MAGIC 0x01021994
 #define PROC_MAGIC 0x9fa0
@@ -142,6 +143,15 @@ static int inside_userns(void *ctx)
 	return 0;
 }
 
+static bool userns_possible(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER) < 0 ? 1 : 0);
+	int st;
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static void test_launch(const char *tmp)
 {
 	cleanup_strbuf struct strbuf before = STRBUF_INIT;
@@ -157,11 +167,17 @@ static void test_launch(const char *tmp)
 	int code = -1;
 	int r = launch_run(&o, inside, NULL, &code);
 	CHECK(r == 0 && code == 42, "launch_run: r=%d code=%d", r, code);
+	/* Inside a chroot (a CI harness) the kernel refuses user namespaces:
+	 * launch_run falls back to real root, with no private binfmt_misc. */
+	bool userns = userns_possible();
+	if (!userns)
+		printf("# skip: no user namespaces here (chroot?): nested and binfmt checks\n");
 	code = -1;
-	r = launch_run(&o, inside_userns, NULL, &code);
-	CHECK(r == 0 && code == 0, "a user namespace can be made inside: r=%d code=%d", r, code);
+	r = userns ? launch_run(&o, inside_userns, NULL, &code) : 0;
+	CHECK(!userns || (r == 0 && code == 0), "a user namespace can be made inside: r=%d code=%d",
+	      r, code);
 
-	if (emu_arch_host() && !strcmp(emu_arch_host()->deb, "amd64")) {
+	if (userns && emu_arch_host() && !strcmp(emu_arch_host()->deb, "amd64")) {
 		char *emu = emu_emulator_path(emu_arch_find("armhf"), NULL);
 		struct launch_opts f = LAUNCH_OPTS_INIT;
 		f.root = root;
