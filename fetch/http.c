@@ -1,11 +1,13 @@
 /* http: downloads with libcurl.  Each transfer streams into an unnamed
  * file (O_TMPFILE) in its destination's directory while a SHA256 is
  * updated and the byte count checked; only a transfer whose size and hash
- * are right gets a name (dest.part-<pid>-<n>, at once renamed to dest), so
+ * are right gets a name (core/outfile: at once renamed to dest), so
  * dest is either absent or verified, and nothing is left behind even when
  * xboot is killed.  Where O_TMPFILE is not supported, the named temporary
  * file is created up front and unlinked on every other outcome. */
 #include "http.h"
+
+#include "../core/outfile.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -38,9 +40,7 @@ struct xfer {
 	uint64_t size;                   /* expected, 0 = unknown */
 	bool quiet_404;
 	CURL *easy;
-	char *tmp;
-	int fd;
-	bool anon; /* fd is an O_TMPFILE; tmp does not exist yet */
+	struct outfile out; /* the temporary file, renamed to dest once verified */
 	struct xb_hash *hash;
 	uint64_t got;
 	bool too_long;
@@ -95,7 +95,7 @@ static size_t on_data(char *data, size_t sz, size_t nmemb, void *ctx)
 		x->too_long = true;
 		return 0;
 	}
-	int r = xb_write_all(x->fd, data, n);
+	int r = xb_write_all(x->out.fd, data, n);
 	if (r < 0) {
 		x->write_err = r;
 		return 0;
@@ -120,56 +120,22 @@ static void xfer_release(struct xfer *x)
 	if (x->easy)
 		curl_easy_cleanup(x->easy);
 	x->easy = NULL;
-	if (x->fd >= 0)
-		close(x->fd);
-	x->fd = -1;
-	if (x->tmp)
-		unlink(x->tmp);
-	free(x->tmp);
-	x->tmp = NULL;
+	outfile_release(&x->out);
 	if (x->hash)
 		xb_hash_free(x->hash);
 	x->hash = NULL;
-}
-
-static int open_temp(struct xfer *x)
-{
-	static unsigned serial;
-	const char *slash = strrchr(x->dest, '/');
-	cleanup_free char *dir = slash ? xstrndup(x->dest, (size_t)(slash - x->dest) + 1)
-	                               : xstrdup(".");
-
-	x->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-	x->anon = x->fd >= 0;
-	for (int tries = 0; tries < 100; tries++) {
-		free(x->tmp);
-		x->tmp = xasprintf("%s.part-%ld-%u", x->dest, (long)getpid(),
-		                   __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
-		if (x->anon)
-			return 0;
-		x->fd = open(x->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (x->fd >= 0)
-			return 0;
-		if (errno != EEXIST)
-			break;
-	}
-	int r = -errno;
-	xb_error("downloading %s: creating %s: %s", x->url, x->tmp, strerror(-r));
-	free(x->tmp);
-	x->tmp = NULL;
-	return r;
 }
 
 /* Prepares x (its url/dest/size/sha256/f already set): temp file, hash and
  * a configured easy handle.  Reports errors; on failure x holds nothing. */
 static int xfer_start(struct xfer *x)
 {
-	x->fd = -1;
+	x->out = (struct outfile)OUTFILE_INIT;
 	x->got = 0;
 	x->too_long = false;
 	x->write_err = 0;
 	x->errbuf[0] = '\0';
-	int r = open_temp(x);
+	int r = outfile_open(&x->out, x->dest, true);
 	if (r < 0)
 		return r;
 	x->hash = xb_hash_new(XB_SHA256);
@@ -228,7 +194,7 @@ static int xfer_curl_error(struct xfer *x, CURLcode c)
 		return -XB_ESIZE;
 	}
 	if (c == CURLE_WRITE_ERROR && x->write_err) {
-		xb_error("downloading %s: writing %s: %s", x->url, x->tmp, strerror(-x->write_err));
+		xb_error("downloading %s: writing %s: %s", x->url, x->dest, strerror(-x->write_err));
 		return x->write_err;
 	}
 	if (c == CURLE_HTTP_RETURNED_ERROR || c == CURLE_FILE_COULDNT_READ_FILE ||
@@ -264,25 +230,6 @@ static int xfer_curl_error(struct xfer *x, CURLcode c)
 	return -XB_ENET;
 }
 
-/* Gives the verified O_TMPFILE its temporary name.  AT_EMPTY_PATH needs
- * CAP_DAC_READ_SEARCH; /proc/self/fd works for everyone else. */
-static int name_temp(struct xfer *x)
-{
-	if (!x->anon)
-		return 0;
-	if (linkat(x->fd, "", AT_FDCWD, x->tmp, AT_EMPTY_PATH) < 0) {
-		char proc[64];
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", x->fd);
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, x->tmp, AT_SYMLINK_FOLLOW) < 0) {
-			int r = -errno;
-			xb_error("downloading %s: creating %s: %s", x->url, x->tmp, strerror(-r));
-			return r;
-		}
-	}
-	x->anon = false;
-	return 0;
-}
-
 /* Ends a transfer that curl reported done with code c: checks it and
  * renames it into place, or reports why not.  Always releases x. */
 static int xfer_finish(struct xfer *x, CURLcode c)
@@ -312,23 +259,7 @@ static int xfer_finish(struct xfer *x, CURLcode c)
 		r = -XB_EHASH;
 		goto out;
 	}
-	if ((r = name_temp(x)) < 0)
-		goto out;
-	if (close(x->fd) < 0) {
-		r = -errno;
-		x->fd = -1;
-		xb_error("downloading %s: writing %s: %s", x->url, x->tmp, strerror(-r));
-		goto out;
-	}
-	x->fd = -1;
-	if (rename(x->tmp, x->dest) < 0) {
-		r = -errno;
-		xb_error("downloading %s: renaming %s to %s: %s", x->url, x->tmp, x->dest,
-		         strerror(-r));
-		goto out;
-	}
-	free(x->tmp);
-	x->tmp = NULL;
+	r = outfile_commit(&x->out);
 out:
 	xfer_release(x);
 	return r;
@@ -354,7 +285,7 @@ int fetch_file(const char *url, const char *dest, uint64_t size, const char *sha
 {
 	struct fetcher f;
 	struct xfer x = { .f = &f, .url = url, .dest = dest, .sha256 = sha256, .size = size,
-	                  .quiet_404 = quiet_404, .fd = -1 };
+	                  .quiet_404 = quiet_404, .out = OUTFILE_INIT };
 
 	fetcher_init(&f, o);
 	f.total = size;
@@ -479,7 +410,7 @@ int fetch_many(struct fetch_item *items, size_t n, const struct fetch_opts *o)
 	curl_multi_setopt(b.multi, CURLMOPT_MAXCONNECTS, (long)b.jobs);
 	b.xf = xcalloc(n, sizeof(*b.xf));
 	for (size_t i = 0; i < n; i++)
-		b.xf[i].fd = -1;
+		b.xf[i].out = (struct outfile)OUTFILE_INIT;
 	r = batch_run(&b);
 out:
 	/* Whatever is still in flight is abandoned: its temp file goes. */

@@ -9,7 +9,6 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	fixture_setup
-	export XB="$BATS_TEST_DIRNAME/../../xboot"
 }
 
 teardown_file() {
@@ -21,6 +20,7 @@ setup() {
 	CACHE=$BATS_TEST_TMPDIR/cache
 	# xboot's work directory: a killed run leaves it, bats removes it
 	export TMPDIR=$BATS_TEST_TMPDIR
+	export XB_TIMEOUT=3
 	fixture_rules
 }
 
@@ -30,14 +30,6 @@ teardown() {
 	for m in $(mounts_under "$BATS_TEST_TMPDIR" | awk '{print $5}' | sort -r); do
 		umount -l "$m" 2>/dev/null || true
 	done
-}
-
-# xb ARGS...: xboot against the fixture (its keyring, a per-test cache), stderr
-# kept apart in $stderr.
-xb() {
-	run --separate-stderr "$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --timeout=3 "$@"
-	echo "exit $status; stderr:"
-	echo "$stderr"
 }
 
 # cache_clean: every file in the cache is named by its own SHA256 (nothing
@@ -315,16 +307,6 @@ failed_with() {
 
 # --- interruptions ------------------------------------------------------------------------
 
-# wait_for CMD...: up to 20 s for CMD to succeed.
-wait_for() {
-	local _
-	for _ in $(seq 200); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # sleeper_procs: pids of the sleeper package's postinst and what it started
 # (dpkg exports DPKG_MAINTSCRIPT_PACKAGE to them; their root directory is
 # not a host path, the second stage having pivoted into the target).
@@ -369,7 +351,7 @@ no_sleeper() {
 	kill -KILL "$pid"
 	wait "$pid" || true
 	cache_clean
-	[ -z "$(find "$CACHE" -name '*.part*')" ]
+	[ -z "$(find "$CACHE" -name '*.part*' -o -name '*.tmp-*')" ]
 }
 
 @test "Ctrl-C during the second stage: exit 130, no process and no mount left" {
