@@ -101,16 +101,6 @@ bg() {
 	echo "$BG" >>"$W/pids"
 }
 
-# wait_for CMD...: up to 20 s for CMD to succeed.
-wait_for() {
-	local _
-	for _ in $(seq 200); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # root_pids DIR [COMM]: pids whose root directory is DIR (and whose command
 # is COMM).  By device and inode: after pivot_root, readlink /proc/PID/root
 # says "/".

@@ -102,6 +102,27 @@ fixture_setup() {
 	export XB_HOSTDIR=$XB_FIXTURE_HOSTDIR
 	export XB_SERVER_RULES=$state/rules
 	export XB_SERVER_LOG=$state/log
+	export XB=$XB_SRC/xboot
+}
+
+# xb ARGS...: xboot against the fixture (its keyring; the test's $CACHE;
+# --timeout=$XB_TIMEOUT when set), stderr kept apart in $stderr and both
+# printed for a failing test's log.  Needs bats_require_minimum_version 1.5.0.
+xb() {
+	run --separate-stderr "$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" \
+		${XB_TIMEOUT:+--timeout=$XB_TIMEOUT} "$@"
+	echo "exit $status; stderr:"
+	echo "$stderr"
+}
+
+# wait_for CMD...: up to 20 s for CMD to succeed.
+wait_for() {
+	local _
+	for _ in $(seq 200); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # fixture_teardown: stops the server; the repository stays for the next file or is

@@ -7,7 +7,6 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	fixture_setup
-	export XB="$BATS_TEST_DIRNAME/../../xboot"
 }
 
 teardown_file() {
@@ -19,12 +18,6 @@ setup() {
 	CACHE=$BATS_TEST_TMPDIR/cache
 	# xboot's work directory: a killed run leaves it, bats removes it
 	export TMPDIR=$BATS_TEST_TMPDIR
-}
-
-xb() {
-	run --separate-stderr "$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" "$@"
-	echo "exit $status; stderr:"
-	echo "$stderr"
 }
 
 @test "hooks run at their points, with the tree as \$1" {

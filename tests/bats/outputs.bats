@@ -8,7 +8,6 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	fixture_setup
-	export XB="$BATS_TEST_DIRNAME/../../xboot"
 }
 
 teardown_file() {
@@ -20,12 +19,6 @@ setup() {
 	CACHE=$BATS_TEST_TMPDIR/cache
 	mkdir -p "$O" "$BATS_TEST_TMPDIR/tmp"
 	export TMPDIR=$BATS_TEST_TMPDIR/tmp
-}
-
-xb() {
-	run --separate-stderr "$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" "$@"
-	echo "exit $status; stderr:"
-	echo "$stderr"
 }
 
 tmp_is_empty() {

@@ -8,7 +8,6 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	fixture_setup
-	export XB="$BATS_TEST_DIRNAME/../../xboot"
 }
 
 teardown_file() {
