@@ -173,8 +173,8 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 			xb_error("--mode=%s: expected auto, root or unshare", arg);
 			return -XB_EUSAGE;
 		}
-		free(p->mode);
-		p->mode = xstrdup(arg);
+		p->mode = !strcmp(arg, "root") ? PLAN_MODE_ROOT
+		          : !strcmp(arg, "unshare") ? PLAN_MODE_UNSHARE : PLAN_MODE_AUTO;
 		return 0;
 	case OPT_FORMAT:
 		if (output_format_parse(arg, &p->format) < 0)
@@ -225,11 +225,9 @@ static int complete_plan(struct xb_plan *p)
 	}
 	if (!p->no_cache && !p->cache_dir)
 		p->cache_dir = cache_default_dir();
-	if (!p->mode || !strcmp(p->mode, "auto")) {
-		free(p->mode);
-		p->mode = xstrdup(geteuid() == 0 ? "root" : "unshare");
-	}
-	if (!strcmp(p->mode, "root") && geteuid() != 0) {
+	if (p->mode == PLAN_MODE_AUTO)
+		p->mode = geteuid() == 0 ? PLAN_MODE_ROOT : PLAN_MODE_UNSHARE;
+	if (p->mode == PLAN_MODE_ROOT && geteuid() != 0) {
 		xb_error("--mode=root needs root; as an ordinary user, use --mode=unshare");
 		return -XB_EUSAGE;
 	}
@@ -261,7 +259,7 @@ int cmd_bootstrap(int argc, char **argv)
 	if (r == 0)
 		r = complete_plan(&plan);
 	/* Before any thread: the whole run moves into the namespace. */
-	if (r == 0 && !strcmp(plan.mode, "unshare"))
+	if (r == 0 && plan.mode == PLAN_MODE_UNSHARE)
 		r = emu_userns_become_root();
 	if (r == 0) {
 		cmd_install_signal_handlers();

@@ -199,7 +199,8 @@ static int stage_download(struct run *run)
 
 	if (p->no_cache) {
 		cleanup_free char *dir = xasprintf("%s/debs", run->workdir);
-		r = xb_mkdir_p_at(AT_FDCWD, dir, 0755);
+		if ((r = xb_mkdir_p_at(AT_FDCWD, dir, 0755)) < 0)
+			xb_error("creating %s: %s", dir, strerror(-r));
 	} else {
 		r = cache_open(&run->cache, p->cache_dir);
 	}

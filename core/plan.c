@@ -15,7 +15,6 @@ void plan_release(struct xb_plan *p)
 	free(p->target);
 	free(p->variant);
 	free(p->cache_dir);
-	free(p->mode);
 	mirror_entries_release(&p->sources);
 	strvec_clear(&p->components);
 	strvec_clear(&p->include);

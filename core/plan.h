@@ -30,7 +30,7 @@ struct xb_plan {
 	long long source_date_epoch; /* SOURCE_DATE_EPOCH, or -1 */
 	enum output_format format;   /* OUTPUT_DIR: target is the tree itself */
 	bool format_given;           /* --format, rather than TARGET's name */
-	char *mode;                  /* "root" or "unshare" once complete */
+	enum { PLAN_MODE_AUTO, PLAN_MODE_ROOT, PLAN_MODE_UNSHARE } mode; /* not AUTO once complete */
 };
 
 void plan_release(struct xb_plan *p);
