@@ -28,6 +28,8 @@ static const char usage[] =
 	"  --keyring=FILE          verify with FILE instead of the distribution's keyring\n"
 	"                          (repeatable)\n"
 	"  --jobs=N                parallel downloads (default 8)\n"
+	"  --script-jobs=N         maintainer scripts run at once where they cannot\n"
+	"                          interfere (default: the number of CPUs; 1: one at a time)\n"
 	"  --timeout=SECONDS       give up on a mirror silent for this long (default 30)\n"
 	"  --cache-dir=DIR         where downloaded packages are kept\n"
 	"  --no-cache              keep no packages after the run\n"
@@ -59,6 +61,7 @@ enum {
 	OPT_JOBS, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_IGNORE_VALID_UNTIL, OPT_NO_CHECK_SIG,
 	OPT_REMOVE_EMULATOR, OPT_TIMEOUT, OPT_SETUP_HOOK, OPT_EXTRACT_HOOK, OPT_ESSENTIAL_HOOK,
 	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT, OPT_FORMAT, OPT_MODE, OPT_UPDATES,
+	OPT_SCRIPT_JOBS,
 };
 
 static const struct option options[] = {
@@ -69,6 +72,7 @@ static const struct option options[] = {
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "script-jobs", required_argument, NULL, OPT_SCRIPT_JOBS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
@@ -91,12 +95,12 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_jobs(const char *s, int *jobs)
+static int parse_jobs(const char *opt, const char *s, int *jobs)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 	if (*end || v < 1 || v > 64) {
-		xb_error("--jobs=%s: expected a number from 1 to 64", s);
+		xb_error("--%s=%s: expected a number from 1 to 64", opt, s);
 		return -XB_EUSAGE;
 	}
 	*jobs = (int)v;
@@ -153,7 +157,8 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 		}
 		strvec_push(&p->keyrings, arg);
 		return 0;
-	case OPT_JOBS: return parse_jobs(arg, &p->jobs);
+	case OPT_JOBS: return parse_jobs("jobs", arg, &p->jobs);
+	case OPT_SCRIPT_JOBS: return parse_jobs("script-jobs", arg, &p->script_jobs);
 	case OPT_TIMEOUT: return parse_timeout(arg);
 	case OPT_CACHE_DIR: free(p->cache_dir); p->cache_dir = xstrdup(arg); return 0;
 	case OPT_NO_CACHE: p->no_cache = true; return 0;

@@ -312,7 +312,10 @@ static int stage_second(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
 	struct launch_opts lo = LAUNCH_OPTS_INIT;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct secondstage ss = { run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1,
+	                          p->script_jobs > 0 ? (unsigned)p->script_jobs
+	                                             : cpus > 0 ? (unsigned)cpus : 1,
 	                          SECONDSTAGE_ALL };
 	bool foreign = !emu_arch_is_native(p->arch);
 	long long t0 = progress_now_ms();

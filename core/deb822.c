@@ -97,6 +97,18 @@ void deb822_set(struct deb822 *p, const char *name, const char *value)
 	add_field(p, name, strlen(name), value, strlen(value));
 }
 
+void deb822_unset(struct deb822 *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcasecmp(p->f[i].name, name)) {
+			free(p->f[i].name);
+			free(p->f[i].value);
+			memmove(&p->f[i], &p->f[i + 1], (p->n - i - 1) * sizeof(p->f[i]));
+			p->n--;
+			return;
+		}
+}
+
 void deb822_write(const struct deb822 *p, struct strbuf *out)
 {
 	for (size_t i = 0; i < p->n; i++) {

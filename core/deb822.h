@@ -29,6 +29,8 @@ int deb822_parse(const char *text, size_t len, size_t *pos, struct deb822 *out);
 const char *deb822_get(const struct deb822 *p, const char *name);
 /* Adds or replaces a field (copies both strings). */
 void deb822_set(struct deb822 *p, const char *name, const char *value);
+/* Removes a field, if present. */
+void deb822_unset(struct deb822 *p, const char *name);
 /* Appends the paragraph in control-file form ("Name: value\n" ...). */
 void deb822_write(const struct deb822 *p, struct strbuf *out);
 void deb822_release(struct deb822 *p);

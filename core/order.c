@@ -149,7 +149,7 @@ static int cmp_by_name(const void *a, const void *b, void *pool_)
 	return r ? r : strcmp(pool_id2str(pool, x->arch), pool_id2str(pool, y->arch));
 }
 
-void order_install(Pool *pool, Queue *chosen, const Map *essential)
+void order_install(Pool *pool, Queue *chosen, const Map *essential, Queue *edges)
 {
 	struct order o = { .count = chosen->count };
 	int *node_of = xmalloc(pool->nsolvables * sizeof(*node_of));
@@ -179,6 +179,19 @@ void order_install(Pool *pool, Queue *chosen, const Map *essential)
 		for (int i = 0; i < o.count; i++)
 			if (o.n[i].essential == group && !o.n[i].index)
 				tarjan(&o, i);
+	int *pos = xmalloc(((size_t)o.count + 1) * sizeof(*pos));
+	for (int i = 0; i < o.count; i++)
+		pos[o.out.elements[i]] = i;
+	queue_empty(edges);
+	for (int i = 0; i < o.count; i++) {
+		const struct node *nd = &o.n[o.out.elements[i]];
+		for (int pass = 0; pass < 2; pass++) {
+			const Queue *q = pass ? &nd->dep : &nd->pre;
+			for (int k = 0; k < q->count; k++)
+				queue_push2(edges, i, pos[q->elements[k]]);
+		}
+	}
+	free(pos);
 	for (int i = 0; i < o.count; i++) {
 		chosen->elements[i] = o.n[o.out.elements[i]].p;
 		queue_free(&o.n[i].pre);

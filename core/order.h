@@ -13,7 +13,10 @@
 #include <solv/queue.h>
 
 /* Reorders chosen (solvable ids of pool) for installation; essential holds
- * the ids of the essential ones. */
-void order_install(Pool *pool, Queue *chosen, const Map *essential);
+ * the ids of the essential ones.  edges (initialised by the caller) receives
+ * pairs (i, j) of positions in the new order: package i Pre-Depends or
+ * Depends on package j of its own group.  A pair may point forward where a
+ * cycle was broken; a package appears with each dependency once. */
+void order_install(Pool *pool, Queue *chosen, const Map *essential, Queue *edges);
 
 #endif

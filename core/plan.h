@@ -19,7 +19,8 @@ struct xb_plan {
 	struct strvec components;
 	struct strvec include, exclude;
 	struct strvec keyrings;
-	int jobs;
+	int jobs;                    /* parallel downloads */
+	int script_jobs;             /* maintainer scripts at once; 0: one per CPU */
 	char *cache_dir;             /* NULL with no_cache */
 	bool no_cache;
 	bool ignore_valid_until, no_check_sig;

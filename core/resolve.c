@@ -371,7 +371,7 @@ static int fill_pkg(const struct ctx *c, Id p, struct xb_pkg *pkg)
 }
 
 /* Orders chosen for installation, the essential set first (see order.h). */
-static void order_chosen(const struct ctx *c, Queue *chosen)
+static void order_chosen(const struct ctx *c, Queue *chosen, Queue *edges)
 {
 	Map essential;
 
@@ -379,8 +379,24 @@ static void order_chosen(const struct ctx *c, Queue *chosen)
 	for (int i = 0; i < chosen->count; i++)
 		if (pkgscan_traits(&c->scan, chosen->elements[i]) & PKGSCAN_ESSENTIAL_YES)
 			map_set(&essential, chosen->elements[i]);
-	order_install(c->pool, chosen, &essential);
+	order_install(c->pool, chosen, &essential, edges);
 	map_free(&essential);
+}
+
+/* Gives each package the positions of its dependencies (pairs from
+ * order_install), each once. */
+static void add_deps(struct xb_pkg *pkgs, const Queue *edges)
+{
+	for (int k = 0; k + 1 < edges->count; k += 2) {
+		struct xb_pkg *p = &pkgs[edges->elements[k]];
+		size_t j = (size_t)edges->elements[k + 1], i;
+		for (i = 0; i < p->n_deps && p->deps[i] != j; i++)
+			;
+		if (i < p->n_deps)
+			continue;
+		p->deps = xrealloc(p->deps, (p->n_deps + 1) * sizeof(*p->deps));
+		p->deps[p->n_deps++] = j;
+	}
 }
 
 static void ctx_release(struct ctx *c)
@@ -404,7 +420,7 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 {
 	struct ctx c = { .req = req, .scan = PKGSCAN_INIT };
 	struct xb_pkg *pkgs = NULL;
-	Queue seed, chosen;
+	Queue seed, chosen, edges;
 	int variant = variant_index(req->variant), r = 0;
 
 	*out = NULL;
@@ -413,6 +429,7 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 		return variant;
 	queue_init(&seed);
 	queue_init(&chosen);
+	queue_init(&edges);
 	c.pool = pool_create();
 	if (pool_setdisttype(c.pool, DISTTYPE_DEB) < 0) {
 		xb_error("resolving packages: libsolv lacks Debian support");
@@ -430,7 +447,7 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 	consider_reachable(c.pool, &seed);
 	if ((r = solve(&c, &seed, &chosen)) < 0)
 		goto out;
-	order_chosen(&c, &chosen);
+	order_chosen(&c, &chosen, &edges);
 	pkgs = xcalloc((size_t)chosen.count + 1, sizeof(*pkgs));
 	for (int i = 0; i < chosen.count; i++) {
 		if ((r = fill_pkg(&c, chosen.elements[i], &pkgs[i])) < 0) {
@@ -438,11 +455,13 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 			goto out;
 		}
 	}
+	add_deps(pkgs, &edges);
 	*out = pkgs;
 	*n_out = (size_t)chosen.count;
 out:
 	queue_free(&seed);
 	queue_free(&chosen);
+	queue_free(&edges);
 	ctx_release(&c);
 	return r;
 }
@@ -457,6 +476,7 @@ void resolve_free(struct xb_pkg *pkgs, size_t n)
 		free(pkgs[i].sha256);
 		free(pkgs[i].priority);
 		free(pkgs[i].multi_arch);
+		free(pkgs[i].deps);
 	}
 	free(pkgs);
 }

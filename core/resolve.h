@@ -17,6 +17,9 @@ struct xb_pkg {
 	char *multi_arch;             /* may be NULL */
 	bool essential;
 	int source;                   /* index into resolve_req.files: which Packages file */
+	size_t *deps, n_deps;         /* positions in the result of the packages it
+	                               * Pre-Depends or Depends on, within its group
+	                               * (essential or not); later ones close a cycle */
 };
 
 struct resolve_req {

@@ -1,11 +1,17 @@
-/* secondstage: preinst scripts and dpkg --configure inside the target. */
+/* secondstage: the maintainer scripts inside the target, side by side where
+ * they can be, and the database as dpkg --configure would leave it. */
 #include "secondstage.h"
 
+#include "dbstate.h"
+#include "maintscript.h"
+#include "progress.h"
 #include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static const char policy_rc_d[] = "#!/bin/sh\n# written by xboot for the bootstrap; removed after it\nexit 101\n";
 
@@ -47,73 +53,308 @@ static const char *dpkg_version(const struct secondstage *s)
 	return "";
 }
 
-static int run(const struct secondstage *s, char *const *argv, char *const *envp, const char *what)
+static bool quiet_to_log(const struct secondstage *s)
 {
-	struct spawn_opts o = SPAWN_OPTS_INIT;
-	int status;
-	o.envp = envp;
-	o.in_fd = -2;
-	if (s->log_fd >= 0 && xb_verbosity < 2)
-		o.out_fd = o.err_fd = s->log_fd;
-	int r = xb_spawn(argv, &o, &status);
-	if (r == -XB_ECHILD && status != 126 && status != 127)
-		xb_error("%s failed (exit status %d)%s", what, status,
-		         s->log_fd >= 0 && xb_verbosity < 2 ? "; its output is in /var/log/xboot.log" : "");
-	return r;
+	return s->log_fd >= 0 && xb_verbosity < 2;
 }
 
-static int run_preinst(const struct secondstage *s, const struct xb_pkg *p)
+/* ---- one phase: preinst or postinst of a range of packages ---- */
+
+struct job {
+	const struct xb_pkg *p;
+	char *script;   /* path inside the target; NULL: the package has none */
+	unsigned cls;   /* maintscript classes of the script (and config) */
+	enum { JOB_WAITING, JOB_RUNNING, JOB_DONE } state;
+	pid_t pid;
+	int out;        /* memfd holding the script's output, or -1 */
+};
+
+struct phase {
+	const struct secondstage *s;
+	const char *script;  /* "preinst" or "postinst" */
+	struct job *jobs;    /* in install order */
+	size_t n;
+	int *job_of;         /* per package of s: its job here, or -1 */
+	size_t from;         /* position of jobs[0] in s */
+	struct progress *pr; /* packages configured; NULL for preinsts */
+};
+
+/* Is there a program of this name in the PATH of the scripts? */
+static bool installed(const char *tool)
 {
-	bool same = p->multi_arch && !strcmp(p->multi_arch, "same");
-	cleanup_free char *script = same ? xasprintf("/var/lib/dpkg/info/%s:%s.preinst", p->name, p->arch)
-	                                 : xasprintf("/var/lib/dpkg/info/%s.preinst", p->name);
-	if (access(script, F_OK) < 0)
-		return 0;
+	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+		                            "/usr/bin", "/sbin", "/bin" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		cleanup_free char *path = xasprintf("%s/%s", dirs[i], tool);
+		if (access(path, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An unreadable script runs alone. */
+static unsigned classes_of(const char *path)
+{
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	if (xb_read_file(path, &text) < 0)
+		return MAINTSCRIPT_GLOBAL;
+	return maintscript_classes(strbuf_str(&text), text.len, installed);
+}
+
+static void phase_init(struct phase *ph, const struct secondstage *s, const char *script,
+                       size_t from, size_t to)
+{
+	*ph = (struct phase){ s, script, xcalloc(to - from + 1, sizeof(struct job)), to - from,
+		              xmalloc((s->n + 1) * sizeof(int)), from, NULL };
+	for (size_t i = 0; i < s->n; i++)
+		ph->job_of[i] = i >= from && i < to ? (int)(i - from) : -1;
+	for (size_t j = 0; j < ph->n; j++) {
+		struct job *jb = &ph->jobs[j];
+		cleanup_free char *info = dbstate_info_name(&s->pkgs[from + j]);
+		jb->p = &s->pkgs[from + j];
+		jb->out = -1;
+		jb->script = xasprintf("/var/lib/dpkg/info/%s.%s", info, script);
+		if (access(jb->script, F_OK) < 0) {
+			free(xb_steal(&jb->script));
+			continue;
+		}
+		jb->cls = classes_of(jb->script);
+		/* The debconf frontend runs the config script first. */
+		cleanup_free char *config = xasprintf("/var/lib/dpkg/info/%s.config", info);
+		if (!strcmp(script, "postinst") && access(config, F_OK) == 0)
+			jb->cls |= classes_of(config);
+	}
+}
+
+static void phase_release(struct phase *ph)
+{
+	for (size_t j = 0; j < ph->n; j++) {
+		free(ph->jobs[j].script);
+		if (ph->jobs[j].out >= 0)
+			close(ph->jobs[j].out);
+	}
+	free(ph->jobs);
+	free(ph->job_of);
+}
+
+/* Can job j start?  Its dependencies in this phase that come before it are
+ * done (a later one closes a cycle, which dpkg breaks too), and no earlier
+ * script that shares a registry with it is waiting or running: each
+ * registry sees the scripts in install order. */
+static bool ready(const struct phase *ph, size_t j)
+{
+	const struct job *jb = &ph->jobs[j];
+	for (size_t d = 0; d < jb->p->n_deps; d++) {
+		int k = ph->job_of[jb->p->deps[d]];
+		if (k >= 0 && (size_t)k < j && ph->jobs[k].state != JOB_DONE)
+			return false;
+	}
+	if (!jb->script)
+		return true;
+	for (size_t k = 0; k < j; k++)
+		if (ph->jobs[k].state != JOB_DONE && ph->jobs[k].script &&
+		    maintscript_conflict(ph->jobs[k].cls, jb->cls))
+			return false;
+	return true;
+}
+
+/* The line dpkg prints before a script's output. */
+static void add_header(const struct phase *ph, const struct job *jb, struct strbuf *text)
+{
+	strbuf_addf(text, "%s %s (%s) ...\n",
+	            strcmp(ph->script, "preinst") ? "Setting up" : "Preparing to unpack",
+	            jb->p->name, jb->p->version);
+}
+
+static int start_job(struct phase *ph, struct job *jb)
+{
+	const struct secondstage *s = ph->s;
+	const struct xb_pkg *p = jb->p;
 	cleanup_strvec struct strvec env = STRVEC_INIT;
 	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	struct spawn_opts o = SPAWN_OPTS_INIT;
+	int status;
+
 	base_env(&env);
 	strvec_pushf(&env, "DPKG_MAINTSCRIPT_PACKAGE=%s", p->name);
 	strvec_pushf(&env, "DPKG_MAINTSCRIPT_ARCH=%s", p->arch);
-	strvec_push(&env, "DPKG_MAINTSCRIPT_NAME=preinst");
+	strvec_pushf(&env, "DPKG_MAINTSCRIPT_NAME=%s", ph->script);
 	strvec_push(&env, "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1");
 	strvec_pushf(&env, "DPKG_RUNNING_VERSION=%s", dpkg_version(s));
-	strvec_pushl(&argv, script, "install", NULL);
-	cleanup_free char *what = xasprintf("the preinst script of %s", p->name);
-	return run(s, argv.v, env.v, what);
+	if (!strcmp(ph->script, "preinst"))
+		strvec_pushl(&argv, jb->script, "install", NULL);
+	else
+		strvec_pushl(&argv, jb->script, "configure", "", NULL);
+	/* Side by side, outputs would interleave: each goes to the log whole. */
+	if (quiet_to_log(s) && (jb->out = memfd_create("xboot-script", MFD_CLOEXEC)) < 0) {
+		xb_error("running the %s of %s: memfd_create: %s", ph->script, p->name, strerror(errno));
+		return -errno;
+	}
+	o.envp = env.v;
+	o.in_fd = -2;
+	o.out_fd = o.err_fd = jb->out;
+	if (jb->out < 0) { /* shown as it comes, where the script's output goes */
+		cleanup_strbuf struct strbuf head = STRBUF_INIT;
+		add_header(ph, jb, &head);
+		xb_write_all(STDOUT_FILENO, head.buf, head.len);
+	}
+	int r = xb_spawn_start(argv.v, &o, &jb->pid, &status);
+	if (r < 0)
+		return r;
+	jb->state = JOB_RUNNING;
+	xb_debug("running the %s of %s", ph->script, p->name);
+	return 0;
+}
+
+static void flush_output(const struct phase *ph, struct job *jb)
+{
+	if (jb->out < 0)
+		return;
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	add_header(ph, jb, &text);
+	if (lseek(jb->out, 0, SEEK_SET) == 0)
+		xb_read_fd(jb->out, &text);
+	xb_write_all(ph->s->log_fd, text.buf, text.len);
+	close(steal_fd(&jb->out));
+}
+
+/* A job that ended: its output to the log, its status in the database. */
+static int job_done(struct phase *ph, struct job *jb, int code)
+{
+	jb->state = JOB_DONE;
+	flush_output(ph, jb);
+	if (code) {
+		xb_error("the %s script of %s failed (exit status %d)%s", ph->script, jb->p->name,
+		         code, quiet_to_log(ph->s) ? "; its output is in /var/log/xboot.log" : "");
+		return -XB_ECHILD;
+	}
+	if (strcmp(ph->script, "postinst"))
+		return 0;
+	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = rootfd < 0 ? -errno : dbstate_mark_installed(rootfd, jb->p);
+	if (rootfd >= 0)
+		close(rootfd);
+	return r;
+}
+
+/* Starts what can start; returns how many jobs are running. */
+static size_t start_ready(struct phase *ph, size_t *left, int *err)
+{
+	size_t running = 0;
+	for (size_t j = 0; j < ph->n; j++)
+		running += ph->jobs[j].state == JOB_RUNNING;
+	for (size_t j = 0; j < ph->n && !*err && !xb_interrupted; j++) {
+		struct job *jb = &ph->jobs[j];
+		if (jb->state != JOB_WAITING || (jb->script && running >= ph->s->jobs) || !ready(ph, j))
+			continue;
+		if (!jb->script) {
+			(*left)--;
+			*err = job_done(ph, jb, 0);
+			j = (size_t)-1; /* a dependency is done: look again from the start */
+			continue;
+		}
+		if ((*err = start_job(ph, jb)) < 0)
+			break;
+		running++;
+	}
+	return running;
+}
+
+static int run_phase(struct phase *ph)
+{
+	size_t left = ph->n;
+	int err = 0;
+	while (left) {
+		size_t running = start_ready(ph, &left, &err);
+		if (!running)
+			break;
+		int ws;
+		pid_t pid = waitpid(-1, &ws, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			xb_error("waiting for the %s scripts: %s", ph->script, strerror(errno));
+			return -errno;
+		}
+		for (size_t j = 0; j < ph->n; j++) {
+			struct job *jb = &ph->jobs[j];
+			if (jb->state == JOB_RUNNING && jb->pid == pid) {
+				left--;
+				int r = job_done(ph, jb, xb_wait_code(ws));
+				if (!err)
+					err = r;
+				if (ph->pr)
+					progress_update(ph->pr, ph->from + ph->n - left, ph->s->n);
+			}
+		}
+		/* Another pid: an orphan of a script, reparented to us. */
+	}
+	if (!err && left && !xb_interrupted) {
+		xb_error("the %s scripts could not all run: a dependency loop", ph->script);
+		err = -XB_EPARSE;
+	}
+	return err;
+}
+
+static int run_scripts(const struct secondstage *s, const char *script, size_t from, size_t to)
+{
+	struct phase ph;
+	struct progress pr;
+	phase_init(&ph, s, script, from, to);
+	if (!strcmp(script, "postinst")) {
+		progress_begin(&pr, "configuring", false);
+		ph.pr = &pr;
+	}
+	int r = run_phase(&ph);
+	if (ph.pr)
+		progress_end(ph.pr);
+	phase_release(&ph);
+	if (r || xb_interrupted || strcmp(script, "postinst"))
+		return r;
+	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = rootfd < 0 ? -errno : dbstate_activate_triggers(rootfd, s->pkgs, s->n, from, to);
+	if (rootfd >= 0)
+		close(rootfd);
+	return r;
+}
+
+/* dpkg itself, last: it incorporates the trigger activations, runs the
+ * trigger scripts, and would configure anything left unconfigured. */
+static int finish_with_dpkg(const struct secondstage *s)
+{
+	cleanup_strvec struct strvec env = STRVEC_INIT;
+	struct spawn_opts o = SPAWN_OPTS_INIT;
+	char *argv[] = { "dpkg", "--configure", "--pending", NULL };
+	int status;
+	base_env(&env);
+	o.envp = env.v;
+	o.in_fd = -2;
+	if (quiet_to_log(s))
+		o.out_fd = o.err_fd = s->log_fd;
+	int r = xb_spawn(argv, &o, &status);
+	if (r == -XB_ECHILD && status != 126 && status != 127)
+		xb_error("processing the triggers failed (dpkg exit status %d)%s", status,
+		         quiet_to_log(s) ? "; its output is in /var/log/xboot.log" : "");
+	return r;
 }
 
 int secondstage_run(void *ctx)
 {
 	const struct secondstage *s = ctx;
-	cleanup_strvec struct strvec env = STRVEC_INIT;
-	cleanup_strvec struct strvec argv = STRVEC_INIT;
-	int r;
+	size_t n_ess = 0;
+	int r = 0;
 
-	base_env(&env);
-	if (s->part == SECONDSTAGE_REST)
-		goto rest;
-	for (size_t i = 0; i < s->n; i++) {
-		if (xb_interrupted)
-			return 130;
-		if ((r = run_preinst(s, &s->pkgs[i])) < 0)
-			return 1;
+	/* The essential set first (a prefix of the install order): the other
+	 * packages' scripts may use it without declaring so. */
+	while (n_ess < s->n && s->pkgs[n_ess].essential)
+		n_ess++;
+	if (s->part != SECONDSTAGE_REST) {
+		if (!(r = run_scripts(s, "preinst", 0, s->n)))
+			r = run_scripts(s, "postinst", 0, n_ess);
+		if (r || s->part == SECONDSTAGE_ESSENTIAL)
+			return xb_interrupted ? 130 : r ? 1 : 0;
 	}
-	/* The essential set first: the other packages' scripts may use it
-	 * without declaring so.  Its libraries are unpacked already, so
-	 * configuring it before them is safe. */
-	strvec_pushl(&argv, "dpkg", "--force-depends", "--configure", NULL);
-	size_t n0 = argv.n;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->pkgs[i].essential)
-			strvec_push(&argv, s->pkgs[i].name);
-	if (argv.n > n0 && run(s, argv.v, env.v, "configuring the essential packages") < 0)
-		return 1;
-	if (s->part == SECONDSTAGE_ESSENTIAL)
-		return xb_interrupted ? 130 : 0;
-rest:
-	strvec_clear(&argv);
-	strvec_pushl(&argv, "dpkg", "--configure", "--pending", NULL);
-	if (run(s, argv.v, env.v, "configuring the packages") < 0)
-		return 1;
-	return xb_interrupted ? 130 : 0;
+	if (!(r = run_scripts(s, "postinst", n_ess, s->n)) && !xb_interrupted)
+		r = finish_with_dpkg(s);
+	return xb_interrupted ? 130 : r ? 1 : 0;
 }

@@ -48,62 +48,81 @@ static void child(char *const *argv, const struct spawn_opts *o, int errfd, int 
 	child_fail(errfd, 4);
 }
 
-static int drain(int fd, struct strbuf *sb)
+static int reap(pid_t pid)
 {
-	return xb_read_fd(fd, sb);
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	return xb_wait_code(ws);
 }
 
-int xb_spawn(char *const *argv, const struct spawn_opts *o, int *status)
+/* Forks and execs, with cap_w (or -1) as the child's stdout.  Returns 0
+ * with *pid running; -XB_ECHILD when the exec failed (the child reaped,
+ * *code 126 or 127); another negative code when fork failed. */
+static int start(char *const *argv, const struct spawn_opts *o, int cap_w, pid_t *pid, int *code)
 {
-	static const struct spawn_opts defaults = SPAWN_OPTS_INIT;
-	int errpipe[2], cap[2] = { -1, -1 };
-	if (!o)
-		o = &defaults;
+	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
 		return -errno;
-	if (o->capture && pipe2(cap, O_CLOEXEC) < 0) {
-		int e = -errno;
-		close(errpipe[0]);
-		close(errpipe[1]);
-		return e;
-	}
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		int e = -errno;
 		close(errpipe[0]);
 		close(errpipe[1]);
-		if (cap[0] >= 0) {
-			close(cap[0]);
-			close(cap[1]);
-		}
 		xb_error("cannot run %s: fork: %s", argv[0], strerror(-e));
 		return e;
 	}
-	if (pid == 0)
-		child(argv, o, errpipe[1], cap[1]);
+	if (*pid == 0)
+		child(argv, o, errpipe[1], cap_w);
 	close(errpipe[1]);
-	if (cap[1] >= 0) {
-		close(cap[1]);
-		drain(cap[0], o->capture);
-		close(cap[0]);
-	}
+	/* Returns at the exec (close-on-exec) or with the child's error. */
 	int e[2] = { 0, 0 };
 	ssize_t n;
 	do
 		n = read(errpipe[0], e, sizeof(e));
 	while (n < 0 && errno == EINTR);
 	close(errpipe[0]);
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	int code = xb_wait_code(ws);
-	if (n == (ssize_t)sizeof(e)) {
-		static const char *const what[] = { "", "redirect", "chroot", "chdir", "exec" };
-		code = (e[1] == 4 && e[0] == ENOENT) ? 127 : 126;
-		if (!o->quiet_exec_error)
-			xb_error("cannot run %s: %s: %s", argv[0], what[e[1] & 3 ? e[1] : 4], strerror(e[0]));
+	if (n != (ssize_t)sizeof(e))
+		return 0;
+	static const char *const what[] = { "", "redirect", "chroot", "chdir", "exec" };
+	reap(*pid);
+	*code = (e[1] == 4 && e[0] == ENOENT) ? 127 : 126;
+	if (!o->quiet_exec_error)
+		xb_error("cannot run %s: %s: %s", argv[0], what[e[1] & 3 ? e[1] : 4], strerror(e[0]));
+	return -XB_ECHILD;
+}
+
+static const struct spawn_opts defaults = SPAWN_OPTS_INIT;
+
+int xb_spawn_start(char *const *argv, const struct spawn_opts *o, pid_t *pid, int *status)
+{
+	int code = 0;
+	int r = start(argv, o ? o : &defaults, -1, pid, &code);
+	if (status)
+		*status = code;
+	return r;
+}
+
+int xb_spawn(char *const *argv, const struct spawn_opts *o, int *status)
+{
+	int cap[2] = { -1, -1 }, code = 0;
+	pid_t pid;
+	if (!o)
+		o = &defaults;
+	if (o->capture && pipe2(cap, O_CLOEXEC) < 0)
+		return -errno;
+	int r = start(argv, o, cap[1], &pid, &code);
+	if (cap[1] >= 0) {
+		close(cap[1]);
+		if (!r)
+			xb_read_fd(cap[0], o->capture);
+		close(cap[0]);
 	}
+	if (!r)
+		code = reap(pid);
+	else if (r != -XB_ECHILD)
+		return r;
 	if (status)
 		*status = code;
 	return code ? -XB_ECHILD : 0;

@@ -22,6 +22,12 @@ struct spawn_opts {
  * status may be NULL.  Reports exec failures, not non-zero exits. */
 int xb_spawn(char *const *argv, const struct spawn_opts *o, int *status);
 
+/* Starts argv as xb_spawn() does, without waiting: returns 0 with *pid
+ * running, for the caller to reap (o->capture must be NULL); -XB_ECHILD
+ * with *status 126 or 127 when the exec failed (reported, reaped); another
+ * negative code when it could not fork (reported). */
+int xb_spawn_start(char *const *argv, const struct spawn_opts *o, pid_t *pid, int *status);
+
 /* Converts a waitpid() status into a shell-style exit code. */
 int xb_wait_code(int wstatus);
 

@@ -380,3 +380,72 @@ no_sleeper() {
 	wait_for no_sleeper
 	[ -z "$(mounts_under "$T")" ]
 }
+
+# --- the second stage runs scripts side by side where that changes nothing ---
+
+# sched: the start and end lines the para-*, reg-* and dep-c postinsts logged
+sched() { cat "$T/var/lib/xboot-marks/sched"; }
+# line_of WORDS: the line number of "WORDS" in sched
+line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
+
+@test "scripts without a registry in common run side by side; one registry sees them in order" {
+	xb --script-jobs=2 --include=para-a,para-b,reg-a,reg-b "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	sched
+	# para-a and para-b overlap: each started before the other ended
+	[ "$(line_of 'para-a start')" -lt "$(line_of 'para-b end')" ]
+	[ "$(line_of 'para-b start')" -lt "$(line_of 'para-a end')" ]
+	# reg-a and reg-b both use update-alternatives: one after the other, in
+	# install order (by name, as nothing orders them otherwise)
+	[ "$(line_of 'reg-a end')" -lt "$(line_of 'reg-b start')" ]
+	chroot "$T" update-alternatives --query regcmd-a | grep -qx 'Value: /usr/bin/reg-a-impl'
+	chroot "$T" update-alternatives --query regcmd-b | grep -qx 'Value: /usr/bin/reg-b-impl'
+	run chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}\n' para-a para-b reg-a reg-b
+	[ "$output" = "$(printf 'ii \nii \nii \nii ')" ]
+	# each script's output reached the log whole, after a line naming it
+	grep -qx 'Setting up reg-b (1.0) ...' "$T/var/log/xboot.log"
+}
+
+@test "a postinst runs after its dependencies' postinsts have finished" {
+	xb --script-jobs=4 --include=dep-c,para-b "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	sched
+	# dep-c's own postinst fails unless para-a's ended first
+	[ "$(line_of 'para-a end')" -lt "$(line_of 'dep-c start')" ]
+}
+
+@test "--script-jobs=1 runs one script at a time, to the same tree" {
+	xb --script-jobs=1 --include=para-a,para-b "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(sched)" = "$(printf 'para-a start\npara-a end\npara-b start\npara-b end')" ]
+	run -0 chroot "$T" dpkg --audit
+	[ -z "$output" ]
+	xb --script-jobs=2 --include=para-a,para-b "$XB_SUITE" "$T.2" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	# the same database and files (the logs aside)
+	diff <(cd "$T" && find . -path ./var/log -prune -o -path ./var/lib/xboot-marks -prune -o -printf '%p %m %U %G %s %l\n' | sort) \
+		<(cd "$T.2" && find . -path ./var/log -prune -o -path ./var/lib/xboot-marks -prune -o -printf '%p %m %U %G %s %l\n' | sort)
+	diff "$T/var/lib/dpkg/status" "$T.2/var/lib/dpkg/status"
+}
+
+@test "configuring a package activates the triggers of one configured before it" {
+	xb --include=trig-j "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	# trig-i's postinst ran to configure it, then once for the trigger
+	[ "$(cat "$T/var/lib/xboot-marks/trig")" = "$(printf 'trig-i configure \ntrig-i triggered xboot-test-trigger')" ]
+	run chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}${Triggers-Pending}\n' trig-i trig-j
+	[ "$output" = "$(printf 'ii \nii ')" ]
+	[ ! -s "$T/var/lib/dpkg/triggers/Unincorp" ]
+}
+
+@test "a failing postinst stops the run naming the package, nothing mounted" {
+	xb --include=para-a --essential-hook='sed -i "s/^sleep 1$/exit 3/" "$1/var/lib/dpkg/info/para-a.postinst"' \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'the postinst script of para-a failed \(exit status 3\); its output is in /var/log/xboot.log'
+}
+
+@test "--script-jobs takes a number from 1 to 64" {
+	xb --script-jobs=0 "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 2 ]
+	grep -q -- '--script-jobs=0: expected a number from 1 to 64' <<<"$stderr"
+}

@@ -119,3 +119,22 @@ check_rootfs() {
 	[ ! -e "$dir/usr" ]
 	rm -rf "$dir"
 }
+
+# The second stage runs scripts side by side (--script-jobs): on the
+# default variant, with its many scripts that add users, groups and
+# alternatives, the tree must be the one a run of one script at a time gives.
+@test "trixie amd64 (important): scripts side by side give the bytes of one at a time" {
+	local out=$ROOTS/jobs
+	rm -rf "$out" && mkdir -p "$out"
+	for j in 1 4; do
+		SOURCE_DATE_EPOCH=1700000000 run "$XB" --script-jobs=$j --cache-dir="$CACHE" trixie "$out/$j.tar"
+		echo "$output"
+		[ "$status" -eq 0 ]
+	done
+	[ "$(sha256sum <"$out/1.tar")" = "$(sha256sum <"$out/4.tar")" ]
+	mkdir "$out/root" && tar -C "$out/root" -xf "$out/4.tar"
+	run chroot "$out/root" dpkg --audit
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+	[ -z "$(chroot "$out/root" dpkg-query -W -f '${db:Status-Abbrev}\n' | grep -v '^ii ')" ]
+	rm -rf "$out"
+}

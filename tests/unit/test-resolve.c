@@ -46,6 +46,16 @@ static int pos(const struct result *res, const char *name)
 
 static bool has(const struct result *res, const char *name) { return pos(res, name) >= 0; }
 
+/* Does a's list of dependencies hold b? */
+static bool depends_on(const struct result *res, const char *a, const char *b)
+{
+	int i = pos(res, a), j = pos(res, b);
+	for (size_t k = 0; i >= 0 && j >= 0 && k < res->p[i].n_deps; k++)
+		if (res->p[i].deps[k] == (size_t)j)
+			return true;
+	return false;
+}
+
 static void done(struct result *res)
 {
 	resolve_free(res->p, res->n);
@@ -111,6 +121,18 @@ static void test_minbase(void)
 	int c = pos(&res, "cyc-a");
 	CHECK(c >= 0 && strcmp(res.p[c].arch, "all") == 0 && !res.p[c].multi_arch,
 	      "cyc-a is all, no Multi-Arch");
+	/* the dependencies the second stage waits for: within the group */
+	CHECK(depends_on(&res, "aaa-app", "zzz-lib"), "aaa-app waits for zzz-lib (Pre-Depends)");
+	CHECK(depends_on(&res, "dep-real", "libreal"), "dep-real waits for libreal");
+	CHECK(depends_on(&res, "cyc-b", "cyc-a") && depends_on(&res, "cyc-a", "cyc-b"),
+	      "both edges of a cycle, one pointing forward");
+	CHECK(!depends_on(&res, "libreal", "dep-real"), "no reversed edge");
+	bool ok = true;
+	for (size_t i = 0; i < res.n; i++)
+		for (size_t k = 0; k < res.p[i].n_deps; k++)
+			ok = ok && res.p[i].deps[k] < res.n && res.p[i].deps[k] != i &&
+			     res.p[res.p[i].deps[k]].essential == res.p[i].essential;
+	CHECK(ok, "every edge points to another package of the same group");
 	done(&res);
 }
 

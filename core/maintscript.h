@@ -1,0 +1,41 @@
+/* maintscript: what shared state a maintainer script may touch, read from
+ * its text, so that the second stage can run scripts side by side without
+ * changing what a sequential dpkg run would leave.
+ *
+ * Debian policy has maintainer scripts change what other packages own only
+ * through registry tools (adduser, dpkg-divert, update-alternatives, debconf,
+ * ucf, ...).  Each registry is a class; two scripts that share a class, or
+ * where either is of the GLOBAL class, never run at once, and run in install
+ * order.  A word this module does not know is no class: a script's own
+ * files and per-unit tools (deb-systemd-helper) commute with others'. */
+#ifndef XB_MAINTSCRIPT_H
+#define XB_MAINTSCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum {
+	MAINTSCRIPT_DEBCONF = 1u << 0,      /* the debconf database (it refuses a second user) */
+	MAINTSCRIPT_ACCOUNTS = 1u << 1,     /* /etc/passwd, group, shadow: writers and readers */
+	MAINTSCRIPT_DIVERT = 1u << 2,       /* dpkg-divert */
+	MAINTSCRIPT_ALTERNATIVES = 1u << 3, /* update-alternatives */
+	MAINTSCRIPT_STATOVERRIDE = 1u << 4, /* dpkg-statoverride */
+	MAINTSCRIPT_SHELLS = 1u << 5,       /* /etc/shells */
+	MAINTSCRIPT_UCF = 1u << 6,          /* ucf's registry (ucf asks through debconf too) */
+	MAINTSCRIPT_INIT = 1u << 7,         /* init script links: update-rc.d, insserv */
+	MAINTSCRIPT_LDCONFIG = 1u << 8,     /* /etc/ld.so.cache (one temporary name) */
+	MAINTSCRIPT_TRIGGERS = 1u << 9,     /* dpkg-trigger */
+	MAINTSCRIPT_PAM = 1u << 10,         /* pam-auth-update */
+	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, binary script: alone */
+};
+
+/* The classes of a script's text (a shell or perl script, or anything).
+ * installed(tool) says whether a command is there to run (an update-*
+ * word is often a subcommand, or a tool of a package not installed);
+ * NULL: assume it is. */
+unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool));
+
+/* May scripts of these classes not run at the same time? */
+bool maintscript_conflict(unsigned a, unsigned b);
+
+#endif

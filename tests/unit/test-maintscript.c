@@ -1,0 +1,78 @@
+/* test-maintscript: the registries read from maintainer scripts, on the
+ * shapes of text Debian's scripts have, and the conflict rule. */
+#include "../../core/maintscript.h"
+#include "tap.h"
+
+#include <string.h>
+
+static unsigned cls(const char *text)
+{
+	return maintscript_classes(text, strlen(text), NULL);
+}
+
+static bool only_adduser(const char *tool)
+{
+	return !strcmp(tool, "adduser");
+}
+
+static void test_words(void)
+{
+	CHECK(cls("#!/bin/sh\nset -e\nmkdir -p /var/lib/foo\n") == 0, "no registry");
+	CHECK(cls(". /usr/share/debconf/confmodule\ndb_get foo/bar\n") == MAINTSCRIPT_DEBCONF,
+	      "debconf through confmodule");
+	CHECK(cls("use Debconf::Client::ConfModule ':all';\n") == MAINTSCRIPT_DEBCONF,
+	      "perl's debconf, in any case");
+	CHECK(cls("ucf /usr/share/foo/foo.conf /etc/foo.conf\n") ==
+	      (MAINTSCRIPT_UCF | MAINTSCRIPT_DEBCONF), "ucf asks through debconf");
+	CHECK(cls("adduser --system --group _apt\n") == MAINTSCRIPT_ACCOUNTS, "adduser");
+	CHECK(cls("chown root:staff /var/local\n") == MAINTSCRIPT_ACCOUNTS, "chown reads accounts");
+	CHECK(cls("dpkg-divert --package x --rename --remove /bin/gzip\n") == MAINTSCRIPT_DIVERT,
+	      "dpkg-divert");
+	CHECK(cls("  update-alternatives --install /usr/bin/pager pager /bin/more 50\n") ==
+	      MAINTSCRIPT_ALTERNATIVES, "update-alternatives");
+	CHECK(cls("if [ -x /usr/sbin/update-shells ]; then update-shells; fi\n") == MAINTSCRIPT_SHELLS,
+	      "a path names the tool too");
+	CHECK(cls("dpkg-statoverride --add root crontab 2755 /usr/bin/crontab\n") ==
+	      (MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS), "statoverride names owners");
+	CHECK(cls("ldconfig\n") == MAINTSCRIPT_LDCONFIG, "ldconfig");
+	CHECK(cls("update-rc.d foo defaults >/dev/null\n") == MAINTSCRIPT_INIT, "update-rc.d");
+	CHECK(cls("deb-systemd-helper enable foo.timer\nsystemctl --system daemon-reload\n") == 0,
+	      "per-unit tools are no registry");
+	CHECK(cls("invoke-rc.d foo restart\n") == 0, "invoke-rc.d is stopped by policy-rc.d");
+	CHECK(cls("echo 'See ldconfig.'\n") == MAINTSCRIPT_LDCONFIG, "a trailing dot is no part");
+	CHECK(cls("my-ldconfig-wrapper\n") == 0, "words are whole");
+}
+
+static void test_unknown_registries(void)
+{
+	CHECK(cls("update-mime-database /usr/share/mime\n") == MAINTSCRIPT_GLOBAL,
+	      "an update-* tool runs alone");
+	const char *t = "deb-systemd-helper update-state foo.timer\nupdate-menus\n";
+	CHECK(maintscript_classes(t, strlen(t), only_adduser) == 0,
+	      "update-* words that are no installed tool");
+	t = "adduser --system foo\nupdate-foo\n";
+	CHECK(maintscript_classes(t, strlen(t), only_adduser) == MAINTSCRIPT_ACCOUNTS,
+	      "the table does not depend on what is installed");
+	const char bin[] = "\177ELF\0\0\0adduser";
+	CHECK(maintscript_classes(bin, sizeof(bin) - 1, NULL) == MAINTSCRIPT_GLOBAL,
+	      "a binary runs alone");
+	CHECK(cls("") == 0, "empty");
+}
+
+static void test_conflict(void)
+{
+	CHECK(!maintscript_conflict(0, 0), "no registries");
+	CHECK(!maintscript_conflict(MAINTSCRIPT_DEBCONF, MAINTSCRIPT_ACCOUNTS), "different ones");
+	CHECK(maintscript_conflict(MAINTSCRIPT_DEBCONF | MAINTSCRIPT_DIVERT, MAINTSCRIPT_DIVERT),
+	      "a shared one");
+	CHECK(maintscript_conflict(MAINTSCRIPT_GLOBAL, 0) && maintscript_conflict(0, MAINTSCRIPT_GLOBAL),
+	      "GLOBAL against anything");
+}
+
+int main(void)
+{
+	test_words();
+	test_unknown_registries();
+	test_conflict();
+	return tap_done();
+}
