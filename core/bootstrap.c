@@ -21,6 +21,7 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <sys/stat.h>
 
 struct run {
@@ -312,10 +313,12 @@ static int stage_second(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
 	struct launch_opts lo = LAUNCH_OPTS_INIT;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* The CPUs this process may run on, not those of the machine. */
+	cpu_set_t cpus;
+	int ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
 	struct secondstage ss = { run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1,
-	                          p->script_jobs > 0 ? (unsigned)p->script_jobs
-	                                             : cpus > 0 ? (unsigned)cpus : 1,
+	                          (unsigned)(p->script_jobs > 0 ? p->script_jobs
+	                                                        : ncpu > 0 ? ncpu : 1),
 	                          SECONDSTAGE_ALL };
 	bool foreign = !emu_arch_is_native(p->arch);
 	long long t0 = progress_now_ms();

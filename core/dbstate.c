@@ -102,6 +102,19 @@ static bool interested_before(int rootfd, const struct xb_pkg *pkgs, size_t n, s
 	return hit;
 }
 
+static bool activates(const char *directive)
+{
+	return !strcmp(directive, "activate") || !strcmp(directive, "activate-await") ||
+	       !strcmp(directive, "activate-noawait");
+}
+
+/* A file trigger's absolute path, or an explicit name that is a file name
+ * in triggers/ (the control file comes from a package). */
+static bool valid_name(const char *t)
+{
+	return t[0] == '/' || (t[0] != '.' && t[0] != '#' && !strchr(t, '/'));
+}
+
 int dbstate_activate_triggers(int rootfd, const struct xb_pkg *pkgs, size_t n, size_t from,
                               size_t to)
 {
@@ -111,14 +124,19 @@ int dbstate_activate_triggers(int rootfd, const struct xb_pkg *pkgs, size_t n, s
 		cleanup_strbuf struct strbuf text = STRBUF_INIT;
 		cleanup_free char *info = dbstate_info_name(&pkgs[j]);
 		cleanup_free char *path = xasprintf(DB "/info/%s.triggers", info);
-		if (read_db_file(rootfd, path, &text) < 0)
+		int r = read_db_file(rootfd, path, &text);
+		if (r == -ENOENT)
 			continue;
+		if (r < 0) {
+			xb_error("reading /%s: %s", path, strerror(-r));
+			return r;
+		}
 		size_t pos = 0;
 		char *line;
 		while ((line = deb822_next_line(strbuf_str(&text), &pos))) {
 			char *save = NULL, *dir = strtok_r(line, " \t", &save);
 			char *t = strtok_r(NULL, " \t", &save);
-			if (dir && t && !strncmp(dir, "activate", 8) && t[0] != '#' &&
+			if (dir && t && activates(dir) && valid_name(t) &&
 			    !strvec_has(&seen, t) && interested_before(rootfd, pkgs, n, j, t)) {
 				strvec_push(&seen, t);
 				strbuf_addf(&add, "%s -\n", t);

@@ -26,7 +26,10 @@ enum {
 	MAINTSCRIPT_LDCONFIG = 1u << 8,     /* /etc/ld.so.cache (one temporary name) */
 	MAINTSCRIPT_TRIGGERS = 1u << 9,     /* dpkg-trigger */
 	MAINTSCRIPT_PAM = 1u << 10,         /* pam-auth-update */
-	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, binary script: alone */
+	MAINTSCRIPT_NSS = 1u << 11,         /* /etc/nsswitch.conf, which postinsts edit */
+	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script, or
+	                                     * dpkg-query (whose answer changes as
+	                                     * packages get configured): alone */
 };
 
 /* The classes of a script's text (a shell or perl script, or anything).

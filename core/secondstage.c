@@ -180,6 +180,7 @@ static int start_job(struct phase *ph, struct job *jb)
 	strvec_pushf(&env, "DPKG_MAINTSCRIPT_ARCH=%s", p->arch);
 	strvec_pushf(&env, "DPKG_MAINTSCRIPT_NAME=%s", ph->script);
 	strvec_push(&env, "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1");
+	strvec_push(&env, "DPKG_MAINTSCRIPT_DEBUG=0");
 	strvec_pushf(&env, "DPKG_RUNNING_VERSION=%s", dpkg_version(s));
 	if (!strcmp(ph->script, "preinst"))
 		strvec_pushl(&argv, jb->script, "install", NULL);
@@ -218,23 +219,37 @@ static void flush_output(const struct phase *ph, struct job *jb)
 	close(steal_fd(&jb->out));
 }
 
-/* A job that ended: its output to the log, its status in the database. */
-static int job_done(struct phase *ph, struct job *jb, int code)
+/* A job that ended: its output to the log, its status in the database.
+ * Only the first failure is reported (a script killed by the signal that
+ * stops the run is no failure of its own); *err keeps it. */
+static void job_done(struct phase *ph, struct job *jb, int code, int *err)
 {
 	jb->state = JOB_DONE;
 	flush_output(ph, jb);
 	if (code) {
-		xb_error("the %s script of %s failed (exit status %d)%s", ph->script, jb->p->name,
-		         code, quiet_to_log(ph->s) ? "; its output is in /var/log/xboot.log" : "");
-		return -XB_ECHILD;
+		bool signalled = code == 130 || code == 143;
+		if (!*err && !signalled)
+			xb_error("the %s script of %s failed (exit status %d)%s", ph->script,
+			         jb->p->name, code,
+			         quiet_to_log(ph->s) ? "; its output is in /var/log/xboot.log" : "");
+		if (!*err)
+			*err = signalled ? -XB_EINTR : -XB_ECHILD;
+		return;
+	}
+	if (ph->pr) {
+		size_t done = 0;
+		for (size_t j = 0; j < ph->n; j++)
+			done += ph->jobs[j].state == JOB_DONE;
+		progress_update(ph->pr, ph->from + done, ph->s->n);
 	}
 	if (strcmp(ph->script, "postinst"))
-		return 0;
+		return;
 	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r = rootfd < 0 ? -errno : dbstate_mark_installed(rootfd, jb->p);
 	if (rootfd >= 0)
 		close(rootfd);
-	return r;
+	if (r && !*err)
+		*err = r;
 }
 
 /* Starts what can start; returns how many jobs are running. */
@@ -245,11 +260,11 @@ static size_t start_ready(struct phase *ph, size_t *left, int *err)
 		running += ph->jobs[j].state == JOB_RUNNING;
 	for (size_t j = 0; j < ph->n && !*err && !xb_interrupted; j++) {
 		struct job *jb = &ph->jobs[j];
-		if (jb->state != JOB_WAITING || (jb->script && running >= ph->s->jobs) || !ready(ph, j))
+		if (jb->state != JOB_WAITING || (jb->script && running >= (ph->s->jobs ? ph->s->jobs : 1)) || !ready(ph, j))
 			continue;
 		if (!jb->script) {
 			(*left)--;
-			*err = job_done(ph, jb, 0);
+			job_done(ph, jb, 0, err);
 			j = (size_t)-1; /* a dependency is done: look again from the start */
 			continue;
 		}
@@ -280,19 +295,13 @@ static int run_phase(struct phase *ph)
 			struct job *jb = &ph->jobs[j];
 			if (jb->state == JOB_RUNNING && jb->pid == pid) {
 				left--;
-				int r = job_done(ph, jb, xb_wait_code(ws));
-				if (!err)
-					err = r;
-				if (ph->pr)
-					progress_update(ph->pr, ph->from + ph->n - left, ph->s->n);
+				job_done(ph, jb, xb_wait_code(ws), &err);
 			}
 		}
 		/* Another pid: an orphan of a script, reparented to us. */
 	}
-	if (!err && left && !xb_interrupted) {
-		xb_error("the %s scripts could not all run: a dependency loop", ph->script);
-		err = -XB_EPARSE;
-	}
+	/* ready() looks only backwards: the first waiting job can start once
+	 * those before it are done, so jobs are left over only after an error. */
 	return err;
 }
 
@@ -318,20 +327,25 @@ static int run_scripts(const struct secondstage *s, const char *script, size_t f
 	return r;
 }
 
-/* dpkg itself, last: it incorporates the trigger activations, runs the
- * trigger scripts, and would configure anything left unconfigured. */
-static int finish_with_dpkg(const struct secondstage *s)
+/* dpkg itself: it incorporates the trigger activations and runs the
+ * trigger scripts.  Last, with --configure --pending, it would also
+ * configure anything left unconfigured; after the essential set alone
+ * (for an --essential-hook), --triggers-only leaves the rest unpacked, and
+ * --force-depends lets essential packages' triggers run before the
+ * libraries they depend on are configured, as their postinsts just did. */
+static int run_dpkg(const struct secondstage *s, bool last)
 {
 	cleanup_strvec struct strvec env = STRVEC_INIT;
 	struct spawn_opts o = SPAWN_OPTS_INIT;
-	char *argv[] = { "dpkg", "--configure", "--pending", NULL };
+	char *final[] = { "dpkg", "--configure", "--pending", NULL };
+	char *essential[] = { "dpkg", "--force-depends", "--triggers-only", "--pending", NULL };
 	int status;
 	base_env(&env);
 	o.envp = env.v;
 	o.in_fd = -2;
 	if (quiet_to_log(s))
 		o.out_fd = o.err_fd = s->log_fd;
-	int r = xb_spawn(argv, &o, &status);
+	int r = xb_spawn(last ? final : essential, &o, &status);
 	if (r == -XB_ECHILD && status != 126 && status != 127)
 		xb_error("processing the triggers failed (dpkg exit status %d)%s", status,
 		         quiet_to_log(s) ? "; its output is in /var/log/xboot.log" : "");
@@ -344,6 +358,8 @@ int secondstage_run(void *ctx)
 	size_t n_ess = 0;
 	int r = 0;
 
+	/* dpkg runs every script with this umask, whatever its caller's. */
+	umask(022);
 	/* The essential set first (a prefix of the install order): the other
 	 * packages' scripts may use it without declaring so. */
 	while (n_ess < s->n && s->pkgs[n_ess].essential)
@@ -351,10 +367,12 @@ int secondstage_run(void *ctx)
 	if (s->part != SECONDSTAGE_REST) {
 		if (!(r = run_scripts(s, "preinst", 0, s->n)))
 			r = run_scripts(s, "postinst", 0, n_ess);
+		if (!r && s->part == SECONDSTAGE_ESSENTIAL && !xb_interrupted)
+			r = run_dpkg(s, false);
 		if (r || s->part == SECONDSTAGE_ESSENTIAL)
-			return xb_interrupted ? 130 : r ? 1 : 0;
+			return xb_interrupted || r == -XB_EINTR ? 130 : r ? 1 : 0;
 	}
 	if (!(r = run_scripts(s, "postinst", n_ess, s->n)) && !xb_interrupted)
-		r = finish_with_dpkg(s);
-	return xb_interrupted ? 130 : r ? 1 : 0;
+		r = run_dpkg(s, true);
+	return xb_interrupted || r == -XB_EINTR ? 130 : r ? 1 : 0;
 }

@@ -25,7 +25,7 @@ static void child_fail(int errfd, int stage)
 static void child(char *const *argv, const struct spawn_opts *o, int errfd, int capfd)
 {
 	if (o->in_fd == -2) {
-		int n = open("/dev/null", O_RDONLY);
+		int n = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (n < 0 || dup2(n, 0) < 0)
 			child_fail(errfd, 1);
 	} else if (o->in_fd >= 0 && dup2(o->in_fd, 0) < 0) {
@@ -51,8 +51,9 @@ static void child(char *const *argv, const struct spawn_opts *o, int errfd, int 
 static int reap(pid_t pid)
 {
 	int ws;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return 255;
 	return xb_wait_code(ws);
 }
 

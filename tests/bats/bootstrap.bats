@@ -449,3 +449,11 @@ line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
 	[ "$status" -eq 2 ]
 	grep -q -- '--script-jobs=0: expected a number from 1 to 64' <<<"$stderr"
 }
+
+@test "scripts run with dpkg's umask 022, whatever the caller's" {
+	umask 077
+	xb --include=para-a "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %a "$T/var/lib/xboot-marks/sched")" = 644 ]
+	[ "$(stat -c %a "$T/var/lib/xboot-marks")" = 755 ]
+}

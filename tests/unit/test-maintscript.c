@@ -56,6 +56,10 @@ static void test_unknown_registries(void)
 	const char bin[] = "\177ELF\0\0\0adduser";
 	CHECK(maintscript_classes(bin, sizeof(bin) - 1, NULL) == MAINTSCRIPT_GLOBAL,
 	      "a binary runs alone");
+	CHECK(cls("dpkg-query -W -f='${Version}' libc6\n") == MAINTSCRIPT_GLOBAL,
+	      "dpkg-query's answer depends on what ran before");
+	CHECK(cls("sed -i 's/^hosts:/& mdns/' /etc/nsswitch.conf\n") == MAINTSCRIPT_NSS,
+	      "nsswitch.conf, edited in place");
 	CHECK(cls("") == 0, "empty");
 }
 
