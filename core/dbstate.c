@@ -159,3 +159,36 @@ int dbstate_activate_triggers(int rootfd, const struct xb_pkg *pkgs, size_t n, s
 		xb_error("writing /" DB "/triggers/Unincorp: %s", strerror(-r));
 	return r;
 }
+
+int dbstate_drop_early_activations(int rootfd, const struct xb_pkg *pkgs, size_t n, size_t j)
+{
+	cleanup_strbuf struct strbuf un = STRBUF_INIT, out = STRBUF_INIT;
+	/* dpkg-trigger's own lock: a script may be adding lines meanwhile. */
+	cleanup_fd int lock = openat(rootfd, DB "/triggers/Lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (lock < 0 || fcntl(lock, F_SETLKW, &fl) < 0) {
+		xb_error("locking /" DB "/triggers/Lock: %s", strerror(errno));
+		return -errno;
+	}
+	int r = read_db_file(rootfd, DB "/triggers/Unincorp", &un);
+	if (r == -ENOENT || (!r && !un.len))
+		return 0;
+	if (r < 0) {
+		xb_error("reading /" DB "/triggers/Unincorp: %s", strerror(-r));
+		return r;
+	}
+	size_t pos = 0;
+	char *line;
+	while ((line = deb822_next_line(strbuf_str(&un), &pos))) {
+		size_t tl = strcspn(line, " \t");
+		cleanup_free char *t = xstrndup(line, tl);
+		if (valid_name(t) && interested_before(rootfd, pkgs, n, j, t))
+			strbuf_addf(&out, "%s\n", line);
+		free(line);
+	}
+	if (out.len == un.len)
+		return 0;
+	if ((r = xb_write_file_at(rootfd, DB "/triggers/Unincorp", strbuf_str(&out), out.len, 0644)) < 0)
+		xb_error("writing /" DB "/triggers/Unincorp: %s", strerror(-r));
+	return r;
+}

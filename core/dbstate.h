@@ -20,6 +20,13 @@ int dbstate_mark_installed(int rootfd, const struct xb_pkg *p);
 int dbstate_activate_triggers(int rootfd, const struct xb_pkg *pkgs, size_t n, size_t from,
                               size_t to);
 
+/* What dpkg does with the activations a postinst made (dpkg-trigger):
+ * incorporated right after the script, they mark only packages configured
+ * by then; one not yet configured will run its postinst instead.  Called
+ * after the postinst of pkgs[j], this drops the lines of triggers/Unincorp
+ * whose trigger no package before j is interested in. */
+int dbstate_drop_early_activations(int rootfd, const struct xb_pkg *pkgs, size_t n, size_t j);
+
 /* "name" or "name:arch" for Multi-Arch: same: how info/ files are named.
  * The caller frees it. */
 char *dbstate_info_name(const struct xb_pkg *p);

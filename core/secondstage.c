@@ -246,6 +246,9 @@ static void job_done(struct phase *ph, struct job *jb, int code, int *err)
 		return;
 	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r = rootfd < 0 ? -errno : dbstate_mark_installed(rootfd, jb->p);
+	if (!r && (jb->cls & MAINTSCRIPT_TRIGGERS))
+		r = dbstate_drop_early_activations(rootfd, ph->s->pkgs, ph->s->n,
+		                                   (size_t)(jb->p - ph->s->pkgs));
 	if (rootfd >= 0)
 		close(rootfd);
 	if (r && !*err)
@@ -318,10 +321,14 @@ static int run_scripts(const struct secondstage *s, const char *script, size_t f
 	if (ph.pr)
 		progress_end(ph.pr);
 	phase_release(&ph);
-	if (r || xb_interrupted || strcmp(script, "postinst"))
+	if (r || xb_interrupted)
 		return r;
 	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = rootfd < 0 ? -errno : dbstate_activate_triggers(rootfd, s->pkgs, s->n, from, to);
+	/* Activations by preinsts find no package configured: dpkg drops them. */
+	if (!strcmp(script, "preinst"))
+		r = rootfd < 0 ? -errno : dbstate_drop_early_activations(rootfd, s->pkgs, s->n, 0);
+	else
+		r = rootfd < 0 ? -errno : dbstate_activate_triggers(rootfd, s->pkgs, s->n, from, to);
 	if (rootfd >= 0)
 		close(rootfd);
 	return r;

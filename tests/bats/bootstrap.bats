@@ -438,6 +438,16 @@ line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
 	[ ! -s "$T/var/lib/dpkg/triggers/Unincorp" ]
 }
 
+@test "an activation by a postinst before the interested package is configured is dropped" {
+	xb --include=trig-a,trig-i "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	# as under dpkg: trig-i's own postinst does the work, no trigger run
+	[ "$(cat "$T/var/lib/xboot-marks/trig")" = "trig-i configure " ]
+	run chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}\n' trig-a trig-i
+	[ "$output" = "$(printf 'ii \nii ')" ]
+	[ ! -s "$T/var/lib/dpkg/triggers/Unincorp" ]
+}
+
 @test "a failing postinst stops the run naming the package, nothing mounted" {
 	xb --include=para-a --essential-hook='sed -i "s/^sleep 1$/exit 3/" "$1/var/lib/dpkg/info/para-a.postinst"' \
 		"$XB_SUITE" "$T" "$XB_REPO_URL"
