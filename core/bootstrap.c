@@ -21,7 +21,6 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <sys/stat.h>
 
 struct run {
@@ -313,12 +312,8 @@ static int stage_second(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
 	struct launch_opts lo = LAUNCH_OPTS_INIT;
-	/* The CPUs this process may run on, not those of the machine. */
-	cpu_set_t cpus;
-	int ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
 	struct secondstage ss = { run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1,
-	                          (unsigned)(p->script_jobs > 0 ? p->script_jobs
-	                                                        : ncpu > 0 ? ncpu : 1),
+	                          (unsigned)(p->script_jobs > 0 ? p->script_jobs : xb_ncpus()),
 	                          SECONDSTAGE_ALL };
 	bool foreign = !emu_arch_is_native(p->arch);
 	long long t0 = progress_now_ms();
@@ -419,8 +414,10 @@ static int write_output(const struct run *run, int stdout_fd)
 	struct output_opts oo = OUTPUT_OPTS_INIT;
 	long long t0 = progress_now_ms();
 	oo.source_date_epoch = p->source_date_epoch;
-	if (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0)
+	if (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0) {
+		xb_error("writing the tar to standard output: %s", strerror(errno));
 		return -errno;
+	}
 	int r = output_write(run->root, p->target, p->format, &oo);
 	if (!r)
 		xb_info("wrote %s (%s) in %.1f s", p->target, output_format_name(p->format),
@@ -441,8 +438,11 @@ int bootstrap_run(const struct xb_plan *p)
 	 * script prints goes to stderr. */
 	if (!strcmp(p->target, "-") && ((stdout_fd = dup(STDOUT_FILENO)) < 0 ||
 	                                dup2(STDERR_FILENO, STDOUT_FILENO) < 0)) {
-		xb_error("redirecting standard output: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+		xb_error("redirecting standard output: %s", strerror(e));
+		if (stdout_fd >= 0)
+			close(stdout_fd);
+		return -e;
 	}
 	if ((r = make_workdir(&run)) < 0 || (archive && (r = make_archive_root(&run)) < 0))
 		goto out;

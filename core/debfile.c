@@ -218,10 +218,16 @@ static int dir_to_symlink(struct deb_ctx *c, struct archive *disk, struct archiv
                           const char *path)
 {
 	cleanup_free char *aside = xasprintf("%s.xboot-dir", path);
-	if (rename(path, aside) < 0)
+	if (rename(path, aside) < 0) {
+		xb_error("unpacking %s: moving directory %s aside: %s", c->deb, path, strerror(errno));
 		return -errno;
-	if (archive_write_header(disk, e) < ARCHIVE_WARN)
+	}
+	if (archive_write_header(disk, e) < ARCHIVE_WARN) {
+		/* The directory back where it was, not left under another name. */
+		unlink(path);
+		rename(aside, path);
 		return write_fail(c, disk, path);
+	}
 	int r = 0, from = open(aside, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int to = from < 0 ? -1 : open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (from < 0 || to < 0) {
@@ -235,7 +241,7 @@ static int dir_to_symlink(struct deb_ctx *c, struct archive *disk, struct archiv
 		close(to);
 	if (!r && rmdir(aside) < 0)
 		r = -errno;
-	if (r)
+	if (r && r != -EEXIST) /* fsmerge_into reported a directory meeting a file */
 		xb_error("unpacking %s: replacing directory %s by a symlink: %s", c->deb, path,
 		         strerror(-r));
 	return r;

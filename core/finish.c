@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 static int write_in(int rootfd, const char *target, const char *path, const char *text)
 {
@@ -45,13 +46,14 @@ static int write_opts(int rootfd, const char *root, const char *path,
 		return 0;
 	for (size_t i = 0; i < opts->n; i++) {
 		const char *o = opts->v[i];
-		size_t len = sb.len;
-		if (access(o, R_OK) == 0 && xb_read_file(o, &sb) == 0) {
-			if (sb.len > len && sb.buf[sb.len - 1] != '\n')
+		size_t before = sb.len;
+		if (xb_read_file(o, &sb) == 0) {
+			if (sb.len > before && sb.buf[sb.len - 1] != '\n')
 				strbuf_addch(&sb, '\n');
 			continue;
 		}
-		len = strlen(o);
+		sb.len = before; /* not a file (or not readable): the option itself */
+		size_t len = strlen(o);
 		while (len && (o[len - 1] == ' ' || o[len - 1] == '\n'))
 			len--;
 		strbuf_add(&sb, o, len);
@@ -111,10 +113,12 @@ static int make_reproducible(int rootfd, const char *root, long long epoch)
 		}
 		strbuf_addch(&out, '\n');
 	}
-	/* In place: the file keeps its owner and group (shadow). */
-	int fd = openat(rootfd, "etc/shadow", O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-	int r = fd < 0 ? -errno : xb_write_all(fd, out.buf, out.len);
-	if (fd >= 0 && close(fd) < 0 && !r)
+	/* A new file renamed over the old one (a failed write leaves the old
+	 * one whole), with its mode, owner and group (shadow). */
+	struct stat st;
+	int r = fstat(ifd, &st) < 0 ? -errno
+	        : xb_write_file_at(rootfd, "etc/shadow", strbuf_str(&out), out.len, st.st_mode & 07777);
+	if (!r && fchownat(rootfd, "etc/shadow", st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		r = -errno;
 	if (r)
 		xb_error("writing %s: %s", path, strerror(-r));

@@ -89,7 +89,7 @@ static int run_tool(struct strvec *argv, const struct output_opts *o, bool ext4,
 	cleanup_strbuf struct strbuf junk = STRBUF_INIT;
 	struct spawn_opts so = SPAWN_OPTS_INIT;
 	cleanup_fd int efd = errs ? memfd_create("xboot-stderr", MFD_CLOEXEC) : -1;
-	int status;
+	int status = 0;
 	tool_env(&env, o, ext4);
 	so.envp = env.v;
 	so.in_fd = -2;
@@ -97,7 +97,7 @@ static int run_tool(struct strvec *argv, const struct output_opts *o, bool ext4,
 	so.capture = errs ? &junk : NULL;
 	so.err_fd = efd;
 	int r = xb_spawn(argv->v, &so, &status);
-	if (r < 0 && status != 126 && status != 127) /* those xb_spawn reported */
+	if (r == -XB_ECHILD && status != 126 && status != 127) /* xb_spawn reported the rest */
 		xb_error("writing %s: %s failed with exit status %d", target, argv->v[0], status);
 	if (efd >= 0 && lseek(efd, 0, SEEK_SET) == 0)
 		xb_read_fd(efd, errs);

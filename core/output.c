@@ -241,8 +241,8 @@ static int tar_visit(struct walk *w, int dfd, const char *name, const struct sta
  * (and other bytes for one), so a one-core machine uses two as well. */
 static int compress_threads(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 2 ? (int)n : 2;
+	int n = xb_ncpus();
+	return n > 2 ? n : 2;
 }
 
 static int tar_setup(struct tar *t, enum output_format f)

@@ -74,8 +74,7 @@ struct phase {
 	const char *script;  /* "preinst" or "postinst" */
 	struct job *jobs;    /* in install order */
 	size_t n;
-	int *job_of;         /* per package of s: its job here, or -1 */
-	size_t from;         /* position of jobs[0] in s */
+	size_t from;         /* position of jobs[0] in s->pkgs */
 	struct progress *pr; /* packages configured; NULL for preinsts */
 };
 
@@ -92,37 +91,37 @@ static bool installed(const char *tool)
 	return false;
 }
 
-/* An unreadable script runs alone. */
-static unsigned classes_of(const char *path)
+/* Adds the classes of the script at path to *cls; -ENOENT when there is
+ * none.  An unreadable script runs alone. */
+static int add_classes(const char *path, unsigned *cls)
 {
 	cleanup_strbuf struct strbuf text = STRBUF_INIT;
-	if (xb_read_file(path, &text) < 0)
-		return MAINTSCRIPT_GLOBAL;
-	return maintscript_classes(strbuf_str(&text), text.len, installed);
+	int r = xb_read_file(path, &text);
+	if (r == -ENOENT)
+		return r;
+	*cls |= r < 0 ? MAINTSCRIPT_GLOBAL : maintscript_classes(strbuf_str(&text), text.len, installed);
+	return 0;
 }
 
 static void phase_init(struct phase *ph, const struct secondstage *s, const char *script,
                        size_t from, size_t to)
 {
-	*ph = (struct phase){ s, script, xcalloc(to - from + 1, sizeof(struct job)), to - from,
-		              xmalloc((s->n + 1) * sizeof(int)), from, NULL };
-	for (size_t i = 0; i < s->n; i++)
-		ph->job_of[i] = i >= from && i < to ? (int)(i - from) : -1;
+	*ph = (struct phase){ .s = s, .script = script, .n = to - from, .from = from,
+		              .jobs = xcalloc(to - from + 1, sizeof(struct job)) };
 	for (size_t j = 0; j < ph->n; j++) {
 		struct job *jb = &ph->jobs[j];
 		cleanup_free char *info = dbstate_info_name(&s->pkgs[from + j]);
 		jb->p = &s->pkgs[from + j];
 		jb->out = -1;
 		jb->script = xasprintf("/var/lib/dpkg/info/%s.%s", info, script);
-		if (access(jb->script, F_OK) < 0) {
+		if (add_classes(jb->script, &jb->cls) == -ENOENT) {
 			free(xb_steal(&jb->script));
 			continue;
 		}
-		jb->cls = classes_of(jb->script);
 		/* The debconf frontend runs the config script first. */
 		cleanup_free char *config = xasprintf("/var/lib/dpkg/info/%s.config", info);
-		if (!strcmp(script, "postinst") && access(config, F_OK) == 0)
-			jb->cls |= classes_of(config);
+		if (!strcmp(script, "postinst"))
+			add_classes(config, &jb->cls);
 	}
 }
 
@@ -134,7 +133,6 @@ static void phase_release(struct phase *ph)
 			close(ph->jobs[j].out);
 	}
 	free(ph->jobs);
-	free(ph->job_of);
 }
 
 /* Can job j start?  Its dependencies in this phase that come before it are
@@ -145,8 +143,8 @@ static bool ready(const struct phase *ph, size_t j)
 {
 	const struct job *jb = &ph->jobs[j];
 	for (size_t d = 0; d < jb->p->n_deps; d++) {
-		int k = ph->job_of[jb->p->deps[d]];
-		if (k >= 0 && (size_t)k < j && ph->jobs[k].state != JOB_DONE)
+		size_t pos = jb->p->deps[d]; /* before this phase: done; after j: a cycle */
+		if (pos >= ph->from && pos < ph->from + j && ph->jobs[pos - ph->from].state != JOB_DONE)
 			return false;
 	}
 	if (!jb->script)

@@ -114,8 +114,8 @@ static void *worker(void *arg)
  * deferred by the workers and extracted afterwards, in order. */
 static int extract_all(struct pool *pl)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = cpus < 1 ? 1 : cpus > 4 ? 4 : (size_t)cpus, started = 0;
+	int cpus = xb_ncpus();
+	size_t nt = cpus > 4 ? 4 : (size_t)cpus, started = 0;
 	pthread_t tid[4];
 	while (started + 1 < nt && pthread_create(&tid[started], NULL, worker, pl) == 0)
 		started++;

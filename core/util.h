@@ -121,6 +121,10 @@ int xb_mkdir_p_at(int dirfd, const char *path, mode_t mode);
 /* rm -rf of dirfd/path, never crossing into other file systems. */
 int xb_rm_rf_at(int dirfd, const char *path);
 
+/* The CPUs this process may run on (its affinity, which taskset and
+ * cgroup cpusets narrow), at least 1: how wide parallel work goes. */
+int xb_ncpus(void);
+
 bool str_starts_with(const char *s, const char *prefix);
 bool str_ends_with(const char *s, const char *suffix);
 /* Trims ASCII white space in place at both ends; returns s+leading. */

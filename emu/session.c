@@ -91,8 +91,9 @@ static int become(const struct account *a, const char *spec)
 	gid_t groups[64];
 	size_t n = member_groups(a->name, a->gid, groups, ARRAY_SIZE(groups));
 	const char *what = "setgroups";
-	/* Denied where the user namespace was made without newgidmap. */
-	if (setgroups(n, groups) < 0 && (errno != EPERM || setgroups(0, NULL) < 0) && errno != EPERM)
+	/* Denied where the user namespace was made without newgidmap: then the
+	 * process keeps the groups it has, which that namespace maps to none. */
+	if (setgroups(n, groups) < 0 && errno != EPERM)
 		goto fail;
 	what = "setgid";
 	if (setgid(a->gid) < 0)
