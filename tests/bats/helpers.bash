@@ -189,11 +189,12 @@ binfmt_snapshot() {
 	done
 }
 
-# host_mirror: the first "debian" archive URI of the host's apt configuration
-# (deb822 .sources first, then one-line .list files), without a trailing slash.
-# Fails when there is none.
+# host_mirror [ARCHIVE]: the first URI of the host's apt configuration whose
+# path ends in /ARCHIVE (default debian; debian-security for the security
+# archive), deb822 .sources first, then one-line .list files, without a
+# trailing slash.  Fails when there is none.
 host_mirror() {
-	local f
+	local f archive=${1:-debian}
 	for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 		[ -r "$f" ] || continue
 		case $f in
@@ -204,7 +205,18 @@ host_mirror() {
 			awk '$1 == "deb" { sub(/\[[^]]*\]/, ""); print $2 }' "$f"
 			;;
 		esac
-	done | sed -n 's|/*$||; \|^[a-z+]*://.*/debian$|{p;q}' | grep . || return 1
+	done | sed -n "s|/*\$||; \\|^[a-z+]*://.*/$archive\$|{p;q}" | grep . || return 1
+}
+
+# index_matches MIRROR SUITE ARCH: the main/binary-ARCH/Packages.xz that
+# SUITE's InRelease lists is what MIRROR serves (by hash, else by name).
+index_matches() {
+	local want got dir=$1/dists/$2/main/binary-$3
+	want=$(curl -fsS "$1/dists/$2/InRelease" | awk -v f="main/binary-$3/Packages.xz" '
+		/^SHA256:/ { s = 1; next } /^[^ ]/ { s = 0 } s && $3 == f { print $1 }')
+	[ -n "$want" ] || return 1
+	got=$({ curl -fsS "$dir/by-hash/SHA256/$want" || curl -fsS "$dir/Packages.xz"; } | sha256sum)
+	[ "${got%% *}" = "$want" ]
 }
 
 # emu_chroot DIR CMD...: chroot(8) into DIR, with the emulator registered in
