@@ -20,7 +20,7 @@ XB_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -DXB_TEMPLATES='"$(XB_TEMPLATES)"'
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 B        ?= build
 
-LIB_SRC  := $(wildcard core/*.c fetch/*.c emu/*.c)
+LIB_SRC  := $(wildcard core/*/*.c fetch/*.c emu/*.c)
 CMD_SRC  := $(wildcard cmd/*.c)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)

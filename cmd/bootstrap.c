@@ -1,7 +1,7 @@
 /* bootstrap: `xboot [OPTIONS] SUITE TARGET [MIRROR…]`, parsed into a plan. */
 #include "cmd.h"
 
-#include "../core/bootstrap.h"
+#include "../core/pipeline/bootstrap.h"
 #include "../fetch/cache.h"
 #include "../fetch/http.h"
 #include "../fetch/mirror.h"
@@ -141,7 +141,7 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 			struct strbuf sb = STRBUF_INIT;
 			for (size_t i = 0; i < n; i++)
 				strbuf_addf(&sb, "%s%s", i ? " " : "", all[i].deb);
-			xb_error("unknown architecture %s (known: %s)", arg, strbuf_str(&sb));
+			xb_error("unknown architecture %s (known: %s)", arg, sb.buf);
 			strbuf_release(&sb);
 			return -XB_EARCH;
 		}

@@ -3,7 +3,7 @@
 #ifndef XB_CMD_H
 #define XB_CMD_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 int cmd_dispatch(int argc, char **argv);
 int cmd_bootstrap(int argc, char **argv);

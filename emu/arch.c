@@ -2,7 +2,7 @@
  * architecture of an ELF file inside a rootfs. */
 #include "arch.h"
 
-#include "inroot.h"
+#include "../core/base/inroot.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -209,16 +209,6 @@ void emu_elf_release(struct emu_elf *e)
 	e->interp = NULL;
 }
 
-int emu_open_in_root(const char *rootdir, const char *path, int flags, uint64_t resolve)
-{
-	int rfd = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0)
-		return -errno;
-	int fd = emu_inroot_open(rfd, path, flags, resolve);
-	close(rfd);
-	return fd;
-}
-
 static const struct emu_arch *arm_flavour(const struct emu_elf *e)
 {
 	if (e->flags & EF_ARM_ABI_FLOAT_HARD)
@@ -230,10 +220,10 @@ static const struct emu_arch *arm_flavour(const struct emu_elf *e)
 	return emu_arch_find("armel");
 }
 
-const struct emu_arch *emu_arch_of_elf(const char *rootdir, const char *path)
+const struct emu_arch *emu_arch_of_elf(int rootfd, const char *path)
 {
-	int fd = rootdir ? emu_open_in_root(rootdir, path, O_RDONLY, 0)
-			 : open(path, O_RDONLY | O_CLOEXEC);
+	int fd = rootfd >= 0 ? inroot_open(rootfd, path, O_RDONLY, 0)
+			     : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	struct emu_elf e;
@@ -255,15 +245,15 @@ const struct emu_arch *emu_arch_of_elf(const char *rootdir, const char *path)
 }
 
 /* dpkg's own Architecture in the status file: the root's native one. */
-static const struct emu_arch *arch_of_dpkg(const char *rootdir)
+static const struct emu_arch *arch_of_dpkg(int rootfd)
 {
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
-	int fd = emu_open_in_root(rootdir, "var/lib/dpkg/status", O_RDONLY, 0);
+	int fd = inroot_open(rootfd, "var/lib/dpkg/status", O_RDONLY, 0);
 	if (fd < 0)
 		return NULL;
 	int r = xb_read_fd(fd, &sb);
 	close(fd);
-	const char *s = strbuf_str(&sb);
+	const char *s = sb.buf;
 	const char *p = r < 0 ? NULL : strstr(s, "Package: dpkg\n");
 	if (!p || (p != s && p[-1] != '\n'))
 		return NULL;
@@ -278,6 +268,9 @@ static const struct emu_arch *arch_of_dpkg(const char *rootdir)
 
 const struct emu_arch *emu_arch_of_root(const char *rootdir)
 {
-	const struct emu_arch *a = emu_arch_of_elf(rootdir, "/bin/sh");
-	return a ? a : arch_of_dpkg(rootdir);
+	cleanup_fd int rootfd = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return NULL;
+	const struct emu_arch *a = emu_arch_of_elf(rootfd, "/bin/sh");
+	return a ? a : arch_of_dpkg(rootfd);
 }

@@ -3,7 +3,7 @@
 #ifndef XB_EMU_ARCH_H
 #define XB_EMU_ARCH_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 struct emu_arch {
 	const char *deb;     /* "armhf" */
@@ -23,9 +23,10 @@ const struct emu_arch *emu_arch_all(size_t *n);
 const struct emu_arch *emu_arch_host(void);
 /* True when the host kernel runs a's binaries without an emulator. */
 bool emu_arch_is_native(const struct emu_arch *a);
-/* The architecture of an ELF file (following symlinks inside root: path is
- * resolved within rootdir), or NULL when unknown/unreadable. */
-const struct emu_arch *emu_arch_of_elf(const char *rootdir, const char *path);
+/* The architecture of an ELF file, or NULL when unknown/unreadable: path
+ * resolved inside the root open at rootfd (its symlinks followed inside
+ * it), or as it is when rootfd < 0. */
+const struct emu_arch *emu_arch_of_elf(int rootfd, const char *path);
 /* The architecture of a rootfs: its /bin/sh's, else dpkg's in its status
  * file; NULL when neither tells. */
 const struct emu_arch *emu_arch_of_root(const char *rootdir);
@@ -41,9 +42,4 @@ struct emu_elf {
 /* Reads the ELF at fd; -XB_EPARSE when it is not one.  Reports nothing. */
 int emu_elf_read(int fd, struct emu_elf *e);
 void emu_elf_release(struct emu_elf *e);
-/* Opens path resolved inside rootdir (openat2 RESOLVE_IN_ROOT, no magic
- * links, plus the given RESOLVE_* flags); O_CLOEXEC is added.  Returns the
- * fd or -errno; reports nothing. */
-int emu_open_in_root(const char *rootdir, const char *path, int flags, uint64_t resolve);
-
 #endif

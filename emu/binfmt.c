@@ -1,6 +1,6 @@
 /* binfmt: a private binfmt_misc instance, or the host's entries. */
 #include "binfmt.h"
-#include "mounts.h"
+#include "../core/base/inroot.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -27,14 +27,14 @@ static int detached_mount(int *mntfd)
  * also visible to programs inside, as on a real system. */
 static int mount_instance(int rootfd, const char *root, int *mntfd)
 {
-	int t = emu_open_at_root(rootfd, "proc/sys/fs/binfmt_misc", O_PATH | O_DIRECTORY);
+	int t = inroot_open(rootfd, "proc/sys/fs/binfmt_misc", O_PATH | O_DIRECTORY, 0);
 	if (t >= 0) {
 		char at[32];
 		snprintf(at, sizeof(at), "/proc/self/fd/%d", t);
 		int r = mount("binfmt_misc", at, "binfmt_misc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 		close(t);
 		if (r == 0) {
-			*mntfd = emu_open_at_root(rootfd, "proc/sys/fs/binfmt_misc", O_PATH | O_DIRECTORY);
+			*mntfd = inroot_open(rootfd, "proc/sys/fs/binfmt_misc", O_PATH | O_DIRECTORY, 0);
 			if (*mntfd >= 0)
 				return 0;
 		}
@@ -124,6 +124,7 @@ static bool entry_matches(const char *text, const struct emu_arch *a, char **int
 /* The name of a usable entry for a in the instance at dirfd, or NULL. */
 static char *find_entry(int dirfd, const char *root, const struct emu_arch *a, bool need_f)
 {
+	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	char *found = NULL;
@@ -146,11 +147,11 @@ static char *find_entry(int dirfd, const char *root, const struct emu_arch *a, b
 			continue;
 		int r = xb_read_fd(f, &sb);
 		close(f);
-		if (r < 0 || !entry_matches(strbuf_str(&sb), a, &interp, &fflag) || (need_f && !fflag))
+		if (r < 0 || !entry_matches(sb.buf, a, &interp, &fflag) || (need_f && !fflag))
 			continue;
 		/* With F the kernel holds the interpreter open; without, it is
 		 * looked up inside the root at each exec. */
-		int ok = fflag ? access(interp, X_OK) : emu_open_in_root(root, interp, O_PATH, 0);
+		int ok = fflag ? access(interp, X_OK) : inroot_open(rootfd, interp, O_PATH, 0);
 		if (ok >= 0) {
 			if (!fflag)
 				close(ok);
@@ -214,7 +215,7 @@ int emu_binfmt_host_setup(const char *root, const struct emu_binfmt *b,
 		xb_read_fd(sfd, &status);
 		close(sfd);
 	}
-	if (!str_starts_with(strbuf_str(&status), "enabled")) {
+	if (!str_starts_with(status.buf, "enabled")) {
 		xb_error("cannot run %s programs: the host's binfmt_misc is disabled; enable it "
 			 "(echo 1 > /proc/sys/fs/binfmt_misc/status)", a->deb);
 		return -XB_EARCH;

@@ -2,6 +2,8 @@
  * into a rootfs. */
 #include "emulator.h"
 
+#include "../core/base/inroot.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -80,17 +82,9 @@ int emu_find_emulator(const struct emu_arch *a, char **path)
 /* TARGET/usr/bin, resolved inside the target, created when missing. */
 static int open_usr_bin(const char *target, int *dfd)
 {
-	int fd = emu_open_in_root(target, "usr/bin", O_RDONLY | O_DIRECTORY, 0);
-	if (fd == -ENOENT) {
-		int tfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (tfd < 0)
-			return -errno;
-		int r = xb_mkdir_p_at(tfd, "usr/bin", 0755);
-		close(tfd);
-		if (r < 0)
-			return r;
-		fd = emu_open_in_root(target, "usr/bin", O_RDONLY | O_DIRECTORY, 0);
-	}
+	cleanup_fd int tfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r = tfd < 0 ? -errno : inroot_mkdir_p(tfd, "usr/bin", 0755);
+	int fd = r < 0 ? r : inroot_open(tfd, "usr/bin", O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
 	*dfd = fd;
@@ -159,7 +153,8 @@ fail:
 int emu_remove_emulator(const struct emu_arch *a, const char *target)
 {
 	cleanup_free char *name = xasprintf("qemu-%s-static", a->qemu);
-	cleanup_fd int dfd = emu_open_in_root(target, "usr/bin", O_RDONLY | O_DIRECTORY, 0);
+	cleanup_fd int tfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_fd int dfd = tfd < 0 ? -errno : inroot_open(tfd, "usr/bin", O_RDONLY | O_DIRECTORY, 0);
 	if (dfd == -ENOENT)
 		return 0;
 	if (dfd < 0 || (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)) {

@@ -1,7 +1,7 @@
 /* idmap: identity maps for root, the user (and subordinate ranges) for an
  * ordinary user. */
 #include "idmap.h"
-#include "../core/spawn.h"
+#include "../core/base/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +28,7 @@ static bool subid_range(const char *file, unsigned long id, const char *name,
 	cleanup_free char *idstr = xasprintf("%lu", id);
 	if (xb_read_file(file, &sb) < 0)
 		return false;
-	strvec_split(&lines, strbuf_str(&sb), "\n");
+	strvec_split(&lines, sb.buf, "\n");
 	for (size_t i = 0; i < lines.n; i++) {
 		cleanup_strvec struct strvec f = STRVEC_INIT;
 		strvec_split(&f, lines.v[i], ":");
@@ -80,7 +80,7 @@ static char *identity_map(const char *file, bool *has5)
 	*has5 = false;
 	if (xb_read_file(file, &sb) < 0)
 		return xstrdup("0 0 4294967295\n");
-	strvec_split(&lines, strbuf_str(&sb), "\n");
+	strvec_split(&lines, sb.buf, "\n");
 	for (size_t i = 0; i < lines.n; i++) {
 		unsigned long in, outside, count;
 		if (sscanf(lines.v[i], "%lu %lu %lu", &in, &outside, &count) != 3)

@@ -3,7 +3,7 @@
 #ifndef XB_EMU_IDMAP_H
 #define XB_EMU_IDMAP_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 /* Writes /proc/PID/{uid_map,setgroups,gid_map} for the user namespace of
  * pid.  Root (in the initial namespace or in a nested one, e.g. inside

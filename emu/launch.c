@@ -9,7 +9,8 @@
 #include "idmap.h"
 #include "mounts.h"
 #include "seccomp.h"
-#include "../core/spawn.h"
+#include "../core/base/inroot.h"
+#include "../core/base/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,16 +89,16 @@ static int set_hostname(int rootfd, const struct launch_opts *o)
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 	const char *name = o->hostname;
 	if (!name) {
-		int fd = emu_open_at_root(rootfd, "etc/hostname", O_RDONLY);
+		int fd = inroot_open(rootfd, "etc/hostname", O_RDONLY, 0);
 		if (fd >= 0) {
 			xb_read_fd(fd, &sb);
 			close(fd);
 		}
-		char *s = sb.buf ? str_trim(sb.buf) : NULL;
-		if (s)
+		char *s = str_trim(sb.buf);
+		if (*s)
 			s[strcspn(s, "\n")] = '\0';
 		/* A name the kernel would refuse is not worth failing over. */
-		name = s && *s && strlen(s) <= 64 ? s : "xboot";
+		name = *s && strlen(s) <= 64 ? s : "xboot";
 	}
 	if (sethostname(name, strlen(name)) < 0) {
 		int r = -errno;

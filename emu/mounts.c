@@ -3,7 +3,7 @@
  * move_mount), never through a path the rootfs could redirect. */
 #include "mounts.h"
 
-#include "inroot.h"
+#include "../core/base/inroot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,65 +12,20 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-int emu_open_at_root(int rootfd, const char *path, int flags)
+/* Opens ROOT/path as an O_PATH fd to mount on: its directory is resolved
+ * inside the root (created when missing), the last component must not be
+ * a symlink (-XB_EUNSAFE).  A missing last component is created as a
+ * directory with mode dir_mode when it is non-zero.  Reports errors. */
+static int open_mount_point(int rootfd, const char *root, const char *path, mode_t dir_mode,
+                            int *fd)
 {
-	return emu_inroot_open(rootfd, path, flags, 0);
-}
-
-/* mkdir -p of dir inside the root: each prefix resolved inside it. */
-static int mkdir_p_in_root(int rootfd, const char *dir)
-{
-	cleanup_free char *p = xstrdup(dir);
-	int r = 0;
-	for (char *s = p;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		int fd = emu_open_at_root(rootfd, p, O_PATH | O_DIRECTORY);
-		if (fd == -ENOENT) {
-			char *slash = strrchr(p, '/');
-			const char *last = slash ? slash + 1 : p;
-			if (slash)
-				*slash = '\0';
-			int pfd = emu_open_at_root(rootfd, slash ? p : "", O_PATH | O_DIRECTORY);
-			if (slash)
-				*slash = '/';
-			if (pfd < 0)
-				return pfd;
-			r = mkdirat(pfd, last, 0755) < 0 && errno != EEXIST ? -errno : 0;
-			close(pfd);
-			if (r < 0)
-				return r;
-			fd = emu_open_at_root(rootfd, p, O_PATH | O_DIRECTORY);
-		}
-		if (fd < 0)
-			return fd;
-		close(fd);
-		*s = c;
-		if (!c)
-			return 0;
-	}
-}
-
-int emu_mount_target(int rootfd, const char *root, const char *path, mode_t dir_mode, int *fd)
-{
-	cleanup_free char *p = xstrdup(path);
-	while (*p && p[strlen(p) - 1] == '/')
-		p[strlen(p) - 1] = '\0';
-	const char *rel = p + strspn(p, "/");
-	char *slash = strrchr(rel, '/');
-	const char *last = slash ? slash + 1 : rel;
-	if (!*last || !strcmp(last, ".") || !strcmp(last, "..")) {
+	const char *rel = path + strspn(path, "/");
+	cleanup_free char *last = NULL;
+	cleanup_fd int pfd = inroot_parent(rootfd, rel, true, &last);
+	if (pfd == -EINVAL) {
 		xb_error("%s/%s: not a usable mount point", root, rel);
 		return -XB_EUNSAFE;
 	}
-	if (slash)
-		*slash = '\0';
-	int r = slash ? mkdir_p_in_root(rootfd, rel) : 0;
-	cleanup_fd int pfd = r < 0 ? r : emu_open_at_root(rootfd, slash ? rel : "", O_PATH | O_DIRECTORY);
-	if (slash)
-		*slash = '/';
 	if (pfd < 0) {
 		xb_error("resolving %s/%s: %s", root, rel, strerror(-pfd));
 		return pfd;
@@ -83,7 +38,7 @@ int emu_mount_target(int rootfd, const char *root, const char *path, mode_t dir_
 	}
 	struct stat st;
 	if (t < 0 || fstat(t, &st) < 0) {
-		r = -errno;
+		int r = -errno;
 		xb_error("opening mount point %s/%s: %s", root, rel, strerror(-r));
 		if (t >= 0)
 			close(t);
@@ -98,7 +53,8 @@ int emu_mount_target(int rootfd, const char *root, const char *path, mode_t dir_
 	return 0;
 }
 
-int emu_mount_fs(int fd, const char *what, const char *type, unsigned long flags, const char *data)
+/* Mounts a filesystem of type on the O_PATH fd; what is for messages. */
+static int mount_fs(int fd, const char *what, const char *type, unsigned long flags, const char *data)
 {
 	char at[32];
 	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
@@ -155,11 +111,11 @@ static int mount_fs_at(int rootfd, const char *root, const char *path, mode_t mo
 		       const char *type, unsigned long flags, const char *data)
 {
 	cleanup_fd int fd = -1;
-	int r = emu_mount_target(rootfd, root, path, mode, &fd);
+	int r = open_mount_point(rootfd, root, path, mode, &fd);
 	if (r < 0)
 		return r;
 	cleanup_free char *what = xasprintf("%s/%s", root, path);
-	return emu_mount_fs(fd, what, type, flags, data);
+	return mount_fs(fd, what, type, flags, data);
 }
 
 /* The device nodes are the host's, bound onto empty files: a user
@@ -211,7 +167,7 @@ static int setup_dev(int rootfd, const char *root, bool gid5)
 	if (r < 0)
 		return r;
 	/* A fresh tmpfs of our own: plain *at() calls are safe in it. */
-	cleanup_fd int devfd = emu_open_at_root(rootfd, "dev", O_RDONLY | O_DIRECTORY);
+	cleanup_fd int devfd = inroot_open(rootfd, "dev", O_RDONLY | O_DIRECTORY, 0);
 	if (devfd < 0) {
 		xb_error("opening %s/dev: %s", root, strerror(-devfd));
 		return devfd;
@@ -237,15 +193,16 @@ static int setup_dev(int rootfd, const char *root, bool gid5)
  * file there the root keeps its own: a warning, not a failure. */
 static int setup_resolv_conf(int rootfd, const char *root)
 {
-	cleanup_fd int etc = emu_open_at_root(rootfd, "etc", O_PATH | O_DIRECTORY);
+	cleanup_free char *last = NULL;
+	cleanup_fd int etc = inroot_parent(rootfd, "etc/resolv.conf", false, &last);
 	if (etc < 0) {
 		xb_warn("not binding resolv.conf: %s/etc: %s", root, strerror(-etc));
 		return 0;
 	}
-	int f = openat(etc, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int f = openat(etc, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (f >= 0)
 		close(f);
-	cleanup_fd int fd = emu_open_at_root(rootfd, "etc/resolv.conf", O_PATH);
+	cleanup_fd int fd = inroot_open(rootfd, "etc/resolv.conf", O_PATH, 0);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		xb_warn("not binding the host's resolv.conf: %s/etc/resolv.conf leads to no file "
@@ -254,6 +211,16 @@ static int setup_resolv_conf(int rootfd, const char *root)
 	}
 	cleanup_free char *what = xasprintf("%s/etc/resolv.conf", root);
 	return bind_on(fd, what, "/etc/resolv.conf", false, MOUNT_ATTR_RDONLY);
+}
+
+/* A file to bind over: an empty one, its directories made as needed. */
+static void make_bind_file(int rootfd, const char *dst)
+{
+	cleanup_free char *last = NULL;
+	cleanup_fd int pfd = inroot_parent(rootfd, dst + strspn(dst, "/"), true, &last);
+	int f = pfd < 0 ? -1 : openat(pfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (f >= 0)
+		close(f);
 }
 
 /* "SRC[:DST]": the mount point is created inside the root like SRC. */
@@ -270,25 +237,10 @@ static int setup_bind(int rootfd, const char *root, const char *spec, bool ro)
 		xb_error("binding %s: %s", src, strerror(-r));
 		return r;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		/* A file: create an empty one to bind over, beside its parents. */
-		cleanup_free char *parent = xstrdup(dst + strspn(dst, "/"));
-		char *slash = strrchr(parent, '/');
-		if (slash) {
-			*slash = '\0';
-			mkdir_p_in_root(rootfd, parent);
-		}
-		int pfd = emu_open_at_root(rootfd, slash ? parent : "", O_PATH | O_DIRECTORY);
-		if (pfd >= 0) {
-			const char *last = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
-			int f = openat(pfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-			if (f >= 0)
-				close(f);
-			close(pfd);
-		}
-	}
+	if (!S_ISDIR(st.st_mode))
+		make_bind_file(rootfd, dst);
 	cleanup_fd int fd = -1;
-	int r = emu_mount_target(rootfd, root, dst, S_ISDIR(st.st_mode) ? 0755 : 0, &fd);
+	int r = open_mount_point(rootfd, root, dst, S_ISDIR(st.st_mode) ? 0755 : 0, &fd);
 	if (r < 0)
 		return r;
 	cleanup_free char *what = xasprintf("%s/%s", root, dst + strspn(dst, "/"));
@@ -298,7 +250,7 @@ static int setup_bind(int rootfd, const char *root, const char *spec, bool ro)
 /* /var/lock links to /run/lock on Debian; a fresh /run needs it. */
 static int make_run_lock(int rootfd, const char *root)
 {
-	cleanup_fd int run = emu_open_at_root(rootfd, "run", O_PATH | O_DIRECTORY);
+	cleanup_fd int run = inroot_open(rootfd, "run", O_PATH | O_DIRECTORY, 0);
 	if (run < 0 || mkdirat(run, "lock", 01777) < 0 || fchmodat(run, "lock", 01777, 0) < 0) {
 		int r = run < 0 ? run : -errno;
 		xb_error("creating %s/run/lock: %s", root, strerror(-r));
@@ -315,7 +267,7 @@ int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool gid5)
 	cleanup_fd int sysfd = -1;
 	int r = mount_fs_at(rootfd, root, "proc", 0555, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r == 0)
-		r = emu_mount_target(rootfd, root, "sys", 0555, &sysfd);
+		r = open_mount_point(rootfd, root, "sys", 0555, &sysfd);
 	if (r == 0) {
 		cleanup_free char *what = xasprintf("%s/sys", root);
 		/* A fresh sysfs would need its own network namespace. */

@@ -4,7 +4,7 @@
 #ifndef XB_EMU_SECCOMP_H
 #define XB_EMU_SECCOMP_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 /* Loads the filter into the calling process (inherited by its children).
  * Returns 0 or a negative error, reported. */

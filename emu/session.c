@@ -2,7 +2,7 @@
  * (read by hand: NSS modules from the root must not be loaded into xboot,
  * which may not even be of the root's architecture), then the command. */
 #include "session.h"
-#include "../core/spawn.h"
+#include "../core/base/spawn.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -40,7 +40,7 @@ static bool find_account(const char *spec, struct account *a)
 	unsigned long id;
 	bool numeric = parse_id(spec, &id);
 	if (xb_read_file("/etc/passwd", &sb) == 0)
-		strvec_split(&lines, strbuf_str(&sb), "\n");
+		strvec_split(&lines, sb.buf, "\n");
 	for (size_t i = 0; i < lines.n; i++) {
 		cleanup_strvec struct strvec f = STRVEC_INIT;
 		unsigned long uid, gid;
@@ -69,7 +69,7 @@ static size_t member_groups(const char *name, gid_t primary, gid_t *v, size_t ma
 	v[n++] = primary;
 	if (!name || xb_read_file("/etc/group", &sb) < 0)
 		return n;
-	strvec_split(&lines, strbuf_str(&sb), "\n");
+	strvec_split(&lines, sb.buf, "\n");
 	for (size_t i = 0; i < lines.n && n < max; i++) {
 		cleanup_strvec struct strvec f = STRVEC_INIT;
 		cleanup_strvec struct strvec members = STRVEC_INIT;

@@ -4,7 +4,7 @@
 #ifndef XB_EMU_SESSION_H
 #define XB_EMU_SESSION_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 struct emu_session {
 	struct strvec argv;  /* empty: the user's shell from /etc/passwd, else /bin/sh */

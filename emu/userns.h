@@ -7,7 +7,7 @@
 #ifndef XB_EMU_USERNS_H
 #define XB_EMU_USERNS_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 /* Checks what unshare mode needs (newuidmap, newgidmap, subordinate ranges
  * for an ordinary user) and enters the namespace.  Each missing piece gets

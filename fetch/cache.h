@@ -5,7 +5,7 @@
 #ifndef XB_FETCH_CACHE_H
 #define XB_FETCH_CACHE_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 struct fetch_cache {
 	char *dir;   /* owned */

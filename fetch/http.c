@@ -7,7 +7,7 @@
  * file is created up front and unlinked on every other outcome. */
 #include "http.h"
 
-#include "../core/outfile.h"
+#include "../core/base/outfile.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -17,7 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "../core/hash.h"
+#include "../core/base/hash.h"
 
 #define FETCH_USER_AGENT "xboot/0.1"
 #define FETCH_MAX_REDIRS 5L

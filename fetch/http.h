@@ -5,7 +5,7 @@
 #ifndef XB_FETCH_HTTP_H
 #define XB_FETCH_HTTP_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 struct fetch_item {
 	const char *url;    /* not owned */

@@ -35,7 +35,7 @@ static int check_listed(const struct strvec *have, const char *want, const char 
 	struct strbuf list = STRBUF_INIT;
 	for (size_t i = 0; i < have->n; i++)
 		strbuf_addf(&list, "%s%s", i ? " " : "", have->v[i]);
-	xb_error("suite %s has no %s %s (it has: %s)", suite, what, want, strbuf_str(&list));
+	xb_error("suite %s has no %s %s (it has: %s)", suite, what, want, list.buf);
 	strbuf_release(&list);
 	return -XB_ENOTFOUND;
 }

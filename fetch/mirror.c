@@ -1,7 +1,7 @@
 /* mirror: the host's apt sources, read to find a default mirror. */
 #include "mirror.h"
 
-#include "../core/deb822.h"
+#include "../core/base/deb822.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -97,8 +97,8 @@ char *mirror_from_apt(const char *etcdir, bool want_security)
 		struct strbuf sb = STRBUF_INIT;
 		if (xb_read_file(files.v[i], &sb) == 0)
 			found = str_ends_with(files.v[i], ".sources")
-			                ? from_sources(strbuf_str(&sb), sb.len, want_security)
-			                : from_list(strbuf_str(&sb), want_security);
+			                ? from_sources(sb.buf, sb.len, want_security)
+			                : from_list(sb.buf, want_security);
 		strbuf_release(&sb);
 	}
 	strvec_clear(&files);
@@ -152,7 +152,7 @@ static int add_line(const char *line, struct mirror_entries *out)
 	struct strbuf c = STRBUF_INIT;
 	for (size_t i = k + 2; i < w.n; i++)
 		strbuf_addf(&c, "%s%s", i > k + 2 ? "," : "", w.v[i]);
-	strvec_push(&out->components, strbuf_str(&c));
+	strvec_push(&out->components, c.buf);
 	strbuf_release(&c);
 	return 0;
 }
@@ -176,7 +176,7 @@ static int add_stanza(const struct deb822 *p, struct mirror_entries *out)
 			strbuf_addf(&line, "deb %s %s", u.v[i], su.v[j]);
 			for (size_t k = 0; k < c.n; k++)
 				strbuf_addf(&line, " %s", c.v[k]);
-			int r = add_line(strbuf_str(&line), out);
+			int r = add_line(line.buf, out);
 			if (r)
 				return r;
 		}
@@ -220,7 +220,7 @@ int mirror_parse_arg(const char *arg, struct mirror_entries *out)
 			xb_error("reading %s: %s", !strcmp(arg, "-") ? "standard input" : arg, strerror(-r));
 			return r;
 		}
-		return add_text(strbuf_str(&sb), sb.len, !strcmp(arg, "-") ? "standard input" : arg, out);
+		return add_text(sb.buf, sb.len, !strcmp(arg, "-") ? "standard input" : arg, out);
 	}
 	char *uri = mirror_normalise(arg);
 	if (!uri)

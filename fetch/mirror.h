@@ -4,7 +4,7 @@
 #ifndef XB_FETCH_MIRROR_H
 #define XB_FETCH_MIRROR_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 
 /* The first "deb" URI of the host's apt configuration under etcdir (NULL:
  * /etc/apt) that is not a security archive; with want_security, the first

@@ -9,8 +9,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "../core/deb822.h"
-#include "../core/spawn.h"
+#include "../core/base/deb822.h"
+#include "../core/base/spawn.h"
 #include "http.h"
 
 /* Clock skew tolerated for a Release dated in the future. */
@@ -429,8 +429,8 @@ static int run_gpgv(struct rel_ctx *c, const char *url, const char *output, cons
 	xb_spawn(argv.v, &so, &code);
 	if (code == 126 || code == 127)
 		return -XB_ECHILD; /* gpgv could not run; xb_spawn said why */
-	xb_debug("gpgv on %s: exit %d\n%s", url, code, strbuf_str(&status));
-	parse_status(strbuf_str(&status), &s);
+	xb_debug("gpgv on %s: exit %d\n%s", url, code, status.buf);
+	parse_status(status.buf, &s);
 	rc = judge(&s, url, code);
 	sigstate_release(&s);
 	return rc;
@@ -469,12 +469,12 @@ static int verify_inrelease(struct rel_ctx *c, const char *url, const char *path
 			strbuf_add(&c->text, raw.buf, raw.len);
 			return 0;
 		}
-		if ((rc = check_frame(strbuf_str(&raw), raw.len, url)) < 0)
+		if ((rc = check_frame(raw.buf, raw.len, url)) < 0)
 			return rc;
-		strip_clearsign(strbuf_str(&raw), raw.len, &c->text);
+		strip_clearsign(raw.buf, raw.len, &c->text);
 		return 0;
 	}
-	if ((rc = check_frame(strbuf_str(&raw), raw.len, url)) < 0)
+	if ((rc = check_frame(raw.buf, raw.len, url)) < 0)
 		return rc;
 	if ((rc = run_gpgv(c, url, signed_text, path, NULL)) < 0)
 		return rc;
@@ -575,7 +575,7 @@ int release_fetch(const char *mirror, const char *suite, const struct release_op
 	if (rc < 0)
 		goto out;
 	c.url = url;
-	if ((rc = parse_release(strbuf_str(&c.text), c.text.len, out, &why)) < 0) {
+	if ((rc = parse_release(c.text.buf, c.text.len, out, &why)) < 0) {
 		xb_error("parsing %s: %s", url, why);
 		goto out;
 	}

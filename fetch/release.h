@@ -5,7 +5,7 @@
 #ifndef XB_FETCH_RELEASE_H
 #define XB_FETCH_RELEASE_H
 
-#include "../core/util.h"
+#include "../core/base/util.h"
 #include <time.h>
 
 struct release_file {

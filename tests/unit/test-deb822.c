@@ -1,6 +1,6 @@
 /* test-deb822: the paragraph parser on the shapes of input it meets in
  * Packages, Release, status and *.sources files, and the field helpers. */
-#include "../../core/deb822.h"
+#include "../../core/base/deb822.h"
 #include "tap.h"
 
 static bool streq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
@@ -179,7 +179,7 @@ static void test_write(void)
 
 	CHECK(deb822_parse(text, strlen(text), &pos, &p) == 1, "parses");
 	deb822_write(&p, &out);
-	CHECK(streq(strbuf_str(&out), text), "write gives the input back:\n%s", strbuf_str(&out));
+	CHECK(streq(out.buf, text), "write gives the input back:\n%s", out.buf);
 	pos = 0;
 	CHECK(deb822_parse(out.buf, out.len, &pos, &q) == 1, "output parses");
 	CHECK(q.n == p.n, "same number of fields");
@@ -187,13 +187,13 @@ static void test_write(void)
 		CHECK(streq(p.f[i].name, q.f[i].name) && streq(p.f[i].value, q.f[i].value),
 		      "field %zu survives the round trip", i);
 	deb822_write(&q, &again);
-	CHECK(streq(strbuf_str(&again), strbuf_str(&out)), "second round trip is stable");
+	CHECK(streq(again.buf, out.buf), "second round trip is stable");
 
 	/* Appending: write adds to what the buffer holds. */
 	strbuf_reset(&again);
 	strbuf_addstr(&again, "X: y\n");
 	deb822_write(&q, &again);
-	CHECK(str_starts_with(strbuf_str(&again), "X: y\nPackage: a\n"), "write appends");
+	CHECK(str_starts_with(again.buf, "X: y\nPackage: a\n"), "write appends");
 	deb822_release(&p);
 	deb822_release(&q);
 	strbuf_release(&out);

@@ -2,7 +2,7 @@
  * (tests/unit/dpkgver.data, made by gen-dpkgver-data), plus hand-written
  * cases for dpkgver_check and dpkgver_valid.  Run from the top of the tree,
  * or give the data file as argv[1]. */
-#include "../../core/dpkgver.h"
+#include "../../core/base/dpkgver.h"
 #include "tap.h"
 
 static int sign(int c) { return (c > 0) - (c < 0); }

@@ -2,7 +2,7 @@
  * launch_run() on an empty root (fn is native code, so the root needs no
  * programs).  The namespace parts need root; they skip otherwise. */
 #include "tap.h"
-#include "../../core/util.h"
+#include "../../core/base/util.h"
 #include "../../emu/arch.h"
 #include "../../emu/emulator.h"
 #include "../../emu/launch.h"
@@ -51,11 +51,13 @@ static void test_table(void)
 static void test_elf(void)
 {
 	const struct emu_arch *h = emu_arch_host();
-	CHECK(emu_arch_of_elf(NULL, "/bin/true") == h, "of_elf /bin/true");
+	CHECK(emu_arch_of_elf(-1, "/bin/true") == h, "of_elf /bin/true");
 	/* /bin may be a symlink (merged /usr): resolved inside "/". */
-	CHECK(emu_arch_of_elf("/", "/bin/true") == h, "of_elf in root /");
-	CHECK(emu_arch_of_elf("/", "/etc/passwd") == NULL, "not an ELF");
-	CHECK(emu_arch_of_elf("/", "/nonexistent") == NULL, "missing");
+	int slash = open("/", O_PATH | O_DIRECTORY);
+	CHECK(emu_arch_of_elf(slash, "/bin/true") == h, "of_elf in root /");
+	CHECK(emu_arch_of_elf(slash, "/etc/passwd") == NULL, "not an ELF");
+	CHECK(emu_arch_of_elf(slash, "/nonexistent") == NULL, "missing");
+	close(slash);
 	int fd = open("/bin/true", O_RDONLY);
 	struct emu_elf e;
 	CHECK(fd >= 0 && emu_elf_read(fd, &e) == 0 && e.interp, "/bin/true is dynamic");
@@ -131,7 +133,7 @@ static int inside_binfmt(void *ctx)
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 	if (xb_read_file("/proc/sys/fs/binfmt_misc/xboot-arm", &sb) < 0)
 		return 1;
-	return strstr(strbuf_str(&sb), "enabled") && strstr(strbuf_str(&sb), "F") ? 0 : 2;
+	return strstr(sb.buf, "enabled") && strstr(sb.buf, "F") ? 0 : 2;
 }
 
 /* pivot_root, not chroot: a chrooted process could not do this. */
@@ -203,7 +205,7 @@ static void test_launch(const char *tmp)
 	CHECK(stat(outside, &st) == 0 && st.st_nlink == 2, "outside dir untouched");
 
 	xb_read_file("/proc/self/mountinfo", &after);
-	CHECK(!strcmp(strbuf_str(&before), strbuf_str(&after)), "host mount table unchanged");
+	CHECK(!strcmp(before.buf, after.buf), "host mount table unchanged");
 	free(proc);
 	free(outside);
 	free(root);

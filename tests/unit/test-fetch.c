@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "../../core/hash.h"
+#include "../../core/base/hash.h"
 #include "../../fetch/cache.h"
 #include "../../fetch/http.h"
 #include "tap.h"

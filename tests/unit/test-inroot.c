@@ -2,8 +2,8 @@
  * as the kernel's openat2() does: same file or same error, for absolute
  * and relative symlinks out of the root, "..", loops and missing paths. */
 #include "tap.h"
-#include "../../core/util.h"
-#include "../../emu/inroot.h"
+#include "../../core/base/util.h"
+#include "../../core/base/inroot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,7 +73,7 @@ int main(void)
 		int k = (int)syscall(SYS_openat2, rootfd, *cases[i].path ? cases[i].path : ".",
 		                     &how, sizeof(how));
 		cleanup_free char *kernel = what(k < 0 ? -errno : k);
-		cleanup_free char *ours = what(emu_inroot_open_walk(rootfd, cases[i].path,
+		cleanup_free char *ours = what(inroot_open_walk(rootfd, cases[i].path,
 		                                                    cases[i].flags, cases[i].resolve));
 		CHECK(!strcmp(kernel, ours), "%s (flags %#x): kernel %s, fallback %s", cases[i].path,
 		      (unsigned)cases[i].flags, kernel, ours);

@@ -1,6 +1,6 @@
 /* test-maintscript: the registries read from maintainer scripts, on the
  * shapes of text Debian's scripts have, and the conflict rule. */
-#include "../../core/maintscript.h"
+#include "../../core/secondstage/maintscript.h"
 #include "tap.h"
 
 #include <string.h>

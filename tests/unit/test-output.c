@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
-#include "../../core/output.h"
-#include "../../core/spawn.h"
+#include "../../core/output/output.h"
+#include "../../core/base/spawn.h"
 #include "tap.h"
 
 #define EPOCH 1700000000LL
@@ -406,7 +406,7 @@ static void test_squashfs(void)
 	CHECK(r == 0 && same_file(t1, t2), "squashfs: two runs give the same bytes");
 	struct strbuf out = STRBUF_INIT;
 	r = run_quiet((const char *const[]){ "unsquashfs", "-lln", t1, NULL }, &out);
-	const char *l = strbuf_str(&out);
+	const char *l = out.buf;
 	CHECK(r == 0 && strstr(l, "/usr/bin/ping") && strstr(l, "-rwsr-xr-x 0/0") &&
 	      strstr(l, "1234/5678") && strstr(l, "/usr/bin/z-hard") &&
 	      !strstr(l, "/dev/null") && !strstr(l, "/dev/sda") && !strstr(l, "/run/fifo") &&
@@ -436,17 +436,17 @@ static void test_ext4(void)
 	CHECK(r == 0, "e2fsck -fn finds the ext4 image clean");
 	struct strbuf out = STRBUF_INIT;
 	r = run_quiet((const char *const[]){ "debugfs", "-R", "ls -l /dev", t, NULL }, &out);
-	CHECK(r == 0 && !strstr(strbuf_str(&out), "null") && !strstr(strbuf_str(&out), "sda"),
-	      "ext4 without device nodes:\n%s", strbuf_str(&out));
+	CHECK(r == 0 && !strstr(out.buf, "null") && !strstr(out.buf, "sda"),
+	      "ext4 without device nodes:\n%s", out.buf);
 	strbuf_reset(&out);
 	r = run_quiet((const char *const[]){ "debugfs", "-R", "stat /usr/bin/su", t, NULL }, &out);
-	CHECK(r == 0 && strstr(strbuf_str(&out), "Mode:  04755"), "ext4 keeps setuid:\n%s",
-	      strbuf_str(&out));
+	CHECK(r == 0 && strstr(out.buf, "Mode:  04755"), "ext4 keeps setuid:\n%s",
+	      out.buf);
 	strbuf_reset(&out);
 	r = run_quiet((const char *const[]){ "debugfs", "-R", "ea_list /usr/bin/ping", t, NULL },
 	              &out);
-	CHECK(r == 0 && strstr(strbuf_str(&out), "security.capability"),
-	      "ext4 keeps ping's capability:\n%s", strbuf_str(&out));
+	CHECK(r == 0 && strstr(out.buf, "security.capability"),
+	      "ext4 keeps ping's capability:\n%s", out.buf);
 	strbuf_release(&out);
 
 	/* without device nodes, two runs give the same bytes */

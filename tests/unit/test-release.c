@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "../../core/hash.h"
-#include "../../core/spawn.h"
+#include "../../core/base/hash.h"
+#include "../../core/base/spawn.h"
 #include "../../fetch/http.h"
 #include "../../fetch/indices.h"
 #include "../../fetch/release.h"

@@ -1,7 +1,7 @@
 /* test-resolve: core/resolve over the small Packages files in resolve-data/
  * (virtual and versioned Provides, alternatives, Pre-Depends order, cycles,
  * Recommends, architectures, variants, --include/--exclude, errors). */
-#include "../../core/resolve.h"
+#include "../../core/pkgset/resolve.h"
 #include "tap.h"
 
 static char *datadir;

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include "../../core/hash.h"
-#include "../../core/spawn.h"
-#include "../../core/unpack.h"
+#include "../../core/base/hash.h"
+#include "../../core/base/spawn.h"
+#include "../../core/dpkg/unpack.h"
 #include "tap.h"
 
 static char *tmpdir;
@@ -184,7 +184,7 @@ static void test_good(void)
 	cleanup_free char *root = xasprintf("--root=%s", t);
 	struct strbuf out = STRBUF_INIT;
 	r = run_quiet((const char *const[]){ "dpkg", root, "-l", "xbt-good", NULL }, &out);
-	CHECK(r == 0 && strstr(strbuf_str(&out), "iU  xbt-good"), "dpkg -l: %s", strbuf_str(&out));
+	CHECK(r == 0 && strstr(out.buf, "iU  xbt-good"), "dpkg -l: %s", out.buf);
 	strbuf_release(&out);
 
 	/* A new version without postinst nor triggers replaces the old one. */
@@ -401,12 +401,12 @@ static void test_real(void)
 	struct strbuf out = STRBUF_INIT;
 	r = run_quiet((const char *const[]){ "dpkg", root, "-l", NULL }, &out);
 	size_t iu = 0;
-	for (const char *s = strbuf_str(&out); (s = strstr(s, "\niU  ")); s++)
+	for (const char *s = out.buf; (s = strstr(s, "\niU  ")); s++)
 		iu++;
 	CHECK(r == 0 && iu == debs.n, "dpkg -l shows %zu of %zu as iU", iu, debs.n);
 	strbuf_reset(&out);
 	r = run_quiet((const char *const[]){ "dpkg", root, "--verify", NULL }, &out);
-	CHECK(r == 0 && out.len == 0, "dpkg --verify is quiet: %s", strbuf_str(&out));
+	CHECK(r == 0 && out.len == 0, "dpkg --verify is quiet: %s", out.buf);
 	strbuf_release(&out);
 	strvec_clear(&debs);
 }

@@ -1,0 +1,39 @@
+/* unpack: native installation of .deb files into a target directory, and
+ * the dpkg database that dpkg's own unpack would have written, so that dpkg
+ * inside the target sees every package as "install ok unpacked".
+ *
+ * Extraction happens in a child process chrooted into the target, so no
+ * archive member can land outside it: not through "..", an absolute path,
+ * nor a symlink planted by an earlier member or package; the target's own
+ * symlinks (merged /usr) are followed inside it. */
+#ifndef XB_UNPACK_H
+#define XB_UNPACK_H
+
+#include "../base/util.h"
+
+struct unpack_item {
+	const char *deb;  /* path of the .deb on the host; not owned */
+	const char *name; /* package name, for messages; not owned */
+};
+
+typedef void (*unpack_progress_fn)(void *ctx, size_t done, size_t total);
+
+/* Unpacks items in order (later packages overwrite earlier ones' files) and
+ * writes TARGET/var/lib/dpkg: status (stanzas from each control file plus
+ * "Status: install ok unpacked" and Conffiles with the MD5 of each extracted
+ * conffile), info/PKG[:ARCH].{list,md5sums,conffiles,preinst,postinst,...}
+ * (":ARCH" for Multi-Arch: same), triggers/File and triggers/NAME from each
+ * package's trigger interests, triggers/Unincorp, available, diversions,
+ * statoverride, updates/.  The caller must be root (or root in a user
+ * namespace).  Each failure is reported once, naming the .deb and member:
+ * -XB_EUNSAFE for a member outside the target, -XB_EPARSE for a corrupt
+ * archive. */
+int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
+                unpack_progress_fn progress, void *ctx);
+
+/* The names of the maintainer scripts dpkg keeps in info/, for callers
+ * that run them. */
+char *unpack_info_path(const char *target, const char *pkg, const char *arch,
+                       bool multi_arch_same, const char *what);
+
+#endif

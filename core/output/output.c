@@ -1,0 +1,338 @@
+/* output: the formats and their names, and tarballs written with
+ * libarchive from the sorted walk of the root tree (core/walk); images are
+ * core/image's, the temporary file both are written to core/outfile's. */
+#include "output.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <search.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "image.h"
+#include "../base/outfile.h"
+#include "walk.h"
+
+static const struct {
+	const char *name;
+	enum output_format f;
+} formats[] = {
+	{ "directory", OUTPUT_DIR },   { "tar", OUTPUT_TAR },
+	{ "tar.gz", OUTPUT_TAR_GZ },   { "tar.xz", OUTPUT_TAR_XZ },
+	{ "tar.zst", OUTPUT_TAR_ZST }, { "squashfs", OUTPUT_SQUASHFS },
+	{ "ext4", OUTPUT_EXT4 },
+};
+
+static const struct {
+	const char *suffix;
+	enum output_format f;
+} suffixes[] = {
+	{ ".tar", OUTPUT_TAR },         { ".tar.gz", OUTPUT_TAR_GZ },
+	{ ".tgz", OUTPUT_TAR_GZ },      { ".tar.xz", OUTPUT_TAR_XZ },
+	{ ".txz", OUTPUT_TAR_XZ },      { ".tar.zst", OUTPUT_TAR_ZST },
+	{ ".tzst", OUTPUT_TAR_ZST },    { ".squashfs", OUTPUT_SQUASHFS },
+	{ ".sqfs", OUTPUT_SQUASHFS },   { ".ext4", OUTPUT_EXT4 },
+};
+
+int output_format_parse(const char *name, enum output_format *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		if (!strcmp(name, formats[i].name)) {
+			*f = formats[i].f;
+			return 0;
+		}
+	}
+	xb_error("unknown output format '%s' (directory, tar, tar.gz, tar.xz, tar.zst, "
+	         "squashfs or ext4)", name);
+	return -XB_EUSAGE;
+}
+
+const char *output_format_name(enum output_format f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		if (formats[i].f == f)
+			return formats[i].name;
+	return "?";
+}
+
+enum output_format output_format_of_target(const char *target)
+{
+	if (!strcmp(target, "-"))
+		return OUTPUT_TAR;
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++)
+		if (str_ends_with(target, suffixes[i].suffix) &&
+		    strlen(target) > strlen(suffixes[i].suffix))
+			return suffixes[i].f;
+	return OUTPUT_DIR;
+}
+
+/* ---- tarballs ---- */
+
+struct tar {
+	struct archive *a;
+	const struct output_opts *o;
+	const char *target;
+	void *links;          /* tsearch() tree of struct link: files with nlink > 1 */
+	dev_t out_dev;        /* the archive itself, should it be inside the tree */
+	ino_t out_ino;
+	char buf[64 * 1024];
+};
+
+struct link {
+	dev_t dev;
+	ino_t ino;
+	char *path; /* the member the later names link to */
+};
+
+static int link_cmp(const void *a, const void *b)
+{
+	const struct link *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static void link_free(void *p)
+{
+	struct link *l = p;
+	free(l->path);
+	free(l);
+}
+
+/* The member st was first archived as, or NULL (and remembers path). */
+static const char *link_seen(struct tar *t, const struct stat *st, const char *path)
+{
+	struct link key = { st->st_dev, st->st_ino, NULL };
+	struct link **found = tfind(&key, &t->links, link_cmp);
+	if (found)
+		return (*found)->path;
+	struct link *l = xmalloc(sizeof(*l));
+	*l = (struct link){ st->st_dev, st->st_ino, xstrdup(path) };
+	if (!tsearch(l, &t->links, link_cmp))
+		abort(); /* out of memory */
+	return NULL;
+}
+
+static int tar_fail(struct tar *t)
+{
+	const char *why = archive_error_string(t->a);
+	int e = archive_errno(t->a);
+	xb_error("writing %s: %s", t->target, why ? why : strerror(e > 0 ? e : EIO));
+	return e > 0 ? -e : -EIO;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Adds the file's capabilities.  A v3 blob names the owner of the user
+ * namespace it was set in; an archive is extracted in another one, so it
+ * gets the v2 form, which applies wherever the file lands. */
+static int add_caps(struct walk *w, int fd, struct archive_entry *e)
+{
+	static const char name[] = "security.capability";
+	ssize_t n = fgetxattr(fd, name, NULL, 0);
+	if (n < 0 && (errno == ENODATA || errno == ENOTSUP))
+		return 0;
+	cleanup_free unsigned char *v = n > 0 ? xmalloc((size_t)n) : NULL;
+	if (n > 0)
+		n = fgetxattr(fd, name, v, (size_t)n);
+	if (n < 0)
+		return walk_fail(w, "reading capabilities of", errno);
+	if (n == 24 && (le32(v) & 0xFF000000u) == 0x03000000u) {
+		v[3] = 0x02; /* revision byte of the little-endian magic */
+		n = 20;
+	}
+	archive_entry_xattr_add_entry(e, name, v, (size_t)n);
+	return 0;
+}
+
+static int add_symlink(struct walk *w, int dfd, const char *name, struct archive_entry *e)
+{
+	cleanup_strbuf struct strbuf target = STRBUF_INIT;
+	int r = xb_readlink_at(dfd, name, &target);
+	if (r < 0)
+		return walk_fail(w, "reading", -r);
+	archive_entry_copy_symlink(e, target.buf);
+	return 0;
+}
+
+static int copy_data(struct walk *w, struct tar *t, int fd, off_t size)
+{
+	while (size > 0) {
+		size_t want = size < (off_t)sizeof(t->buf) ? (size_t)size : sizeof(t->buf);
+		ssize_t n = read(fd, t->buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return walk_fail(w, "reading", n < 0 ? errno : EIO); /* shrank meanwhile */
+		if (archive_write_data(t->a, t->buf, (size_t)n) < 0)
+			return tar_fail(t);
+		size -= n;
+	}
+	return 0;
+}
+
+static inline void entry_freep(struct archive_entry **e) { archive_entry_free(*e); }
+
+static int tar_visit(struct walk *w, int dfd, const char *name, const struct stat *st)
+{
+	struct tar *t = w->ctx;
+	const char *kind = walk_special_kind(st->st_mode);
+	if (kind) {
+		xb_debug("writing %s: leaving out %s %s", t->target, kind, w->path.buf);
+		return 0;
+	}
+	if (st->st_dev == t->out_dev && st->st_ino == t->out_ino)
+		return 0;
+
+	__attribute__((cleanup(entry_freep))) struct archive_entry *e = archive_entry_new();
+	cleanup_fd int fd = -1;
+	uid_t uid = st->st_uid;
+	gid_t gid = st->st_gid;
+	time_t mtime = st->st_mtim.tv_sec;
+	int r = 0;
+
+	if (t->o->map_owner && (r = t->o->map_owner(t->o->ctx, &uid, &gid)) < 0)
+		return r;
+	if (t->o->source_date_epoch >= 0 && mtime > t->o->source_date_epoch)
+		mtime = (time_t)t->o->source_date_epoch;
+	archive_entry_copy_pathname(e, w->path.len == 1 ? "./" : w->path.buf);
+	archive_entry_set_mode(e, st->st_mode);
+	archive_entry_set_uid(e, uid);
+	archive_entry_set_gid(e, gid);
+	archive_entry_set_mtime(e, mtime, 0);
+
+	const char *first;
+	if (S_ISLNK(st->st_mode)) {
+		r = add_symlink(w, dfd, name, e);
+	} else if (S_ISREG(st->st_mode) && st->st_nlink > 1 &&
+	           (first = link_seen(t, st, w->path.buf))) {
+		archive_entry_copy_hardlink(e, first);
+		archive_entry_set_size(e, 0);
+	} else if (S_ISREG(st->st_mode)) {
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return walk_fail(w, "opening", errno);
+		archive_entry_set_size(e, st->st_size);
+		r = add_caps(w, fd, e);
+	}
+	if (r)
+		return r;
+	if (archive_write_header(t->a, e) < ARCHIVE_WARN)
+		return tar_fail(t);
+	if (fd >= 0 && (r = copy_data(w, t, fd, st->st_size)) < 0)
+		return r;
+	return 0;
+}
+
+/* xz and zstd give the same bytes for any number of threads above one
+ * (and other bytes for one), so a one-core machine uses two as well. */
+static int compress_threads(void)
+{
+	int n = xb_ncpus();
+	return n > 2 ? n : 2;
+}
+
+static int tar_setup(struct tar *t, enum output_format f)
+{
+	char opt[64];
+	int r = archive_write_set_format_pax(t->a);
+	/* GNU tar reads SCHILY.xattr and warns about LIBARCHIVE.xattr */
+	if (r == ARCHIVE_OK)
+		r = archive_write_set_format_option(t->a, "pax", "xattrheader", "SCHILY");
+	if (r == ARCHIVE_OK && f == OUTPUT_TAR_GZ) {
+		r = archive_write_add_filter_gzip(t->a);
+		if (r == ARCHIVE_OK) /* no time stamp in the gzip header */
+			r = archive_write_set_filter_option(t->a, "gzip", "timestamp", NULL);
+	} else if (r == ARCHIVE_OK && f == OUTPUT_TAR_XZ) {
+		r = archive_write_add_filter_xz(t->a);
+		snprintf(opt, sizeof(opt), "%d", compress_threads());
+		if (r == ARCHIVE_OK)
+			r = archive_write_set_filter_option(t->a, "xz", "threads", opt);
+	} else if (r == ARCHIVE_OK && f == OUTPUT_TAR_ZST) {
+		r = archive_write_add_filter_zstd(t->a);
+		snprintf(opt, sizeof(opt), "%d", compress_threads());
+		if (r == ARCHIVE_OK)
+			r = archive_write_set_filter_option(t->a, "zstd", "threads", opt);
+	}
+	/* libarchive pads the last block for stdout and devices only unless
+	 * told; the same bytes everywhere: a full 10240-byte block for a plain
+	 * tar (as GNU tar does), none after compression. */
+	if (r == ARCHIVE_OK)
+		r = archive_write_set_bytes_in_last_block(t->a, f == OUTPUT_TAR ? 0 : 1);
+	return r < ARCHIVE_WARN ? tar_fail(t) : 0;
+}
+
+static int write_tar(const char *rootdir, const char *target, enum output_format f,
+                     const struct output_opts *o)
+{
+	bool to_stdout = !strcmp(target, "-");
+	struct outfile of = OUTFILE_INIT;
+	struct tar *t = xcalloc(1, sizeof(*t));
+	struct walk w = { .rootdir = rootdir, .path = STRBUF_INIT, .visit = tar_visit, .ctx = t };
+	struct stat st;
+	int r;
+
+	t->o = o;
+	t->target = to_stdout ? "standard output" : target;
+	t->a = archive_write_new();
+	if (!t->a)
+		abort(); /* out of memory */
+	r = to_stdout ? 0 : outfile_open(&of, target, true);
+	if (r < 0)
+		goto out;
+	int fd = to_stdout ? STDOUT_FILENO : of.fd;
+	if (fstat(fd, &st) == 0) {
+		t->out_dev = st.st_dev;
+		t->out_ino = st.st_ino;
+	}
+	r = tar_setup(t, f);
+	if (r < 0)
+		goto out;
+	if (archive_write_open_fd(t->a, fd) != ARCHIVE_OK) {
+		r = tar_fail(t);
+		goto out;
+	}
+	r = walk_tree(&w);
+	if (archive_write_close(t->a) != ARCHIVE_OK && !r)
+		r = tar_fail(t);
+	if (!r && !to_stdout)
+		r = outfile_commit(&of);
+out:
+	archive_write_free(t->a);
+	tdestroy(t->links, link_free);
+	free(t);
+	strbuf_release(&w.path);
+	outfile_release(&of);
+	return r;
+}
+
+int output_write(const char *rootdir, const char *target, enum output_format f,
+                 const struct output_opts *o)
+{
+	static const struct output_opts defaults = OUTPUT_OPTS_INIT;
+	if (!o)
+		o = &defaults;
+	switch (f) {
+	case OUTPUT_TAR:
+	case OUTPUT_TAR_GZ:
+	case OUTPUT_TAR_XZ:
+	case OUTPUT_TAR_ZST:
+		return write_tar(rootdir, target, f, o);
+	case OUTPUT_SQUASHFS:
+	case OUTPUT_EXT4:
+		return image_write(rootdir, target, f, o);
+	case OUTPUT_DIR:
+		break;
+	}
+	struct stat a, b;
+	if (stat(rootdir, &a) == 0 && stat(target, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return 0;
+	xb_error("writing %s: a directory output is the root tree itself (%s)", target, rootdir);
+	return -EINVAL;
+}

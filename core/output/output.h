@@ -1,0 +1,68 @@
+/* output: turns a finished root file system directory into what the user
+ * asked for — the directory itself, a tarball (plain, gzip, xz, zstd), a
+ * squashfs or an ext4 image — with the same bytes on every run.
+ *
+ * Tarballs are written here with libarchive, walking the tree in a fixed
+ * order: pax format, numeric owners only, no atime/ctime, whole-second
+ * mtimes, hard links as links, security.capability kept, setuid/setgid
+ * kept; device nodes, FIFOs and sockets left out.  Images are made by
+ * mksquashfs (squashfs-tools) and mke2fs (e2fsprogs), which take owners
+ * from the tree as the calling process sees it; with an epoch, squashfs
+ * gets it as every file's time, ext4 as its own times (files keep theirs).
+ * Device nodes are left out of images too: by mksquashfs -ef, and by
+ * debugfs after mke2fs -d, which makes that ext4 image's bytes vary (debugfs
+ * stamps the superblock with the time now). */
+#ifndef XB_OUTPUT_H
+#define XB_OUTPUT_H
+
+#include <sys/types.h>
+
+#include "../base/util.h"
+
+enum output_format {
+	OUTPUT_DIR,
+	OUTPUT_TAR,
+	OUTPUT_TAR_GZ,
+	OUTPUT_TAR_XZ,
+	OUTPUT_TAR_ZST,
+	OUTPUT_SQUASHFS,
+	OUTPUT_EXT4,
+};
+
+struct output_opts {
+	/* -1: mtimes are kept; else every mtime above it is clamped to it,
+	 * and images get it as their creation time. */
+	long long source_date_epoch;
+	/* Called for every tarball member with the owner found on disk; may
+	 * change it (a user-namespace run writes the owners the files have
+	 * inside the namespace).  Returns 0 or a negative code, having
+	 * reported the error.  NULL: owners as on disk.  Images cannot map
+	 * owners: output_write() refuses them with a map_owner. */
+	int (*map_owner)(void *ctx, uid_t *uid, gid_t *gid);
+	void *ctx;
+};
+#define OUTPUT_OPTS_INIT { -1, NULL, NULL }
+
+/* Parses a --format= value ("directory", "tar", "tar.gz", "tar.xz",
+ * "tar.zst", "squashfs", "ext4"); reports and returns -XB_EUSAGE for
+ * anything else. */
+int output_format_parse(const char *name, enum output_format *f);
+/* The --format= spelling of f (static string). */
+const char *output_format_name(enum output_format f);
+/* Guesses the format from a target's name: "-" is a tar on stdout; *.tar,
+ * *.tar.gz|*.tgz, *.tar.xz|*.txz, *.tar.zst|*.tzst, *.squashfs|*.sqfs,
+ * *.ext4; anything else a directory. */
+enum output_format output_format_of_target(const char *target);
+
+/* Writes the tree at rootdir to target in format f; o may be NULL
+ * (defaults).  target "-" is stdout (tar formats only).  A file target is
+ * written under a temporary name in target's directory and renamed over
+ * target at the end, so target is either complete or untouched and
+ * nothing is left behind on failure.  OUTPUT_DIR writes nothing: target
+ * must be rootdir itself.  Errors are reported once; returns 0 or a
+ * negative code (-ENOENT with the package to install when mksquashfs or
+ * mke2fs is missing). */
+int output_write(const char *rootdir, const char *target, enum output_format f,
+                 const struct output_opts *o);
+
+#endif

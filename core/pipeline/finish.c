@@ -1,0 +1,165 @@
+/* finish: configuration files written natively into the new tree. */
+#include "finish.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+static int write_in(int rootfd, const char *target, const char *path, const char *text)
+{
+	int r = xb_write_file_at(rootfd, path, text, strlen(text), 0644);
+	if (r)
+		xb_error("writing %s/%s: %s", target, path, strerror(-r));
+	return r;
+}
+
+/* Empties a directory of the target, keeping the names in keep. */
+static void clean_dir(int rootfd, const char *dir, const char *const *keep)
+{
+	int fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		bool kept = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+		for (size_t i = 0; keep[i] && !kept; i++)
+			kept = !strcmp(e->d_name, keep[i]);
+		if (!kept)
+			xb_rm_rf_at(dirfd(d), e->d_name);
+	}
+	closedir(d);
+}
+
+/* --aptopt and --dpkgopt, as mmdebstrap has them: a value naming an
+ * existing file is copied, anything else is a line of its own (apt's get a
+ * closing ';' when they lack one). */
+static int write_opts(int rootfd, const char *root, const char *path,
+                      const struct strvec *opts, bool apt)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	if (!opts->n)
+		return 0;
+	for (size_t i = 0; i < opts->n; i++) {
+		const char *o = opts->v[i];
+		size_t before = sb.len;
+		if (xb_read_file(o, &sb) == 0) {
+			if (sb.len > before && sb.buf[sb.len - 1] != '\n')
+				strbuf_addch(&sb, '\n');
+			continue;
+		}
+		strbuf_setlen(&sb, before); /* not a file (or not readable): the option itself */
+		size_t len = strlen(o);
+		while (len && (o[len - 1] == ' ' || o[len - 1] == '\n'))
+			len--;
+		strbuf_add(&sb, o, len);
+		strbuf_addstr(&sb, apt && (!len || o[len - 1] != ';') ? ";\n" : "\n");
+	}
+	return write_in(rootfd, root, path, sb.buf);
+}
+
+int finish_config(const struct xb_plan *p, const char *root)
+{
+	cleanup_fd int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		xb_error("opening %s: %s", root, strerror(errno));
+		return -errno;
+	}
+	xb_mkdir_p_at(rootfd, "etc/apt/apt.conf.d", 0755);
+	xb_mkdir_p_at(rootfd, "etc/dpkg/dpkg.cfg.d", 0755);
+	int r = write_opts(rootfd, root, "etc/apt/apt.conf.d/99xboot", &p->aptopts, true);
+	return r ? r : write_opts(rootfd, root, "etc/dpkg/dpkg.cfg.d/99xboot", &p->dpkgopts, false);
+}
+
+/* With SOURCE_DATE_EPOCH the tree must not depend on when it was built:
+ * password ages count from it, and logs and caches with times go. */
+static int make_reproducible(int rootfd, const char *root, long long epoch)
+{
+	static const char *const timed[] = {
+		"var/log/dpkg.log", "var/log/alternatives.log", "var/log/apt/history.log",
+		"var/log/apt/term.log", "var/log/apt/eipp.log.xz", "var/log/xboot.log",
+		"var/cache/ldconfig/aux-cache", "etc/shadow-", "etc/gshadow-", "etc/passwd-",
+		"etc/group-", "var/lib/dpkg/status-old", "var/lib/dpkg/diversions-old",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(timed); i++)
+		unlinkat(rootfd, timed[i], 0);
+	cleanup_strbuf struct strbuf in = STRBUF_INIT;
+	cleanup_free char *path = xasprintf("%s/etc/shadow", root);
+	/* Read as it is written below: never through a symlink of the tree. */
+	cleanup_fd int ifd = openat(rootfd, "etc/shadow", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (ifd < 0 || xb_read_fd(ifd, &in) < 0)
+		return 0;
+	const char *text = in.buf;
+	size_t len = in.len;
+	cleanup_strbuf struct strbuf out = STRBUF_INIT;
+	for (const char *line = text, *nl; line < text + len; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(text + len - line));
+		if (!nl)
+			nl = text + len;
+		/* name:password:lastchange:... */
+		const char *c1 = memchr(line, ':', (size_t)(nl - line));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) : NULL;
+		const char *c3 = c2 ? memchr(c2 + 1, ':', (size_t)(nl - c2 - 1)) : NULL;
+		if (c3 && c3 > c2 + 1) {
+			strbuf_add(&out, line, (size_t)(c2 + 1 - line));
+			strbuf_addf(&out, "%lld", epoch / 86400);
+			strbuf_add(&out, c3, (size_t)(nl - c3));
+		} else {
+			strbuf_add(&out, line, (size_t)(nl - line));
+		}
+		strbuf_addch(&out, '\n');
+	}
+	/* A new file renamed over the old one (a failed write leaves the old
+	 * one whole), with its mode, owner and group (shadow). */
+	struct stat st;
+	int r = fstat(ifd, &st) < 0 ? -errno
+	        : xb_write_file_at(rootfd, "etc/shadow", out.buf, out.len, st.st_mode & 07777);
+	if (!r && fchownat(rootfd, "etc/shadow", st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	if (r)
+		xb_error("writing %s: %s", path, strerror(-r));
+	return r;
+}
+
+int finish_target(const struct xb_plan *p, const struct mirror_entries *src, const char *root)
+{
+	static const char *const keep_lists[] = { "lock", "partial", "auxfiles", NULL };
+	static const char *const keep_archives[] = { "lock", "partial", NULL };
+	cleanup_fd int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_strbuf struct strbuf sources = STRBUF_INIT;
+	int r = 0;
+
+	if (rootfd < 0) {
+		xb_error("opening %s: %s", root, strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < src->uris.n; i++) {
+		const char *suite = *src->suites.v[i] ? src->suites.v[i] : p->suite;
+		strbuf_addf(&sources, "deb %s %s", src->uris.v[i], suite);
+		cleanup_strvec struct strvec comps = STRVEC_INIT;
+		strvec_split(&comps, src->components.v[i], ",");
+		const struct strvec *c = comps.n ? &comps : &p->components;
+		for (size_t k = 0; k < c->n; k++)
+			strbuf_addf(&sources, " %s", c->v[k]);
+		strbuf_addch(&sources, '\n');
+	}
+	xb_mkdir_p_at(rootfd, "etc/apt", 0755);
+	r = write_in(rootfd, root, "etc/apt/sources.list", sources.buf);
+	if (!r)
+		r = write_in(rootfd, root, "etc/hostname", "localhost\n");
+	if (!r)
+		r = write_in(rootfd, root, "etc/fstab", "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n");
+	if (!r)
+		r = write_in(rootfd, root, "etc/machine-id", "");
+	clean_dir(rootfd, "var/lib/apt/lists", keep_lists);
+	clean_dir(rootfd, "var/cache/apt/archives", keep_archives);
+	unlinkat(rootfd, "var/cache/apt/pkgcache.bin", 0);
+	unlinkat(rootfd, "var/cache/apt/srcpkgcache.bin", 0);
+	if (!r && p->source_date_epoch >= 0)
+		r = make_reproducible(rootfd, root, p->source_date_epoch);
+	return r;
+}

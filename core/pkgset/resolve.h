@@ -1,0 +1,49 @@
+/* resolve: the package set of a bootstrap, with libsolv (Debian semantics).
+ * Input: decompressed Packages files, an architecture, a variant and the
+ * --include/--exclude lists.  Output: the packages to install, in an order
+ * fit for running preinst scripts (essential set first, Pre-Depends and
+ * Depends before their dependants where no cycle prevents it). */
+#ifndef XB_RESOLVE_H
+#define XB_RESOLVE_H
+
+#include "../base/util.h"
+
+struct xb_pkg {
+	char *name, *version, *arch;  /* arch as in Packages ("all" possible) */
+	char *filename;               /* pool/... relative to the mirror */
+	char *sha256;
+	uint64_t size;
+	char *priority;               /* may be NULL */
+	char *multi_arch;             /* may be NULL */
+	bool essential;
+	int source;                   /* index into resolve_req.files: which Packages file */
+	size_t *deps, n_deps;         /* positions in the result of the packages it
+	                               * Pre-Depends or Depends on, within its group
+	                               * (essential or not); later ones close a cycle */
+};
+
+struct resolve_req {
+	const char *arch;             /* Debian architecture, e.g. "armhf" */
+	char *const *files;           /* decompressed Packages files */
+	size_t n_files;
+	const char *variant;          /* essential|minbase|buildd|important|standard */
+	const struct strvec *include; /* may be NULL */
+	const struct strvec *exclude; /* may be NULL */
+};
+
+/* Fills *out (array of *n_out packages; free with resolve_free()).  An
+ * unsatisfiable request is reported with libsolv's explanation of each
+ * problem and returns -XB_EUNSAT; an unknown --include package returns
+ * -XB_ENOTFOUND; an unknown variant -XB_EUSAGE.
+ * Choices follow apt and debootstrap: the newest version of the requested
+ * arch or "all" (other architectures are never pulled in), the first
+ * alternative of "a | b" that exists, a real package before one that only
+ * Provides its name, no Recommends or Suggests, never usrmerge (the tree is
+ * merged-/usr from the start).  --include names real packages; --exclude
+ * only removes names from the seed (they may still come in as
+ * dependencies).  When several files hold the same version, source is any
+ * one of them. */
+int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t *n_out);
+void resolve_free(struct xb_pkg *pkgs, size_t n);
+
+#endif

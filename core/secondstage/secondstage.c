@@ -1,0 +1,383 @@
+/* secondstage: the maintainer scripts inside the target, side by side where
+ * they can be, and the database as dpkg --configure would leave it. */
+#include "secondstage.h"
+
+#include "../dpkg/dbstate.h"
+#include "maintscript.h"
+#include "../base/progress.h"
+#include "../base/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static const char policy_rc_d[] = "#!/bin/sh\n# written by xboot for the bootstrap; removed after it\nexit 101\n";
+
+int secondstage_prepare(const char *target)
+{
+	cleanup_free char *dir = xasprintf("%s/usr/sbin", target);
+	int r = xb_mkdir_p_at(AT_FDCWD, dir, 0755);
+	cleanup_free char *path = xasprintf("%s/policy-rc.d", dir);
+	if (!r)
+		r = xb_write_file_at(AT_FDCWD, path, policy_rc_d, sizeof(policy_rc_d) - 1, 0755);
+	if (r)
+		xb_error("writing %s: %s", path, strerror(-r));
+	return r;
+}
+
+int secondstage_cleanup(const char *target)
+{
+	cleanup_free char *path = xasprintf("%s/usr/sbin/policy-rc.d", target);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		xb_error("removing %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void base_env(struct strvec *env)
+{
+	strvec_pushl(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	             "HOME=/root", "LC_ALL=C.UTF-8", "LANG=C.UTF-8", "DEBIAN_FRONTEND=noninteractive",
+	             "DEBCONF_NONINTERACTIVE_SEEN=true", "DPKG_ADMINDIR=/var/lib/dpkg", "DPKG_ROOT=",
+	             "TERM=dumb", NULL);
+}
+
+static const char *dpkg_version(const struct secondstage *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->pkgs[i].name, "dpkg"))
+			return s->pkgs[i].version;
+	return "";
+}
+
+static bool quiet_to_log(const struct secondstage *s)
+{
+	return s->log_fd >= 0 && xb_verbosity < 2;
+}
+
+/* ---- one phase: preinst or postinst of a range of packages ---- */
+
+struct job {
+	const struct xb_pkg *p;
+	char *script;   /* path inside the target; NULL: the package has none */
+	unsigned cls;   /* maintscript classes of the script (and config) */
+	enum { JOB_WAITING, JOB_RUNNING, JOB_DONE } state;
+	pid_t pid;
+	int out;        /* memfd holding the script's output, or -1 */
+};
+
+struct phase {
+	const struct secondstage *s;
+	const char *script;  /* "preinst" or "postinst" */
+	struct job *jobs;    /* in install order */
+	size_t n;
+	size_t from;         /* position of jobs[0] in s->pkgs */
+	struct progress *pr; /* packages configured; NULL for preinsts */
+};
+
+/* Is there a program of this name in the PATH of the scripts? */
+static bool installed(const char *tool)
+{
+	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+		                            "/usr/bin", "/sbin", "/bin" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		cleanup_free char *path = xasprintf("%s/%s", dirs[i], tool);
+		if (access(path, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Adds the classes of the script at path to *cls; -ENOENT when there is
+ * none.  An unreadable script runs alone. */
+static int add_classes(const char *path, unsigned *cls)
+{
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	int r = xb_read_file(path, &text);
+	if (r == -ENOENT)
+		return r;
+	*cls |= r < 0 ? MAINTSCRIPT_GLOBAL : maintscript_classes(text.buf, text.len, installed);
+	return 0;
+}
+
+static void phase_init(struct phase *ph, const struct secondstage *s, const char *script,
+                       size_t from, size_t to)
+{
+	*ph = (struct phase){ .s = s, .script = script, .n = to - from, .from = from,
+		              .jobs = xcalloc(to - from + 1, sizeof(struct job)) };
+	for (size_t j = 0; j < ph->n; j++) {
+		struct job *jb = &ph->jobs[j];
+		cleanup_free char *info = dbstate_info_name(&s->pkgs[from + j]);
+		jb->p = &s->pkgs[from + j];
+		jb->out = -1;
+		jb->script = xasprintf("/var/lib/dpkg/info/%s.%s", info, script);
+		if (add_classes(jb->script, &jb->cls) == -ENOENT) {
+			free(xb_steal(&jb->script));
+			continue;
+		}
+		/* The debconf frontend runs the config script first. */
+		cleanup_free char *config = xasprintf("/var/lib/dpkg/info/%s.config", info);
+		if (!strcmp(script, "postinst"))
+			add_classes(config, &jb->cls);
+	}
+}
+
+static void phase_release(struct phase *ph)
+{
+	for (size_t j = 0; j < ph->n; j++) {
+		free(ph->jobs[j].script);
+		if (ph->jobs[j].out >= 0)
+			close(ph->jobs[j].out);
+	}
+	free(ph->jobs);
+}
+
+/* Can job j start?  Its dependencies in this phase that come before it are
+ * done (a later one closes a cycle, which dpkg breaks too), and no earlier
+ * script that shares a registry with it is waiting or running: each
+ * registry sees the scripts in install order. */
+static bool ready(const struct phase *ph, size_t j)
+{
+	const struct job *jb = &ph->jobs[j];
+	for (size_t d = 0; d < jb->p->n_deps; d++) {
+		size_t pos = jb->p->deps[d]; /* before this phase: done; after j: a cycle */
+		if (pos >= ph->from && pos < ph->from + j && ph->jobs[pos - ph->from].state != JOB_DONE)
+			return false;
+	}
+	if (!jb->script)
+		return true;
+	for (size_t k = 0; k < j; k++)
+		if (ph->jobs[k].state != JOB_DONE && ph->jobs[k].script &&
+		    maintscript_conflict(ph->jobs[k].cls, jb->cls))
+			return false;
+	return true;
+}
+
+/* The line dpkg prints before a script's output. */
+static void add_header(const struct phase *ph, const struct job *jb, struct strbuf *text)
+{
+	strbuf_addf(text, "%s %s (%s) ...\n",
+	            strcmp(ph->script, "preinst") ? "Setting up" : "Preparing to unpack",
+	            jb->p->name, jb->p->version);
+}
+
+static int start_job(struct phase *ph, struct job *jb)
+{
+	const struct secondstage *s = ph->s;
+	const struct xb_pkg *p = jb->p;
+	cleanup_strvec struct strvec env = STRVEC_INIT;
+	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	struct spawn_opts o = SPAWN_OPTS_INIT;
+	int status;
+
+	base_env(&env);
+	strvec_pushf(&env, "DPKG_MAINTSCRIPT_PACKAGE=%s", p->name);
+	strvec_pushf(&env, "DPKG_MAINTSCRIPT_ARCH=%s", p->arch);
+	strvec_pushf(&env, "DPKG_MAINTSCRIPT_NAME=%s", ph->script);
+	strvec_push(&env, "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1");
+	strvec_push(&env, "DPKG_MAINTSCRIPT_DEBUG=0");
+	strvec_pushf(&env, "DPKG_RUNNING_VERSION=%s", dpkg_version(s));
+	if (!strcmp(ph->script, "preinst"))
+		strvec_pushl(&argv, jb->script, "install", NULL);
+	else
+		strvec_pushl(&argv, jb->script, "configure", "", NULL);
+	/* Side by side, outputs would interleave: each goes to the log whole. */
+	if (quiet_to_log(s) && (jb->out = memfd_create("xboot-script", MFD_CLOEXEC)) < 0) {
+		xb_error("running the %s of %s: memfd_create: %s", ph->script, p->name, strerror(errno));
+		return -errno;
+	}
+	o.envp = env.v;
+	o.in_fd = -2;
+	o.out_fd = o.err_fd = jb->out;
+	if (jb->out < 0) { /* shown as it comes, where the script's output goes */
+		cleanup_strbuf struct strbuf head = STRBUF_INIT;
+		add_header(ph, jb, &head);
+		xb_write_all(STDOUT_FILENO, head.buf, head.len);
+	}
+	int r = xb_spawn_start(argv.v, &o, &jb->pid, &status);
+	if (r < 0)
+		return r;
+	jb->state = JOB_RUNNING;
+	xb_debug("running the %s of %s", ph->script, p->name);
+	return 0;
+}
+
+static void flush_output(const struct phase *ph, struct job *jb)
+{
+	if (jb->out < 0)
+		return;
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	add_header(ph, jb, &text);
+	if (lseek(jb->out, 0, SEEK_SET) == 0)
+		xb_read_fd(jb->out, &text);
+	xb_write_all(ph->s->log_fd, text.buf, text.len);
+	close(steal_fd(&jb->out));
+}
+
+/* A job that ended: its output to the log, its status in the database.
+ * Only the first failure is reported (a script killed by the signal that
+ * stops the run is no failure of its own); *err keeps it. */
+static void job_done(struct phase *ph, struct job *jb, int code, int *err)
+{
+	jb->state = JOB_DONE;
+	flush_output(ph, jb);
+	if (code) {
+		bool signalled = code == 130 || code == 143;
+		if (!*err && !signalled)
+			xb_error("the %s script of %s failed (exit status %d)%s", ph->script,
+			         jb->p->name, code,
+			         quiet_to_log(ph->s) ? "; its output is in /var/log/xboot.log" : "");
+		if (!*err)
+			*err = signalled ? -XB_EINTR : -XB_ECHILD;
+		return;
+	}
+	if (ph->pr) {
+		size_t done = 0;
+		for (size_t j = 0; j < ph->n; j++)
+			done += ph->jobs[j].state == JOB_DONE;
+		progress_update(ph->pr, ph->from + done, ph->s->n);
+	}
+	if (strcmp(ph->script, "postinst"))
+		return;
+	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = rootfd < 0 ? -errno : dbstate_mark_installed(rootfd, jb->p);
+	if (!r && (jb->cls & MAINTSCRIPT_TRIGGERS))
+		r = dbstate_drop_early_activations(rootfd, ph->s->pkgs, ph->s->n,
+		                                   (size_t)(jb->p - ph->s->pkgs));
+	if (rootfd >= 0)
+		close(rootfd);
+	if (r && !*err)
+		*err = r;
+}
+
+/* Starts what can start; returns how many jobs are running. */
+static size_t start_ready(struct phase *ph, size_t *left, int *err)
+{
+	size_t running = 0;
+	for (size_t j = 0; j < ph->n; j++)
+		running += ph->jobs[j].state == JOB_RUNNING;
+	for (size_t j = 0; j < ph->n && !*err && !xb_interrupted; j++) {
+		struct job *jb = &ph->jobs[j];
+		if (jb->state != JOB_WAITING || (jb->script && running >= (ph->s->jobs ? ph->s->jobs : 1)) || !ready(ph, j))
+			continue;
+		if (!jb->script) {
+			(*left)--;
+			job_done(ph, jb, 0, err);
+			j = (size_t)-1; /* a dependency is done: look again from the start */
+			continue;
+		}
+		if ((*err = start_job(ph, jb)) < 0)
+			break;
+		running++;
+	}
+	return running;
+}
+
+static int run_phase(struct phase *ph)
+{
+	size_t left = ph->n;
+	int err = 0;
+	while (left) {
+		size_t running = start_ready(ph, &left, &err);
+		if (!running)
+			break;
+		int ws;
+		pid_t pid = waitpid(-1, &ws, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			xb_error("waiting for the %s scripts: %s", ph->script, strerror(errno));
+			return -errno;
+		}
+		for (size_t j = 0; j < ph->n; j++) {
+			struct job *jb = &ph->jobs[j];
+			if (jb->state == JOB_RUNNING && jb->pid == pid) {
+				left--;
+				job_done(ph, jb, xb_wait_code(ws), &err);
+			}
+		}
+		/* Another pid: an orphan of a script, reparented to us. */
+	}
+	/* ready() looks only backwards: the first waiting job can start once
+	 * those before it are done, so jobs are left over only after an error. */
+	return err;
+}
+
+static int run_scripts(const struct secondstage *s, const char *script, size_t from, size_t to)
+{
+	struct phase ph;
+	struct progress pr;
+	phase_init(&ph, s, script, from, to);
+	if (!strcmp(script, "postinst")) {
+		progress_begin(&pr, "configuring", false);
+		ph.pr = &pr;
+	}
+	int r = run_phase(&ph);
+	if (ph.pr)
+		progress_end(ph.pr);
+	phase_release(&ph);
+	if (r || xb_interrupted)
+		return r;
+	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Activations by preinsts find no package configured: dpkg drops them. */
+	if (!strcmp(script, "preinst"))
+		r = rootfd < 0 ? -errno : dbstate_drop_early_activations(rootfd, s->pkgs, s->n, 0);
+	else
+		r = rootfd < 0 ? -errno : dbstate_activate_triggers(rootfd, s->pkgs, s->n, from, to);
+	if (rootfd >= 0)
+		close(rootfd);
+	return r;
+}
+
+/* dpkg itself: it incorporates the trigger activations and runs the
+ * trigger scripts.  Last, with --configure --pending, it would also
+ * configure anything left unconfigured; after the essential set alone
+ * (for an --essential-hook), --triggers-only leaves the rest unpacked, and
+ * --force-depends lets essential packages' triggers run before the
+ * libraries they depend on are configured, as their postinsts just did. */
+static int run_dpkg(const struct secondstage *s, bool last)
+{
+	cleanup_strvec struct strvec env = STRVEC_INIT;
+	struct spawn_opts o = SPAWN_OPTS_INIT;
+	char *final[] = { "dpkg", "--configure", "--pending", NULL };
+	char *essential[] = { "dpkg", "--force-depends", "--triggers-only", "--pending", NULL };
+	int status;
+	base_env(&env);
+	o.envp = env.v;
+	o.in_fd = -2;
+	if (quiet_to_log(s))
+		o.out_fd = o.err_fd = s->log_fd;
+	int r = xb_spawn(last ? final : essential, &o, &status);
+	if (r == -XB_ECHILD && status != 126 && status != 127)
+		xb_error("processing the triggers failed (dpkg exit status %d)%s", status,
+		         quiet_to_log(s) ? "; its output is in /var/log/xboot.log" : "");
+	return r;
+}
+
+int secondstage_run(void *ctx)
+{
+	const struct secondstage *s = ctx;
+	size_t n_ess = 0;
+	int r = 0;
+
+	/* dpkg runs every script with this umask, whatever its caller's. */
+	umask(022);
+	/* The essential set first (a prefix of the install order): the other
+	 * packages' scripts may use it without declaring so. */
+	while (n_ess < s->n && s->pkgs[n_ess].essential)
+		n_ess++;
+	if (s->part != SECONDSTAGE_REST) {
+		if (!(r = run_scripts(s, "preinst", 0, s->n)))
+			r = run_scripts(s, "postinst", 0, n_ess);
+		if (!r && s->part == SECONDSTAGE_ESSENTIAL && !xb_interrupted)
+			r = run_dpkg(s, false);
+		if (r || s->part == SECONDSTAGE_ESSENTIAL)
+			return xb_interrupted || r == -XB_EINTR ? 130 : r ? 1 : 0;
+	}
+	if (!(r = run_scripts(s, "postinst", n_ess, s->n)) && !xb_interrupted)
+		r = run_dpkg(s, true);
+	return xb_interrupted || r == -XB_EINTR ? 130 : r ? 1 : 0;
+}

@@ -1,0 +1,35 @@
+/* secondstage: what must run inside the target: the preinst scripts, as
+ * dpkg would run them before unpacking ("install"), then the postinst
+ * scripts ("configure"), the essential set first, each package after its
+ * dependencies; then dpkg --configure --pending runs the triggers.
+ * Everything else was done natively.
+ *
+ * Under emulation the scripts are nearly all of a foreign bootstrap's time
+ * and each runs on one core, so up to `jobs` run at once where that cannot
+ * change the result: after their dependencies, and never beside another
+ * script that uses the same registry (maintscript.h), which sees them in
+ * install order.  Each script's output reaches the log whole. */
+#ifndef XB_SECONDSTAGE_H
+#define XB_SECONDSTAGE_H
+
+#include "../pkgset/resolve.h"
+
+struct secondstage {
+	const struct xb_pkg *pkgs; /* install order: essential first */
+	size_t n;
+	int log_fd;                /* scripts' output goes here unless verbose; -1: inherit */
+	unsigned jobs;             /* scripts at once, at least 1 */
+	enum { SECONDSTAGE_ALL, SECONDSTAGE_ESSENTIAL, SECONDSTAGE_REST } part;
+	/* ESSENTIAL: the preinsts and the essential set; REST: the others
+	 * (an --essential-hook runs between the two). */
+};
+
+/* Runs inside the chroot (as launch_run's fn): returns 0 or an exit code. */
+int secondstage_run(void *ctx);
+
+/* Native preparation and clean-up around it: a policy-rc.d that keeps
+ * daemons from starting (written before, removed after). */
+int secondstage_prepare(const char *target);
+int secondstage_cleanup(const char *target);
+
+#endif
