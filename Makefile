@@ -3,6 +3,7 @@
 #   make check      unit tests + bats tests; ends with "N passed, N failed"
 #   make demo       install what is missing, build, bootstrap armhf stable
 #   make asan       unit tests under AddressSanitizer + UBSan
+#   make layers     fails when an #include crosses a layer upward (tests/layers)
 #   make bench      xboot against mmdebstrap and debootstrap
 #   make deps       apt-get install the build and test dependencies
 
@@ -62,9 +63,12 @@ deps:
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
-check: deps
+check: deps layers
 	$(MAKE) xboot unit-bins
 	@tests/run-all $(UNIT_BIN)
+
+layers:
+	@tests/layers
 
 unit-bins: $(UNIT_BIN)
 
@@ -90,4 +94,4 @@ install: xboot
 clean:
 	rm -rf $(B) build-asan xboot
 
-.PHONY: all deps unit unit-bins check asan demo bench install clean
+.PHONY: all deps unit unit-bins check layers asan demo bench install clean

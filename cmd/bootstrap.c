@@ -2,24 +2,19 @@
 #include "cmd.h"
 
 #include "../core/pipeline/bootstrap.h"
-#include "../fetch/cache.h"
-#include "../fetch/http.h"
-#include "../fetch/mirror.h"
-#include "../emu/userns.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <sys/stat.h>
 
-static const char usage[] =
+static const char usage_head[] =
 	"usage: xboot [OPTIONS] SUITE TARGET [MIRROR...]\n"
 	"       xboot enter [OPTIONS] DIR [CMD [ARG...]]\n"
 	"\n"
 	"Builds a Debian root filesystem of SUITE (a codename such as trixie, or an\n"
 	"alias such as stable) in the directory TARGET, for any architecture.\n"
 	"\n"
-	"  --arch=ARCH             target architecture (default: the host's)\n"
-	"  --variant=NAME          essential, minbase, buildd, important (default), standard\n"
+	"  --arch=ARCH             target architecture (default: the host's)\n";
+
+static const char usage_tail[] =
 	"  --components=A,B        archive components (default: main)\n"
 	"  --updates               also SUITE-updates and SUITE-security (the latter from the\n"
 	"                          security archive of the host's apt configuration)\n"
@@ -95,100 +90,104 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_jobs(const char *opt, const char *s, int *jobs)
+/* Options that cannot go together. */
+static const int exclusive[][2] = {
+	{ OPT_NO_CACHE, OPT_CACHE_DIR },
+};
+
+static int print_usage(void)
+{
+	cleanup_free char *variants = plan_variants_help();
+	fputs(usage_head, stdout);
+	printf("  --variant=NAME          %s\n", variants ? variants : "see the distribution template");
+	fputs(usage_tail, stdout);
+	return 1;
+}
+
+static int parse_number(const char *opt, const char *s, long max, long *v)
 {
 	char *end;
-	long v = strtol(s, &end, 10);
-	if (*end || v < 1 || v > 64) {
-		xb_error("--%s=%s: expected a number from 1 to 64", opt, s);
+	*v = strtol(s, &end, 10);
+	if (*end || *v < 1 || *v > max) {
+		xb_error("--%s=%s: expected a number from 1 to %ld", opt, s, max);
 		return -XB_EUSAGE;
 	}
-	*jobs = (int)v;
 	return 0;
 }
 
-static int parse_timeout(const char *s)
+static int parse_int(const char *opt, const char *s, long max, int *out)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (*end || v < 1 || v > 3600) {
-		xb_error("--timeout=%s: expected seconds from 1 to 3600", s);
-		return -XB_EUSAGE;
-	}
-	fetch_set_timeout(v);
-	return 0;
+	long v;
+	int r = parse_number(opt, s, max, &v);
+	if (!r)
+		*out = (int)v;
+	return r;
 }
 
-static int parse_hook_dir(struct xb_plan *p, const char *dir)
+static void set_string(char **dst, const char *arg)
 {
-	struct stat st;
-	int r = stat(dir, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-	if (r) {
-		xb_error("--hook-dir=%s: %s", dir, strerror(-r));
-		return -XB_EUSAGE;
+	free(*dst);
+	*dst = xstrdup(arg);
+}
+
+static int parse_mode(const char *arg, enum plan_mode *mode)
+{
+	static const char *const names[] = { "auto", "root", "unshare" };
+	static const enum plan_mode modes[] = { PLAN_MODE_AUTO, PLAN_MODE_ROOT, PLAN_MODE_UNSHARE };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(arg, names[i])) {
+			*mode = modes[i];
+			return 0;
+		}
 	}
-	strvec_push(&p->hooks.dirs, dir);
-	return 0;
+	xb_error("--mode=%s: expected auto, root or unshare", arg);
+	return -XB_EUSAGE;
+}
+
+/* The hooks' options, in the order of enum hook_kind. */
+static const int hook_opts[HOOK_NKINDS] = {
+	OPT_SETUP_HOOK, OPT_EXTRACT_HOOK, OPT_ESSENTIAL_HOOK, OPT_CUSTOMIZE_HOOK,
+};
+
+static bool parse_hook(struct xb_plan *p, int c, const char *arg)
+{
+	for (int k = 0; k < HOOK_NKINDS; k++) {
+		if (c == hook_opts[k]) {
+			strvec_push(&p->hooks.cmds[k], arg);
+			return true;
+		}
+	}
+	return false;
 }
 
 static int parse_option(struct xb_plan *p, int c, const char *arg)
 {
-	switch (c) {
-	case OPT_ARCH:
-		if (!(p->arch = emu_arch_find(arg))) {
-			size_t n;
-			const struct emu_arch *all = emu_arch_all(&n);
-			struct strbuf sb = STRBUF_INIT;
-			for (size_t i = 0; i < n; i++)
-				strbuf_addf(&sb, "%s%s", i ? " " : "", all[i].deb);
-			xb_error("unknown architecture %s (known: %s)", arg, sb.buf);
-			strbuf_release(&sb);
-			return -XB_EARCH;
-		}
+	if (parse_hook(p, c, arg))
 		return 0;
-	case OPT_VARIANT: free(p->variant); p->variant = xstrdup(arg); return 0;
+	switch (c) {
+	case OPT_ARCH: set_string(&p->arch_name, arg); return 0;
+	case OPT_VARIANT: set_string(&p->variant_name, arg); return 0;
+	case OPT_FORMAT: set_string(&p->format_name, arg); return 0;
+	case OPT_CACHE_DIR: set_string(&p->cache_dir, arg); return 0;
 	case OPT_COMPONENTS: strvec_clear(&p->components); strvec_split(&p->components, arg, ", "); return 0;
 	case OPT_INCLUDE: strvec_split(&p->include, arg, ", "); return 0;
 	case OPT_EXCLUDE: strvec_split(&p->exclude, arg, ", "); return 0;
-	case OPT_KEYRING:
-		if (access(arg, R_OK) < 0) {
-			xb_error("--keyring=%s: %s", arg, strerror(errno));
-			return -XB_EUSAGE;
-		}
-		strvec_push(&p->keyrings, arg);
-		return 0;
-	case OPT_JOBS: return parse_jobs("jobs", arg, &p->jobs);
-	case OPT_SCRIPT_JOBS: return parse_jobs("script-jobs", arg, &p->script_jobs);
-	case OPT_TIMEOUT: return parse_timeout(arg);
-	case OPT_CACHE_DIR: free(p->cache_dir); p->cache_dir = xstrdup(arg); return 0;
+	case OPT_KEYRING: strvec_push(&p->keyrings, arg); return 0;
+	case OPT_HOOK_DIR: strvec_push(&p->hooks.dirs, arg); return 0;
+	case OPT_APTOPT: strvec_push(&p->aptopts, arg); return 0;
+	case OPT_DPKGOPT: strvec_push(&p->dpkgopts, arg); return 0;
+	case OPT_JOBS: return parse_int("jobs", arg, 64, &p->jobs);
+	case OPT_SCRIPT_JOBS: return parse_int("script-jobs", arg, 64, &p->script_jobs);
+	case OPT_TIMEOUT: return parse_number("timeout", arg, 3600, &p->timeout);
 	case OPT_NO_CACHE: p->no_cache = true; return 0;
 	case OPT_IGNORE_VALID_UNTIL: p->ignore_valid_until = true; return 0;
 	case OPT_NO_CHECK_SIG: p->no_check_sig = true; return 0;
 	case OPT_REMOVE_EMULATOR: p->remove_emulator = true; return 0;
-	case OPT_SETUP_HOOK: strvec_push(&p->hooks.cmds[HOOK_SETUP], arg); return 0;
-	case OPT_EXTRACT_HOOK: strvec_push(&p->hooks.cmds[HOOK_EXTRACT], arg); return 0;
-	case OPT_ESSENTIAL_HOOK: strvec_push(&p->hooks.cmds[HOOK_ESSENTIAL], arg); return 0;
-	case OPT_CUSTOMIZE_HOOK: strvec_push(&p->hooks.cmds[HOOK_CUSTOMIZE], arg); return 0;
-	case OPT_HOOK_DIR: return parse_hook_dir(p, arg);
-	case OPT_APTOPT: strvec_push(&p->aptopts, arg); return 0;
-	case OPT_DPKGOPT: strvec_push(&p->dpkgopts, arg); return 0;
 	case OPT_UPDATES: p->updates = true; return 0;
-	case OPT_MODE:
-		if (strcmp(arg, "auto") && strcmp(arg, "root") && strcmp(arg, "unshare")) {
-			xb_error("--mode=%s: expected auto, root or unshare", arg);
-			return -XB_EUSAGE;
-		}
-		p->mode = !strcmp(arg, "root") ? PLAN_MODE_ROOT
-		          : !strcmp(arg, "unshare") ? PLAN_MODE_UNSHARE : PLAN_MODE_AUTO;
-		return 0;
-	case OPT_FORMAT:
-		if (output_format_parse(arg, &p->format) < 0)
-			return -XB_EUSAGE;
-		p->format_given = true;
-		return 0;
+	case OPT_MODE: return parse_mode(arg, &p->mode);
 	case 'q': xb_verbosity = 0; return 0;
 	case 'v': xb_verbosity = 2; return 0;
-	case 'h': fputs(usage, stdout); return 1;
+	case 'h': return print_usage();
 	default:
 		fputs("Try 'xboot --help' for more information.\n", stderr);
 		return -XB_EUSAGE;
@@ -197,10 +196,11 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 
 static int parse_args(struct xb_plan *p, int argc, char **argv)
 {
+	struct cmd_excl excl = CMD_EXCL_INIT(options, exclusive);
 	int c, r;
 	opterr = 1;
 	while ((c = getopt_long(argc, argv, "qvh", options, NULL)) != -1)
-		if ((r = parse_option(p, c, optarg)) != 0)
+		if ((r = cmd_exclusive(&excl, c)) != 0 || (r = parse_option(p, c, optarg)) != 0)
 			return r;
 	if (argc - optind < 2) {
 		xb_error("expected SUITE and TARGET (see 'xboot --help')");
@@ -209,52 +209,8 @@ static int parse_args(struct xb_plan *p, int argc, char **argv)
 	p->suite = xstrdup(argv[optind]);
 	p->target = xstrdup(argv[optind + 1]);
 	for (int i = optind + 2; i < argc; i++)
-		if ((r = mirror_parse_arg(argv[i], &p->sources)) < 0)
-			return r;
+		strvec_push(&p->mirrors, argv[i]);
 	return 0;
-}
-
-static int complete_plan(struct xb_plan *p)
-{
-	if (!p->arch && !(p->arch = emu_arch_host())) {
-		xb_error("cannot tell the host's architecture; use --arch");
-		return -XB_EARCH;
-	}
-	if (!p->sources.uris.n) {
-		cleanup_free char *m = mirror_from_apt(NULL, false);
-		if (!m) {
-			xb_error("no Debian mirror in the host's apt configuration; give one after TARGET");
-			return -XB_EUSAGE;
-		}
-		mirror_parse_arg(m, &p->sources);
-	}
-	if (!p->no_cache && !p->cache_dir)
-		p->cache_dir = cache_default_dir();
-	if (p->mode == PLAN_MODE_AUTO)
-		p->mode = geteuid() == 0 ? PLAN_MODE_ROOT : PLAN_MODE_UNSHARE;
-	if (p->mode == PLAN_MODE_ROOT && geteuid() != 0) {
-		xb_error("--mode=root needs root; as an ordinary user, use --mode=unshare");
-		return -XB_EUSAGE;
-	}
-	if (!p->format_given)
-		p->format = output_format_of_target(p->target);
-	if (!strcmp(p->target, "-") && p->format == OUTPUT_DIR) {
-		xb_error("TARGET - is standard output: only a tar format goes there");
-		return -XB_EUSAGE;
-	}
-	p->source_date_epoch = -1;
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	if (sde && *sde) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(sde, &end, 10);
-		if (*end || v < 0 || errno) {
-			xb_error("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", sde);
-			return -XB_EUSAGE;
-		}
-		p->source_date_epoch = v;
-	}
-	return plan_apply_template(p, "debian");
 }
 
 int cmd_bootstrap(int argc, char **argv)
@@ -262,16 +218,10 @@ int cmd_bootstrap(int argc, char **argv)
 	struct xb_plan plan = { 0 };
 	int r = parse_args(&plan, argc, argv);
 	if (r == 0)
-		r = complete_plan(&plan);
-	/* Before any thread: the whole run moves into the namespace. */
-	if (r == 0 && plan.mode == PLAN_MODE_UNSHARE)
-		r = emu_userns_become_root();
+		r = plan_complete(&plan);
 	if (r == 0) {
 		cmd_install_signal_handlers();
-		if ((r = fetch_global_init()) == 0) {
-			r = bootstrap_run(&plan);
-			fetch_global_cleanup();
-		}
+		r = bootstrap_run(&plan);
 	}
 	plan_release(&plan);
 	return r > 0 ? 0 : cmd_exit_code(r);

@@ -23,6 +23,31 @@ int cmd_exit_code(int r)
 	return 1;
 }
 
+static const char *option_name(const struct option *options, int c)
+{
+	for (size_t i = 0; options[i].name; i++)
+		if (options[i].val == c)
+			return options[i].name;
+	return "?";
+}
+
+int cmd_exclusive(struct cmd_excl *x, int c)
+{
+	for (size_t i = 0; i < x->n && i < 32; i++) {
+		for (int k = 0; k < 2; k++) {
+			if (x->pairs[i][k] != c)
+				continue;
+			if (x->seen & (1ull << (2 * i + !k))) {
+				xb_error("--%s and --%s cannot be used together",
+				         option_name(x->options, x->pairs[i][!k]), option_name(x->options, c));
+				return -XB_EUSAGE;
+			}
+			x->seen |= 1ull << (2 * i + k);
+		}
+	}
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	if (xb_interrupted) {

@@ -1,18 +1,8 @@
-/* enter: `xboot enter [OPTIONS] DIR [CMD [ARG…]]`: a command or a shell in
- * a root filesystem, foreign or native, in private namespaces.  Parses only;
- * emu/launch.c makes the namespaces, emu/session.c runs the command. */
+/* enter: `xboot enter [OPTIONS] DIR [CMD [ARG…]]` parsed into struct
+ * enter_opts for core/pipeline/enter. */
 #include "cmd.h"
 
-#include "../emu/launch.h"
-#include "../emu/session.h"
-
-#include <getopt.h>
-
-struct enter_opts {
-	struct launch_opts lo;
-	struct strvec binds, ro_binds;
-	struct emu_session session;
-};
+#include "../core/pipeline/enter.h"
 
 static const char usage[] =
 	"usage: xboot enter [OPTIONS] DIR [CMD [ARG...]]\n"
@@ -60,26 +50,25 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 			xb_error("--network=%s: expected host or none", arg);
 			return -XB_EUSAGE;
 		}
-		o->lo.net_none = !strcmp(arg, "none");
-		o->lo.resolv_conf = !o->lo.net_none;
+		o->net_none = !strcmp(arg, "none");
 		return 0;
 	case OPT_USER:
 		if (!*arg) {
 			xb_error("--user: expected a user name or uid");
 			return -XB_EUSAGE;
 		}
-		o->session.user = arg;
+		o->user = arg;
 		return 0;
 	case OPT_SETENV:
 		if (!strchr(arg, '=') || arg[0] == '=') {
 			xb_error("--setenv=%s: expected NAME=VALUE", arg);
 			return -XB_EUSAGE;
 		}
-		strvec_push(&o->session.env, arg);
+		strvec_push(&o->env, arg);
 		return 0;
-	case OPT_WORKDIR: o->session.workdir = arg; return 0;
-	case OPT_HOSTNAME: o->lo.hostname = arg; return 0;
-	case OPT_NO_SECCOMP: o->lo.seccomp = false; return 0;
+	case OPT_WORKDIR: o->workdir = arg; return 0;
+	case OPT_HOSTNAME: o->hostname = arg; return 0;
+	case OPT_NO_SECCOMP: o->no_seccomp = true; return 0;
 	case 'q': xb_verbosity = 0; return 0;
 	case 'v': xb_verbosity = 2; return 0;
 	case 'h': fputs(usage, stdout); return 1;
@@ -91,12 +80,9 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 
 int cmd_enter(int argc, char **argv)
 {
-	struct enter_opts o = { .lo = LAUNCH_OPTS_INIT, .session = EMU_SESSION_INIT };
+	struct enter_opts o = ENTER_OPTS_INIT;
 	int c, r = 0, code = 0;
 
-	o.lo.seccomp = true;
-	o.lo.resolv_conf = true;
-	o.lo.all_emulators = true;
 	/* '+': options end at DIR; what follows is the command's own. */
 	while (r == 0 && (c = getopt_long(argc, argv, "+hqv", options, NULL)) != -1)
 		r = parse_option(&o, c, optarg);
@@ -105,18 +91,12 @@ int cmd_enter(int argc, char **argv)
 		r = -XB_EUSAGE;
 	}
 	if (r == 0) {
-		o.lo.root = argv[optind];
+		o.root = argv[optind];
 		for (int i = optind + 1; i < argc; i++)
-			strvec_push(&o.session.argv, argv[i]);
-		const struct emu_arch *a = emu_arch_of_root(o.lo.root);
-		o.lo.arch = a && !emu_arch_is_native(a) ? a : NULL;
-		o.lo.binds = &o.binds;
-		o.lo.ro_binds = &o.ro_binds;
-		r = launch_run(&o.lo, emu_session_run, &o.session, &code);
+			strvec_push(&o.argv, argv[i]);
+		r = enter_run(&o, &code);
 	}
-	strvec_clear(&o.binds);
-	strvec_clear(&o.ro_binds);
-	emu_session_release(&o.session);
+	enter_opts_release(&o);
 	if (r > 0)
 		return 0;
 	return r < 0 ? cmd_exit_code(r) : code;

@@ -64,7 +64,7 @@ char *emu_emulator_path(const struct emu_arch *a, char **dynamic)
 	return NULL;
 }
 
-int emu_find_emulator(const struct emu_arch *a, char **path)
+int emu_emulator_find(const struct emu_arch *a, char **path)
 {
 	char *dyn = NULL;
 	*path = emu_emulator_path(a, &dyn);
@@ -108,7 +108,7 @@ static int copy_fd(int in, int out)
 	}
 }
 
-int emu_install_emulator(const struct emu_arch *a, const char *emu, const char *target)
+int emu_emulator_install(const struct emu_arch *a, const char *emu, const char *target)
 {
 	cleanup_free char *name = xasprintf("qemu-%s-static", a->qemu);
 	cleanup_free char *tmp = xasprintf(".%s.xboot-%ld", name, (long)getpid());
@@ -150,7 +150,7 @@ fail:
 	return r;
 }
 
-int emu_remove_emulator(const struct emu_arch *a, const char *target)
+int emu_emulator_remove(const struct emu_arch *a, const char *target)
 {
 	cleanup_free char *name = xasprintf("qemu-%s-static", a->qemu);
 	cleanup_fd int tfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -9,14 +9,14 @@
  * to) in /usr/bin, /usr/local/bin and /usr/libexec/qemu-binfmt, resolves
  * symlinks, and checks it is statically linked.  *path is malloc'd.  When
  * none is usable, reports one line saying what to install; -ENOENT. */
-int emu_find_emulator(const struct emu_arch *a, char **path);
+int emu_emulator_find(const struct emu_arch *a, char **path);
 /* The same search without messages: the static emulator's resolved path
  * (malloc'd) or NULL; when dynamic is non-NULL it gets the first
  * dynamically linked candidate found (malloc'd) when no static one is. */
 char *emu_emulator_path(const struct emu_arch *a, char **dynamic);
 /* Copies emu to TARGET/usr/bin/qemu-QEMU-static (mode 0755, atomically). */
-int emu_install_emulator(const struct emu_arch *a, const char *emu, const char *target);
+int emu_emulator_install(const struct emu_arch *a, const char *emu, const char *target);
 /* Removes TARGET/usr/bin/qemu-QEMU-static. */
-int emu_remove_emulator(const struct emu_arch *a, const char *target);
+int emu_emulator_remove(const struct emu_arch *a, const char *target);
 
 #endif

@@ -1,4 +1,4 @@
-/* idmap: the uid and gid maps launch_run() writes for its new user
+/* idmap: the uid and gid maps emu_launch_run() writes for its new user
  * namespace, from the parent, after the child has unshared. */
 #ifndef XB_EMU_IDMAP_H
 #define XB_EMU_IDMAP_H

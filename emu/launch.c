@@ -28,7 +28,7 @@
 #define SETUP_FAILED 125 /* a child's exit code after it reported an error */
 
 struct launch {
-	const struct launch_opts *o;
+	const struct emu_launch_opts *o;
 	int (*fn)(void *ctx);
 	void *ctx;
 	struct emu_binfmt *bf;
@@ -84,7 +84,7 @@ static int lo_up(void)
 	return r;
 }
 
-static int set_hostname(int rootfd, const struct launch_opts *o)
+static int set_hostname(int rootfd, const struct emu_launch_opts *o)
 {
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 	const char *name = o->hostname;
@@ -202,7 +202,7 @@ static int make_private(const struct launch *l)
 /* Everything between the new namespaces and fn; runs as PID 1. */
 static int setup(struct launch *l)
 {
-	const struct launch_opts *o = l->o;
+	const struct emu_launch_opts *o = l->o;
 	cleanup_fd int rootfd = -1;
 	int r = make_private(l);
 	if (r == 0)
@@ -299,7 +299,7 @@ static void free_binfmts(struct emu_binfmt *v, size_t n)
 
 /* The emulators to register: the root's, when foreign, and with
  * all_emulators every installed one the kernel cannot do without. */
-static int collect_binfmts(const struct launch_opts *o, struct emu_binfmt **out, size_t *n,
+static int collect_binfmts(const struct emu_launch_opts *o, struct emu_binfmt **out, size_t *n,
 			   bool *root_foreign)
 {
 	size_t na;
@@ -307,7 +307,7 @@ static int collect_binfmts(const struct launch_opts *o, struct emu_binfmt **out,
 	struct emu_binfmt *v = xcalloc(na + 1, sizeof(*v));
 	size_t k = 0;
 	if (o->arch && !emu_arch_is_native(o->arch)) {
-		int r = emu_find_emulator(o->arch, &v[0].emulator);
+		int r = emu_emulator_find(o->arch, &v[0].emulator);
 		if (r < 0) {
 			free(v);
 			return r;
@@ -423,7 +423,7 @@ static int parent(const struct launch *l, pid_t pid, int sock, struct emu_host_b
 	return st;
 }
 
-int launch_run(const struct launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code)
+int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code)
 {
 	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid() };
 	struct emu_host_binfmt hb = EMU_HOST_BINFMT_INIT;

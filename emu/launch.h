@@ -1,7 +1,7 @@
 /* launch: running native code and programs inside a rootfs, foreign or
  * native, in private namespaces, so that nothing leaks onto the host.
  *
- * launch_run() forks a child into new user (when it can be had), mount,
+ * emu_launch_run() forks a child into new user (when it can be had), mount,
  * PID, UTS and IPC namespaces (mount propagation made private before
  * anything is mounted), with PR_SET_PDEATHSIG so that SIGKILL of xboot
  * takes the whole namespace down.  The child is PID 1 of its namespace; it
@@ -25,7 +25,7 @@
 
 #include "arch.h"
 
-struct launch_opts {
+struct emu_launch_opts {
 	const char *root;             /* the rootfs directory */
 	const struct emu_arch *arch;  /* the root's architecture; NULL: native */
 	bool all_emulators;           /* also register every emulator installed on the host */
@@ -38,11 +38,11 @@ struct launch_opts {
 	const struct strvec *ro_binds;/* read-only binds; may be NULL */
 	bool kill_on_signal;          /* SIGINT/TERM/HUP to xboot kill the namespace */
 };
-#define LAUNCH_OPTS_INIT { NULL, NULL, false, false, false, false, false, NULL, NULL, NULL, false }
+#define EMU_LAUNCH_OPTS_INIT { NULL, NULL, false, false, false, false, false, NULL, NULL, NULL, false }
 
 /* Runs fn(ctx) inside the prepared root.  Returns 0 and sets *code to fn's
  * result (or 128+N when the namespace's init was killed by signal N), or a
  * negative error when the set-up failed (reported once). */
-int launch_run(const struct launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code);
+int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code);
 
 #endif

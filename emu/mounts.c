@@ -259,7 +259,7 @@ static int make_run_lock(int rootfd, const char *root)
 	return 0;
 }
 
-int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool gid5)
+int emu_mounts_setup(int rootfd, const struct emu_launch_opts *o, bool gid5)
 {
 	const char *root = o->root;
 	const uint64_t sys_attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |

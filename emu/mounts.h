@@ -1,4 +1,4 @@
-/* mounts: the file systems a rootfs gets inside launch_run()'s private
+/* mounts: the file systems a rootfs gets inside emu_launch_run()'s private
  * mount namespace — /proc, a read-only /sys, a minimal /dev, /run, /tmp,
  * the host's resolv.conf and the caller's binds — each mount point
  * resolved inside the root and refused when it is a symlink. */
@@ -7,9 +7,9 @@
 
 #include "launch.h"
 
-/* Mounts everything launch_run() promises under the root.  Needs to run in
+/* Mounts everything emu_launch_run() promises under the root.  Needs to run in
  * a new mount namespace with propagation already private.  gid5: gid 5
  * (tty) is mapped, so devpts may give it to new ptys.  Reports errors. */
-int emu_mounts_setup(int rootfd, const struct launch_opts *o, bool gid5);
+int emu_mounts_setup(int rootfd, const struct emu_launch_opts *o, bool gid5);
 
 #endif

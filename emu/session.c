@@ -110,12 +110,6 @@ fail:;
 	return r;
 }
 
-void emu_session_release(struct emu_session *s)
-{
-	strvec_clear(&s->argv);
-	strvec_clear(&s->env);
-}
-
 int emu_session_run(void *ctx)
 {
 	struct emu_session *s = ctx;

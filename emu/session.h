@@ -6,17 +6,14 @@
 
 #include "../core/base/util.h"
 
+/* The caller owns the vectors. */
 struct emu_session {
 	struct strvec argv;  /* empty: the user's shell from /etc/passwd, else /bin/sh */
 	struct strvec env;   /* NAME=VALUE added to (or overriding) the default environment */
 	const char *workdir; /* NULL: the user's home when it exists, else / */
 	const char *user;    /* NAME or UID; NULL: root */
 };
-#define EMU_SESSION_INIT { STRVEC_INIT, STRVEC_INIT, NULL, NULL }
-
-void emu_session_release(struct emu_session *s);
-
-/* launch_run()'s fn: runs the session's command inside the root (ctx is
+/* emu_launch_run()'s fn: runs the session's command inside the root (ctx is
  * the struct emu_session) and returns its exit status, 128+N when signal N
  * ended it, 125 when it could not be started (reported). */
 int emu_session_run(void *ctx);

@@ -27,7 +27,7 @@ static int lock_shared(int fd, const char *dir)
 	return 0;
 }
 
-int cache_open(struct fetch_cache *c, const char *dir)
+int fetch_cache_open(struct fetch_cache *c, const char *dir)
 {
 	cleanup_free char *sub = NULL, *lock = NULL;
 	int r;
@@ -63,7 +63,7 @@ int cache_open(struct fetch_cache *c, const char *dir)
 	return 0;
 }
 
-void cache_close(struct fetch_cache *c)
+void fetch_cache_close(struct fetch_cache *c)
 {
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
@@ -83,7 +83,7 @@ static bool valid_sha256(const char *hex)
 	return i == 64;
 }
 
-char *cache_path(const struct fetch_cache *c, const char *sha256)
+char *fetch_cache_path(const struct fetch_cache *c, const char *sha256)
 {
 	/* The name comes from an index; never let it climb out of the cache. */
 	if (!valid_sha256(sha256))
@@ -91,9 +91,9 @@ char *cache_path(const struct fetch_cache *c, const char *sha256)
 	return xasprintf("%s/sha256/%s.deb", c->dir, sha256);
 }
 
-bool cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size)
+bool fetch_cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size)
 {
-	cleanup_free char *p = cache_path(c, sha256);
+	cleanup_free char *p = fetch_cache_path(c, sha256);
 	struct stat st;
 
 	if (!p || stat(p, &st) < 0)
@@ -101,7 +101,7 @@ bool cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size)
 	return S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
 }
 
-char *cache_default_dir(void)
+char *fetch_cache_default_dir(void)
 {
 	if (geteuid() == 0)
 		return xstrdup("/var/cache/xboot");

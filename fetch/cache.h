@@ -13,16 +13,16 @@ struct fetch_cache {
 };
 
 /* Creates DIR (mode 0755, parents too) and takes the lock.  Reports errors. */
-int cache_open(struct fetch_cache *c, const char *dir);
-void cache_close(struct fetch_cache *c);
+int fetch_cache_open(struct fetch_cache *c, const char *dir);
+void fetch_cache_close(struct fetch_cache *c);
 /* DIR/sha256/<hex>.deb (caller frees).  NULL when sha256 is not 64
  * lower-case hex digits, so an index cannot name a path outside DIR. */
-char *cache_path(const struct fetch_cache *c, const char *sha256);
+char *fetch_cache_path(const struct fetch_cache *c, const char *sha256);
 /* True when the file for sha256 is present with the given size (a regular
  * file; false for an invalid sha256). */
-bool cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size);
+bool fetch_cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size);
 /* The default cache directory for this user (caller frees):
  * /var/cache/xboot as root, else $XDG_CACHE_HOME/xboot or ~/.cache/xboot. */
-char *cache_default_dir(void);
+char *fetch_cache_default_dir(void);
 
 #endif

@@ -22,11 +22,12 @@
 #define FETCH_USER_AGENT "xboot/0.1"
 #define FETCH_MAX_REDIRS 5L
 #define FETCH_DEFAULT_JOBS 8
+#define FETCH_DEFAULT_TIMEOUT 30L /* seconds, to connect and of silence */
 #define FETCH_PROGRESS_NS 100000000LL /* at most ~10 progress calls a second */
 
 /* What all transfers of one call share: options and the progress sum. */
 struct fetcher {
-	const struct fetch_opts *o;
+	const struct fetch_http_opts *o;
 	long connect_timeout, stall_timeout;
 	uint64_t max_size;
 	uint64_t done, total;
@@ -48,15 +49,6 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* --timeout: the connect and stall limit of every transfer without its own. */
-static long default_timeout = 30;
-
-void fetch_set_timeout(long seconds)
-{
-	if (seconds > 0)
-		default_timeout = seconds;
-}
-
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -75,12 +67,12 @@ static void progress_tick(struct fetcher *f, bool force)
 	f->o->progress(f->o->progress_ctx, f->done, f->total);
 }
 
-static void fetcher_init(struct fetcher *f, const struct fetch_opts *o)
+static void fetcher_init(struct fetcher *f, const struct fetch_http_opts *o)
 {
 	memset(f, 0, sizeof(*f));
 	f->o = o;
-	f->connect_timeout = o && o->connect_timeout_s > 0 ? o->connect_timeout_s : default_timeout;
-	f->stall_timeout = o && o->stall_timeout_s > 0 ? o->stall_timeout_s : default_timeout;
+	f->connect_timeout = o && o->connect_timeout_s > 0 ? o->connect_timeout_s : FETCH_DEFAULT_TIMEOUT;
+	f->stall_timeout = o && o->stall_timeout_s > 0 ? o->stall_timeout_s : FETCH_DEFAULT_TIMEOUT;
 	f->max_size = o && o->max_size ? o->max_size : (uint64_t)1 << 30;
 }
 
@@ -265,7 +257,7 @@ out:
 	return r;
 }
 
-int fetch_global_init(void)
+int fetch_http_init(void)
 {
 	CURLcode c = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (c != CURLE_OK) {
@@ -275,13 +267,13 @@ int fetch_global_init(void)
 	return 0;
 }
 
-void fetch_global_cleanup(void)
+void fetch_http_cleanup(void)
 {
 	curl_global_cleanup();
 }
 
-int fetch_file(const char *url, const char *dest, uint64_t size, const char *sha256,
-               bool quiet_404, const struct fetch_opts *o)
+int fetch_http_file(const char *url, const char *dest, uint64_t size, const char *sha256,
+               bool quiet_404, const struct fetch_http_opts *o)
 {
 	struct fetcher f;
 	struct xfer x = { .f = &f, .url = url, .dest = dest, .sha256 = sha256, .size = size,
@@ -299,11 +291,11 @@ int fetch_file(const char *url, const char *dest, uint64_t size, const char *sha
 	return r;
 }
 
-/* The state of one fetch_many() call. */
+/* The state of one fetch_http_many() call. */
 struct batch {
 	struct fetcher f;
 	CURLM *multi;
-	struct fetch_item *items;
+	struct fetch_http_item *items;
 	struct xfer *xf; /* one per item, started lazily */
 	size_t n, next, active;
 	int jobs;
@@ -381,7 +373,7 @@ static int batch_run(struct batch *b)
 	return 0;
 }
 
-int fetch_many(struct fetch_item *items, size_t n, const struct fetch_opts *o)
+int fetch_http_many(struct fetch_http_item *items, size_t n, const struct fetch_http_opts *o)
 {
 	struct batch b = { .items = items, .n = n };
 	int r;

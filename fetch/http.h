@@ -7,7 +7,7 @@
 
 #include "../core/base/util.h"
 
-struct fetch_item {
+struct fetch_http_item {
 	const char *url;    /* not owned */
 	const char *dest;   /* final path; not owned */
 	uint64_t size;      /* expected size; 0 = unknown (then max_size applies) */
@@ -17,24 +17,21 @@ struct fetch_item {
 
 /* Progress: called from the fetching thread with bytes done so far (all
  * items) and the expected total (0 if unknown). */
-typedef void (*fetch_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+typedef void (*fetch_http_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
-struct fetch_opts {
+struct fetch_http_opts {
 	int jobs;               /* parallel transfers; <= 0 means 8 */
-	long connect_timeout_s; /* 0 means the default (30, fetch_set_timeout) */
-	long stall_timeout_s;   /* abort when < 1 byte/s for this long; 0: default */
+	long connect_timeout_s; /* 0 means the default, 30 */
+	long stall_timeout_s;   /* abort when < 1 byte/s for this long; 0: the default, 30 */
 	uint64_t max_size;      /* cap for items of unknown size; 0 = 1 GiB */
-	fetch_progress_fn progress;
+	fetch_http_progress_fn progress;
 	void *progress_ctx;
 };
-#define FETCH_OPTS_INIT { 0, 0, 0, 0, NULL, NULL }
-
-/* The default of both timeouts above, for the whole process. */
-void fetch_set_timeout(long seconds);
+#define FETCH_HTTP_OPTS_INIT { 0, 0, 0, 0, NULL, NULL }
 
 /* Global libcurl set-up; call once from main() before any thread. */
-int fetch_global_init(void);
-void fetch_global_cleanup(void);
+int fetch_http_init(void);
+void fetch_http_cleanup(void);
 
 /* Downloads one URL to dest.  A 404 (or a missing file:// path) returns
  * -XB_ENOTFOUND and reports nothing when quiet_404 is set (InRelease ->
@@ -42,13 +39,13 @@ void fetch_global_cleanup(void);
  * HTTP status (-XB_EHTTP), transport error/timeout (-XB_ENET), too long or
  * short (-XB_ESIZE), wrong SHA256 (-XB_EHASH).  dest never exists after a
  * failure. */
-int fetch_file(const char *url, const char *dest, uint64_t size, const char *sha256,
-               bool quiet_404, const struct fetch_opts *o);
+int fetch_http_file(const char *url, const char *dest, uint64_t size, const char *sha256,
+               bool quiet_404, const struct fetch_http_opts *o);
 
 /* Downloads all items in parallel; each item's result is set.  Returns 0
  * when all succeeded, else the first failing item's code (each failure is
- * reported once as in fetch_file).  Stops early when xb_interrupted is set
+ * reported once as in fetch_http_file).  Stops early when xb_interrupted is set
  * (returns -XB_EINTR, temporary files removed). */
-int fetch_many(struct fetch_item *items, size_t n, const struct fetch_opts *o);
+int fetch_http_many(struct fetch_http_item *items, size_t n, const struct fetch_http_opts *o);
 
 #endif

@@ -32,11 +32,8 @@ static int check_listed(const struct strvec *have, const char *want, const char 
 {
 	if (listed(have, want))
 		return 0;
-	struct strbuf list = STRBUF_INIT;
-	for (size_t i = 0; i < have->n; i++)
-		strbuf_addf(&list, "%s%s", i ? " " : "", have->v[i]);
-	xb_error("suite %s has no %s %s (it has: %s)", suite, what, want, list.buf);
-	strbuf_release(&list);
+	cleanup_free char *list = strvec_join(have, " ");
+	xb_error("suite %s has no %s %s (it has: %s)", suite, what, want, list);
 	return -XB_ENOTFOUND;
 }
 
@@ -60,7 +57,9 @@ static int write_entry(struct archive *a, int fd, const char *src, const char *t
 	}
 }
 
-int indices_decompress(const char *src, const char *dest)
+/* Decompresses src (xz, gz, zst or plain, by content) to dest with
+ * libarchive's raw format.  Reports errors. */
+static int decompress(const char *src, const char *dest)
 {
 	cleanup_free char *tmp = xasprintf("%s.part", dest);
 	struct archive *a = archive_read_new();
@@ -105,12 +104,12 @@ out:
 }
 
 /* The best index of COMPONENT/binary-ARCH that the Release lists. */
-static const struct release_file *pick_index(const struct release *r, const char *component,
+static const struct fetch_release_file *pick_index(const struct fetch_release *r, const char *component,
                                              const char *arch, const char **ext)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
 		cleanup_free char *p = xasprintf("%s/binary-%s/Packages%s", component, arch, exts[i]);
-		const struct release_file *f = release_find(r, p);
+		const struct fetch_release_file *f = fetch_release_find(r, p);
 		if (f) {
 			*ext = exts[i];
 			return f;
@@ -121,47 +120,48 @@ static const struct release_file *pick_index(const struct release *r, const char
 
 /* Downloads f to dest, by hash when the Release offers it: a by-hash URL
  * never changes content, so it cannot race a mirror update. */
-static int download(const char *mirror, const char *suite, const struct release *r,
-                    const struct release_file *f, const char *dest)
+static int download(const struct fetch_indices_req *q, const struct fetch_release_file *f,
+                    const char *dest)
 {
-	struct fetch_opts fo = FETCH_OPTS_INIT;
+	const char *mirror = q->mirror, *suite = q->suite;
+	struct fetch_http_opts fo = *q->http;
+	fo.progress = NULL;
 	cleanup_free char *url = xasprintf("%s/dists/%s/%s", mirror, suite, f->path);
-	if (r->by_hash) {
+	if (q->release->by_hash) {
 		const char *slash = strrchr(f->path, '/');
 		int dirlen = slash ? (int)(slash - f->path) : 0;
 		cleanup_free char *hurl = xasprintf("%s/dists/%s/%.*s%sby-hash/SHA256/%s", mirror,
 		                                    suite, dirlen, f->path, slash ? "/" : "",
 		                                    f->sha256);
-		int rc = fetch_file(hurl, dest, f->size, f->sha256, true, &fo);
+		int rc = fetch_http_file(hurl, dest, f->size, f->sha256, true, &fo);
 		if (rc != -XB_ENOTFOUND)
 			return rc;
 		xb_debug("%s not found, trying %s", hurl, url);
 	}
-	return fetch_file(url, dest, f->size, f->sha256, false, &fo);
+	return fetch_http_file(url, dest, f->size, f->sha256, false, &fo);
 }
 
-static int fetch_component(const char *mirror, const char *suite, const struct release *r,
-                           const char *component, const char *arch, const char *workdir,
-                           int mirror_index, struct strvec *paths)
+static int fetch_component(const struct fetch_indices_req *q, const char *component,
+                           struct strvec *paths)
 {
 	const char *ext = "";
-	const struct release_file *f = pick_index(r, component, arch, &ext);
+	const struct fetch_release_file *f = pick_index(q->release, component, q->arch, &ext);
 	if (!f) {
-		xb_error("suite %s has no index %s/binary-%s/Packages in its Release", suite,
-		         component, arch);
+		xb_error("suite %s has no index %s/binary-%s/Packages in its Release", q->suite,
+		         component, q->arch);
 		return -XB_ENOTFOUND;
 	}
 	cleanup_free char *name = xstrdup(component);
 	for (char *p = name; *p; p++)
 		if (*p == '/')
 			*p = '_';
-	cleanup_free char *out = xasprintf("%s/%d_%s_Packages", workdir, mirror_index, name);
+	cleanup_free char *out = xasprintf("%s/%d_%s_Packages", q->workdir, q->index, name);
 	cleanup_free char *dl = xasprintf("%s%s", out, *ext ? ext : ".download");
-	int rc = download(mirror, suite, r, f, dl);
+	int rc = download(q, f, dl);
 	if (rc < 0)
 		return rc;
 	if (*ext) {
-		rc = indices_decompress(dl, out);
+		rc = decompress(dl, out);
 		unlink(dl);
 	} else if (rename(dl, out) < 0) {
 		rc = -errno;
@@ -173,15 +173,13 @@ static int fetch_component(const char *mirror, const char *suite, const struct r
 	return rc;
 }
 
-int indices_fetch(const char *mirror, const char *suite, const struct release *r,
-                  const struct strvec *components, const char *arch, const char *workdir,
-                  int mirror_index, struct strvec *paths)
+int fetch_indices_get(const struct fetch_indices_req *q, struct strvec *paths)
 {
-	int rc = check_listed(&r->architectures, arch, suite, "architecture");
-	for (size_t i = 0; rc == 0 && i < components->n; i++)
-		rc = check_listed(&r->components, components->v[i], suite, "component");
-	for (size_t i = 0; rc == 0 && i < components->n; i++)
-		rc = fetch_component(mirror, suite, r, components->v[i], arch, workdir, mirror_index,
-		                     paths);
+	const struct fetch_release *r = q->release;
+	int rc = check_listed(&r->architectures, q->arch, q->suite, "architecture");
+	for (size_t i = 0; rc == 0 && i < q->components->n; i++)
+		rc = check_listed(&r->components, q->components->v[i], q->suite, "component");
+	for (size_t i = 0; rc == 0 && i < q->components->n; i++)
+		rc = fetch_component(q, q->components->v[i], paths);
 	return rc;
 }

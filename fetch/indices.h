@@ -7,15 +7,20 @@
 
 #include "release.h"
 
-/* For each component: WORKDIR/<n>_<component>_Packages, appended to paths.
- * A component or architecture the Release does not list is an error naming
- * it.  Errors reported once. */
-int indices_fetch(const char *mirror, const char *suite, const struct release *r,
-                  const struct strvec *components, const char *arch, const char *workdir,
-                  int mirror_index, struct strvec *paths);
+/* What to fetch: the indices of one suite of one mirror. */
+struct fetch_indices_req {
+	const char *mirror, *suite;         /* mirror: base URL without trailing slash */
+	const struct fetch_release *release; /* the suite's verified Release */
+	const struct strvec *components;
+	const char *arch;                   /* Debian architecture */
+	const char *workdir;                /* where the indices go */
+	int index;                          /* numbers the files of this source */
+	const struct fetch_http_opts *http; /* timeouts of the downloads */
+};
 
-/* Decompresses src (xz, gz, zst or plain, by content) to dest with
- * libarchive's raw format.  Reports errors. */
-int indices_decompress(const char *src, const char *dest);
+/* For each component: WORKDIR/<index>_<component>_Packages, appended to
+ * paths.  A component or architecture the Release does not list is an
+ * error naming it.  Errors reported once. */
+int fetch_indices_get(const struct fetch_indices_req *q, struct strvec *paths);
 
 #endif

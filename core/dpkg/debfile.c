@@ -20,7 +20,7 @@ struct deb_ctx {
 	const char *deb;      /* for messages */
 	struct archive *ar;   /* the outer ar archive */
 	char *buf;            /* BUFSZ bytes, for reading members */
-	struct dpkgdb_pkg *pkg;
+	struct debinfo *pkg;
 	/* A package without an md5sums member gets one computed while its
 	 * files stream by, as dpkg does, so that dpkg --verify works. */
 	bool gen_md5;
@@ -133,12 +133,12 @@ static int read_control(struct deb_ctx *c)
 		r = read_entry_data(c, in, e, &sb);
 		size_t len = sb.len;
 		if (!r)
-			dpkgdb_pkg_add_file(c->pkg, name, strbuf_detach(&sb), len);
+			debinfo_add_file(c->pkg, name, strbuf_detach(&sb), len);
 		strbuf_release(&sb);
 	}
 	if (in)
 		archive_read_free(in);
-	return r ? r : dpkgdb_pkg_load_control(c->pkg);
+	return r ? r : debinfo_load_control(c->pkg);
 }
 
 /* security.capability is the one extended attribute a .deb may carry. */
@@ -173,7 +173,7 @@ static void add_md5sum(struct deb_ctx *c, const char *path, struct xb_hash *h)
 {
 	char hex[33];
 	xb_hash_final_hex(h, hex);
-	dpkgdb_md5sums_add(c->pkg, &c->md5sums, path, hex);
+	debinfo_md5sums_add(c->pkg, &c->md5sums, path, hex);
 }
 
 static int copy_data(struct deb_ctx *c, struct archive *in, struct archive *disk,
@@ -275,7 +275,7 @@ static int extract_locked(struct deb_ctx *c, struct archive *in, struct archive 
 		         path, link);
 		return -XB_EUNSAFE;
 	}
-	dpkgdb_pkg_add_path(c->pkg, path);
+	debinfo_add_path(c->pkg, path);
 	struct stat st;
 	int r;
 	if (archive_entry_filetype(e) == AE_IFLNK && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -349,7 +349,7 @@ static int check_binary(struct deb_ctx *c)
 
 /* Members must come in dpkg's order: debian-binary, control.tar*, data.tar*;
  * names starting with '_' are extensions dpkg skips. */
-int debfile_unpack(const char *deb, int fd, struct dpkgdb_pkg *pkg, int rootfd,
+int debfile_unpack(const char *deb, int fd, struct debinfo *pkg, int rootfd,
                    debfile_defer_fn defer, void *ctx, bool *deferred)
 {
 	cleanup_free char *buf = xmalloc(BUFSZ);
@@ -376,7 +376,7 @@ int debfile_unpack(const char *deb, int fd, struct dpkgdb_pkg *pkg, int rootfd,
 				*deferred = true;
 				break;
 			}
-			c.gen_md5 = !dpkgdb_pkg_file(pkg, "md5sums");
+			c.gen_md5 = !debinfo_file(pkg, "md5sums");
 			r = extract_data(&c);
 		}
 		else
@@ -395,8 +395,8 @@ int debfile_unpack(const char *deb, int fd, struct dpkgdb_pkg *pkg, int rootfd,
 	archive_read_free(c.ar);
 	if (!r && c.gen_md5) {
 		size_t len = c.md5sums.len;
-		dpkgdb_pkg_add_file(pkg, "md5sums", strbuf_detach(&c.md5sums), len);
+		debinfo_add_file(pkg, "md5sums", strbuf_detach(&c.md5sums), len);
 	}
 	strbuf_release(&c.md5sums);
-	return r ? r : dpkgdb_pkg_hash_conffiles(rootfd, pkg);
+	return r ? r : debinfo_hash_conffiles(rootfd, pkg);
 }

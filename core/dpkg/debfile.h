@@ -1,19 +1,19 @@
 /* debfile: one .deb read as dpkg reads it — the ar members in order
  * (debian-binary, control.tar*, data.tar*), control.tar into a struct
- * dpkgdb_pkg, data.tar extracted with libarchive relative to the current
- * directory, which core/unpack has made the root of a chroot into the
+ * debinfo, data.tar extracted with libarchive relative to the current
+ * directory, which core/dpkg/unpack has made the root of a chroot into the
  * target.  Packages may be read by several threads at once: a symlink
  * entry waits for every other entry to be written and is written alone,
  * and a directory another package laid out where the symlink goes is
- * merged through it (core/fsmerge), as in-order extraction would have. */
+ * merged through it (core/dpkg/fsmerge), as in-order extraction would have. */
 #ifndef XB_DEBFILE_H
 #define XB_DEBFILE_H
 
-#include "dpkgdb.h"
+#include "debinfo.h"
 
 /* Called once the control member is read, before data.tar: true leaves
  * data.tar unread, for the caller to read the package again later. */
-typedef bool (*debfile_defer_fn)(const struct dpkgdb_pkg *pkg, void *ctx);
+typedef bool (*debfile_defer_fn)(const struct debinfo *pkg, void *ctx);
 
 /* Reads the .deb open on fd into pkg (zero-initialised; the caller
  * releases it) and extracts its files, computing an md5sums member for a
@@ -22,7 +22,7 @@ typedef bool (*debfile_defer_fn)(const struct dpkgdb_pkg *pkg, void *ctx);
  * (may be NULL) saying so, sets *deferred and returns 0 having extracted
  * nothing.  Each failure is reported once, naming deb: -XB_EUNSAFE for a
  * member outside the target, -XB_EPARSE for a corrupt archive. */
-int debfile_unpack(const char *deb, int fd, struct dpkgdb_pkg *pkg, int rootfd,
+int debfile_unpack(const char *deb, int fd, struct debinfo *pkg, int rootfd,
                    debfile_defer_fn defer, void *ctx, bool *deferred);
 
 #endif

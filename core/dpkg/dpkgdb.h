@@ -1,54 +1,25 @@
-/* dpkgdb: the dpkg database under a root directory (var/lib/dpkg), written
- * as dpkg's own unpack would leave it: info/ files, the status file with
- * every unpacked package "install ok unpacked", and trigger interests.
+/* dpkgdb: the dpkg database under a root directory (var/lib/dpkg), the one
+ * module that writes it but for triggers/ (core/dpkg/dpkgtrig): the
+ * directories and files dpkg expects, info/ as dpkg's unpack leaves it,
+ * and the status file — read once into memory, every package changed
+ * there, and written as dpkg writes it: the whole file atomically with the
+ * previous one kept as status-old, and between those a journal of changed
+ * stanzas in updates/ that every dpkg tool reads (so a script that asks
+ * dpkg-query sees each package configured so far).
  *
- * All paths are relative to a directory fd of the root; core/unpack calls
- * these from a child chrooted into the target, so nothing resolves outside
- * it.  Each function reports its own errors with xb_error(). */
+ * Paths are relative to a directory fd of the root; core/dpkg/unpack and
+ * the second stage call these from a process chrooted into the target,
+ * so nothing resolves outside it.  Each function reports its own errors. */
 #ifndef XB_DPKGDB_H
 #define XB_DPKGDB_H
 
-#include "../base/deb822.h"
+#include "debinfo.h"
 
-struct dpkgdb_file {
-	char *name; /* control.tar member name, e.g. "postinst" */
-	char *data;
-	size_t len;
-};
+#define DPKGDB "var/lib/dpkg"
 
-/* One unpacked package.  Zero-initialise, fill files (dpkgdb_pkg_add_file)
- * and list, then dpkgdb_pkg_load_control(); free with dpkgdb_pkg_release(). */
-struct dpkgdb_pkg {
-	const char *deb;         /* for messages; not owned */
-	struct deb822 control;   /* the control file */
-	const char *name, *arch; /* point into control */
-	bool ma_same;            /* Multi-Arch: same */
-	char *info_name;         /* "pkg" or "pkg:arch" (Multi-Arch: same) */
-	struct dpkgdb_file *files; /* other control members, in archive order */
-	size_t nfiles, afiles;
-	char *triggers;          /* copy of the "triggers" member, or NULL */
-	struct strbuf list;      /* the .list file: "/.\n" then each path */
-	struct strbuf conffiles; /* status Conffiles value: "\n /path md5"... */
-};
-
-/* Takes data (malloc'd) over; "control" is kept apart for load_control. */
-void dpkgdb_pkg_add_file(struct dpkgdb_pkg *p, const char *name, char *data, size_t len);
-/* The control member NAME added before, or NULL. */
-const struct dpkgdb_file *dpkgdb_pkg_file(const struct dpkgdb_pkg *p, const char *name);
-/* Parses the control member added before; checks Package and Architecture. */
-int dpkgdb_pkg_load_control(struct dpkgdb_pkg *p);
-/* Adds a data.tar member path (e.g. "./usr/bin/") to the list. */
-void dpkgdb_pkg_add_path(struct dpkgdb_pkg *p, const char *member);
-/* Computes the MD5 of each conffile as it is now under rootfd. */
-int dpkgdb_pkg_hash_conffiles(int rootfd, struct dpkgdb_pkg *p);
-/* Appends "HEX  path" for a data.tar member to md5sums, the file dpkg
- * writes for a package that ships none; conffiles are left out, as dpkg
- * leaves them out. */
-void dpkgdb_md5sums_add(const struct dpkgdb_pkg *p, struct strbuf *md5sums, const char *member,
-                        const char *hex);
-/* Frees the control members (keeps control, triggers, list, conffiles). */
-void dpkgdb_pkg_drop_files(struct dpkgdb_pkg *p);
-void dpkgdb_pkg_release(struct dpkgdb_pkg *p);
+/* How dpkg names a package's files in info/: "name", or "name:arch" for a
+ * Multi-Arch: same package.  The caller frees it. */
+char *dpkgdb_info_name(const char *name, const char *arch, bool ma_same);
 
 /* Creates var/lib/dpkg with info/ updates/ triggers/ alternatives/ parts/
  * and the files dpkg expects (available, diversions, statoverride,
@@ -56,9 +27,30 @@ void dpkgdb_pkg_release(struct dpkgdb_pkg *p);
 int dpkgdb_init(int rootfd);
 /* Writes info/NAME.list and info/NAME.MEMBER for each control member,
  * removing NAME.* files an earlier version left that this one lacks. */
-int dpkgdb_write_info(int rootfd, const struct dpkgdb_pkg *p);
-/* Merges the packages into triggers/ and the status file (one atomic
- * rename), replacing stanzas of the same package and architecture. */
-int dpkgdb_commit(int rootfd, const struct dpkgdb_pkg *pkgs, size_t n);
+int dpkgdb_write_info(int rootfd, const struct debinfo *p);
+
+/* The status file in memory.  Start from DPKGDB_STATUS_INIT; release. */
+struct dpkgdb_status {
+	struct deb822 *v;  /* the stanzas, in the file's order */
+	size_t n, alloc;
+	unsigned journal;  /* stanzas in updates/ since the file was last written */
+};
+#define DPKGDB_STATUS_INIT { NULL, 0, 0, 0 }
+void dpkgdb_status_release(struct dpkgdb_status *s);
+
+/* Reads the status file (missing: empty) and the journal that dpkg may
+ * have left, which is then written into it. */
+int dpkgdb_status_load(int rootfd, struct dpkgdb_status *s);
+/* Adds each package as "install ok unpacked" with its conffiles' MD5,
+ * replacing stanzas of the same package (of the same architecture, or
+ * either not Multi-Arch: same); a package listed twice: the later one. */
+void dpkgdb_status_unpacked(struct dpkgdb_status *s, const struct debinfo *pkgs, size_t n);
+/* The package becomes "install ok installed", without the pending
+ * triggers its postinst subsumed; recorded in the journal. */
+int dpkgdb_status_installed(int rootfd, struct dpkgdb_status *s, const char *name,
+                            const char *arch);
+/* Writes the whole file (status-new, renamed over status, the old one
+ * linked to status-old) and empties the journal. */
+int dpkgdb_status_write(int rootfd, struct dpkgdb_status *s);
 
 #endif

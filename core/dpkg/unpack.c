@@ -1,6 +1,6 @@
-/* unpack: .deb extraction (core/debfile) on all cores in a child chrooted
- * into the target, and the dpkg database (core/dpkgdb) written from the
- * same child.
+/* unpack: .deb extraction (core/dpkg/debfile) on all cores in a child
+ * chrooted into the target, and the dpkg database (core/dpkg/dpkgdb and
+ * dpkgtrig) written from the same child.
  *
  * The parent opens every .deb before fork(); the child enters the target
  * with chroot(".") and reads them through the inherited descriptors, so
@@ -19,6 +19,7 @@
 
 #include "debfile.h"
 #include "dpkgdb.h"
+#include "dpkgtrig.h"
 #include "../base/spawn.h"
 
 /* What the child sends back: index < n is a package, n the database. */
@@ -36,7 +37,7 @@ struct unpack_set {
 /* Whether the package's Replaces names another package of the set: then
  * both may ship a path, and the replacing one must be extracted after the
  * other, as dpkg would, not concurrently with it. */
-static bool replaces_one_of(const struct dpkgdb_pkg *pkg, void *ctx)
+static bool replaces_one_of(const struct debinfo *pkg, void *ctx)
 {
 	const struct unpack_set *set = ctx;
 	const char *v = deb822_get(&pkg->control, "Replaces");
@@ -66,7 +67,7 @@ static void send_record(int fd, size_t index, int code)
 struct pool {
 	const struct unpack_item *items;
 	const int *fds;
-	struct dpkgdb_pkg *pkgs;
+	struct debinfo *pkgs;
 	bool *deferred;
 	size_t n;
 	int rootfd, out;
@@ -86,7 +87,7 @@ static int extract_index(struct pool *pl, size_t i, bool allow_defer)
 		return 0; /* extracted later, alone */
 	if (!r)
 		r = dpkgdb_write_info(pl->rootfd, &pl->pkgs[i]);
-	dpkgdb_pkg_drop_files(&pl->pkgs[i]);
+	debinfo_drop_files(&pl->pkgs[i]);
 	send_record(pl->out, i, r);
 	return r;
 }
@@ -125,7 +126,7 @@ static int extract_all(struct pool *pl)
 	for (size_t i = 0; !pl->failed && i < pl->n; i++) {
 		if (!pl->deferred[i])
 			continue;
-		dpkgdb_pkg_release(&pl->pkgs[i]);
+		debinfo_release(&pl->pkgs[i]);
 		memset(&pl->pkgs[i], 0, sizeof(pl->pkgs[i]));
 		pl->deferred[i] = false;
 		if (lseek(pl->fds[i], 0, SEEK_SET) < 0)
@@ -134,6 +135,23 @@ static int extract_all(struct pool *pl)
 			pl->failed = extract_index(pl, i, false);
 	}
 	return pl->failed;
+}
+
+/* The unpacked packages into triggers/ and the status file. */
+static int commit(int rootfd, const struct debinfo *pkgs, size_t n)
+{
+	struct dpkgtrig ts = DPKGTRIG_INIT;
+	struct dpkgdb_status st = DPKGDB_STATUS_INIT;
+	int r = dpkgtrig_load(rootfd, &ts);
+	if (!r)
+		r = dpkgtrig_add_interests(rootfd, &ts, pkgs, n);
+	if (!r && !(r = dpkgdb_status_load(rootfd, &st))) {
+		dpkgdb_status_unpacked(&st, pkgs, n);
+		r = dpkgdb_status_write(rootfd, &st);
+	}
+	dpkgtrig_release(&ts);
+	dpkgdb_status_release(&st);
+	return r;
 }
 
 static int child_run(const char *target, int tfd, const struct unpack_item *items,
@@ -152,11 +170,11 @@ static int child_run(const char *target, int tfd, const struct unpack_item *item
 	}
 	umask(022);
 	if (!(r = dpkgdb_init(pl.rootfd)) && !(r = extract_all(&pl)))
-		r = dpkgdb_commit(pl.rootfd, pl.pkgs, n);
+		r = commit(pl.rootfd, pl.pkgs, n);
 	send_record(out, n, r);
 out:
 	for (size_t j = 0; j < n; j++)
-		dpkgdb_pkg_release(&pl.pkgs[j]);
+		debinfo_release(&pl.pkgs[j]);
 	free(pl.pkgs);
 	free(pl.deferred);
 	if (pl.rootfd >= 0)
@@ -269,12 +287,4 @@ out:
 	if (tfd >= 0)
 		close(tfd);
 	return r;
-}
-
-char *unpack_info_path(const char *target, const char *pkg, const char *arch,
-                       bool multi_arch_same, const char *what)
-{
-	if (multi_arch_same)
-		return xasprintf("%s/var/lib/dpkg/info/%s:%s.%s", target, pkg, arch, what);
-	return xasprintf("%s/var/lib/dpkg/info/%s.%s", target, pkg, what);
 }

@@ -31,9 +31,4 @@ typedef void (*unpack_progress_fn)(void *ctx, size_t done, size_t total);
 int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
                 unpack_progress_fn progress, void *ctx);
 
-/* The names of the maintainer scripts dpkg keeps in info/, for callers
- * that run them. */
-char *unpack_info_path(const char *target, const char *pkg, const char *arch,
-                       bool multi_arch_same, const char *what);
-
 #endif

@@ -1,18 +1,12 @@
-/* finish: configuration files written natively into the new tree. */
+/* finish: the files a bootstrapped tree gets at the end (see finish.h). */
 #include "finish.h"
+
+#include "setup.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-
-static int write_in(int rootfd, const char *target, const char *path, const char *text)
-{
-	int r = xb_write_file_at(rootfd, path, text, strlen(text), 0644);
-	if (r)
-		xb_error("writing %s/%s: %s", target, path, strerror(-r));
-	return r;
-}
 
 /* Empties a directory of the target, keeping the names in keep. */
 static void clean_dir(int rootfd, const char *dir, const char *const *keep)
@@ -33,46 +27,6 @@ static void clean_dir(int rootfd, const char *dir, const char *const *keep)
 			xb_rm_rf_at(dirfd(d), e->d_name);
 	}
 	closedir(d);
-}
-
-/* --aptopt and --dpkgopt, as mmdebstrap has them: a value naming an
- * existing file is copied, anything else is a line of its own (apt's get a
- * closing ';' when they lack one). */
-static int write_opts(int rootfd, const char *root, const char *path,
-                      const struct strvec *opts, bool apt)
-{
-	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
-	if (!opts->n)
-		return 0;
-	for (size_t i = 0; i < opts->n; i++) {
-		const char *o = opts->v[i];
-		size_t before = sb.len;
-		if (xb_read_file(o, &sb) == 0) {
-			if (sb.len > before && sb.buf[sb.len - 1] != '\n')
-				strbuf_addch(&sb, '\n');
-			continue;
-		}
-		strbuf_setlen(&sb, before); /* not a file (or not readable): the option itself */
-		size_t len = strlen(o);
-		while (len && (o[len - 1] == ' ' || o[len - 1] == '\n'))
-			len--;
-		strbuf_add(&sb, o, len);
-		strbuf_addstr(&sb, apt && (!len || o[len - 1] != ';') ? ";\n" : "\n");
-	}
-	return write_in(rootfd, root, path, sb.buf);
-}
-
-int finish_config(const struct xb_plan *p, const char *root)
-{
-	cleanup_fd int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		xb_error("opening %s: %s", root, strerror(errno));
-		return -errno;
-	}
-	xb_mkdir_p_at(rootfd, "etc/apt/apt.conf.d", 0755);
-	xb_mkdir_p_at(rootfd, "etc/dpkg/dpkg.cfg.d", 0755);
-	int r = write_opts(rootfd, root, "etc/apt/apt.conf.d/99xboot", &p->aptopts, true);
-	return r ? r : write_opts(rootfd, root, "etc/dpkg/dpkg.cfg.d/99xboot", &p->dpkgopts, false);
 }
 
 /* With SOURCE_DATE_EPOCH the tree must not depend on when it was built:
@@ -125,7 +79,7 @@ static int make_reproducible(int rootfd, const char *root, long long epoch)
 	return r;
 }
 
-int finish_target(const struct xb_plan *p, const struct mirror_entries *src, const char *root)
+int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const char *root)
 {
 	static const char *const keep_lists[] = { "lock", "partial", "auxfiles", NULL };
 	static const char *const keep_archives[] = { "lock", "partial", NULL };
@@ -137,24 +91,15 @@ int finish_target(const struct xb_plan *p, const struct mirror_entries *src, con
 		xb_error("opening %s: %s", root, strerror(errno));
 		return -errno;
 	}
-	for (size_t i = 0; i < src->uris.n; i++) {
-		const char *suite = *src->suites.v[i] ? src->suites.v[i] : p->suite;
-		strbuf_addf(&sources, "deb %s %s", src->uris.v[i], suite);
-		cleanup_strvec struct strvec comps = STRVEC_INIT;
-		strvec_split(&comps, src->components.v[i], ",");
-		const struct strvec *c = comps.n ? &comps : &p->components;
-		for (size_t k = 0; k < c->n; k++)
-			strbuf_addf(&sources, " %s", c->v[k]);
-		strbuf_addch(&sources, '\n');
-	}
+	fetch_sources_write(src, &sources);
 	xb_mkdir_p_at(rootfd, "etc/apt", 0755);
-	r = write_in(rootfd, root, "etc/apt/sources.list", sources.buf);
+	r = setup_write_file(rootfd, root, "etc/apt/sources.list", sources.buf);
 	if (!r)
-		r = write_in(rootfd, root, "etc/hostname", "localhost\n");
+		r = setup_write_file(rootfd, root, "etc/hostname", "localhost\n");
 	if (!r)
-		r = write_in(rootfd, root, "etc/fstab", "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n");
+		r = setup_write_file(rootfd, root, "etc/fstab", "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n");
 	if (!r)
-		r = write_in(rootfd, root, "etc/machine-id", "");
+		r = setup_write_file(rootfd, root, "etc/machine-id", "");
 	clean_dir(rootfd, "var/lib/apt/lists", keep_lists);
 	clean_dir(rootfd, "var/cache/apt/archives", keep_archives);
 	unlinkat(rootfd, "var/cache/apt/pkgcache.bin", 0);

@@ -1,80 +1,183 @@
-/* plan: the bootstrap plan and the distribution templates. */
+/* plan: the decisions of a bootstrap's plan (see plan.h). */
 #include "plan.h"
 
-#include "../base/deb822.h"
+#include "../../fetch/cache.h"
 
+#include <errno.h>
 #include <sys/stat.h>
-
-#ifndef XB_TEMPLATES
-#define XB_TEMPLATES "/usr/local/share/xboot"
-#endif
 
 void plan_release(struct xb_plan *p)
 {
-	free(p->suite);
-	free(p->target);
-	free(p->variant);
-	free(p->cache_dir);
-	mirror_entries_release(&p->sources);
-	strvec_clear(&p->components);
-	strvec_clear(&p->include);
-	strvec_clear(&p->exclude);
-	strvec_clear(&p->keyrings);
-	strvec_clear(&p->aptopts);
-	strvec_clear(&p->dpkgopts);
+	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
+		             &p->format_name, &p->cache_dir, &p->security_uri };
+	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
+		                     &p->keyrings, &p->aptopts, &p->dpkgopts };
+	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
+		free(xb_steal(strings[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++)
+		strvec_clear(vectors[i]);
 	hooks_release(&p->hooks);
+	template_release(&p->tmpl);
+	fetch_sources_release(&p->sources);
 }
 
-static bool is_dir(const char *path)
+static int pick_arch(struct xb_plan *p)
 {
-	struct stat st;
-	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (!p->arch_name) {
+		if ((p->arch = emu_arch_host()))
+			return 0;
+		xb_error("cannot tell the host's architecture; use --arch");
+		return -XB_EARCH;
+	}
+	if ((p->arch = emu_arch_find(p->arch_name)))
+		return 0;
+	size_t n;
+	const struct emu_arch *all = emu_arch_all(&n);
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", all[i].deb);
+	xb_error("unknown architecture %s (known: %s)", p->arch_name, sb.buf);
+	strbuf_release(&sb);
+	return -XB_EARCH;
 }
 
-const char *plan_templates_dir(void)
+/* The template's defaults, and the variant, which must be one of its. */
+static int apply_template(struct xb_plan *p)
 {
-	static const char *const dirs[] = { XB_TEMPLATES, "/usr/local/share/xboot", "/usr/share/xboot" };
-	const char *env = getenv("XBOOT_TEMPLATES");
-	if (is_dir(env))
-		return env;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		if (is_dir(dirs[i]))
-			return dirs[i];
-	return dirs[0];
-}
-
-int plan_apply_template(struct xb_plan *p, const char *distribution)
-{
-	cleanup_free char *path = xasprintf("%s/%s.conf", plan_templates_dir(), distribution);
-	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
-	cleanup_deb822 struct deb822 d = DEB822_INIT;
-	size_t pos = 0;
-	int r = xb_read_file(path, &sb);
-	if (r < 0) {
-		xb_error("reading the %s template %s: %s", distribution, path, strerror(-r));
+	int r = template_load("debian", &p->tmpl);
+	if (r < 0)
 		return r;
+	if (!p->keyrings.n)
+		strvec_pushv(&p->keyrings, &p->tmpl.keyrings);
+	if (!p->components.n)
+		strvec_pushv(&p->components, &p->tmpl.components);
+	const char *name = p->variant_name ? p->variant_name : p->tmpl.default_variant;
+	if ((p->variant = template_variant(&p->tmpl, name)))
+		return 0;
+	cleanup_free char *known = template_variant_names(&p->tmpl, " ");
+	xb_error("unknown variant %s (known: %s)", name, known);
+	return -XB_EUSAGE;
+}
+
+/* MIRROR arguments, or the host's Debian mirror; with --updates, the
+ * host's security archive too.  Suites and components get filled in. */
+static int pick_sources(struct xb_plan *p)
+{
+	cleanup_free char *host = NULL;
+	int r = 0;
+	for (size_t i = 0; !r && i < p->mirrors.n; i++)
+		r = fetch_sources_parse_arg(p->mirrors.v[i], &p->sources);
+	if (r < 0)
+		return r;
+	if (!p->sources.n || p->updates) {
+		struct fetch_sources apt = FETCH_SOURCES_INIT;
+		fetch_sources_from_apt(NULL, &apt);
+		const struct fetch_source *m = fetch_sources_find(&apt, false);
+		const struct fetch_source *s = fetch_sources_find(&apt, true);
+		if (!p->sources.n && m)
+			fetch_sources_add(&p->sources, m->uri, NULL, NULL);
+		if (p->updates && s)
+			p->security_uri = xstrdup(s->uri);
+		fetch_sources_release(&apt);
 	}
-	if (deb822_parse(sb.buf, sb.len, &pos, &d) <= 0) {
-		xb_error("reading the %s template %s: malformed", distribution, path);
-		return -XB_EPARSE;
+	if (!p->sources.n) {
+		xb_error("no Debian mirror in the host's apt configuration; give one after TARGET");
+		return -XB_EUSAGE;
 	}
-	const char *v;
-	if (!p->keyrings.n && (v = deb822_get(&d, "Keyrings")))
-		strvec_split(&p->keyrings, v, " \t\n");
-	if (!p->components.n && (v = deb822_get(&d, "Components")))
-		strvec_split(&p->components, v, " \t\n,");
-	if (!p->variant && (v = deb822_get(&d, "Default-Variant")))
-		p->variant = xstrdup(v);
-	if ((v = deb822_get(&d, "Variants"))) {
-		struct strvec vs = STRVEC_INIT;
-		strvec_split(&vs, v, " \t\n");
-		bool ok = strvec_has(&vs, p->variant);
-		strvec_clear(&vs);
-		if (!ok) {
-			xb_error("unknown variant %s (known: %s)", p->variant, v);
+	if (p->updates && !p->security_uri) {
+		xb_error("--updates: no security archive in the host's apt configuration");
+		return -XB_EUSAGE;
+	}
+	for (size_t i = 0; i < p->sources.n; i++)
+		if (p->sources.v[i].options.n)
+			xb_warn("mirror %s: xboot does not act on its options", p->sources.v[i].uri);
+	fetch_sources_default(&p->sources, p->suite, &p->components);
+	return 0;
+}
+
+static int pick_mode(struct xb_plan *p)
+{
+	if (p->mode == PLAN_MODE_AUTO)
+		p->mode = geteuid() == 0 ? PLAN_MODE_ROOT : PLAN_MODE_UNSHARE;
+	if (p->mode == PLAN_MODE_ROOT && geteuid() != 0) {
+		xb_error("--mode=root needs root; as an ordinary user, use --mode=unshare");
+		return -XB_EUSAGE;
+	}
+	return 0;
+}
+
+static int pick_output(struct xb_plan *p)
+{
+	if (p->format_name && output_format_parse(p->format_name, &p->format) < 0)
+		return -XB_EUSAGE;
+	if (!p->format_name)
+		p->format = output_format_of_target(p->target);
+	if (!strcmp(p->target, "-") && p->format == OUTPUT_DIR) {
+		xb_error("TARGET - is standard output: only a tar format goes there");
+		return -XB_EUSAGE;
+	}
+	return 0;
+}
+
+static int read_epoch(struct xb_plan *p)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	p->source_date_epoch = -1;
+	if (!sde || !*sde)
+		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(sde, &end, 10);
+	if (*end || v < 0 || errno) {
+		xb_error("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", sde);
+		return -XB_EUSAGE;
+	}
+	p->source_date_epoch = v;
+	return 0;
+}
+
+/* The files the user named, checked now rather than after the download
+ * (before the template adds its keyrings, which gpgv's step reports). */
+static int check_files(const struct xb_plan *p)
+{
+	for (size_t i = 0; i < p->keyrings.n; i++) {
+		if (access(p->keyrings.v[i], R_OK) < 0) {
+			xb_error("--keyring=%s: %s", p->keyrings.v[i], strerror(errno));
 			return -XB_EUSAGE;
 		}
 	}
-	p->merged_usr = (v = deb822_get(&d, "Merged-Usr")) && !strcmp(v, "yes");
+	for (size_t i = 0; i < p->hooks.dirs.n; i++) {
+		struct stat st;
+		const char *dir = p->hooks.dirs.v[i];
+		int e = stat(dir, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+		if (e) {
+			xb_error("--hook-dir=%s: %s", dir, strerror(e));
+			return -XB_EUSAGE;
+		}
+	}
 	return 0;
+}
+
+int plan_complete(struct xb_plan *p)
+{
+	int r;
+	if ((r = pick_arch(p)) < 0 || (r = check_files(p)) < 0 || (r = apply_template(p)) < 0 ||
+	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 || (r = pick_output(p)) < 0 ||
+	    (r = read_epoch(p)) < 0)
+		return r;
+	if (!p->no_cache && !p->cache_dir)
+		p->cache_dir = fetch_cache_default_dir();
+	return 0;
+}
+
+char *plan_variants_help(void)
+{
+	struct template t = { 0 };
+	char *s = NULL;
+	if (template_load("debian", &t) == 0) {
+		cleanup_free char *names = template_variant_names(&t, ", ");
+		s = xasprintf("%s (default: %s)", names, t.default_variant);
+	}
+	template_release(&t);
+	return s;
 }

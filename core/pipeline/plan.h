@@ -1,47 +1,62 @@
-/* plan: everything one bootstrap needs to know, built once by cmd/ from the
- * command line and the templates, and read-only afterwards. */
+/* plan: everything one bootstrap needs to know.  cmd/ fills in what the
+ * user said (the first part of struct xb_plan); plan_complete() decides
+ * the rest once — defaults from the host and the distribution template,
+ * the sources with their suites and components, the mode, the output —
+ * and checks it all before anything is fetched.  Read-only afterwards. */
 #ifndef XB_PLAN_H
 #define XB_PLAN_H
 
 #include "../base/util.h"
 #include "hooks.h"
+#include "template.h"
 #include "../output/output.h"
-#include "../../fetch/mirror.h"
+#include "../../fetch/sources.h"
 #include "../../emu/arch.h"
 
+enum plan_mode { PLAN_MODE_AUTO, PLAN_MODE_ROOT, PLAN_MODE_UNSHARE };
+
 struct xb_plan {
+	/* What the user said; cmd/ fills these (strings owned by the plan). */
 	char *suite;                 /* as given: codename or alias */
-	char *target;                /* the directory to build */
-	struct mirror_entries sources; /* URIs (the first serves the suite), suites, components */
-	bool updates;                /* --updates: add SUITE-updates and SUITE-security */
-	const struct emu_arch *arch; /* the target architecture */
-	char *variant;               /* essential|minbase|buildd|important|standard|extract */
-	struct strvec components;
+	char *target;                /* the directory to build, or the archive to write */
+	struct strvec mirrors;       /* MIRROR arguments; none: the host's Debian mirror */
+	char *arch_name;             /* --arch; NULL: the host's */
+	char *variant_name;          /* --variant; NULL: the template's default */
+	char *format_name;           /* --format; NULL: from TARGET's name */
+	struct strvec components;    /* --components; empty: the template's */
 	struct strvec include, exclude;
-	struct strvec keyrings;
-	int jobs;                    /* parallel downloads */
+	struct strvec keyrings;      /* --keyring; empty: the template's */
+	bool updates;                /* --updates: add SUITE-updates and SUITE-security */
+	int jobs;                    /* parallel downloads; 0: the default */
 	int script_jobs;             /* maintainer scripts at once; 0: one per CPU */
-	char *cache_dir;             /* NULL with no_cache */
+	long timeout;                /* seconds to connect, and of silence; 0: the default */
+	char *cache_dir;             /* --cache-dir; NULL: the user's default */
 	bool no_cache;
 	bool ignore_valid_until, no_check_sig;
 	bool remove_emulator;
-	bool merged_usr;             /* create /bin -> usr/bin etc. before unpacking */
 	struct hooks hooks;
 	struct strvec aptopts, dpkgopts; /* lines (or files) for apt.conf.d, dpkg.cfg.d */
-	long long source_date_epoch; /* SOURCE_DATE_EPOCH, or -1 */
-	enum output_format format;   /* OUTPUT_DIR: target is the tree itself */
-	bool format_given;           /* --format, rather than TARGET's name */
-	enum { PLAN_MODE_AUTO, PLAN_MODE_ROOT, PLAN_MODE_UNSHARE } mode; /* not AUTO once complete */
+	enum plan_mode mode;
+
+	/* What plan_complete() decides. */
+	struct template tmpl;                   /* the distribution's */
+	const struct template_variant *variant; /* in tmpl */
+	const struct emu_arch *arch;
+	struct fetch_sources sources;  /* suites and components filled in */
+	char *security_uri;            /* with --updates: the host's security archive */
+	enum output_format format;     /* OUTPUT_DIR: target is the tree itself */
+	long long source_date_epoch;   /* SOURCE_DATE_EPOCH, or -1 */
 };
 
+/* Decides what the user left open and checks what was given; reports
+ * each problem once (-XB_EUSAGE for the command line's, -XB_EARCH for an
+ * unknown architecture). */
+int plan_complete(struct xb_plan *p);
 void plan_release(struct xb_plan *p);
 
-/* The templates directory (rootfs-templates): $XBOOT_TEMPLATES, the
- * build tree's, or the installed one.  Not to be freed. */
-const char *plan_templates_dir(void);
-
-/* Reads the distribution template (rootfs-templates/debian.conf) and fills
- * what the user left empty: keyrings and components.  Reports errors. */
-int plan_apply_template(struct xb_plan *p, const char *distribution);
+/* The template's variants for the usage text: "essential, minbase, ..."
+ * and the default (the caller frees the string; NULL when the template
+ * cannot be read, reported). */
+char *plan_variants_help(void);
 
 #endif

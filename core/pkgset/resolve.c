@@ -40,22 +40,26 @@ static Id best_by_name(Pool *pool, Id name)
 	return best;
 }
 
-static const char *const variants[] = {
-	"essential", "minbase", "buildd", "important", "standard",
+/* What a seed may select by, and the trait of the scan each means. */
+static const struct {
+	const char *word;
+	unsigned trait;
+} selectors[] = {
+	{ "essential", PKGSCAN_ESSENTIAL_YES }, { "required", PKGSCAN_REQUIRED },
+	{ "important", PKGSCAN_IMPORTANT },     { "standard", PKGSCAN_STANDARD },
 };
 
-/* Does the candidate p belong to the seed of variant v (an index in
- * variants[])? */
-static bool in_variant(const struct ctx *c, Id p, int v)
+static unsigned select_trait(const char *word)
 {
-	unsigned t = pkgscan_traits(&c->scan, p);
-	if (v == 0)
-		return t & PKGSCAN_ESSENTIAL_YES;
-	if (t & PKGSCAN_REQUIRED)
-		return true;
-	if (v >= 3 && (t & PKGSCAN_IMPORTANT))
-		return true;
-	return v == 4 && (t & PKGSCAN_STANDARD);
+	for (size_t i = 0; i < ARRAY_SIZE(selectors); i++)
+		if (!strcmp(word, selectors[i].word))
+			return selectors[i].trait;
+	return 0;
+}
+
+bool resolve_select_known(const char *word)
+{
+	return select_trait(word) != 0;
 }
 
 static void seed_add(Queue *seed, Map *seen, Id name)
@@ -66,12 +70,13 @@ static void seed_add(Queue *seed, Map *seen, Id name)
 	queue_push(seed, name);
 }
 
-/* Fills seed with the name ids to install: the variant, plus --include,
- * minus --exclude. */
-static int build_seed(struct ctx *c, int variant, Queue *seed)
+/* Fills seed with the name ids to install: what the variant selects and
+ * its packages, plus --include, minus --exclude. */
+static int build_seed(struct ctx *c, unsigned traits, Queue *seed)
 {
 	Pool *pool = c->pool;
 	const struct strvec *inc = c->req->include, *exc = c->req->exclude;
+	const struct strvec *extra = c->req->packages;
 	Map seen;
 	Id p;
 	int r = 0;
@@ -82,16 +87,12 @@ static int build_seed(struct ctx *c, int variant, Queue *seed)
 		if (MAPTST(&seen, s->name) || !pool_installable(pool, s))
 			continue;
 		Id best = best_by_name(pool, s->name);
-		if (best && in_variant(c, best, variant))
+		if (best && (pkgscan_traits(&c->scan, best) & traits))
 			seed_add(seed, &seen, s->name);
 	}
-	static const char *const extra[][2] = {
-		{ "minbase", "apt" }, { "buildd", "apt" }, { "buildd", "build-essential" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
-		Id name = pool_str2id(pool, extra[i][1], 0);
-		if (strcmp(extra[i][0], variants[variant]) == 0 && name &&
-		    best_by_name(pool, name))
+	for (size_t i = 0; extra && i < extra->n; i++) {
+		Id name = pool_str2id(pool, extra->v[i], 0);
+		if (name && best_by_name(pool, name))
 			seed_add(seed, &seen, name);
 	}
 	for (size_t i = 0; inc && i < inc->n; i++) {
@@ -406,14 +407,19 @@ static void ctx_release(struct ctx *c)
 		pool_free(c->pool);
 }
 
-static int variant_index(const char *name)
+static int seed_traits(const struct strvec *select, unsigned *traits)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
-		if (name && strcmp(name, variants[i]) == 0)
-			return (int)i;
-	xb_error("unknown variant %s (valid: essential, minbase, buildd, important, "
-		 "standard)", name ? name : "(none)");
-	return -XB_EUSAGE;
+	*traits = 0;
+	for (size_t i = 0; i < select->n; i++) {
+		unsigned t = select_trait(select->v[i]);
+		if (!t) {
+			xb_error("resolving packages: cannot select by %s (essential, required, "
+			         "important or standard)", select->v[i]);
+			return -XB_EUSAGE;
+		}
+		*traits |= t;
+	}
+	return 0;
 }
 
 int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t *n_out)
@@ -421,12 +427,13 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 	struct ctx c = { .req = req, .scan = PKGSCAN_INIT };
 	struct xb_pkg *pkgs = NULL;
 	Queue seed, chosen, edges;
-	int variant = variant_index(req->variant), r = 0;
+	unsigned traits;
+	int r = seed_traits(req->select, &traits);
 
 	*out = NULL;
 	*n_out = 0;
-	if (variant < 0)
-		return variant;
+	if (r < 0)
+		return r;
 	queue_init(&seed);
 	queue_init(&chosen);
 	queue_init(&edges);
@@ -442,7 +449,7 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 		goto out;
 	pool_addfileprovides(c.pool);
 	pool_createwhatprovides(c.pool);
-	if ((r = build_seed(&c, variant, &seed)) < 0)
+	if ((r = build_seed(&c, traits, &seed)) < 0)
 		goto out;
 	consider_reachable(c.pool, &seed);
 	if ((r = solve(&c, &seed, &chosen)) < 0)

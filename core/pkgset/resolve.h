@@ -26,15 +26,20 @@ struct resolve_req {
 	const char *arch;             /* Debian architecture, e.g. "armhf" */
 	char *const *files;           /* decompressed Packages files */
 	size_t n_files;
-	const char *variant;          /* essential|minbase|buildd|important|standard */
+	const struct strvec *select;  /* the seed: "essential" (Essential: yes) and priorities */
+	const struct strvec *packages;/* added to the seed where the indices have them; may be NULL */
 	const struct strvec *include; /* may be NULL */
 	const struct strvec *exclude; /* may be NULL */
 };
 
+/* Whether word may be in resolve_req.select: "essential", "required",
+ * "important" or "standard". */
+bool resolve_select_known(const char *word);
+
 /* Fills *out (array of *n_out packages; free with resolve_free()).  An
  * unsatisfiable request is reported with libsolv's explanation of each
  * problem and returns -XB_EUNSAT; an unknown --include package returns
- * -XB_ENOTFOUND; an unknown variant -XB_EUSAGE.
+ * -XB_ENOTFOUND; an unknown select word -XB_EUSAGE.
  * Choices follow apt and debootstrap: the newest version of the requested
  * arch or "all" (other architectures are never pulled in), the first
  * alternative of "a | b" that exists, a real package before one that only

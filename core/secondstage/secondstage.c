@@ -2,7 +2,8 @@
  * they can be, and the database as dpkg --configure would leave it. */
 #include "secondstage.h"
 
-#include "../dpkg/dbstate.h"
+#include "../dpkg/dpkgdb.h"
+#include "../dpkg/dpkgtrig.h"
 #include "maintscript.h"
 #include "../base/progress.h"
 #include "../base/spawn.h"
@@ -69,8 +70,17 @@ struct job {
 	int out;        /* memfd holding the script's output, or -1 */
 };
 
+/* What one run keeps in memory: the root, and the dpkg database's status
+ * and trigger interests, read once. */
+struct db {
+	int rootfd;
+	struct dpkgdb_status status;
+	struct dpkgtrig triggers;
+};
+
 struct phase {
 	const struct secondstage *s;
+	struct db *db;
 	const char *script;  /* "preinst" or "postinst" */
 	struct job *jobs;    /* in install order */
 	size_t n;
@@ -103,15 +113,16 @@ static int add_classes(const char *path, unsigned *cls)
 	return 0;
 }
 
-static void phase_init(struct phase *ph, const struct secondstage *s, const char *script,
-                       size_t from, size_t to)
+static void phase_init(struct phase *ph, const struct secondstage *s, struct db *db,
+                       const char *script, size_t from, size_t to)
 {
-	*ph = (struct phase){ .s = s, .script = script, .n = to - from, .from = from,
+	*ph = (struct phase){ .s = s, .db = db, .script = script, .n = to - from, .from = from,
 		              .jobs = xcalloc(to - from + 1, sizeof(struct job)) };
 	for (size_t j = 0; j < ph->n; j++) {
 		struct job *jb = &ph->jobs[j];
-		cleanup_free char *info = dbstate_info_name(&s->pkgs[from + j]);
 		jb->p = &s->pkgs[from + j];
+		cleanup_free char *info = dpkgdb_info_name(jb->p->name, jb->p->arch, jb->p->multi_arch &&
+		                                           !strcmp(jb->p->multi_arch, "same"));
 		jb->out = -1;
 		jb->script = xasprintf("/var/lib/dpkg/info/%s.%s", info, script);
 		if (add_classes(jb->script, &jb->cls) == -ENOENT) {
@@ -242,13 +253,11 @@ static void job_done(struct phase *ph, struct job *jb, int code, int *err)
 	}
 	if (strcmp(ph->script, "postinst"))
 		return;
-	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = rootfd < 0 ? -errno : dbstate_mark_installed(rootfd, jb->p);
+	struct db *db = ph->db;
+	int r = dpkgdb_status_installed(db->rootfd, &db->status, jb->p->name, jb->p->arch);
 	if (!r && (jb->cls & MAINTSCRIPT_TRIGGERS))
-		r = dbstate_drop_early_activations(rootfd, ph->s->pkgs, ph->s->n,
-		                                   (size_t)(jb->p - ph->s->pkgs));
-	if (rootfd >= 0)
-		close(rootfd);
+		r = dpkgtrig_drop_early(db->rootfd, &db->triggers, ph->s->pkgs, ph->s->n,
+		                        (size_t)(jb->p - ph->s->pkgs));
 	if (r && !*err)
 		*err = r;
 }
@@ -306,11 +315,12 @@ static int run_phase(struct phase *ph)
 	return err;
 }
 
-static int run_scripts(const struct secondstage *s, const char *script, size_t from, size_t to)
+static int run_scripts(const struct secondstage *s, struct db *db, const char *script,
+                       size_t from, size_t to)
 {
 	struct phase ph;
 	struct progress pr;
-	phase_init(&ph, s, script, from, to);
+	phase_init(&ph, s, db, script, from, to);
 	if (!strcmp(script, "postinst")) {
 		progress_begin(&pr, "configuring", false);
 		ph.pr = &pr;
@@ -321,15 +331,10 @@ static int run_scripts(const struct secondstage *s, const char *script, size_t f
 	phase_release(&ph);
 	if (r || xb_interrupted)
 		return r;
-	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* Activations by preinsts find no package configured: dpkg drops them. */
 	if (!strcmp(script, "preinst"))
-		r = rootfd < 0 ? -errno : dbstate_drop_early_activations(rootfd, s->pkgs, s->n, 0);
-	else
-		r = rootfd < 0 ? -errno : dbstate_activate_triggers(rootfd, s->pkgs, s->n, from, to);
-	if (rootfd >= 0)
-		close(rootfd);
-	return r;
+		return dpkgtrig_drop_early(db->rootfd, &db->triggers, s->pkgs, s->n, 0);
+	return dpkgtrig_activate(db->rootfd, &db->triggers, s->pkgs, s->n, from, to);
 }
 
 /* dpkg itself: it incorporates the trigger activations and runs the
@@ -357,27 +362,49 @@ static int run_dpkg(const struct secondstage *s, bool last)
 	return r;
 }
 
+/* The essential set first (a prefix of the install order): the other
+ * packages' scripts may use it without declaring so.  The status file is
+ * written whole before dpkg (and an --essential-hook) reads it. */
+static int run_parts(const struct secondstage *s, struct db *db)
+{
+	size_t n_ess = 0;
+	int r;
+	while (n_ess < s->n && s->pkgs[n_ess].essential)
+		n_ess++;
+	if (s->part != SECONDSTAGE_REST) {
+		if ((r = run_scripts(s, db, "preinst", 0, s->n)) < 0 ||
+		    (r = run_scripts(s, db, "postinst", 0, n_ess)) < 0)
+			return r;
+		if (s->part == SECONDSTAGE_ESSENTIAL) {
+			if (xb_interrupted || (r = dpkgdb_status_write(db->rootfd, &db->status)) < 0)
+				return r;
+			return run_dpkg(s, false);
+		}
+	}
+	if ((r = run_scripts(s, db, "postinst", n_ess, s->n)) < 0 || xb_interrupted ||
+	    (r = dpkgdb_status_write(db->rootfd, &db->status)) < 0)
+		return r;
+	return run_dpkg(s, true);
+}
+
 int secondstage_run(void *ctx)
 {
 	const struct secondstage *s = ctx;
-	size_t n_ess = 0;
+	struct db db = { -1, DPKGDB_STATUS_INIT, DPKGTRIG_INIT };
 	int r = 0;
 
 	/* dpkg runs every script with this umask, whatever its caller's. */
 	umask(022);
-	/* The essential set first (a prefix of the install order): the other
-	 * packages' scripts may use it without declaring so. */
-	while (n_ess < s->n && s->pkgs[n_ess].essential)
-		n_ess++;
-	if (s->part != SECONDSTAGE_REST) {
-		if (!(r = run_scripts(s, "preinst", 0, s->n)))
-			r = run_scripts(s, "postinst", 0, n_ess);
-		if (!r && s->part == SECONDSTAGE_ESSENTIAL && !xb_interrupted)
-			r = run_dpkg(s, false);
-		if (r || s->part == SECONDSTAGE_ESSENTIAL)
-			return xb_interrupted || r == -XB_EINTR ? 130 : r ? 1 : 0;
+	if ((db.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		xb_error("second stage: opening the root: %s", strerror(-r));
 	}
-	if (!(r = run_scripts(s, "postinst", n_ess, s->n)) && !xb_interrupted)
-		r = run_dpkg(s, true);
+	if (!r && !(r = dpkgdb_status_load(db.rootfd, &db.status)) &&
+	    !(r = dpkgtrig_load(db.rootfd, &db.triggers)))
+		r = run_parts(s, &db);
+	dpkgdb_status_release(&db.status);
+	dpkgtrig_release(&db.triggers);
+	if (db.rootfd >= 0)
+		close(db.rootfd);
 	return xb_interrupted || r == -XB_EINTR ? 130 : r ? 1 : 0;
 }

@@ -24,7 +24,7 @@ struct secondstage {
 	 * (an --essential-hook runs between the two). */
 };
 
-/* Runs inside the chroot (as launch_run's fn): returns 0 or an exit code. */
+/* Runs inside the chroot (as emu_launch_run's fn): returns 0 or an exit code. */
 int secondstage_run(void *ctx);
 
 /* Native preparation and clean-up around it: a policy-rc.d that keeps

@@ -299,6 +299,26 @@ failed_with() {
 	T=/nonexistent failed_with 'root directory'
 }
 
+@test "refused: options that exclude each other, before anything is fetched" {
+	: >"$XB_SERVER_LOG"
+	xb --no-cache "$XB_SUITE" "$T" "$XB_REPO_URL" # xb gives --cache-dir
+	failed_with '--cache-dir and --no-cache cannot be used together'
+	[ "$status" -eq 2 ]
+	[ ! -s "$XB_SERVER_LOG" ]
+	[ ! -e "$T" ]
+}
+
+@test "refused: a variant the template does not list, before anything is fetched" {
+	: >"$XB_SERVER_LOG"
+	xb --variant=extract "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'unknown variant extract \(known: essential minbase buildd important standard\)'
+	[ "$status" -eq 2 ]
+	[ ! -s "$XB_SERVER_LOG" ]
+	# the usage text lists what the template lists
+	run "$XB" --help
+	[[ "$output" == *"--variant=NAME          essential, minbase, buildd, important, standard (default: important)"* ]]
+}
+
 @test "refused: a wrong flag, with a usage error" {
 	xb --no-such-flag "$XB_SUITE" "$T"
 	[ "$status" -eq 2 ]

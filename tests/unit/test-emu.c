@@ -1,5 +1,5 @@
 /* test-emu: the architecture table, ELF reading, the emulator copy, and
- * launch_run() on an empty root (fn is native code, so the root needs no
+ * emu_launch_run() on an empty root (fn is native code, so the root needs no
  * programs).  The namespace parts need root; they skip otherwise. */
 #include "tap.h"
 #include "../../core/base/util.h"
@@ -76,7 +76,7 @@ static void test_emulator(const char *tmp)
 		return;
 	}
 	char *path = NULL;
-	CHECK(emu_find_emulator(a, &path) == 0 && !strcmp(path, emu), "find emulator");
+	CHECK(emu_emulator_find(a, &path) == 0 && !strcmp(path, emu), "find emulator");
 	int fd = open(path, O_RDONLY);
 	struct emu_elf e;
 	CHECK(fd >= 0 && emu_elf_read(fd, &e) == 0 && !e.interp, "emulator is static");
@@ -86,11 +86,11 @@ static void test_emulator(const char *tmp)
 	}
 	char *dst = xasprintf("%s/usr/bin/qemu-arm-static", tmp);
 	struct stat st;
-	CHECK(emu_install_emulator(a, emu, tmp) == 0, "install");
+	CHECK(emu_emulator_install(a, emu, tmp) == 0, "install");
 	CHECK(stat(dst, &st) == 0 && (st.st_mode & 07777) == 0755 && st.st_size > 0, "installed 0755");
-	CHECK(emu_install_emulator(a, emu, tmp) == 0, "install again");
-	CHECK(emu_remove_emulator(a, tmp) == 0 && stat(dst, &st) < 0, "remove");
-	CHECK(emu_remove_emulator(a, tmp) == 0, "remove again");
+	CHECK(emu_emulator_install(a, emu, tmp) == 0, "install again");
+	CHECK(emu_emulator_remove(a, tmp) == 0 && stat(dst, &st) < 0, "remove");
+	CHECK(emu_emulator_remove(a, tmp) == 0, "remove again");
 	free(dst);
 	free(path);
 	free(emu);
@@ -162,31 +162,31 @@ static void test_launch(const char *tmp)
 	mkdir(root, 0755);
 	xb_read_file("/proc/self/mountinfo", &before);
 
-	struct launch_opts o = LAUNCH_OPTS_INIT;
+	struct emu_launch_opts o = EMU_LAUNCH_OPTS_INIT;
 	o.root = root;
 	o.seccomp = true;
 	o.hostname = "xboot-test";
 	int code = -1;
-	int r = launch_run(&o, inside, NULL, &code);
-	CHECK(r == 0 && code == 42, "launch_run: r=%d code=%d", r, code);
+	int r = emu_launch_run(&o, inside, NULL, &code);
+	CHECK(r == 0 && code == 42, "emu_launch_run: r=%d code=%d", r, code);
 	/* Inside a chroot (a CI harness) the kernel refuses user namespaces:
-	 * launch_run falls back to real root, with no private binfmt_misc. */
+	 * emu_launch_run falls back to real root, with no private binfmt_misc. */
 	bool userns = userns_possible();
 	if (!userns)
 		printf("# skip: no user namespaces here (chroot?): nested and binfmt checks\n");
 	code = -1;
-	r = userns ? launch_run(&o, inside_userns, NULL, &code) : 0;
+	r = userns ? emu_launch_run(&o, inside_userns, NULL, &code) : 0;
 	CHECK(!userns || (r == 0 && code == 0), "a user namespace can be made inside: r=%d code=%d",
 	      r, code);
 
 	if (userns && emu_arch_host() && !strcmp(emu_arch_host()->deb, "amd64")) {
 		char *emu = emu_emulator_path(emu_arch_find("armhf"), NULL);
-		struct launch_opts f = LAUNCH_OPTS_INIT;
+		struct emu_launch_opts f = EMU_LAUNCH_OPTS_INIT;
 		f.root = root;
 		f.arch = emu_arch_find("armhf");
 		code = -1;
 		if (emu) {
-			r = launch_run(&f, inside_binfmt, NULL, &code);
+			r = emu_launch_run(&f, inside_binfmt, NULL, &code);
 			CHECK(r == 0 && code == 0, "binfmt registered: r=%d code=%d", r, code);
 		}
 		free(emu);
@@ -199,7 +199,7 @@ static void test_launch(const char *tmp)
 	mkdir(outside, 0755);
 	CHECK(symlink(outside, proc) == 0, "symlink");
 	code = -1;
-	r = launch_run(&o, inside, NULL, &code);
+	r = emu_launch_run(&o, inside, NULL, &code);
 	CHECK(r == -XB_EUNSAFE && code == -1, "proc symlink refused: r=%d", r);
 	struct stat st;
 	CHECK(stat(outside, &st) == 0 && st.st_nlink == 2, "outside dir untouched");
@@ -222,7 +222,7 @@ int main(void)
 	}
 	test_emulator(tmp);
 	if (geteuid() != 0)
-		printf("# skip: launch_run tests need root\n");
+		printf("# skip: emu_launch_run tests need root\n");
 	else
 		test_launch(tmp);
 	int dfd = open("/tmp", O_RDONLY | O_DIRECTORY);

@@ -100,14 +100,14 @@ static void test_single(void)
 	char hex[65], other[65];
 	cleanup_free char *url = turl("src.bin"), *dest = tpath("out/dest.bin");
 	cleanup_free char *outdir = tpath("out");
-	struct fetch_opts o = FETCH_OPTS_INIT;
+	struct fetch_http_opts o = FETCH_HTTP_OPTS_INIT;
 	o.progress = on_progress;
 
 	make_file("src.bin", 100000, 7, hex);
 	xb_hash_buf(XB_SHA256, "x", 1, other);
 	mkdir(outdir, 0755);
 
-	int r = fetch_file(url, dest, 100000, hex, false, &o);
+	int r = fetch_http_file(url, dest, 100000, hex, false, &o);
 	CHECK(r == 0, "good download: %d", r);
 	struct stat st;
 	CHECK(stat(dest, &st) == 0 && st.st_size == 100000, "dest has the right size");
@@ -116,32 +116,32 @@ static void test_single(void)
 	      (unsigned long long)last_total);
 	unlink(dest);
 
-	r = fetch_file(url, dest, 0, NULL, false, &o);
+	r = fetch_http_file(url, dest, 0, NULL, false, &o);
 	CHECK(r == 0 && exists(dest), "unknown size, no hash: %d", r);
 	unlink(dest);
 
 	quiet_begin();
-	r = fetch_file(url, dest, 100000, other, false, &o);
+	r = fetch_http_file(url, dest, 100000, other, false, &o);
 	CHECK(quiet_end("SHA256 mismatch"), "hash mismatch reported once");
 	CHECK(r == -XB_EHASH, "wrong sha256: %d", r);
 	CHECK(!exists(dest), "no dest after a hash mismatch");
 	CHECK(count_parts(outdir) == 0, "no .part file after a hash mismatch");
 
 	quiet_begin();
-	r = fetch_file(url, dest, 5000, NULL, false, &o);
+	r = fetch_http_file(url, dest, 5000, NULL, false, &o);
 	CHECK(quiet_end("longer than the expected 5000 bytes"), "cut-off reported once");
 	CHECK(r == -XB_ESIZE, "longer than expected: %d", r);
 	CHECK(!exists(dest) && count_parts(outdir) == 0, "nothing left after cut-off");
 
 	quiet_begin();
-	r = fetch_file(url, dest, 200000, NULL, false, &o);
+	r = fetch_http_file(url, dest, 200000, NULL, false, &o);
 	CHECK(quiet_end("100000 bytes, expected 200000"), "short file reported once");
 	CHECK(r == -XB_ESIZE, "shorter than expected: %d", r);
 	CHECK(!exists(dest) && count_parts(outdir) == 0, "nothing left after short file");
 
 	o.max_size = 1000;
 	quiet_begin();
-	r = fetch_file(url, dest, 0, NULL, false, &o);
+	r = fetch_http_file(url, dest, 0, NULL, false, &o);
 	CHECK(quiet_end("limit of 1000 bytes"), "max_size reported once");
 	CHECK(r == -XB_ESIZE, "over max_size: %d", r);
 	CHECK(!exists(dest) && count_parts(outdir) == 0, "nothing left after max_size");
@@ -149,17 +149,17 @@ static void test_single(void)
 
 	cleanup_free char *missing = turl("missing.bin");
 	quiet_begin();
-	r = fetch_file(missing, dest, 0, NULL, true, &o);
+	r = fetch_http_file(missing, dest, 0, NULL, true, &o);
 	CHECK(quiet_end(NULL), "quiet 404 reports nothing");
 	CHECK(r == -XB_ENOTFOUND, "quiet missing file: %d", r);
 	CHECK(!exists(dest) && count_parts(outdir) == 0, "nothing left after not found");
 	quiet_begin();
-	r = fetch_file(missing, dest, 0, NULL, false, &o);
+	r = fetch_http_file(missing, dest, 0, NULL, false, &o);
 	CHECK(quiet_end("no such file"), "loud 404 reported once");
 	CHECK(r == -XB_ENOTFOUND && !exists(dest), "loud missing file: %d", r);
 
 	xb_interrupted = 1;
-	r = fetch_file(url, dest, 100000, hex, false, &o);
+	r = fetch_http_file(url, dest, 100000, hex, false, &o);
 	xb_interrupted = 0;
 	CHECK(r == -XB_EINTR && !exists(dest), "interrupted: %d", r);
 }
@@ -170,9 +170,9 @@ static void test_many(void)
 {
 	char hex[NMANY][65];
 	char *urls[NMANY], *dests[NMANY];
-	struct fetch_item items[NMANY];
+	struct fetch_http_item items[NMANY];
 	cleanup_free char *outdir = tpath("many");
-	struct fetch_opts o = FETCH_OPTS_INIT;
+	struct fetch_http_opts o = FETCH_HTTP_OPTS_INIT;
 	o.jobs = 4;
 	o.progress = on_progress;
 	uint64_t total = 0;
@@ -184,12 +184,12 @@ static void test_many(void)
 		make_file(name, len, (unsigned)i, hex[i]);
 		urls[i] = turl(name);
 		dests[i] = xasprintf("%s/m%d.deb", outdir, i);
-		items[i] = (struct fetch_item){ urls[i], dests[i], len, hex[i], 1 };
+		items[i] = (struct fetch_http_item){ urls[i], dests[i], len, hex[i], 1 };
 		total += len;
 	}
 
-	int r = fetch_many(items, NMANY, &o);
-	CHECK(r == 0, "fetch_many all good: %d", r);
+	int r = fetch_http_many(items, NMANY, &o);
+	CHECK(r == 0, "fetch_http_many all good: %d", r);
 	int good = 0;
 	for (int i = 0; i < NMANY; i++)
 		good += items[i].result == 0 && exists(dests[i]);
@@ -203,9 +203,9 @@ static void test_many(void)
 	 * the bad item is left, and no temporary file anywhere. */
 	items[7].sha256 = hex[8];
 	quiet_begin();
-	r = fetch_many(items, NMANY, &o);
+	r = fetch_http_many(items, NMANY, &o);
 	CHECK(quiet_end("m7.bin: SHA256 mismatch"), "batch failure reported once");
-	CHECK(r == -XB_EHASH, "fetch_many with one bad: %d", r);
+	CHECK(r == -XB_EHASH, "fetch_http_many with one bad: %d", r);
 	CHECK(items[7].result == -XB_EHASH, "bad item result %d", items[7].result);
 	CHECK(!exists(dests[7]), "bad item dest absent");
 	int bad = 0;
@@ -218,9 +218,9 @@ static void test_many(void)
 			bad++;
 	}
 	CHECK(bad == 0, "results agree with files (%d wrong)", bad);
-	CHECK(count_parts(outdir) == 0, "no .part file after fetch_many failure");
+	CHECK(count_parts(outdir) == 0, "no .part file after fetch_http_many failure");
 
-	CHECK(fetch_many(items, 0, &o) == 0, "empty batch");
+	CHECK(fetch_http_many(items, 0, &o) == 0, "empty batch");
 
 	for (int i = 0; i < NMANY; i++) {
 		unlink(dests[i]);
@@ -235,29 +235,29 @@ static void test_cache(void)
 	char hex[65];
 	cleanup_free char *dir = tpath("cache/nested");
 
-	CHECK(cache_open(&c, dir) == 0, "cache_open");
+	CHECK(fetch_cache_open(&c, dir) == 0, "fetch_cache_open");
 	cleanup_free char *sub = tpath("cache/nested/sha256");
 	cleanup_free char *lock = tpath("cache/nested/.lock");
 	CHECK(exists(sub) && exists(lock), "cache dirs and lock made");
 
 	make_file("c.bin", 4242, 3, hex);
-	cleanup_free char *p = cache_path(&c, hex);
+	cleanup_free char *p = fetch_cache_path(&c, hex);
 	cleanup_free char *want = xasprintf("%s/sha256/%s.deb", dir, hex);
-	CHECK(p && !strcmp(p, want), "cache_path %s", p ? p : "(null)");
-	CHECK(!cache_has(&c, hex, 4242), "absent before the download");
+	CHECK(p && !strcmp(p, want), "fetch_cache_path %s", p ? p : "(null)");
+	CHECK(!fetch_cache_has(&c, hex, 4242), "absent before the download");
 
 	cleanup_free char *url = turl("c.bin");
-	CHECK(fetch_file(url, p, 4242, hex, false, NULL) == 0, "fetch into cache");
-	CHECK(cache_has(&c, hex, 4242), "present after the download");
-	CHECK(!cache_has(&c, hex, 4241), "wrong size is not present");
+	CHECK(fetch_http_file(url, p, 4242, hex, false, NULL) == 0, "fetch into cache");
+	CHECK(fetch_cache_has(&c, hex, 4242), "present after the download");
+	CHECK(!fetch_cache_has(&c, hex, 4241), "wrong size is not present");
 
-	char *bad = cache_path(&c, "../../etc/passwd");
-	CHECK(bad == NULL, "cache_path refuses a non-hash");
-	CHECK(!cache_has(&c, "../x", 0), "cache_has refuses a non-hash");
-	cache_close(&c);
-	CHECK(c.dir == NULL && c.lock_fd == -1, "cache_close resets");
+	char *bad = fetch_cache_path(&c, "../../etc/passwd");
+	CHECK(bad == NULL, "fetch_cache_path refuses a non-hash");
+	CHECK(!fetch_cache_has(&c, "../x", 0), "fetch_cache_has refuses a non-hash");
+	fetch_cache_close(&c);
+	CHECK(c.dir == NULL && c.lock_fd == -1, "fetch_cache_close resets");
 
-	char *d = cache_default_dir();
+	char *d = fetch_cache_default_dir();
 	CHECK(d && (geteuid() != 0 || !strcmp(d, "/var/cache/xboot")), "default dir %s", d);
 	free(d);
 }
@@ -266,12 +266,12 @@ int main(void)
 {
 	char tmpl[] = "/tmp/xb-test-fetch.XXXXXX";
 	tmpdir = mkdtemp(tmpl);
-	if (!tmpdir || fetch_global_init() < 0)
+	if (!tmpdir || fetch_http_init() < 0)
 		return 1;
 	test_single();
 	test_many();
 	test_cache();
-	fetch_global_cleanup();
+	fetch_http_cleanup();
 	xb_rm_rf_at(AT_FDCWD, tmpdir);
 	return tap_done();
 }

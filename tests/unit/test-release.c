@@ -152,12 +152,21 @@ static void make_suite(const struct spec *s)
 }
 
 static struct strvec keyrings = STRVEC_INIT;
+static const struct fetch_http_opts http = FETCH_HTTP_OPTS_INIT;
 
-static int fetch(const char *suite, bool ignore_valid, bool no_sig, struct release *r)
+static int fetch(const char *suite, bool ignore_valid, bool no_sig, struct fetch_release *r)
 {
-	struct release_opts o = { .keyrings = &keyrings, .ignore_valid_until = ignore_valid,
-		                  .no_check_sig = no_sig, .workdir = work };
-	return release_fetch(mirror, suite, &o, r);
+	struct fetch_release_opts o = { .keyrings = &keyrings, .ignore_valid_until = ignore_valid,
+		                        .no_check_sig = no_sig, .workdir = work, .http = &http };
+	return fetch_release_get(mirror, suite, &o, r);
+}
+
+static int get_indices(const char *suite, const struct fetch_release *r,
+                       const struct strvec *comps, const char *arch, int index,
+                       struct strvec *paths)
+{
+	struct fetch_indices_req q = { mirror, suite, r, comps, arch, work, index, &http };
+	return fetch_indices_get(&q, paths);
 }
 
 static void setup(void)
@@ -192,22 +201,22 @@ static void setup(void)
 static void test_dates(void)
 {
 	time_t t = 0;
-	CHECK(release_parse_date("Sat, 10 Aug 2024 09:13:42 UTC", &t) == 0 && t == 1723281222,
+	CHECK(fetch_release_parse_date("Sat, 10 Aug 2024 09:13:42 UTC", &t) == 0 && t == 1723281222,
 	      "rfc2822 UTC: %lld", (long long)t);
-	CHECK(release_parse_date("10 Aug 2024 11:13:42 +0200", &t) == 0 && t == 1723281222,
+	CHECK(fetch_release_parse_date("10 Aug 2024 11:13:42 +0200", &t) == 0 && t == 1723281222,
 	      "numeric zone: %lld", (long long)t);
-	CHECK(release_parse_date("Sat,  10 aug 2024 09:13:42", &t) == 0 && t == 1723281222,
+	CHECK(fetch_release_parse_date("Sat,  10 aug 2024 09:13:42", &t) == 0 && t == 1723281222,
 	      "no zone");
-	CHECK(release_parse_date("Sat, 10 Aug 2024 09:13 GMT", &t) == 0 && t == 1723281180,
+	CHECK(fetch_release_parse_date("Sat, 10 Aug 2024 09:13 GMT", &t) == 0 && t == 1723281180,
 	      "no seconds");
-	CHECK(release_parse_date("Sat, 10 Foo 2024 09:13:42 UTC", &t) < 0, "bad month");
-	CHECK(release_parse_date("yesterday", &t) < 0, "garbage");
-	CHECK(release_parse_date("Sat, 10 Aug 2024 09:13:42 UTC junk", &t) < 0, "trailing junk");
+	CHECK(fetch_release_parse_date("Sat, 10 Foo 2024 09:13:42 UTC", &t) < 0, "bad month");
+	CHECK(fetch_release_parse_date("yesterday", &t) < 0, "garbage");
+	CHECK(fetch_release_parse_date("Sat, 10 Aug 2024 09:13:42 UTC junk", &t) < 0, "trailing junk");
 }
 
 static void test_good(void)
 {
-	struct release r;
+	struct fetch_release r;
 	int rc = fetch("good", false, false, &r);
 	CHECK(rc == 0, "good InRelease: %d", rc);
 	if (rc)
@@ -219,14 +228,14 @@ static void test_good(void)
 	CHECK(r.n_files == 2, "files: %zu", r.n_files);
 	CHECK(strvec_has(&r.components, "main") && strvec_has(&r.architectures, "amd64"),
 	      "Components, Architectures");
-	const struct release_file *f = release_find(&r, "main/binary-armhf/Packages.xz");
+	const struct fetch_release_file *f = fetch_release_find(&r, "main/binary-armhf/Packages.xz");
 	CHECK(f && f->size == packages_xz.len && !strcmp(f->sha256, packages_xz_sha), "file entry");
-	CHECK(!release_find(&r, "main/binary-armhf/Release"), "unlisted file");
+	CHECK(!fetch_release_find(&r, "main/binary-armhf/Release"), "unlisted file");
 
 	struct strvec comps = STRVEC_INIT, paths = STRVEC_INIT;
 	strvec_push(&comps, "main");
-	rc = indices_fetch(mirror, "good", &r, &comps, "armhf", work, 3, &paths);
-	CHECK(rc == 0 && paths.n == 1, "indices_fetch: %d", rc);
+	rc = get_indices("good", &r, &comps, "armhf", 3, &paths);
+	CHECK(rc == 0 && paths.n == 1, "fetch_indices_get: %d", rc);
 	if (rc == 0) {
 		cleanup_free char *want = xasprintf("%s/3_main_Packages", work);
 		cleanup_free char *got = get(paths.v[0]);
@@ -234,24 +243,24 @@ static void test_good(void)
 		CHECK(got && !strcmp(got, PACKAGES), "decompressed index");
 	}
 	strvec_clear(&paths);
-	rc = indices_fetch(mirror, "good", &r, &comps, "arm64", work, 0, &paths);
+	rc = get_indices("good", &r, &comps, "arm64", 0, &paths);
 	CHECK(rc == -XB_ENOTFOUND && paths.n == 0, "unknown architecture: %d", rc);
 	strvec_clear(&comps);
 	strvec_push(&comps, "contrib");
-	rc = indices_fetch(mirror, "good", &r, &comps, "armhf", work, 0, &paths);
+	rc = get_indices("good", &r, &comps, "armhf", 0, &paths);
 	CHECK(rc == -XB_ENOTFOUND, "unknown component: %d", rc);
 	strvec_clear(&comps);
 	strvec_push(&comps, "main");
-	rc = indices_fetch(mirror, "good", &r, &comps, "amd64", work, 0, &paths);
+	rc = get_indices("good", &r, &comps, "amd64", 0, &paths);
 	CHECK(rc == -XB_ENOTFOUND, "architecture without an index: %d", rc);
 	/* debian-security's Release says "updates/main" for main/. */
 	strvec_clear(&r.components);
 	strvec_push(&r.components, "updates/main");
-	rc = indices_fetch(mirror, "good", &r, &comps, "armhf", work, 0, &paths);
+	rc = get_indices("good", &r, &comps, "armhf", 0, &paths);
 	CHECK(rc == 0 && paths.n == 1, "component listed as updates/main: %d", rc);
 	strvec_clear(&paths);
 	strvec_clear(&comps);
-	release_release(&r);
+	fetch_release_free(&r);
 
 	/* The same with the key armored. */
 	cleanup_free char *asc = tpath("%s", "good.asc");
@@ -260,7 +269,7 @@ static void test_good(void)
 	strvec_push(&keyrings, asc);
 	rc = fetch("good", false, false, &r);
 	CHECK(rc == 0, "armored keyring: %d", rc);
-	release_release(&r);
+	fetch_release_free(&r);
 	strvec_clear(&keyrings);
 	keyrings = saved;
 }
@@ -268,13 +277,13 @@ static void test_good(void)
 /* Indices: fetched as s says, compared with PACKAGES; returns the code. */
 static int index_case(const char *suite)
 {
-	struct release r;
+	struct fetch_release r;
 	struct strvec comps = STRVEC_INIT, paths = STRVEC_INIT;
 	int rc = fetch(suite, false, false, &r);
 	if (rc)
 		return 1000 + rc;
 	strvec_push(&comps, "main");
-	rc = indices_fetch(mirror, suite, &r, &comps, "armhf", work, 1, &paths);
+	rc = get_indices(suite, &r, &comps, "armhf", 1, &paths);
 	if (rc == 0) {
 		cleanup_free char *got = get(paths.v[0]);
 		if (!got || strcmp(got, PACKAGES))
@@ -282,7 +291,7 @@ static int index_case(const char *suite)
 	}
 	strvec_clear(&comps);
 	strvec_clear(&paths);
-	release_release(&r);
+	fetch_release_free(&r);
 	return rc;
 }
 
@@ -308,9 +317,9 @@ static void tamper(const char *name)
 
 static int code_of(const char *suite, bool ignore_valid, bool no_sig)
 {
-	struct release r;
+	struct fetch_release r;
 	int rc = fetch(suite, ignore_valid, no_sig, &r);
-	release_release(&r);
+	fetch_release_free(&r);
 	return rc;
 }
 
@@ -331,21 +340,21 @@ static void test_errors(void)
 	CHECK((rc = code_of("nosuch", false, false)) == -XB_ENOTFOUND, "missing suite: %d", rc);
 	CHECK((rc = code_of("nosha", false, false)) == -XB_EPARSE, "no SHA256: %d", rc);
 
-	struct release r;
+	struct fetch_release r;
 	rc = fetch("other", false, true, &r);
 	CHECK(rc == 0 && r.codename && !strcmp(r.codename, "other") && r.n_files == 2,
 	      "foreign key with --no-check-sig: %d", rc);
-	release_release(&r);
+	fetch_release_free(&r);
 	rc = fetch("detnosig", false, true, &r);
 	CHECK(rc == 0 && r.n_files == 2, "detached with --no-check-sig: %d", rc);
-	release_release(&r);
+	fetch_release_free(&r);
 	rc = fetch("unsigned", false, true, &r);
 	CHECK(rc == 0 && r.n_files == 2, "plain InRelease with --no-check-sig: %d", rc);
-	release_release(&r);
+	fetch_release_free(&r);
 	rc = fetch("tampered", false, true, &r);
 	CHECK(rc == 0 && strvec_has(&r.architectures, "arm64") && r.n_files == 2,
 	      "clearsigned text with --no-check-sig: %d", rc);
-	release_release(&r);
+	fetch_release_free(&r);
 
 	struct strvec none = keyrings;
 	keyrings = (struct strvec)STRVEC_INIT;
@@ -367,7 +376,7 @@ static void test_indices(void)
 int main(void)
 {
 	char tmpl[] = "/tmp/xb-test-release-XXXXXX";
-	if (!(tmpdir = mkdtemp(tmpl)) || fetch_global_init() < 0)
+	if (!(tmpdir = mkdtemp(tmpl)) || fetch_http_init() < 0)
 		return 1;
 	setup();
 	static const struct spec specs[] = {
@@ -408,6 +417,6 @@ int main(void)
 	free(home);
 	free(work);
 	free(mirror);
-	fetch_global_cleanup();
+	fetch_http_cleanup();
 	return tap_done();
 }

@@ -1,10 +1,13 @@
 /* test-resolve: core/resolve over the small Packages files in resolve-data/
  * (virtual and versioned Provides, alternatives, Pre-Depends order, cycles,
- * Recommends, architectures, variants, --include/--exclude, errors). */
+ * Recommends, architectures, variants, --include/--exclude, errors).  The
+ * variants are the Debian template's (rootfs-templates/debian.conf). */
 #include "../../core/pkgset/resolve.h"
+#include "../../core/pipeline/template.h"
 #include "tap.h"
 
 static char *datadir;
+static struct template tmpl;
 
 struct result {
 	int r;
@@ -25,9 +28,15 @@ static struct result run(const char *variant, const char *const *files, const ch
 		strvec_split(&vi, inc, ",");
 	if (exc)
 		strvec_split(&vx, exc, ",");
+	/* A name the template lacks is handed over as a word to select by,
+	 * which the resolver must refuse. */
+	const struct template_variant *v = template_variant(&tmpl, variant);
+	cleanup_strvec struct strvec word = STRVEC_INIT;
+	strvec_push(&word, variant);
 	struct resolve_req req = {
 		.arch = "amd64", .files = paths.v, .n_files = paths.n,
-		.variant = variant, .include = &vi, .exclude = &vx,
+		.select = v ? &v->select : &word, .packages = v ? &v->packages : NULL,
+		.include = &vi, .exclude = &vx,
 	};
 	res.r = resolve_packages(&req, &res.p, &res.n);
 	strvec_clear(&paths);
@@ -158,6 +167,7 @@ static void test_variants(void)
 	CHECK(res.r == 0 && has(&res, "imp-pkg") && has(&res, "std-pkg"), "standard");
 	done(&res);
 
+	CHECK(!template_variant(&tmpl, "fat"), "the template knows no variant fat");
 	res = run("fat", main_only, NULL, NULL);
 	CHECK(res.r == -XB_EUSAGE && !res.p && !res.n, "unknown variant: %d", res.r);
 }
@@ -199,10 +209,15 @@ int main(void)
 	const char *src = __FILE__, *slash = strrchr(src, '/');
 	datadir = slash ? xasprintf("%.*s/resolve-data", (int)(slash - src), src)
 			: xstrdup("resolve-data");
+	int loaded = template_load("debian", &tmpl);
+	CHECK(loaded == 0, "the Debian template loads: %d", loaded);
+	if (loaded < 0)
+		return tap_done();
 	test_minbase();
 	test_variants();
 	test_include_exclude();
 	test_errors();
 	free(datadir);
+	template_release(&tmpl);
 	return tap_done();
 }

@@ -1,0 +1,71 @@
+/* configure: the second stage around core/secondstage (see configure.h). */
+#include "configure.h"
+
+#include "../base/progress.h"
+#include "../secondstage/secondstage.h"
+#include "../../emu/emulator.h"
+#include "../../emu/launch.h"
+
+/* One launch of (part of) the second stage. */
+static int launch_part(const struct emu_launch_opts *lo, struct secondstage *ss)
+{
+	int code = 0;
+	int r = emu_launch_run(lo, secondstage_run, ss, &code);
+	if (r)
+		return r;
+	if (xb_interrupted)
+		return -XB_EINTR;
+	if (code)
+		return code == 130 ? -XB_EINTR : -XB_ECHILD;
+	return 0;
+}
+
+/* The scripts, in one launch or, for an --essential-hook, two. */
+static int run_scripts(const struct xb_plan *p, const struct emu_launch_opts *lo,
+                       struct secondstage *ss)
+{
+	int r = 0;
+	if (hooks_any(&p->hooks, HOOK_ESSENTIAL)) {
+		ss->part = SECONDSTAGE_ESSENTIAL;
+		r = launch_part(lo, ss);
+		if (!r)
+			r = hooks_run(&p->hooks, HOOK_ESSENTIAL, lo->root);
+		ss->part = SECONDSTAGE_REST;
+	}
+	return r ? r : launch_part(lo, ss);
+}
+
+int configure_tree(const struct xb_plan *p, const char *root, const struct xb_pkg *pkgs,
+                   size_t n, int log_fd)
+{
+	struct emu_launch_opts lo = EMU_LAUNCH_OPTS_INIT;
+	struct secondstage ss = { pkgs, n, log_fd,
+	                          (unsigned)(p->script_jobs > 0 ? p->script_jobs : xb_ncpus()),
+	                          SECONDSTAGE_ALL };
+	bool foreign = !emu_arch_is_native(p->arch);
+	long long t0 = progress_now_ms();
+	int r;
+
+	if (foreign) {
+		cleanup_free char *emu = NULL;
+		if ((r = emu_emulator_find(p->arch, &emu)) < 0 ||
+		    (r = emu_emulator_install(p->arch, emu, root)) < 0)
+			return r;
+		xb_info("running the second stage under %s", emu);
+	}
+	if ((r = secondstage_prepare(root)) < 0)
+		return r;
+	lo.root = root;
+	lo.arch = foreign ? p->arch : NULL;
+	lo.keep_tmp = true;
+	lo.hostname = "localhost";
+	lo.kill_on_signal = true;
+	r = run_scripts(p, &lo, &ss);
+	int rc = secondstage_cleanup(root);
+	if (r || rc)
+		return r ? r : rc;
+	xb_info("configured %zu packages in %.1f s", n, (double)(progress_now_ms() - t0) / 1000.0);
+	if (foreign && p->remove_emulator)
+		return emu_emulator_remove(p->arch, root);
+	return 0;
+}

@@ -1,0 +1,156 @@
+/* setup: TARGET and the tree before anything is unpacked (see setup.h). */
+#include "setup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+/* An archive TARGET may be replaced, but not be a directory; its
+ * directory must exist (checked here, not after the whole run). */
+static int check_archive_target(const char *target)
+{
+	struct stat st;
+	if (!strcmp(target, "-"))
+		return 0;
+	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+		xb_error("%s is a directory; an archive needs a file name", target);
+		return -EISDIR;
+	}
+	cleanup_free char *dir = xstrdup(target);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	else if (slash)
+		dir[1] = '\0';
+	if (slash && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		xb_error("cannot write %s: no directory %s", target, dir);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* TARGET must be a new or empty directory, and never the host's root. */
+static int check_target(const char *target)
+{
+	struct stat st;
+	char *real = realpath(target, NULL);
+	bool is_root = real && !strcmp(real, "/");
+	free(real);
+	if (is_root) {
+		xb_error("refusing to bootstrap into %s: it is the root directory", target);
+		return -XB_EUSAGE;
+	}
+	if (stat(target, &st) < 0) {
+		if (errno != ENOENT) {
+			xb_error("checking %s: %s", target, strerror(errno));
+			return -errno;
+		}
+		int r = xb_mkdir_p_at(AT_FDCWD, target, 0755);
+		if (r)
+			xb_error("creating %s: %s", target, strerror(-r));
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		xb_error("%s exists and is not a directory", target);
+		return -ENOTDIR;
+	}
+	DIR *d = opendir(target);
+	struct dirent *e;
+	bool empty = true;
+	if (!d) {
+		xb_error("reading %s: %s", target, strerror(errno));
+		return -errno;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "lost+found"))
+			empty = false;
+	closedir(d);
+	if (!empty) {
+		xb_error("%s is not empty; xboot bootstraps into a new or empty directory", target);
+		return -ENOTEMPTY;
+	}
+	return 0;
+}
+
+int setup_check_target(const struct xb_plan *p)
+{
+	return p->format != OUTPUT_DIR ? check_archive_target(p->target) : check_target(p->target);
+}
+
+/* Merged /usr: the root's own links, made before anything is unpacked so
+ * that packages shipping /bin/x land in /usr/bin/x (bookworm's base-files
+ * does not ship them; trixie's does, and replaces them with the same). */
+int setup_skeleton(const struct xb_plan *p, const char *root)
+{
+	static const char *const dirs[] = { "usr/bin", "usr/sbin", "usr/lib", "var/lib/dpkg",
+		                            "var/log", "etc", "tmp", "proc", "sys", "dev", "run", "root" };
+	static const char *const links[][2] = { { "bin", "usr/bin" }, { "sbin", "usr/sbin" }, { "lib", "usr/lib" } };
+	cleanup_fd int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = fd < 0 ? -errno : 0;
+
+	for (size_t i = 0; !r && i < ARRAY_SIZE(dirs); i++)
+		r = xb_mkdir_p_at(fd, dirs[i], !strcmp(dirs[i], "tmp") ? 01777 : 0755);
+	if (!r)
+		fchmodat(fd, "tmp", 01777, 0);
+	for (size_t i = 0; !r && p->tmpl.merged_usr && i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][1], fd, links[i][0]) < 0 && errno != EEXIST)
+			r = -errno;
+	if (!r && p->tmpl.merged_usr && !strcmp(p->arch->deb, "amd64")) {
+		r = xb_mkdir_p_at(fd, "usr/lib64", 0755);
+		if (!r && symlinkat("usr/lib64", fd, "lib64") < 0 && errno != EEXIST)
+			r = -errno;
+	}
+	if (r)
+		xb_error("preparing %s: %s", root, strerror(-r));
+	return r;
+}
+
+int setup_write_file(int rootfd, const char *target, const char *path, const char *text)
+{
+	int r = xb_write_file_at(rootfd, path, text, strlen(text), 0644);
+	if (r)
+		xb_error("writing %s/%s: %s", target, path, strerror(-r));
+	return r;
+}
+
+/* --aptopt and --dpkgopt, as mmdebstrap has them: a value naming an
+ * existing file is copied, anything else is a line of its own (apt's get a
+ * closing ';' when they lack one). */
+static int write_opts(int rootfd, const char *root, const char *path,
+                      const struct strvec *opts, bool apt)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	if (!opts->n)
+		return 0;
+	for (size_t i = 0; i < opts->n; i++) {
+		const char *o = opts->v[i];
+		size_t before = sb.len;
+		if (xb_read_file(o, &sb) == 0) {
+			if (sb.len > before && sb.buf[sb.len - 1] != '\n')
+				strbuf_addch(&sb, '\n');
+			continue;
+		}
+		strbuf_setlen(&sb, before); /* not a file (or not readable): the option itself */
+		size_t len = strlen(o);
+		while (len && (o[len - 1] == ' ' || o[len - 1] == '\n'))
+			len--;
+		strbuf_add(&sb, o, len);
+		strbuf_addstr(&sb, apt && (!len || o[len - 1] != ';') ? ";\n" : "\n");
+	}
+	return setup_write_file(rootfd, root, path, sb.buf);
+}
+
+int setup_options(const struct xb_plan *p, const char *root)
+{
+	cleanup_fd int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		xb_error("opening %s: %s", root, strerror(errno));
+		return -errno;
+	}
+	xb_mkdir_p_at(rootfd, "etc/apt/apt.conf.d", 0755);
+	xb_mkdir_p_at(rootfd, "etc/dpkg/dpkg.cfg.d", 0755);
+	int r = write_opts(rootfd, root, "etc/apt/apt.conf.d/99xboot", &p->aptopts, true);
+	return r ? r : write_opts(rootfd, root, "etc/dpkg/dpkg.cfg.d/99xboot", &p->dpkgopts, false);
+}
+

@@ -1,0 +1,27 @@
+/* setup: the tree before anything is unpacked or run in it — TARGET
+ * checked (a new or empty directory, or an archive's name in an existing
+ * directory), the skeleton with merged /usr's links, and the user's apt
+ * and dpkg options. */
+#ifndef XB_SETUP_H
+#define XB_SETUP_H
+
+#include "plan.h"
+
+/* TARGET as the plan's output needs it: a new or empty directory (made
+ * here; never the host's root), or for an archive a name that is not a
+ * directory, in a directory that exists.  Reports errors. */
+int setup_check_target(const struct xb_plan *p);
+
+/* The directories every tree has, and with merged /usr the root's links
+ * to usr/, so that packages shipping /bin/x land in /usr/bin/x. */
+int setup_skeleton(const struct xb_plan *p, const char *root);
+
+/* --aptopt and --dpkgopt into etc/apt/apt.conf.d/99xboot and
+ * etc/dpkg/dpkg.cfg.d/99xboot, before anything runs in the tree. */
+int setup_options(const struct xb_plan *p, const char *root);
+
+/* Writes text to root/path (rootfd open on root) atomically, reporting
+ * a failure naming the file. */
+int setup_write_file(int rootfd, const char *root, const char *path, const char *text);
+
+#endif

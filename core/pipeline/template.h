@@ -1,0 +1,42 @@
+/* template: a distribution as rootfs-templates/NAME.conf describes it —
+ * keyrings, components, whether xboot makes /usr merged, the suffixes of
+ * the -updates and -security suites, and the variants with what seeds
+ * each.  The file is the one source of these facts; the usage text, the
+ * plan and the resolver read them from here.  template_release() frees. */
+#ifndef XB_TEMPLATE_H
+#define XB_TEMPLATE_H
+
+#include "../base/util.h"
+
+struct template_variant {
+	char *name;
+	struct strvec select;   /* "essential" or priorities (core/pkgset/resolve.h) */
+	struct strvec packages; /* added where the indices have them */
+};
+
+struct template {
+	char *path;                    /* the file read, for messages */
+	struct strvec keyrings, components;
+	char *default_variant;
+	bool merged_usr;               /* xboot creates /bin -> usr/bin etc. */
+	char *updates_suffix, *security_suffix;
+	struct template_variant *variants;
+	size_t n_variants;
+};
+
+/* The templates directory: $XBOOT_TEMPLATES, the build tree's, or the
+ * installed one.  Not to be freed. */
+const char *template_dir(void);
+
+/* Reads rootfs-templates/DISTRIBUTION.conf into t (zero-initialised; the
+ * caller releases it either way).  Reports errors: a missing or malformed
+ * file, a variant that selects by something the resolver does not know. */
+int template_load(const char *distribution, struct template *t);
+void template_release(struct template *t);
+
+/* The variant of that name, or NULL. */
+const struct template_variant *template_variant(const struct template *t, const char *name);
+/* The variants' names, joined by sep (the caller frees it). */
+char *template_variant_names(const struct template *t, const char *sep);
+
+#endif

@@ -1,0 +1,55 @@
+/* sources: where packages come from, as apt's sources name it — one-line
+ * entries ("deb [options] URI SUITE [COMPONENT...]") and deb822 stanzas
+ * (Types, URIs, Suites, Components), read by one parser from the host's
+ * apt configuration (for the default mirror and the security archive) and
+ * from MIRROR arguments.  A struct fetch_sources owns its entries and is
+ * freed with fetch_sources_release(). */
+#ifndef XB_FETCH_SOURCES_H
+#define XB_FETCH_SOURCES_H
+
+#include "../core/base/util.h"
+
+struct fetch_source {
+	char *uri;                /* http://, https:// or file://, no trailing slash */
+	char *suite;              /* NULL: not given (fetch_sources_default fills it) */
+	struct strvec components; /* empty: not given (likewise) */
+	struct strvec options;    /* "name=value" as given; xboot acts on none yet */
+};
+
+struct fetch_sources {
+	struct fetch_source *v;
+	size_t n, alloc;
+};
+#define FETCH_SOURCES_INIT { NULL, 0, 0 }
+void fetch_sources_release(struct fetch_sources *s);
+
+/* Appends an entry (copies of uri and suite, which may be NULL, and of
+ * components, which may be NULL); returns it. */
+struct fetch_source *fetch_sources_add(struct fetch_sources *s, const char *uri,
+                                       const char *suite, const struct strvec *components);
+
+/* One MIRROR argument: a URL (or absolute path of a directory), a one-line
+ * "deb ..." entry, or a sources file (deb822 or one-line; "-" is standard
+ * input) whose deb entries are all added.  Reports errors (-XB_EUSAGE for
+ * a malformed entry or a file without any). */
+int fetch_sources_parse_arg(const char *arg, struct fetch_sources *out);
+
+/* Every deb entry of the host's apt configuration under etcdir (NULL:
+ * /etc/apt): sources.list, then sources.list.d's *.list and *.sources in
+ * name order.  Entries apt would have to explain (cdrom:, malformed lines)
+ * are passed over quietly: they are the host's business. */
+void fetch_sources_from_apt(const char *etcdir, struct fetch_sources *out);
+
+/* The first entry that is (security) or is not (!security) a security
+ * archive, by its URI or a -security suite; NULL when there is none. */
+const struct fetch_source *fetch_sources_find(const struct fetch_sources *s, bool security);
+
+/* Gives every entry without a suite or components these. */
+void fetch_sources_default(struct fetch_sources *s, const char *suite,
+                           const struct strvec *components);
+
+/* The entries in one-line form, one "deb URI SUITE COMPONENT..." line
+ * each, for the tree's sources.list. */
+void fetch_sources_write(const struct fetch_sources *s, struct strbuf *out);
+
+#endif
