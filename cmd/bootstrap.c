@@ -5,6 +5,20 @@
 
 #include <getopt.h>
 
+/* Each option once: OPT("name", ID) takes an argument, FLAG("name", ID)
+ * none (see cmd.h). */
+#define OPTIONS(OPT, FLAG)                                                              \
+	OPT("arch", ARCH) OPT("variant", VARIANT) OPT("components", COMPONENTS)        \
+	OPT("include", INCLUDE) OPT("exclude", EXCLUDE) OPT("keyring", KEYRING)        \
+	OPT("jobs", JOBS) OPT("script-jobs", SCRIPT_JOBS) OPT("timeout", TIMEOUT)      \
+	OPT("cache-dir", CACHE_DIR) FLAG("no-cache", NO_CACHE) FLAG("updates", UPDATES) \
+	FLAG("ignore-valid-until", IGNORE_VALID_UNTIL) FLAG("no-check-sig", NO_CHECK_SIG) \
+	FLAG("remove-emulator", REMOVE_EMULATOR) OPT("format", FORMAT) OPT("mode", MODE) \
+	OPT("setup-hook", SETUP_HOOK) OPT("extract-hook", EXTRACT_HOOK)               \
+	OPT("essential-hook", ESSENTIAL_HOOK) OPT("customize-hook", CUSTOMIZE_HOOK)    \
+	OPT("hook-dir", HOOK_DIR) OPT("aptopt", APTOPT) OPT("dpkgopt", DPKGOPT)
+CMD_OPTIONS(OPTIONS);
+
 static const char usage_head[] =
 	"usage: xboot [OPTIONS] SUITE TARGET [MIRROR...]\n"
 	"       xboot enter [OPTIONS] DIR [CMD [ARG...]]\n"
@@ -50,45 +64,6 @@ static const char usage_tail[] =
 	"\n"
 	"MIRROR defaults to the Debian mirror of the host's apt configuration.\n"
 	"See xboot(1).\n";
-
-enum {
-	OPT_ARCH = 256, OPT_VARIANT, OPT_COMPONENTS, OPT_INCLUDE, OPT_EXCLUDE, OPT_KEYRING,
-	OPT_JOBS, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_IGNORE_VALID_UNTIL, OPT_NO_CHECK_SIG,
-	OPT_REMOVE_EMULATOR, OPT_TIMEOUT, OPT_SETUP_HOOK, OPT_EXTRACT_HOOK, OPT_ESSENTIAL_HOOK,
-	OPT_CUSTOMIZE_HOOK, OPT_HOOK_DIR, OPT_APTOPT, OPT_DPKGOPT, OPT_FORMAT, OPT_MODE, OPT_UPDATES,
-	OPT_SCRIPT_JOBS,
-};
-
-static const struct option options[] = {
-	{ "arch", required_argument, NULL, OPT_ARCH },
-	{ "variant", required_argument, NULL, OPT_VARIANT },
-	{ "components", required_argument, NULL, OPT_COMPONENTS },
-	{ "include", required_argument, NULL, OPT_INCLUDE },
-	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
-	{ "keyring", required_argument, NULL, OPT_KEYRING },
-	{ "jobs", required_argument, NULL, OPT_JOBS },
-	{ "script-jobs", required_argument, NULL, OPT_SCRIPT_JOBS },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
-	{ "ignore-valid-until", no_argument, NULL, OPT_IGNORE_VALID_UNTIL },
-	{ "no-check-sig", no_argument, NULL, OPT_NO_CHECK_SIG },
-	{ "remove-emulator", no_argument, NULL, OPT_REMOVE_EMULATOR },
-	{ "setup-hook", required_argument, NULL, OPT_SETUP_HOOK },
-	{ "extract-hook", required_argument, NULL, OPT_EXTRACT_HOOK },
-	{ "essential-hook", required_argument, NULL, OPT_ESSENTIAL_HOOK },
-	{ "customize-hook", required_argument, NULL, OPT_CUSTOMIZE_HOOK },
-	{ "hook-dir", required_argument, NULL, OPT_HOOK_DIR },
-	{ "aptopt", required_argument, NULL, OPT_APTOPT },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "updates", no_argument, NULL, OPT_UPDATES },
-	{ "dpkgopt", required_argument, NULL, OPT_DPKGOPT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
 
 /* Options that cannot go together. */
 static const int exclusive[][2] = {
@@ -162,7 +137,7 @@ static bool parse_hook(struct xb_plan *p, int c, const char *arg)
 
 static int parse_option(struct xb_plan *p, int c, const char *arg)
 {
-	if (parse_hook(p, c, arg))
+	if (parse_hook(p, c, arg) || cmd_verbosity(c))
 		return 0;
 	switch (c) {
 	case OPT_ARCH: set_string(&p->arch_name, arg); return 0;
@@ -185,8 +160,6 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_REMOVE_EMULATOR: p->remove_emulator = true; return 0;
 	case OPT_UPDATES: p->updates = true; return 0;
 	case OPT_MODE: return parse_mode(arg, &p->mode);
-	case 'q': xb_verbosity = 0; return 0;
-	case 'v': xb_verbosity = 2; return 0;
 	case 'h': return print_usage();
 	default:
 		fputs("Try 'xboot --help' for more information.\n", stderr);

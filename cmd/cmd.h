@@ -1,5 +1,6 @@
-/* cmd: the subcommands.  Each parses its options into a struct and calls
- * into core/; only code here turns error codes into exit statuses. */
+/* cmd: the subcommands, dispatched from a table (dispatch.c).  Each parses
+ * its options into a struct and calls into core/pipeline, which decides
+ * and runs; only code here turns error codes into exit statuses. */
 #ifndef XB_CMD_H
 #define XB_CMD_H
 
@@ -21,6 +22,22 @@ struct cmd_excl {
 };
 #define CMD_EXCL_INIT(opts, excl) { opts, excl, ARRAY_SIZE(excl), 0 }
 int cmd_exclusive(struct cmd_excl *x, int c);
+/* A subcommand lists its long options once, as OPTIONS(OPT, FLAG) of
+ * OPT("name", ID) (with an argument) and FLAG("name", ID) (without);
+ * CMD_OPTIONS(OPTIONS) makes from that list an enum of OPT_ID values above
+ * 255 and getopt's table `options`, which ends with the options every
+ * subcommand has: -q, -v and -h.  cmd_verbosity() handles the first two
+ * (true when c was one). */
+#define CMD_OPT_ENUM(name, id) OPT_##id,
+#define CMD_OPT_ARG(name, id) { name, required_argument, NULL, OPT_##id },
+#define CMD_OPT_FLAG(name, id) { name, no_argument, NULL, OPT_##id },
+#define CMD_COMMON_OPTIONS \
+	{ "quiet", no_argument, NULL, 'q' }, { "verbose", no_argument, NULL, 'v' }, \
+	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+#define CMD_OPTIONS(list)                                    \
+	enum { OPT_BASE = 255, list(CMD_OPT_ENUM, CMD_OPT_ENUM) }; \
+	static const struct option options[] = { list(CMD_OPT_ARG, CMD_OPT_FLAG) CMD_COMMON_OPTIONS }
+bool cmd_verbosity(int c);
 /* Exit status for a negative error code. */
 int cmd_exit_code(int r);
 /* SIGINT/SIGTERM set xb_interrupted; a second one exits at once. */

@@ -23,6 +23,14 @@ int cmd_exit_code(int r)
 	return 1;
 }
 
+bool cmd_verbosity(int c)
+{
+	if (c != 'q' && c != 'v')
+		return false;
+	xb_verbosity = c == 'q' ? 0 : 2;
+	return true;
+}
+
 static const char *option_name(const struct option *options, int c)
 {
 	for (size_t i = 0; options[i].name; i++)

@@ -4,6 +4,13 @@
 
 #include "../core/pipeline/enter.h"
 
+/* Each option once (see cmd.h). */
+#define OPTIONS(OPT, FLAG)                                                         \
+	OPT("bind", BIND) OPT("ro-bind", RO_BIND) OPT("network", NETWORK) OPT("user", USER) \
+	OPT("setenv", SETENV) OPT("workdir", WORKDIR) OPT("hostname", HOSTNAME)    \
+	FLAG("no-seccomp", NO_SECCOMP)
+CMD_OPTIONS(OPTIONS);
+
 static const char usage[] =
 	"usage: xboot enter [OPTIONS] DIR [CMD [ARG...]]\n"
 	"\n"
@@ -22,26 +29,10 @@ static const char usage[] =
 	"  -v, --verbose           print more (which namespaces and binfmt_misc are used)\n"
 	"  -h, --help              print this help\n";
 
-enum { OPT_BIND = 256, OPT_RO_BIND, OPT_NETWORK, OPT_USER, OPT_SETENV, OPT_WORKDIR,
-       OPT_HOSTNAME, OPT_NO_SECCOMP };
-
-static const struct option options[] = {
-	{ "bind", required_argument, NULL, OPT_BIND },
-	{ "ro-bind", required_argument, NULL, OPT_RO_BIND },
-	{ "network", required_argument, NULL, OPT_NETWORK },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "setenv", required_argument, NULL, OPT_SETENV },
-	{ "workdir", required_argument, NULL, OPT_WORKDIR },
-	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
-	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 static int parse_option(struct enter_opts *o, int c, const char *arg)
 {
+	if (cmd_verbosity(c))
+		return 0;
 	switch (c) {
 	case OPT_BIND: strvec_push(&o->binds, arg); return 0;
 	case OPT_RO_BIND: strvec_push(&o->ro_binds, arg); return 0;
@@ -69,8 +60,6 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 	case OPT_WORKDIR: o->workdir = arg; return 0;
 	case OPT_HOSTNAME: o->hostname = arg; return 0;
 	case OPT_NO_SECCOMP: o->no_seccomp = true; return 0;
-	case 'q': xb_verbosity = 0; return 0;
-	case 'v': xb_verbosity = 2; return 0;
 	case 'h': fputs(usage, stdout); return 1;
 	default:
 		fputs("Try 'xboot enter --help' for more information.\n", stderr);

@@ -12,53 +12,41 @@
 #include <sys/syscall.h>
 
 /* Magic and mask as binfmt_misc's register file takes them: the first 20
- * bytes of an ELF header (ident, e_type, e_machine); the mask lets
- * ET_EXEC and ET_DYN through and ignores the OS/ABI byte. */
-#define ELF_HDR(cls, data, m0, m1) \
-	"\\x7f\\x45\\x4c\\x46\\x" cls "\\x" data "\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00" m0 m1
+ * bytes of an ELF header (ident, e_type, e_machine); the masks, qemu's,
+ * let ET_EXEC and ET_DYN through and ignore the OS/ABI byte. */
+#define ELF_HDR(cls, data, type, machine) \
+	"\\x7f\\x45\\x4c\\x46\\x" cls "\\x" data "\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00" \
+	type machine
+#define CLS32 "01"
+#define CLS64 "02"
+#define LSB "01", "\\x02\\x00" /* the data byte, then e_type ET_EXEC in that order */
+#define MSB "02", "\\x00\\x02"
 #define MASK_LE "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
+#define MASK_X86 "\\xff\\xff\\xff\\xff\\xff\\xfe\\xfe\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
+#define MASK_MIPS "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xfe\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
+#define MASK_PPC64LE "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\x00"
+#define MASK_S390X "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff"
+/* Debian name, qemu name, uname -m, ELF class and byte order, e_machine as
+ * it lies in the header and as a number, the mask. */
+#define ARCH(deb, qemu, uname, bits, order, machine, em, mask) \
+	{ deb, qemu, uname, ELF_HDR(CLS##bits, order, machine), mask, ELFCLASS##bits, ELFDATA2##order, em }
 
 static const struct emu_arch arches[] = {
-	{ "amd64", "x86_64", "x86_64",
-	  ELF_HDR("02", "01", "\\x02\\x00", "\\x3e\\x00"),
-	  "\\xff\\xff\\xff\\xff\\xff\\xfe\\xfe\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff",
-	  ELFCLASS64, ELFDATA2LSB, EM_X86_64 },
-	{ "arm64", "aarch64", "aarch64",
-	  ELF_HDR("02", "01", "\\x02\\x00", "\\xb7\\x00"), MASK_LE,
-	  ELFCLASS64, ELFDATA2LSB, EM_AARCH64 },
-	{ "armhf", "arm", "armv7l",
-	  ELF_HDR("01", "01", "\\x02\\x00", "\\x28\\x00"), MASK_LE,
-	  ELFCLASS32, ELFDATA2LSB, EM_ARM },
+	ARCH("amd64", "x86_64", "x86_64", 64, LSB, "\\x3e\\x00", EM_X86_64, MASK_X86),
+	ARCH("arm64", "aarch64", "aarch64", 64, LSB, "\\xb7\\x00", EM_AARCH64, MASK_LE),
+	ARCH("armhf", "arm", "armv7l", 32, LSB, "\\x28\\x00", EM_ARM, MASK_LE),
 	/* qemu-arm's default CPU reports armv7l for armel binaries too. */
-	{ "armel", "arm", "armv7l",
-	  ELF_HDR("01", "01", "\\x02\\x00", "\\x28\\x00"), MASK_LE,
-	  ELFCLASS32, ELFDATA2LSB, EM_ARM },
-	{ "i386", "i386", "i686",
-	  ELF_HDR("01", "01", "\\x02\\x00", "\\x03\\x00"),
-	  "\\xff\\xff\\xff\\xff\\xff\\xfe\\xfe\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff",
-	  ELFCLASS32, ELFDATA2LSB, EM_386 },
-	{ "ppc64el", "ppc64le", "ppc64le",
-	  ELF_HDR("02", "01", "\\x02\\x00", "\\x15\\x00"),
-	  "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\x00",
-	  ELFCLASS64, ELFDATA2LSB, EM_PPC64 },
-	{ "riscv64", "riscv64", "riscv64",
-	  ELF_HDR("02", "01", "\\x02\\x00", "\\xf3\\x00"), MASK_LE,
-	  ELFCLASS64, ELFDATA2LSB, EM_RISCV },
-	{ "s390x", "s390x", "s390x",
-	  ELF_HDR("02", "02", "\\x00\\x02", "\\x00\\x16"),
-	  "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff",
-	  ELFCLASS64, ELFDATA2MSB, EM_S390 },
-	{ "mips64el", "mips64el", "mips64",
-	  ELF_HDR("02", "01", "\\x02\\x00", "\\x08\\x00"),
-	  "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xfe\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff",
-	  ELFCLASS64, ELFDATA2LSB, EM_MIPS },
-	/* e_flags must not have EF_MIPS_ABI2 (that is n32). */
-	{ "mipsel", "mipsel", "mips",
-	  ELF_HDR("01", "01", "\\x02\\x00", "\\x08\\x00")
-	  "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00",
-	  "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xfe\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
-	  "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x20",
-	  ELFCLASS32, ELFDATA2LSB, EM_MIPS },
+	ARCH("armel", "arm", "armv7l", 32, LSB, "\\x28\\x00", EM_ARM, MASK_LE),
+	ARCH("i386", "i386", "i686", 32, LSB, "\\x03\\x00", EM_386, MASK_X86),
+	ARCH("ppc64el", "ppc64le", "ppc64le", 64, LSB, "\\x15\\x00", EM_PPC64, MASK_PPC64LE),
+	ARCH("riscv64", "riscv64", "riscv64", 64, LSB, "\\xf3\\x00", EM_RISCV, MASK_LE),
+	ARCH("s390x", "s390x", "s390x", 64, MSB, "\\x00\\x16", EM_S390, MASK_S390X),
+	ARCH("mips64el", "mips64el", "mips64", 64, LSB, "\\x08\\x00", EM_MIPS, MASK_MIPS),
+	/* e_flags must not have EF_MIPS_ABI2 (that is n32): the magic and the
+	 * mask go on to the flags. */
+	ARCH("mipsel", "mipsel", "mips", 32, LSB, "\\x08\\x00"
+	     "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00",
+	     EM_MIPS, MASK_MIPS "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x20"),
 };
 
 const struct emu_arch *emu_arch_find(const char *deb)

@@ -61,10 +61,11 @@ static int map_user(pid_t pid, const char *tool, const char *file, unsigned long
 	strvec_pushf(&argv, "%lu", start);
 	strvec_pushf(&argv, "%lu", count);
 	int st;
-	if (xb_spawn(argv.v, NULL, &st) < 0) {
+	int r = xb_spawn(argv.v, NULL, &st);
+	if (r == -XB_ECHILD && st != 126 && st != 127) /* else xb_spawn said why */
 		xb_error("mapping ids with %s: exit status %d", tool, st);
-		return -XB_ECHILD;
-	}
+	if (r < 0)
+		return r;
 	*mapped = true;
 	return 0;
 }

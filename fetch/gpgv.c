@@ -202,10 +202,11 @@ static int prepare_keyrings(const struct fetch_gpgv *g, const char *homedir, con
 		struct spawn_opts so = SPAWN_OPTS_INIT;
 		so.in_fd = -2;
 		int code = 0;
-		if (xb_spawn(argv.v, &so, &code) < 0) {
+		int r = xb_spawn(argv.v, &so, &code);
+		if (r == -XB_ECHILD && code != 126 && code != 127) /* else xb_spawn said why */
 			xb_error("converting keyring %s: gpg --dearmor failed (exit %d)", k, code);
-			return -XB_ECHILD;
-		}
+		if (r < 0)
+			return r;
 		strvec_push(rings, out);
 	}
 	return 0;

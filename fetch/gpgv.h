@@ -3,7 +3,8 @@
  * block), gpgv run with --status-fd on an empty GnuPG home with only the
  * given keyrings (armored ones converted), and its verdict judged: at
  * least one good signature by a valid key of the keyrings, and none bad.
- * Work files go to STEM* in the work directory and are removed. */
+ * Work files go to STEM* in the work directory (the GnuPG home is removed
+ * after each check). */
 #ifndef XB_FETCH_GPGV_H
 #define XB_FETCH_GPGV_H
 

@@ -1,7 +1,7 @@
 /* http: downloads with libcurl.  Each transfer streams into an unnamed
  * file (O_TMPFILE) in its destination's directory while a SHA256 is
  * updated and the byte count checked; only a transfer whose size and hash
- * are right gets a name (core/outfile: at once renamed to dest), so
+ * are right gets a name (core/base/outfile: at once renamed to dest), so
  * dest is either absent or verified, and nothing is left behind even when
  * xboot is killed.  Where O_TMPFILE is not supported, the named temporary
  * file is created up front and unlinked on every other outcome. */

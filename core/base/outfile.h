@@ -1,7 +1,7 @@
-/* outfile: the temporary file an output (core/output, core/image) is
- * written to until it is complete, then renamed over its target, so the
- * target is either complete or untouched and nothing is left behind on
- * failure.  Where the file system has O_TMPFILE the file has no name until
+/* outfile: the temporary file an output (core/output) or a download
+ * (fetch/http) is written to until it is complete, then renamed over its
+ * target, so the target is either complete or untouched and nothing is
+ * left behind on failure.  Where the file system has O_TMPFILE the file has no name until
  * it is complete, so even a killed run leaves nothing behind; images need
  * a name for the tool to write to. */
 #ifndef XB_OUTFILE_H

@@ -57,6 +57,13 @@ static int reap(pid_t pid)
 	return xb_wait_code(ws);
 }
 
+static int report_pipe(char *const *argv)
+{
+	int e = errno;
+	xb_error("cannot run %s: pipe: %s", argv[0], strerror(e));
+	return -e;
+}
+
 /* Forks and execs, with cap_w (or -1) as the child's stdout.  Returns 0
  * with *pid running; -XB_ECHILD when the exec failed (the child reaped,
  * *code 126 or 127); another negative code when fork failed. */
@@ -64,7 +71,7 @@ static int start(char *const *argv, const struct spawn_opts *o, int cap_w, pid_t
 {
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
-		return -errno;
+		return report_pipe(argv);
 	fflush(NULL);
 	*pid = fork();
 	if (*pid < 0) {
@@ -112,7 +119,7 @@ int xb_spawn(char *const *argv, const struct spawn_opts *o, int *status)
 	if (!o)
 		o = &defaults;
 	if (o->capture && pipe2(cap, O_CLOEXEC) < 0)
-		return -errno;
+		return report_pipe(argv);
 	int r = start(argv, o, cap[1], &pid, &code);
 	if (cap[1] >= 0) {
 		close(cap[1]);

@@ -19,7 +19,8 @@ struct spawn_opts {
 /* Runs argv[0] (searched in PATH unless it contains a '/') and waits.
  * Returns 0 when it exits 0; -XB_ECHILD otherwise, with *status set as a
  * shell would (exit code, 126/127 for exec failures, 128+N for signal N);
- * status may be NULL.  Reports exec failures, not non-zero exits. */
+ * status may be NULL.  Reports a failure to start it (pipe, fork, exec),
+ * not a non-zero exit. */
 int xb_spawn(char *const *argv, const struct spawn_opts *o, int *status);
 
 /* Starts argv as xb_spawn() does, without waiting: returns 0 with *pid

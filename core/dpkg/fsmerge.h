@@ -1,5 +1,5 @@
 /* fsmerge: moving a directory's contents into another directory, as if
- * they had been written there: core/unpack uses it when packages unpacked
+ * they had been written there: debfile.c uses it when packages unpacked
  * concurrently laid out a directory where another ships a symlink. */
 #ifndef XB_FSMERGE_H
 #define XB_FSMERGE_H

@@ -1,6 +1,6 @@
 /* output: the formats and their names, and tarballs written with
- * libarchive from the sorted walk of the root tree (core/walk); images are
- * core/image's, the temporary file both are written to core/outfile's. */
+ * libarchive from the sorted walk of the root tree (core/output/walk); images are
+ * core/output/image's, the temporary file both are written to core/base/outfile's. */
 #include "output.h"
 
 #include <archive.h>
@@ -15,37 +15,33 @@
 #include "../base/outfile.h"
 #include "walk.h"
 
+/* Each format: its --format name and the endings of TARGET that pick it. */
 static const struct {
 	const char *name;
 	enum output_format f;
+	const char *suffixes[2];
 } formats[] = {
-	{ "directory", OUTPUT_DIR },   { "tar", OUTPUT_TAR },
-	{ "tar.gz", OUTPUT_TAR_GZ },   { "tar.xz", OUTPUT_TAR_XZ },
-	{ "tar.zst", OUTPUT_TAR_ZST }, { "squashfs", OUTPUT_SQUASHFS },
-	{ "ext4", OUTPUT_EXT4 },
-};
-
-static const struct {
-	const char *suffix;
-	enum output_format f;
-} suffixes[] = {
-	{ ".tar", OUTPUT_TAR },         { ".tar.gz", OUTPUT_TAR_GZ },
-	{ ".tgz", OUTPUT_TAR_GZ },      { ".tar.xz", OUTPUT_TAR_XZ },
-	{ ".txz", OUTPUT_TAR_XZ },      { ".tar.zst", OUTPUT_TAR_ZST },
-	{ ".tzst", OUTPUT_TAR_ZST },    { ".squashfs", OUTPUT_SQUASHFS },
-	{ ".sqfs", OUTPUT_SQUASHFS },   { ".ext4", OUTPUT_EXT4 },
+	{ "directory", OUTPUT_DIR, { NULL, NULL } },
+	{ "tar", OUTPUT_TAR, { ".tar", NULL } },
+	{ "tar.gz", OUTPUT_TAR_GZ, { ".tar.gz", ".tgz" } },
+	{ "tar.xz", OUTPUT_TAR_XZ, { ".tar.xz", ".txz" } },
+	{ "tar.zst", OUTPUT_TAR_ZST, { ".tar.zst", ".tzst" } },
+	{ "squashfs", OUTPUT_SQUASHFS, { ".squashfs", ".sqfs" } },
+	{ "ext4", OUTPUT_EXT4, { ".ext4", NULL } },
 };
 
 int output_format_parse(const char *name, enum output_format *f)
 {
+	cleanup_strbuf struct strbuf known = STRBUF_INIT;
 	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
 		if (!strcmp(name, formats[i].name)) {
 			*f = formats[i].f;
 			return 0;
 		}
 	}
-	xb_error("unknown output format '%s' (directory, tar, tar.gz, tar.xz, tar.zst, "
-	         "squashfs or ext4)", name);
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		strbuf_addf(&known, "%s%s", i ? ", " : "", formats[i].name);
+	xb_error("unknown output format '%s' (%s)", name, known.buf);
 	return -XB_EUSAGE;
 }
 
@@ -61,10 +57,13 @@ enum output_format output_format_of_target(const char *target)
 {
 	if (!strcmp(target, "-"))
 		return OUTPUT_TAR;
-	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++)
-		if (str_ends_with(target, suffixes[i].suffix) &&
-		    strlen(target) > strlen(suffixes[i].suffix))
-			return suffixes[i].f;
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		for (size_t k = 0; k < ARRAY_SIZE(formats[i].suffixes); k++) {
+			const char *sfx = formats[i].suffixes[k];
+			if (sfx && str_ends_with(target, sfx) && strlen(target) > strlen(sfx))
+				return formats[i].f;
+		}
+	}
 	return OUTPUT_DIR;
 }
 

@@ -1,6 +1,6 @@
 /* walk: a depth-first walk of a root tree in a fixed order, for the
- * outputs (core/output, core/image): each directory's names in strcmp()
- * order, a directory before its contents, so the order depends on nothing
+ * outputs (output.c, image.c): each directory's names in strcmp() order,
+ * a directory before its contents, so the order depends on nothing
  * but the names.  Mount points are visited but not entered (a /proc left
  * mounted must not end up in an archive or image). */
 #ifndef XB_WALK_H

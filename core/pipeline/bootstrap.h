@@ -1,4 +1,6 @@
-/* bootstrap: runs one bootstrap as a plan describes it. */
+/* bootstrap: runs one bootstrap as a completed plan describes it: the
+ * stages of the pipeline, in order (see bootstrap.c), from the signed
+ * indices to the output. */
 #ifndef XB_BOOTSTRAP_H
 #define XB_BOOTSTRAP_H
 

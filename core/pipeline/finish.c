@@ -2,6 +2,7 @@
 #include "finish.h"
 
 #include "setup.h"
+#include "../dpkg/dpkgdb.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,7 +38,7 @@ static int make_reproducible(int rootfd, const char *root, long long epoch)
 		"var/log/dpkg.log", "var/log/alternatives.log", "var/log/apt/history.log",
 		"var/log/apt/term.log", "var/log/apt/eipp.log.xz", "var/log/xboot.log",
 		"var/cache/ldconfig/aux-cache", "etc/shadow-", "etc/gshadow-", "etc/passwd-",
-		"etc/group-", "var/lib/dpkg/status-old", "var/lib/dpkg/diversions-old",
+		"etc/group-", DPKGDB "/status-old", DPKGDB "/diversions-old",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(timed); i++)
 		unlinkat(rootfd, timed[i], 0);

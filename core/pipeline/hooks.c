@@ -13,8 +13,6 @@
 
 static const char *const kind_names[HOOK_NKINDS] = { "setup", "extract", "essential", "customize" };
 
-const char *hooks_kind_name(enum hook_kind k) { return kind_names[k]; }
-
 bool hooks_any(const struct hooks *h, enum hook_kind k)
 {
 	return h->cmds[k].n > 0 || h->dirs.n > 0;

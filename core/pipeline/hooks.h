@@ -17,8 +17,6 @@ struct hooks {
 	struct strvec dirs;              /* --hook-dir, in the order given */
 };
 
-/* "setup", "extract", "essential" or "customize". */
-const char *hooks_kind_name(enum hook_kind k);
 bool hooks_any(const struct hooks *h, enum hook_kind k);
 void hooks_release(struct hooks *h);
 

@@ -1,5 +1,6 @@
 /* setup: TARGET and the tree before anything is unpacked (see setup.h). */
 #include "setup.h"
+#include "../dpkg/dpkgdb.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -83,7 +84,7 @@ int setup_check_target(const struct xb_plan *p)
  * does not ship them; trixie's does, and replaces them with the same). */
 int setup_skeleton(const struct xb_plan *p, const char *root)
 {
-	static const char *const dirs[] = { "usr/bin", "usr/sbin", "usr/lib", "var/lib/dpkg",
+	static const char *const dirs[] = { "usr/bin", "usr/sbin", "usr/lib", DPKGDB,
 		                            "var/log", "etc", "tmp", "proc", "sys", "dev", "run", "root" };
 	static const char *const links[][2] = { { "bin", "usr/bin" }, { "sbin", "usr/sbin" }, { "lib", "usr/lib" } };
 	cleanup_fd int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -16,7 +16,7 @@ static bool is_dir(const char *path)
 	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *template_dir(void)
+static const char *template_dir(void)
 {
 	static const char *const dirs[] = { XB_TEMPLATES, "/usr/local/share/xboot", "/usr/share/xboot" };
 	const char *env = getenv("XBOOT_TEMPLATES");

@@ -24,11 +24,8 @@ struct template {
 	size_t n_variants;
 };
 
-/* The templates directory: $XBOOT_TEMPLATES, the build tree's, or the
- * installed one.  Not to be freed. */
-const char *template_dir(void);
-
-/* Reads rootfs-templates/DISTRIBUTION.conf into t (zero-initialised; the
+/* Reads DISTRIBUTION.conf of the templates directory ($XBOOT_TEMPLATES,
+ * the build tree's rootfs-templates, or the installed one) into t (zero-initialised; the
  * caller releases it either way).  Reports errors: a missing or malformed
  * file, a variant that selects by something the resolver does not know. */
 int template_load(const char *distribution, struct template *t);

@@ -142,8 +142,6 @@ static void drop_scanned(struct pkgscan_file *pf, const char *p)
 
 /* Scans one Packages file for the fields above, and copies the lines
  * libsolv needs into solv.  Nothing else is copied. */
-static int feed_solv(Pool *pool, struct pkgscan_file *pf, struct strbuf *solv);
-
 static int scan_stanzas(Pool *pool, struct pkgscan_file *pf, struct strbuf *solv)
 {
 	const char *p = pf->buf, *end = pf->buf + pf->len;
@@ -357,8 +355,10 @@ void pkgscan_release(struct pkgscan *ps)
 	}
 }
 
-const char *pkgscan_field(const struct pkgscan *ps, Id p, enum pkgscan_field field,
-			  size_t *len)
+/* The value of field in the stanza of solvable p, not NUL-terminated (*len
+ * bytes), or NULL when p has no stanza or the field is absent or empty. */
+static const char *field_value(const struct pkgscan *ps, Id p, enum pkgscan_field field,
+			       size_t *len)
 {
 	const struct pkgscan_stanza *st = ps->meta[p];
 	if (!st || !st->f[field].len)
@@ -371,14 +371,14 @@ bool pkgscan_is(const struct pkgscan *ps, Id p, enum pkgscan_field field,
 		const char *value)
 {
 	size_t len;
-	const char *v = pkgscan_field(ps, p, field, &len);
+	const char *v = field_value(ps, p, field, &len);
 	return v && len == strlen(value) && strncasecmp(v, value, len) == 0;
 }
 
 char *pkgscan_dup(const struct pkgscan *ps, Id p, enum pkgscan_field field)
 {
 	size_t len;
-	const char *v = pkgscan_field(ps, p, field, &len);
+	const char *v = field_value(ps, p, field, &len);
 	return v ? xstrndup(v, len) : NULL;
 }
 

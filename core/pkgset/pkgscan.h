@@ -42,14 +42,11 @@ int pkgscan_load(struct pkgscan *ps, Pool *pool, char *const *paths, size_t n,
 		 Id arch);
 void pkgscan_release(struct pkgscan *ps);
 
-/* The value of field in the stanza of solvable p, not NUL-terminated (*len
- * bytes), or NULL when p has no stanza or the field is absent or empty. */
-const char *pkgscan_field(const struct pkgscan *ps, Id p, enum pkgscan_field field,
-			  size_t *len);
-/* Whether that value is value, ignoring case. */
+/* Whether the value of field in the stanza of solvable p is value,
+ * ignoring case (false when p has no stanza or the field is absent). */
 bool pkgscan_is(const struct pkgscan *ps, Id p, enum pkgscan_field field,
 		const char *value);
-/* A copy of that value (free it), or NULL as for pkgscan_field(). */
+/* A copy of that value (free it), or NULL when absent or empty. */
 char *pkgscan_dup(const struct pkgscan *ps, Id p, enum pkgscan_field field);
 /* What the variants select by, kept from the scan so that asking does
  * not read the file again: a mask of these. */

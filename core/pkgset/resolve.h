@@ -1,6 +1,6 @@
 /* resolve: the package set of a bootstrap, with libsolv (Debian semantics).
- * Input: decompressed Packages files, an architecture, a variant and the
- * --include/--exclude lists.  Output: the packages to install, in an order
+ * Input: decompressed Packages files, an architecture, what the variant
+ * selects by and adds (the template's), and the --include/--exclude lists.  Output: the packages to install, in an order
  * fit for running preinst scripts (essential set first, Pre-Depends and
  * Depends before their dependants where no cycle prevents it). */
 #ifndef XB_RESOLVE_H

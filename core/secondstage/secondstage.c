@@ -42,7 +42,7 @@ static void base_env(struct strvec *env)
 {
 	strvec_pushl(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 	             "HOME=/root", "LC_ALL=C.UTF-8", "LANG=C.UTF-8", "DEBIAN_FRONTEND=noninteractive",
-	             "DEBCONF_NONINTERACTIVE_SEEN=true", "DPKG_ADMINDIR=/var/lib/dpkg", "DPKG_ROOT=",
+	             "DEBCONF_NONINTERACTIVE_SEEN=true", "DPKG_ADMINDIR=/" DPKGDB, "DPKG_ROOT=",
 	             "TERM=dumb", NULL);
 }
 
@@ -124,13 +124,13 @@ static void phase_init(struct phase *ph, const struct secondstage *s, struct db 
 		cleanup_free char *info = dpkgdb_info_name(jb->p->name, jb->p->arch, jb->p->multi_arch &&
 		                                           !strcmp(jb->p->multi_arch, "same"));
 		jb->out = -1;
-		jb->script = xasprintf("/var/lib/dpkg/info/%s.%s", info, script);
+		jb->script = xasprintf("/" DPKGDB "/info/%s.%s", info, script);
 		if (add_classes(jb->script, &jb->cls) == -ENOENT) {
 			free(xb_steal(&jb->script));
 			continue;
 		}
 		/* The debconf frontend runs the config script first. */
-		cleanup_free char *config = xasprintf("/var/lib/dpkg/info/%s.config", info);
+		cleanup_free char *config = xasprintf("/" DPKGDB "/info/%s.config", info);
 		if (!strcmp(script, "postinst"))
 			add_classes(config, &jb->cls);
 	}

@@ -5,21 +5,10 @@
 # nothing bad in the cache.
 
 load helpers
-bats_require_minimum_version 1.5.0
-
-setup_file() {
-	fixture_setup
-}
-
-teardown_file() {
-	fixture_teardown
-}
+hermetic
 
 setup() {
-	T=$BATS_TEST_TMPDIR/target
-	CACHE=$BATS_TEST_TMPDIR/cache
-	# xboot's work directory: a killed run leaves it, bats removes it
-	export TMPDIR=$BATS_TEST_TMPDIR
+	hermetic_setup
 	export XB_TIMEOUT=3
 	fixture_rules
 }

@@ -5,7 +5,6 @@
 # trees stay in $XB_TEST_ROOTS for the enter tests; run-all removes them.
 
 load helpers
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	export XB="$BATS_TEST_DIRNAME/../../xboot"

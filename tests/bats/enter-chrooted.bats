@@ -5,7 +5,6 @@
 
 load helpers
 load enter-helpers
-bats_require_minimum_version 1.5.0
 
 # in_chroot CMD...: CMD run chrooted, as CI runners and the fresh-machine
 # harness run `make check`: in a private mount namespace, / bound onto a

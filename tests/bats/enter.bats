@@ -6,7 +6,6 @@
 
 load helpers
 load enter-helpers
-bats_require_minimum_version 1.5.0
 
 @test "exit status passes through: 0, 1, 42, and 128+N for signal N" {
 	local c

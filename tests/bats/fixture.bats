@@ -3,13 +3,11 @@
 # server. The other tests trust both; this file is why they may.
 
 load helpers
+hermetic
 
-setup_file() {
-	fixture_setup
-}
-
-teardown_file() {
-	fixture_teardown
+# mkrepo runs here as other users too: the system's TMPDIR, not a test's own.
+setup() {
+	:
 }
 
 teardown() {

@@ -2,8 +2,8 @@
 # repository and its server, and views of host state (mounts, binfmt entries, the
 # host's Debian mirror) that a test compares before and after running xboot.
 #
-#   setup_file()    { fixture_setup; }
-#   teardown_file() { fixture_teardown; }
+#   load helpers
+#   hermetic        # a file of tests against the fixture (see hermetic below)
 #
 # fixture_setup exports XB_REPO_URL (http://127.0.0.1:PORT, the repository root),
 # XB_KEYRING, XB_OTHER_KEYRING, XB_FIXTURE (mkrepo's OUTDIR), XB_SUITE, XB_CODENAME,
@@ -17,6 +17,29 @@ XB_FIXTURES=$XB_SRC/tests/fixtures
 # per start.
 XB_PYTHON=/usr/bin/python3
 [ -x "$XB_PYTHON" ] || XB_PYTHON=python3
+
+bats_require_minimum_version 1.5.0
+
+# hermetic: called at the top of a bats file of tests against the hermetic
+# fixture, right after `load helpers`.  Defines setup_file and teardown_file
+# (the repository built and its server started once for the file, then
+# stopped) and setup (hermetic_setup).  A file that needs more in setup
+# defines its own afterwards and calls hermetic_setup first.
+hermetic() {
+	setup_file() { fixture_setup; }
+	teardown_file() { fixture_teardown; }
+	setup() { hermetic_setup; }
+}
+
+# hermetic_setup: each test's own T (a target that does not exist yet),
+# CACHE, and TMPDIR (empty, for xboot's work directory: what a killed run
+# leaves there, bats removes).
+hermetic_setup() {
+	T=$BATS_TEST_TMPDIR/target
+	CACHE=$BATS_TEST_TMPDIR/cache
+	mkdir -p "$BATS_TEST_TMPDIR/tmp"
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+}
 
 # fixture_build DIR: runs mkrepo into DIR unless DIR already holds a build by the
 # current mkrepo. Several bats files may share DIR (XB_FIXTURE_DIR, see

@@ -3,22 +3,7 @@
 # mmdebstrap rely on, on the hermetic repository.
 
 load helpers
-bats_require_minimum_version 1.5.0
-
-setup_file() {
-	fixture_setup
-}
-
-teardown_file() {
-	fixture_teardown
-}
-
-setup() {
-	T=$BATS_TEST_TMPDIR/target
-	CACHE=$BATS_TEST_TMPDIR/cache
-	# xboot's work directory: a killed run leaves it, bats removes it
-	export TMPDIR=$BATS_TEST_TMPDIR
-}
+hermetic
 
 @test "hooks run at their points, with the tree as \$1" {
 	xb --variant=essential \

@@ -4,21 +4,12 @@
 # SOURCE_DATE_EPOCH, and nothing left in the temporary directory.
 
 load helpers
-bats_require_minimum_version 1.5.0
-
-setup_file() {
-	fixture_setup
-}
-
-teardown_file() {
-	fixture_teardown
-}
+hermetic
 
 setup() {
+	hermetic_setup
 	O=$BATS_TEST_TMPDIR/out
-	CACHE=$BATS_TEST_TMPDIR/cache
-	mkdir -p "$O" "$BATS_TEST_TMPDIR/tmp"
-	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$O"
 }
 
 tmp_is_empty() {

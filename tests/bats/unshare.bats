@@ -4,7 +4,6 @@
 # the real owners.  The user is created here and removed afterwards.
 
 load helpers
-bats_require_minimum_version 1.5.0
 
 setup_file() {
 	# user namespaces are refused inside a chroot and where switched off

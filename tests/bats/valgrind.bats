@@ -4,15 +4,7 @@
 # too, since they are forks of it).
 
 load helpers
-bats_require_minimum_version 1.5.0
-
-setup_file() {
-	fixture_setup
-}
-
-teardown_file() {
-	fixture_teardown
-}
+hermetic
 
 @test "valgrind: a hermetic bootstrap leaks nothing and touches no bad memory" {
 	command -v valgrind >/dev/null || skip "valgrind is not installed"

@@ -1,4 +1,4 @@
-/* test-output: core/output on a small tree made here (setuid, a file
+/* test-output: core/output/output on a small tree made here (setuid, a file
  * capability, hard and symbolic links, device nodes, a FIFO, a socket,
  * future mtimes): every tar format twice, byte for byte, and read back
  * with libarchive; squashfs and ext4 images where the tools are installed.

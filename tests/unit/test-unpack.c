@@ -1,4 +1,4 @@
-/* test-unpack: core/unpack and core/dpkgdb on .debs built here with
+/* test-unpack: core/dpkg/unpack and core/dpkg/dpkgdb on .debs built here with
  * dpkg-deb (good ones) and with ar + tar (malicious and corrupt ones).
  * Needs root (chroot, chown).  With XB_UNPACK_REAL_DEBS=DIR it also unpacks
  * every .deb in DIR into a merged-/usr target and asks dpkg about them. */
