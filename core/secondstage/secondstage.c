@@ -363,8 +363,9 @@ static int run_dpkg(const struct secondstage *s, bool last)
 }
 
 /* The essential set first (a prefix of the install order): the other
- * packages' scripts may use it without declaring so.  The status file is
- * written whole before dpkg (and an --essential-hook) reads it. */
+ * packages' scripts may use it without declaring so.  dpkg, run last,
+ * takes the journal of configured packages into the status file (as it
+ * would after its own crash), before an --essential-hook reads it. */
 static int run_parts(const struct secondstage *s, struct db *db)
 {
 	size_t n_ess = 0;
@@ -375,14 +376,10 @@ static int run_parts(const struct secondstage *s, struct db *db)
 		if ((r = run_scripts(s, db, "preinst", 0, s->n)) < 0 ||
 		    (r = run_scripts(s, db, "postinst", 0, n_ess)) < 0)
 			return r;
-		if (s->part == SECONDSTAGE_ESSENTIAL) {
-			if (xb_interrupted || (r = dpkgdb_status_write(db->rootfd, &db->status)) < 0)
-				return r;
-			return run_dpkg(s, false);
-		}
+		if (s->part == SECONDSTAGE_ESSENTIAL)
+			return xb_interrupted ? 0 : run_dpkg(s, false);
 	}
-	if ((r = run_scripts(s, db, "postinst", n_ess, s->n)) < 0 || xb_interrupted ||
-	    (r = dpkgdb_status_write(db->rootfd, &db->status)) < 0)
+	if ((r = run_scripts(s, db, "postinst", n_ess, s->n)) < 0 || xb_interrupted)
 		return r;
 	return run_dpkg(s, true);
 }
