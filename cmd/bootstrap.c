@@ -14,6 +14,8 @@
 	OPT("cache-dir", CACHE_DIR) FLAG("no-cache", NO_CACHE) FLAG("updates", UPDATES) \
 	FLAG("ignore-valid-until", IGNORE_VALID_UNTIL) FLAG("no-check-sig", NO_CHECK_SIG) \
 	FLAG("remove-emulator", REMOVE_EMULATOR) OPT("format", FORMAT) OPT("mode", MODE) \
+	FLAG("allow-suite-change", ALLOW_SUITE_CHANGE)                                \
+	FLAG("allow-releaseinfo-change-suite", ALLOW_RELEASEINFO_CHANGE_SUITE)        \
 	OPT("setup-hook", SETUP_HOOK) OPT("extract-hook", EXTRACT_HOOK)               \
 	OPT("essential-hook", ESSENTIAL_HOOK) OPT("customize-hook", CUSTOMIZE_HOOK)    \
 	OPT("hook-dir", HOOK_DIR) OPT("aptopt", APTOPT) OPT("dpkgopt", DPKGOPT)
@@ -44,6 +46,8 @@ static const char usage_tail[] =
 	"  --no-cache              keep no packages after the run\n"
 	"  --ignore-valid-until    accept an expired Release file (snapshot mirrors)\n"
 	"  --no-check-sig          do not check signatures (hashes are still checked)\n"
+	"  --allow-suite-change    accept a Release of another Suite and Codename than\n"
+	"                          SUITE (apt: --allow-releaseinfo-change-suite)\n"
 	"  --remove-emulator       remove the qemu emulator from TARGET at the end\n"
 	"  --mode=MODE             root, unshare (an ordinary user, through a user namespace)\n"
 	"                          or auto (default: root as root, unshare otherwise)\n"
@@ -157,6 +161,8 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_NO_CACHE: p->no_cache = true; return 0;
 	case OPT_IGNORE_VALID_UNTIL: p->ignore_valid_until = true; return 0;
 	case OPT_NO_CHECK_SIG: p->no_check_sig = true; return 0;
+	case OPT_ALLOW_SUITE_CHANGE:
+	case OPT_ALLOW_RELEASEINFO_CHANGE_SUITE: p->allow_suite_change = true; return 0;
 	case OPT_REMOVE_EMULATOR: p->remove_emulator = true; return 0;
 	case OPT_UPDATES: p->updates = true; return 0;
 	case OPT_MODE: return parse_mode(arg, &p->mode);

@@ -210,7 +210,8 @@ static const struct emu_arch *arm_flavour(const struct emu_elf *e)
 
 const struct emu_arch *emu_arch_of_elf(int rootfd, const char *path)
 {
-	int fd = rootfd >= 0 ? inroot_open(rootfd, path, O_RDONLY, 0)
+	/* A FIFO or a device there must neither block nor be read. */
+	int fd = rootfd >= 0 ? inroot_open_regular(rootfd, path)
 			     : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
@@ -233,16 +234,15 @@ const struct emu_arch *emu_arch_of_elf(int rootfd, const char *path)
 }
 
 /* dpkg's own Architecture in the status file: the root's native one. */
+/* dpkg's own Architecture in the status file: the root's native one.  The
+ * file is the root's: read only when regular, and only so much of it. */
 static const struct emu_arch *arch_of_dpkg(int rootfd)
 {
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
-	int fd = inroot_open(rootfd, "var/lib/dpkg/status", O_RDONLY, 0);
-	if (fd < 0)
+	if (inroot_read_file(rootfd, "var/lib/dpkg/status", 256u << 20, &sb) < 0)
 		return NULL;
-	int r = xb_read_fd(fd, &sb);
-	close(fd);
 	const char *s = sb.buf;
-	const char *p = r < 0 ? NULL : strstr(s, "Package: dpkg\n");
+	const char *p = strstr(s, "Package: dpkg\n");
 	if (!p || (p != s && p[-1] != '\n'))
 		return NULL;
 	const char *end = strstr(p, "\n\n");

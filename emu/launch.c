@@ -89,11 +89,9 @@ static int set_hostname(int rootfd, const struct emu_launch_opts *o)
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 	const char *name = o->hostname;
 	if (!name) {
-		int fd = inroot_open(rootfd, "etc/hostname", O_RDONLY, 0);
-		if (fd >= 0) {
-			xb_read_fd(fd, &sb);
-			close(fd);
-		}
+		/* The root's file: only a small regular one is read. */
+		if (inroot_read_file(rootfd, "etc/hostname", 4096, &sb) < 0)
+			strbuf_reset(&sb);
 		char *s = str_trim(sb.buf);
 		if (*s)
 			s[strcspn(s, "\n")] = '\0';

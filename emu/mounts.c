@@ -12,6 +12,22 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+/* mkdir with exactly mode (whatever the umask), set through an fd of the
+ * new directory: a path could meanwhile have become a symlink out of the
+ * root.  Returns that fd or -errno. */
+static int make_dir(int dirfd, const char *name, mode_t mode)
+{
+	if (mkdirat(dirfd, name, mode) < 0)
+		return -errno;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fchmod(fd, mode) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
 /* Opens ROOT/path as an O_PATH fd to mount on: its directory is resolved
  * inside the root (created when missing), the last component must not be
  * a symlink (-XB_EUNSAFE).  A missing last component is created as a
@@ -31,11 +47,8 @@ static int open_mount_point(int rootfd, const char *root, const char *path, mode
 		return pfd;
 	}
 	int t = openat(pfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (t < 0 && errno == ENOENT && dir_mode) {
-		if (mkdirat(pfd, last, dir_mode) == 0)
-			fchmodat(pfd, last, dir_mode, 0);
-		t = openat(pfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	}
+	if (t < 0 && errno == ENOENT && dir_mode && (t = make_dir(pfd, last, dir_mode)) < 0)
+		errno = -t;
 	struct stat st;
 	if (t < 0 || fstat(t, &st) < 0) {
 		int r = -errno;
@@ -251,8 +264,11 @@ static int setup_bind(int rootfd, const char *root, const char *spec, bool ro)
 static int make_run_lock(int rootfd, const char *root)
 {
 	cleanup_fd int run = inroot_open(rootfd, "run", O_PATH | O_DIRECTORY, 0);
-	if (run < 0 || mkdirat(run, "lock", 01777) < 0 || fchmodat(run, "lock", 01777, 0) < 0) {
-		int r = run < 0 ? run : -errno;
+	int lock = run < 0 ? run : make_dir(run, "lock", 01777);
+	if (lock >= 0)
+		close(lock);
+	if (lock < 0) {
+		int r = lock;
 		xb_error("creating %s/run/lock: %s", root, strerror(-r));
 		return r;
 	}

@@ -2,12 +2,22 @@
  * (read by hand: NSS modules from the root must not be loaded into xboot,
  * which may not even be of the root's architecture), then the command. */
 #include "session.h"
+#include "../core/base/inroot.h"
 #include "../core/base/spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 
 #define CANNOT_START 125
+
+/* One of the root's account files: a regular one, and not too large (a
+ * FIFO or /dev/zero there would hang or fill this process). */
+static int read_account_file(const char *path, struct strbuf *sb)
+{
+	cleanup_fd int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return root < 0 ? -errno : inroot_read_file(root, path, 64u << 20, sb);
+}
 
 struct account {
 	uid_t uid;
@@ -39,7 +49,7 @@ static bool find_account(const char *spec, struct account *a)
 	cleanup_strvec struct strvec lines = STRVEC_INIT;
 	unsigned long id;
 	bool numeric = parse_id(spec, &id);
-	if (xb_read_file("/etc/passwd", &sb) == 0)
+	if (read_account_file("etc/passwd", &sb) == 0)
 		strvec_split(&lines, sb.buf, "\n");
 	for (size_t i = 0; i < lines.n; i++) {
 		cleanup_strvec struct strvec f = STRVEC_INIT;
@@ -67,7 +77,7 @@ static size_t member_groups(const char *name, gid_t primary, gid_t *v, size_t ma
 	cleanup_strvec struct strvec lines = STRVEC_INIT;
 	size_t n = 0;
 	v[n++] = primary;
-	if (!name || xb_read_file("/etc/group", &sb) < 0)
+	if (!name || read_account_file("etc/group", &sb) < 0)
 		return n;
 	strvec_split(&lines, sb.buf, "\n");
 	for (size_t i = 0; i < lines.n && n < max; i++) {

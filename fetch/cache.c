@@ -1,8 +1,11 @@
 /* cache: the content-addressed .deb store, DIR/sha256/<hex>.deb.  Files
- * are only ever put there by rename() after verification (see http.c), so
- * presence with the right size is enough; the shared lock on DIR/.lock
- * keeps a future cleaner (taking LOCK_EX) away while runs use the cache. */
+ * are only ever put there by rename() after verification (see http.c),
+ * and are verified again on every use: the disk, or another user of the
+ * cache, may have changed them since.  The shared lock on DIR/.lock keeps
+ * a future cleaner (taking LOCK_EX) away while runs use the cache. */
 #include "cache.h"
+
+#include "../core/base/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,11 +97,20 @@ char *fetch_cache_path(const struct fetch_cache *c, const char *sha256)
 bool fetch_cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size)
 {
 	cleanup_free char *p = fetch_cache_path(c, sha256);
+	cleanup_fd int fd = p ? open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
 	struct stat st;
+	char hex[65];
 
-	if (!p || stat(p, &st) < 0)
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
 		return false;
-	return S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+	/* A name proves nothing about what is in the file now. */
+	if (xb_hash_fd(XB_SHA256, fd, hex) < 0 || strcmp(hex, sha256)) {
+		xb_warn("cache %s: %s does not have the content its name says; removed, and "
+		        "downloaded again", c->dir, p);
+		unlink(p);
+		return false;
+	}
+	return true;
 }
 
 char *fetch_cache_default_dir(void)

@@ -1,7 +1,7 @@
 /* cache: the content-addressed store of downloaded .debs.  A file is named
- * by its SHA256 and only ever appears there by rename() after its size and
- * hash were verified, so a present file is a good file; a shared lock on
- * DIR/.lock lets several runs use one cache. */
+ * by its SHA256, only ever appears there by rename() after its size and
+ * hash were verified, and is verified again whenever it is used; a shared
+ * lock on DIR/.lock lets several runs use one cache. */
 #ifndef XB_FETCH_CACHE_H
 #define XB_FETCH_CACHE_H
 
@@ -18,8 +18,9 @@ void fetch_cache_close(struct fetch_cache *c);
 /* DIR/sha256/<hex>.deb (caller frees).  NULL when sha256 is not 64
  * lower-case hex digits, so an index cannot name a path outside DIR. */
 char *fetch_cache_path(const struct fetch_cache *c, const char *sha256);
-/* True when the file for sha256 is present with the given size (a regular
- * file; false for an invalid sha256). */
+/* True when the file for sha256 is present, a regular file of the given
+ * size whose SHA256 is sha256 (false for an invalid sha256).  A file of
+ * the right size but the wrong content is removed, with a warning. */
 bool fetch_cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size);
 /* The default cache directory for this user (caller frees):
  * /var/cache/xboot as root, else $XDG_CACHE_HOME/xboot or ~/.cache/xboot. */

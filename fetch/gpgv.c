@@ -94,12 +94,13 @@ void fetch_gpgv_strip(const char *t, size_t len, struct strbuf *out)
 /* ---- gpgv ---- */
 
 struct sigstate {
-	bool good, valid, bad, nodata;
-	struct strvec nopubkey, expired, revoked;
+	bool good, valid, bad, nodata; /* valid: by a key of ours, with a strong digest */
+	struct strvec nopubkey, expired, revoked, weak;
 };
 
 static void sigstate_release(struct sigstate *s)
 {
+	strvec_clear(&s->weak);
 	strvec_clear(&s->nopubkey);
 	strvec_clear(&s->expired);
 	strvec_clear(&s->revoked);
@@ -109,6 +110,28 @@ static void add_key(struct strvec *sv, const char *id)
 {
 	if (id && !strvec_has(sv, id))
 		strvec_push(sv, id);
+}
+
+/* The digest algorithms apt no longer accepts a signature made with
+ * (RFC 4880 numbers, the VALIDSIG status's hash-algo field), or NULL. */
+static const char *weak_digest(const char *algo)
+{
+	static const char *const names[] = { [1] = "MD5", [2] = "SHA1", [3] = "RIPEMD160" };
+	char *end;
+	long n = strtol(algo, &end, 10);
+	return !*end && n > 0 && n < (long)ARRAY_SIZE(names) ? names[n] : NULL;
+}
+
+/* VALIDSIG FPR DATE TIMESTAMP EXPIRE VERSION RESERVED PUBKEY-ALGO HASH-ALGO ... */
+static void add_valid(const struct strvec *w, struct sigstate *s)
+{
+	const char *weak = w->n > 9 ? weak_digest(w->v[9]) : NULL;
+	if (w->n <= 9)
+		return;
+	if (weak)
+		add_key(&s->weak, weak);
+	else
+		s->valid = true;
 }
 
 static void parse_status(const char *status, struct sigstate *s)
@@ -123,7 +146,7 @@ static void parse_status(const char *status, struct sigstate *s)
 		if (!strcmp(kw, "GOODSIG"))
 			s->good = true;
 		else if (!strcmp(kw, "VALIDSIG"))
-			s->valid = true;
+			add_valid(&w, s);
 		else if (!strcmp(kw, "BADSIG"))
 			s->bad = true;
 		else if (!strcmp(kw, "NODATA"))
@@ -139,8 +162,8 @@ static void parse_status(const char *status, struct sigstate *s)
 	}
 }
 
-/* As apt does: trusted when at least one signature is good and by a valid
- * key from the keyrings, and none is bad.  Other signatures by keys we do
+/* As apt does: trusted when at least one signature is good, by a valid
+ * key from the keyrings and with a strong digest, and none is bad.  Other signatures by keys we do
  * not have (Debian signs with several) do not matter. */
 static int judge(const struct sigstate *s, const char *url, int code)
 {
@@ -152,7 +175,9 @@ static int judge(const struct sigstate *s, const char *url, int code)
 	}
 	if (s->good && s->valid)
 		return 0;
-	if (s->nopubkey.n)
+	if (s->weak.n)
+		what = "signed with a weak digest, which apt refuses", keys = &s->weak;
+	else if (s->nopubkey.n)
 		what = "signed by a key not in the keyring", keys = &s->nopubkey;
 	else if (s->expired.n)
 		what = "signed by an expired key", keys = &s->expired;

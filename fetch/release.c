@@ -208,6 +208,12 @@ static int get(struct rel_ctx *c, const char *name, char **url, char **path, boo
 	return fetch_http_file(*url, *path, 0, NULL, quiet_404, &fo);
 }
 
+static void warn_unchecked(const char *url)
+{
+	xb_warn("not checking the signature of %s (--no-check-sig): only its dates, and the "
+	        "indices and packages against its hashes, are checked", url);
+}
+
 static int verify_inrelease(struct rel_ctx *c, const char *url, const char *path)
 {
 	cleanup_strbuf struct strbuf raw = STRBUF_INIT;
@@ -216,7 +222,7 @@ static int verify_inrelease(struct rel_ctx *c, const char *url, const char *path
 	if (rc < 0)
 		return rc;
 	if (c->o->no_check_sig) {
-		xb_warn("not checking the signature of %s (--no-check-sig)", url);
+		warn_unchecked(url);
 		/* A local unsigned repository may serve plain text as InRelease. */
 		if (!fetch_gpgv_is_clearsigned(raw.buf, raw.len)) {
 			strbuf_add(&c->text, raw.buf, raw.len);
@@ -247,7 +253,7 @@ static int verify_detached(struct rel_ctx *c, char **url)
 	if (rc < 0)
 		return rc;
 	if (c->o->no_check_sig) {
-		xb_warn("not checking the signature of %s (--no-check-sig)", *url);
+		warn_unchecked(*url);
 		return read_or_report(path, &c->text);
 	}
 	rc = get(c, "Release.gpg", &sig_url, &sig_path, true);
@@ -285,10 +291,17 @@ static int check_release(const struct fetch_release *r, const struct rel_ctx *c)
 		xb_error("%s: dated %s, in the future (is the clock right?)", c->url, when);
 		return -XB_EEXPIRED;
 	}
-	if (!(r->suite && !strcmp(r->suite, c->suite)) &&
-	    !(r->codename && !strcmp(r->codename, c->suite)))
-		xb_warn("%s: asked for suite %s, but it is Suite %s, Codename %s", c->url, c->suite,
-		        r->suite ? r->suite : "(none)", r->codename ? r->codename : "(none)");
+	/* A validly signed Release of another suite is no answer to this one. */
+	if ((r->suite && !strcmp(r->suite, c->suite)) || (r->codename && !strcmp(r->codename, c->suite)))
+		return 0;
+	const char *s = r->suite ? r->suite : "(none)", *cn = r->codename ? r->codename : "(none)";
+	if (!c->o->allow_suite_change) {
+		xb_error("%s: asked for suite %s, but it is Suite %s, Codename %s; "
+		         "--allow-suite-change accepts it", c->url, c->suite, s, cn);
+		return -XB_EBADSIG;
+	}
+	xb_warn("%s: asked for suite %s, but it is Suite %s, Codename %s; accepted "
+	        "(--allow-suite-change)", c->url, c->suite, s, cn);
 	return 0;
 }
 

@@ -28,14 +28,16 @@ struct fetch_release_opts {
 	const struct strvec *keyrings; /* files passed to gpgv --keyring */
 	bool ignore_valid_until;       /* warn instead of failing */
 	bool no_check_sig;             /* warn; hashes still checked */
+	bool allow_suite_change;       /* accept a Release whose Suite and Codename differ
+	                                * from the suite asked for (warn) */
 	const char *workdir;           /* where InRelease etc. are downloaded */
 	const struct fetch_http_opts *http; /* timeouts of the downloads */
 };
 
 /* mirror: base URL without trailing slash (http://, https://, file://).
  * Every failure is reported once, naming the URL or file and the cause
- * (-XB_EBADSIG, -XB_EEXPIRED, -XB_EPARSE, -XB_ENOTFOUND for an unknown
- * suite, or a fetch error). */
+ * (-XB_EBADSIG, also for a Release of another suite, -XB_EEXPIRED,
+ * -XB_EPARSE, -XB_ENOTFOUND for an unknown suite, or a fetch error). */
 int fetch_release_get(const char *mirror, const char *suite, const struct fetch_release_opts *o,
                   struct fetch_release *out);
 const struct fetch_release_file *fetch_release_find(const struct fetch_release *r, const char *path);

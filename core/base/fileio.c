@@ -11,11 +11,12 @@
 #include "strbuf.h"
 #include "util.h"
 
-int xb_read_fd(int fd, struct strbuf *sb)
+int xb_read_fd_max(int fd, size_t max, struct strbuf *sb)
 {
-	for (;;) {
+	for (size_t got = 0;;) {
 		strbuf_grow(sb, 65536);
-		ssize_t n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		size_t room = sb->alloc - sb->len - 1;
+		ssize_t n = read(fd, sb->buf + sb->len, room < max - got + 1 ? room : max - got + 1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -23,9 +24,16 @@ int xb_read_fd(int fd, struct strbuf *sb)
 		}
 		if (n == 0)
 			return 0;
+		if ((got += (size_t)n) > max)
+			return -EFBIG;
 		sb->len += (size_t)n;
 		sb->buf[sb->len] = '\0';
 	}
+}
+
+int xb_read_fd(int fd, struct strbuf *sb)
+{
+	return xb_read_fd_max(fd, SIZE_MAX - 1, sb);
 }
 
 int xb_read_file_at(int dirfd, const char *path, struct strbuf *sb)

@@ -12,6 +12,9 @@ struct strbuf;
 /* Reads all of fd, or of path (relative to dirfd), appending to sb.
  * xb_read_file_at() does not follow a symlink in path's last component. */
 int xb_read_fd(int fd, struct strbuf *sb);
+/* xb_read_fd(), but -EFBIG (sb holding the first max bytes) when fd has
+ * more than max bytes. */
+int xb_read_fd_max(int fd, size_t max, struct strbuf *sb);
 int xb_read_file(const char *path, struct strbuf *sb);
 int xb_read_file_at(int dirfd, const char *path, struct strbuf *sb);
 /* Writes data to dirfd/path atomically: a temporary name in the same

@@ -171,3 +171,48 @@ int inroot_parent(int rootfd, const char *path, bool make_parents, char **last)
 		*last = xstrdup(name);
 	return fd;
 }
+
+int inroot_write_file(int rootfd, const char *path, const void *data, size_t len, mode_t mode)
+{
+	cleanup_free char *last = NULL;
+	cleanup_fd int dir = inroot_parent(rootfd, path, true, &last);
+	return dir < 0 ? dir : xb_write_file_at(dir, last, data, len, mode);
+}
+
+int inroot_unlink(int rootfd, const char *path)
+{
+	cleanup_free char *last = NULL;
+	cleanup_fd int dir = inroot_parent(rootfd, path, false, &last);
+	if (dir < 0)
+		return dir == -ENOENT ? 0 : dir;
+	return unlinkat(dir, last, 0) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int inroot_rm_rf(int rootfd, const char *path)
+{
+	cleanup_free char *last = NULL;
+	cleanup_fd int dir = inroot_parent(rootfd, path, false, &last);
+	if (dir < 0)
+		return dir == -ENOENT ? 0 : dir;
+	return xb_rm_rf_at(dir, last);
+}
+
+int inroot_open_regular(int rootfd, const char *path)
+{
+	int fd = inroot_open(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	struct stat st;
+	if (fd < 0)
+		return fd;
+	int e = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (e) {
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int inroot_read_file(int rootfd, const char *path, size_t max, struct strbuf *sb)
+{
+	cleanup_fd int fd = inroot_open_regular(rootfd, path);
+	return fd < 0 ? fd : xb_read_fd_max(fd, max, sb);
+}

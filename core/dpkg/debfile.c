@@ -13,7 +13,11 @@
 #include "../base/hash.h"
 
 #define BUFSZ (64 * 1024)
-#define CONTROL_MAX (256u << 20) /* a control member bigger than this is not one */
+/* What a control.tar may hold: no package has more than a few MiB of
+ * scripts, md5sums and conffiles; a bomb of compressed zeros would
+ * otherwise be read into memory (several packages are read at once). */
+#define CONTROL_MAX (64u << 20)  /* bytes, all members together */
+#define CONTROL_MEMBERS 256
 
 /* The .deb being read, for the helpers below. */
 struct deb_ctx {
@@ -86,14 +90,20 @@ static struct archive *open_member(struct deb_ctx *c)
 	return in;
 }
 
-static int read_entry_data(struct deb_ctx *c, struct archive *in, struct archive_entry *e,
-                           struct strbuf *sb)
+static int control_too_large(struct deb_ctx *c)
 {
-	if (archive_entry_size(e) > (la_int64_t)CONTROL_MAX) {
-		xb_error("unpacking %s: control member %s is too large", c->deb,
-		         archive_entry_pathname(e));
-		return -XB_EPARSE;
-	}
+	xb_error("unpacking %s: control.tar holds more than %u MiB or %u members; no package's "
+	         "does", c->deb, CONTROL_MAX >> 20, CONTROL_MEMBERS);
+	return -XB_EPARSE;
+}
+
+/* Appends the member's data to sb; *total counts the bytes of the whole
+ * control.tar read so far, which CONTROL_MAX caps. */
+static int read_entry_data(struct deb_ctx *c, struct archive *in, struct archive_entry *e,
+                           struct strbuf *sb, size_t *total)
+{
+	if (archive_entry_size(e) > (la_int64_t)(CONTROL_MAX - *total))
+		return control_too_large(c);
 	/* Blocks, not archive_read_data(): c->buf holds the compressed input. */
 	for (;;) {
 		const void *buf;
@@ -102,8 +112,10 @@ static int read_entry_data(struct deb_ctx *c, struct archive *in, struct archive
 		int r = archive_read_data_block(in, &buf, &size, &off);
 		if (r == ARCHIVE_EOF)
 			return 0;
-		if (r < ARCHIVE_WARN || off < 0 || (uint64_t)off + size > CONTROL_MAX)
+		if (r < ARCHIVE_WARN || off < 0)
 			return parse_fail(c->deb, in);
+		if ((uint64_t)off + size > CONTROL_MAX - *total)
+			return control_too_large(c);
 		while (sb->len < (size_t)off)
 			strbuf_addch(sb, '\0');
 		strbuf_add(sb, buf, size);
@@ -114,10 +126,15 @@ static int read_control(struct deb_ctx *c)
 {
 	struct archive *in = open_member(c);
 	struct archive_entry *e;
+	size_t total = 0, members = 0;
 	int r = in ? 0 : -XB_EPARSE, ar;
 	while (!r && (ar = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
 		if (ar < ARCHIVE_WARN) {
 			r = parse_fail(c->deb, in);
+			break;
+		}
+		if (++members > CONTROL_MEMBERS) {
+			r = control_too_large(c);
 			break;
 		}
 		const char *name = archive_entry_pathname(e);
@@ -130,8 +147,9 @@ static int read_control(struct deb_ctx *c)
 			continue;
 		}
 		struct strbuf sb = STRBUF_INIT;
-		r = read_entry_data(c, in, e, &sb);
+		r = read_entry_data(c, in, e, &sb, &total);
 		size_t len = sb.len;
+		total += len;
 		if (!r)
 			debinfo_add_file(c->pkg, name, strbuf_detach(&sb), len);
 		strbuf_release(&sb);
@@ -274,6 +292,11 @@ static int extract_locked(struct deb_ctx *c, struct archive *in, struct archive 
 		xb_error("unpacking %s: hard link %s points outside the target (%s)", c->deb,
 		         path, link);
 		return -XB_EUNSAFE;
+	}
+	/* The .list file has a path a line, so dpkg refuses these names. */
+	if (strchr(path, '\n') || (link && strchr(link, '\n'))) {
+		xb_error("unpacking %s: a member's name has a newline in it", c->deb);
+		return -XB_EPARSE;
 	}
 	debinfo_add_path(c->pkg, path);
 	struct stat st;

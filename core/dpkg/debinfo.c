@@ -7,6 +7,7 @@
 #include "dpkgdb.h"
 #include "../base/dpkgver.h"
 #include "../base/hash.h"
+#include "../base/policy.h"
 
 void debinfo_add_file(struct debinfo *p, const char *name, char *data, size_t len)
 {
@@ -29,17 +30,6 @@ const struct debinfo_file *debinfo_file(const struct debinfo *p, const char *nam
 	return NULL;
 }
 
-/* Package names become file names in info/, so only what policy allows. */
-static bool valid_name(const char *s, const char *extra)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') && !strchr(extra, *s))
-			return false;
-	return true;
-}
-
 int debinfo_load_control(struct debinfo *p)
 {
 	const struct debinfo_file *c = debinfo_file(p, "control");
@@ -50,7 +40,9 @@ int debinfo_load_control(struct debinfo *p)
 	}
 	p->name = deb822_get(&p->control, "Package");
 	p->arch = deb822_get(&p->control, "Architecture");
-	if (!p->name || !valid_name(p->name, "+-.") || !p->arch || !valid_name(p->arch, "-")) {
+	/* They become file names in info/: only what policy allows. */
+	if (!p->name || !policy_package_ok(p->name, strlen(p->name)) || !p->arch ||
+	    !policy_arch_ok(p->arch, strlen(p->arch))) {
 		xb_error("unpacking %s: control file lacks a valid Package or Architecture", p->deb);
 		return -XB_EPARSE;
 	}

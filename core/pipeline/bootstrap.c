@@ -65,8 +65,9 @@ static int fetch_source(struct run *run, size_t m, const struct fetch_release_op
 	int r = fetch_release_get(e->uri, e->suite, ro, &rel);
 	if (!r) {
 		bool alias = rel.codename && strcmp(rel.codename, e->suite);
-		xb_info("%s: suite %s%s%s%s, signature verified", e->uri, e->suite,
-		        alias ? " (" : "", alias ? rel.codename : "", alias ? ")" : "");
+		xb_info("%s: suite %s%s%s%s, %s", e->uri, e->suite, alias ? " (" : "",
+		        alias ? rel.codename : "", alias ? ")" : "",
+		        ro->no_check_sig ? "signature NOT checked" : "signature verified");
 		struct fetch_indices_req q = { e->uri, e->suite, &rel, &e->components,
 			                       run->plan->arch->deb, run->workdir, (int)m, &run->http };
 		r = fetch_indices_get(&q, &run->packages);
@@ -83,7 +84,7 @@ static int stage_indices(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
 	struct fetch_release_opts ro = { &p->keyrings, p->ignore_valid_until, p->no_check_sig,
-		                         run->workdir, &run->http };
+		                         p->allow_suite_change, run->workdir, &run->http };
 	cleanup_free char *codename = NULL;
 	int r = 0;
 
@@ -119,26 +120,21 @@ static int stage_resolve(struct run *run)
 	return 0;
 }
 
-/* Where each package's .deb is (the cache, or the work directory with
- * --no-cache); those not there yet become items to download. */
+/* Where each package's .deb is, named by its hash (never by a field of
+ * the index); those not there yet, or not whole, become items to download. */
 static int plan_downloads(struct run *run, struct fetch_http_item *items, struct strvec *urls,
                           size_t *n, uint64_t *bytes)
 {
-	const struct xb_plan *p = run->plan;
 	for (size_t i = 0; i < run->n_pkgs; i++) {
 		const struct xb_pkg *k = &run->pkgs[i];
-		if (p->no_cache) {
-			strvec_pushf(&run->debs, "%s/debs/%s_%s.deb", run->workdir, k->name, k->version);
-		} else {
-			cleanup_free char *path = fetch_cache_path(&run->cache, k->sha256);
-			if (!path) {
-				xb_error("package %s: malformed SHA256 in the index", k->name);
-				return -XB_EPARSE;
-			}
-			strvec_push(&run->debs, path);
-			if (fetch_cache_has(&run->cache, k->sha256, k->size))
-				continue;
+		cleanup_free char *path = fetch_cache_path(&run->cache, k->sha256);
+		if (!path) {
+			xb_error("package %s: malformed SHA256 in the index", k->name);
+			return -XB_EPARSE;
 		}
+		strvec_push(&run->debs, path);
+		if (fetch_cache_has(&run->cache, k->sha256, k->size))
+			continue;
 		strvec_pushf(urls, "%s/%s", run->pkg_mirror.v[k->source], k->filename);
 		items[(*n)++] = (struct fetch_http_item){ NULL, run->debs.v[i], k->size, k->sha256, 0 };
 		*bytes += k->size;
@@ -148,15 +144,14 @@ static int plan_downloads(struct run *run, struct fetch_http_item *items, struct
 	return 0;
 }
 
+/* The cache, or with --no-cache one in the work directory, which goes
+ * with it. */
 static int open_store(struct run *run)
 {
 	if (!run->plan->no_cache)
 		return fetch_cache_open(&run->cache, run->plan->cache_dir);
 	cleanup_free char *dir = xasprintf("%s/debs", run->workdir);
-	int r = xb_mkdir_p_at(AT_FDCWD, dir, 0755);
-	if (r < 0)
-		xb_error("creating %s: %s", dir, strerror(-r));
-	return r;
+	return fetch_cache_open(&run->cache, dir);
 }
 
 static int stage_download(struct run *run)

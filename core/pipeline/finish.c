@@ -1,7 +1,10 @@
-/* finish: the files a bootstrapped tree gets at the end (see finish.h). */
+/* finish: the files a bootstrapped tree gets at the end (see finish.h).
+ * Packages and scripts have run in the tree by now: every path written,
+ * read or removed is resolved inside it. */
 #include "finish.h"
 
 #include "setup.h"
+#include "../base/inroot.h"
 #include "../dpkg/dpkgdb.h"
 
 #include <dirent.h>
@@ -12,7 +15,7 @@
 /* Empties a directory of the target, keeping the names in keep. */
 static void clean_dir(int rootfd, const char *dir, const char *const *keep)
 {
-	int fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = inroot_open(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 	if (!d) {
@@ -30,6 +33,51 @@ static void clean_dir(int rootfd, const char *dir, const char *const *keep)
 	closedir(d);
 }
 
+/* shadow's lines with the last password change (field 3) at the epoch. */
+static void shadow_at(const struct strbuf *in, long long epoch, struct strbuf *out)
+{
+	const char *text = in->buf, *end = in->buf + in->len;
+	for (const char *line = text, *nl; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			nl = end;
+		/* name:password:lastchange:... */
+		const char *c1 = memchr(line, ':', (size_t)(nl - line));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) : NULL;
+		const char *c3 = c2 ? memchr(c2 + 1, ':', (size_t)(nl - c2 - 1)) : NULL;
+		if (c3 && c3 > c2 + 1) {
+			strbuf_add(out, line, (size_t)(c2 + 1 - line));
+			strbuf_addf(out, "%lld", epoch / 86400);
+			strbuf_add(out, c3, (size_t)(nl - c3));
+		} else {
+			strbuf_add(out, line, (size_t)(nl - line));
+		}
+		strbuf_addch(out, '\n');
+	}
+}
+
+/* etc/shadow read and rewritten inside the tree: a new file renamed over
+ * the old one (a failed write leaves the old one whole), with its mode,
+ * owner and group.  What is not a regular file there is left alone. */
+static int reproducible_shadow(int rootfd, const char *root, long long epoch)
+{
+	cleanup_strbuf struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	cleanup_free char *last = NULL;
+	cleanup_fd int dir = inroot_parent(rootfd, "etc/shadow", false, &last);
+	cleanup_fd int ifd = dir < 0 ? -1 : openat(dir, last, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	                                                      O_CLOEXEC);
+	struct stat st;
+	if (ifd < 0 || fstat(ifd, &st) < 0 || !S_ISREG(st.st_mode) || xb_read_fd(ifd, &in) < 0)
+		return 0;
+	shadow_at(&in, epoch, &out);
+	int r = xb_write_file_at(dir, last, out.buf, out.len, st.st_mode & 07777);
+	if (!r && fchownat(dir, last, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	if (r)
+		xb_error("writing %s/etc/shadow: %s", root, strerror(-r));
+	return r;
+}
+
 /* With SOURCE_DATE_EPOCH the tree must not depend on when it was built:
  * password ages count from it, and logs and caches with times go. */
 static int make_reproducible(int rootfd, const char *root, long long epoch)
@@ -41,50 +89,15 @@ static int make_reproducible(int rootfd, const char *root, long long epoch)
 		"etc/group-", DPKGDB "/status-old", DPKGDB "/diversions-old",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(timed); i++)
-		unlinkat(rootfd, timed[i], 0);
-	cleanup_strbuf struct strbuf in = STRBUF_INIT;
-	cleanup_free char *path = xasprintf("%s/etc/shadow", root);
-	/* Read as it is written below: never through a symlink of the tree. */
-	cleanup_fd int ifd = openat(rootfd, "etc/shadow", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (ifd < 0 || xb_read_fd(ifd, &in) < 0)
-		return 0;
-	const char *text = in.buf;
-	size_t len = in.len;
-	cleanup_strbuf struct strbuf out = STRBUF_INIT;
-	for (const char *line = text, *nl; line < text + len; line = nl + 1) {
-		nl = memchr(line, '\n', (size_t)(text + len - line));
-		if (!nl)
-			nl = text + len;
-		/* name:password:lastchange:... */
-		const char *c1 = memchr(line, ':', (size_t)(nl - line));
-		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) : NULL;
-		const char *c3 = c2 ? memchr(c2 + 1, ':', (size_t)(nl - c2 - 1)) : NULL;
-		if (c3 && c3 > c2 + 1) {
-			strbuf_add(&out, line, (size_t)(c2 + 1 - line));
-			strbuf_addf(&out, "%lld", epoch / 86400);
-			strbuf_add(&out, c3, (size_t)(nl - c3));
-		} else {
-			strbuf_add(&out, line, (size_t)(nl - line));
-		}
-		strbuf_addch(&out, '\n');
-	}
-	/* A new file renamed over the old one (a failed write leaves the old
-	 * one whole), with its mode, owner and group (shadow). */
-	struct stat st;
-	int r = fstat(ifd, &st) < 0 ? -errno
-	        : xb_write_file_at(rootfd, "etc/shadow", out.buf, out.len, st.st_mode & 07777);
-	if (!r && fchownat(rootfd, "etc/shadow", st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-		r = -errno;
-	if (r)
-		xb_error("writing %s: %s", path, strerror(-r));
-	return r;
+		inroot_unlink(rootfd, timed[i]);
+	return reproducible_shadow(rootfd, root, epoch);
 }
 
 int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const char *root)
 {
 	static const char *const keep_lists[] = { "lock", "partial", "auxfiles", NULL };
 	static const char *const keep_archives[] = { "lock", "partial", NULL };
-	cleanup_fd int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cleanup_strbuf struct strbuf sources = STRBUF_INIT;
 	int r = 0;
 
@@ -93,7 +106,6 @@ int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const 
 		return -errno;
 	}
 	fetch_sources_write(src, &sources);
-	xb_mkdir_p_at(rootfd, "etc/apt", 0755);
 	r = setup_write_file(rootfd, root, "etc/apt/sources.list", sources.buf);
 	if (!r)
 		r = setup_write_file(rootfd, root, "etc/hostname", "localhost\n");
@@ -103,8 +115,8 @@ int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const 
 		r = setup_write_file(rootfd, root, "etc/machine-id", "");
 	clean_dir(rootfd, "var/lib/apt/lists", keep_lists);
 	clean_dir(rootfd, "var/cache/apt/archives", keep_archives);
-	unlinkat(rootfd, "var/cache/apt/pkgcache.bin", 0);
-	unlinkat(rootfd, "var/cache/apt/srcpkgcache.bin", 0);
+	inroot_unlink(rootfd, "var/cache/apt/pkgcache.bin");
+	inroot_unlink(rootfd, "var/cache/apt/srcpkgcache.bin");
 	if (!r && p->source_date_epoch >= 0)
 		r = make_reproducible(rootfd, root, p->source_date_epoch);
 	return r;

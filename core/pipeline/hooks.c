@@ -1,10 +1,12 @@
-/* hooks: running the user's hooks (see hooks.h).  Paths inside the tree
- * that the special forms name are resolved inside it (a symlink in the
- * tree cannot send a copy to the host), then handed to cp(1). */
+/* hooks: running the user's hooks (see hooks.h).  The special forms never
+ * follow a symlink of the tree out of it: what goes in is written by a
+ * writer chrooted into the tree (core/pipeline/copy), what comes out is
+ * read from paths resolved inside it, then handed to cp(1). */
 #include "hooks.h"
 
 #include "../base/spawn.h"
 #include "../base/inroot.h"
+#include "copy.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,17 +45,6 @@ static char *inside(const char *target, const char *path, const char *hook)
 	return real;
 }
 
-/* sync-in into a directory the tree lacks: made there, its parent
- * resolved inside the tree.  Failing quietly is fine: inside() reports. */
-static void make_dir_inside(const char *target, const char *path)
-{
-	cleanup_fd int rootfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cleanup_free char *last = NULL;
-	cleanup_fd int fd = rootfd < 0 ? -1 : inroot_parent(rootfd, path, false, &last);
-	if (fd >= 0)
-		mkdirat(fd, last, 0755);
-}
-
 static int run_argv(char *const *argv, const char *hook, const char *what)
 {
 	int status = 0;
@@ -65,12 +56,30 @@ static int run_argv(char *const *argv, const char *hook, const char *what)
 	return r;
 }
 
+/* copy-out SRC... DST and sync-out SRC DST: the sources resolved inside
+ * the tree, copied to the host's DST with cp -a (a directory's contents
+ * for sync). */
+static int copy_out(const struct strvec *words, const char *target, const char *hook,
+                    const char *cmd, bool sync)
+{
+	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	strvec_pushl(&argv, "cp", "-a", "--", NULL);
+	for (size_t i = 1; i + 1 < words->n; i++) {
+		cleanup_free char *src = inside(target, words->v[i], hook);
+		if (!src)
+			return -XB_EUNSAFE;
+		strvec_pushf(&argv, "%s%s", src, sync ? "/." : "");
+	}
+	strvec_push(&argv, words->v[words->n - 1]);
+	return run_argv(argv.v, hook, cmd);
+}
+
 /* copy-in SRC... DST, copy-out SRC... DST, sync-in SRC DST, sync-out SRC
  * DST: the in forms copy from the host into the tree, the out forms the
  * other way; sync copies a directory's contents rather than itself. */
 static int run_special(const char *cmd, const char *target, const char *hook)
 {
-	cleanup_strvec struct strvec words = STRVEC_INIT, argv = STRVEC_INIT;
+	cleanup_strvec struct strvec words = STRVEC_INIT;
 	strvec_split(&words, cmd, " \t");
 	const char *form = words.v[0];
 	bool in = !strcmp(form, "copy-in") || !strcmp(form, "sync-in");
@@ -79,23 +88,10 @@ static int run_special(const char *cmd, const char *target, const char *hook)
 		xb_error("the %s hook '%s': expected %s SRC%s DST", hook, cmd, form, sync ? "" : "...");
 		return -XB_EUSAGE;
 	}
-	strvec_pushl(&argv, "cp", "-a", "--", NULL);
-	for (size_t i = 1; i + 1 < words.n; i++) {
-		char *src = in ? xstrdup(words.v[i]) : inside(target, words.v[i], hook);
-		if (!src)
-			return -XB_EUNSAFE;
-		strvec_pushf(&argv, "%s%s", src, sync ? "/." : "");
-		free(src);
-	}
-	const char *dst = words.v[words.n - 1];
-	if (in && sync)
-		make_dir_inside(target, dst);
-	char *d = in ? inside(target, dst, hook) : xstrdup(dst);
-	if (!d)
-		return -XB_EUNSAFE;
-	strvec_push(&argv, d);
-	free(d);
-	return run_argv(argv.v, hook, cmd);
+	if (!in)
+		return copy_out(&words, target, hook, cmd, sync);
+	cleanup_free char *what = xasprintf("the %s hook '%s'", hook, cmd);
+	return copy_into_tree(target, words.v + 1, words.n - 2, words.v[words.n - 1], sync, what);
 }
 
 static bool is_special(const char *cmd)

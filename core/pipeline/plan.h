@@ -32,7 +32,7 @@ struct xb_plan {
 	long timeout;                /* seconds to connect, and of silence; 0: the default */
 	char *cache_dir;             /* --cache-dir; NULL: the user's default */
 	bool no_cache;
-	bool ignore_valid_until, no_check_sig;
+	bool ignore_valid_until, no_check_sig, allow_suite_change;
 	bool remove_emulator;
 	struct hooks hooks;
 	struct strvec aptopts, dpkgopts; /* lines (or files) for apt.conf.d, dpkg.cfg.d */

@@ -1,5 +1,6 @@
 /* setup: TARGET and the tree before anything is unpacked (see setup.h). */
 #include "setup.h"
+#include "../base/inroot.h"
 #include "../dpkg/dpkgdb.h"
 
 #include <dirent.h>
@@ -109,7 +110,7 @@ int setup_skeleton(const struct xb_plan *p, const char *root)
 
 int setup_write_file(int rootfd, const char *target, const char *path, const char *text)
 {
-	int r = xb_write_file_at(rootfd, path, text, strlen(text), 0644);
+	int r = inroot_write_file(rootfd, path, text, strlen(text), 0644);
 	if (r)
 		xb_error("writing %s/%s: %s", target, path, strerror(-r));
 	return r;
@@ -144,13 +145,14 @@ static int write_opts(int rootfd, const char *root, const char *path,
 
 int setup_options(const struct xb_plan *p, const char *root)
 {
-	cleanup_fd int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		xb_error("opening %s: %s", root, strerror(errno));
 		return -errno;
 	}
-	xb_mkdir_p_at(rootfd, "etc/apt/apt.conf.d", 0755);
-	xb_mkdir_p_at(rootfd, "etc/dpkg/dpkg.cfg.d", 0755);
+	/* Packages are unpacked by now: every path is resolved inside. */
+	inroot_mkdir_p(rootfd, "etc/apt/apt.conf.d", 0755);
+	inroot_mkdir_p(rootfd, "etc/dpkg/dpkg.cfg.d", 0755);
 	int r = write_opts(rootfd, root, "etc/apt/apt.conf.d/99xboot", &p->aptopts, true);
 	return r ? r : write_opts(rootfd, root, "etc/dpkg/dpkg.cfg.d/99xboot", &p->dpkgopts, false);
 }

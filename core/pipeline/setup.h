@@ -20,8 +20,8 @@ int setup_skeleton(const struct xb_plan *p, const char *root);
  * etc/dpkg/dpkg.cfg.d/99xboot, before anything runs in the tree. */
 int setup_options(const struct xb_plan *p, const char *root);
 
-/* Writes text to root/path (rootfd open on root) atomically, reporting
- * a failure naming the file. */
+/* Writes text to root/path (rootfd open on root) atomically, the path
+ * resolved inside the tree, reporting a failure naming the file. */
 int setup_write_file(int rootfd, const char *root, const char *path, const char *text);
 
 #endif

@@ -13,6 +13,9 @@
 
 #include "pkgscan.h"
 
+#include "../base/dpkgver.h"
+#include "../base/policy.h"
+
 /* What the scan looks for: slot is a PKGSCAN_* index or -1; solv says
  * whether the line goes into the copy libsolv reads.  Handing libsolv only
  * what it solves with (no Description, Recommends, Suggests, checksums)
@@ -82,8 +85,33 @@ static unsigned traits_of(const struct pkgscan_file *pf, const struct pkgscan_st
 	       (slice_is(pf->buf, prio, "standard") ? PKGSCAN_STANDARD : 0);
 }
 
-static void push_stanza(struct pkgscan_file *pf, struct pkgscan_stanza *cur)
+/* Names and versions become paths and arguments later: a stanza whose
+ * Package, Version or Architecture policy would not allow is refused
+ * (one with none of them is libsolv's to skip). */
+static int check_stanza(const struct pkgscan_file *pf, const struct pkgscan_stanza *s)
 {
+	const struct slice n = s->f[PKGSCAN_PACKAGE], v = s->f[PKGSCAN_VERSION], a = s->f[PKGSCAN_ARCH];
+	const char *b = pf->buf, *bad = NULL;
+	struct slice what = n;
+	cleanup_free char *version = v.len ? xstrndup(b + v.off, v.len) : NULL;
+	if (n.len && !policy_package_ok(b + n.off, n.len))
+		bad = "Package";
+	else if (version && dpkgver_valid(version) < 0)
+		bad = "Version", what = v;
+	else if (a.len && !policy_arch_ok(b + a.off, a.len))
+		bad = "Architecture", what = a;
+	if (!bad)
+		return 0;
+	xb_error("reading %s: a stanza with an invalid %s field: %.*s", pf->path, bad,
+	         (int)(what.len > 80 ? 80 : what.len), b + what.off);
+	return -XB_EPARSE;
+}
+
+static int push_stanza(struct pkgscan_file *pf, struct pkgscan_stanza *cur)
+{
+	int r = check_stanza(pf, cur);
+	if (r < 0)
+		return r;
 	cur->key = stanza_hash(pf, cur);
 	cur->traits = traits_of(pf, cur);
 	if (pf->n == pf->alloc) {
@@ -91,6 +119,7 @@ static void push_stanza(struct pkgscan_file *pf, struct pkgscan_stanza *cur)
 		pf->st = xrealloc(pf->st, pf->alloc * sizeof(*pf->st));
 	}
 	pf->st[pf->n++] = *cur;
+	return 0;
 }
 
 /* Which scan_fields[] entry the line [p, colon) names, or -1. */
@@ -157,7 +186,8 @@ static int scan_stanzas(Pool *pool, struct pkgscan_file *pf, struct strbuf *solv
 			nl = end;
 		if (p == nl || (*p == '\r' && p + 1 == nl)) {
 			if (any) {
-				push_stanza(pf, &cur);
+				if (push_stanza(pf, &cur) < 0)
+					return -XB_EPARSE;
 				memset(&cur, 0, sizeof(cur));
 				strbuf_addch(solv, '\n');
 				any = false;
@@ -193,7 +223,8 @@ next:
 		drop_scanned(pf, p);
 	}
 	if (any) {
-		push_stanza(pf, &cur);
+		if (push_stanza(pf, &cur) < 0)
+			return -XB_EPARSE;
 		strbuf_addch(solv, '\n');
 	}
 	return feed_solv(pool, pf, solv);

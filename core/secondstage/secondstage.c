@@ -5,6 +5,7 @@
 #include "../dpkg/dpkgdb.h"
 #include "../dpkg/dpkgtrig.h"
 #include "maintscript.h"
+#include "../base/inroot.h"
 #include "../base/progress.h"
 #include "../base/spawn.h"
 
@@ -14,29 +15,23 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static const char policy_rc_d[] = "#!/bin/sh\n# written by xboot for the bootstrap; removed after it\nexit 101\n";
+static const char policy_rc_d_text[] = "#!/bin/sh\n# written by xboot for the bootstrap; removed after it\nexit 101\n";
 
-int secondstage_prepare(const char *target)
+/* policy-rc.d, inside the target (it has packages in it by now). */
+static int policy_rc_d(const char *target, bool write)
 {
-	cleanup_free char *dir = xasprintf("%s/usr/sbin", target);
-	int r = xb_mkdir_p_at(AT_FDCWD, dir, 0755);
-	cleanup_free char *path = xasprintf("%s/policy-rc.d", dir);
-	if (!r)
-		r = xb_write_file_at(AT_FDCWD, path, policy_rc_d, sizeof(policy_rc_d) - 1, 0755);
+	cleanup_fd int rootfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const char *path = "usr/sbin/policy-rc.d";
+	int r = rootfd < 0 ? -errno
+	        : write ? inroot_write_file(rootfd, path, policy_rc_d_text, sizeof(policy_rc_d_text) - 1, 0755)
+	                : inroot_unlink(rootfd, path);
 	if (r)
-		xb_error("writing %s: %s", path, strerror(-r));
+		xb_error("%s %s/%s: %s", write ? "writing" : "removing", target, path, strerror(-r));
 	return r;
 }
 
-int secondstage_cleanup(const char *target)
-{
-	cleanup_free char *path = xasprintf("%s/usr/sbin/policy-rc.d", target);
-	if (unlink(path) < 0 && errno != ENOENT) {
-		xb_error("removing %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
+int secondstage_prepare(const char *target) { return policy_rc_d(target, true); }
+int secondstage_cleanup(const char *target) { return policy_rc_d(target, false); }
 
 static void base_env(struct strvec *env)
 {

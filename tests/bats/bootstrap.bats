@@ -166,6 +166,43 @@ failed_with() {
 	[ ! -e "$T/usr/share/tampered" ]
 }
 
+@test "--no-check-sig: the Release is used unverified, and nothing says it was verified" {
+	xb --variant=essential --no-check-sig othersigned "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"not checking the signature of"*"only its dates"* ]]
+	[[ "$stderr" == *"signature NOT checked"* ]]
+	[[ "$stderr" != *"signature verified"* ]]
+}
+
+@test "refused: a Package field that climbs out, with --no-cache, writes nothing outside" {
+	run --separate-stderr "$XB" --keyring="$XB_KEYRING" --no-cache --variant=essential \
+		badname "$T" "$XB_REPO_URL"
+	echo "$stderr"
+	failed_with 'invalid Package field: \.\./\.\./\.\./xb-escape'
+	[ -z "$(find "$BATS_TEST_TMPDIR/.." -maxdepth 3 -name 'xb-escape*' 2>/dev/null)" ]
+	[ ! -e "$T/usr" ]
+}
+
+@test "a cached .deb changed on disk is downloaded again; the tree has the good one" {
+	xb --variant=essential --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	local deb f
+	for f in "$CACHE"/sha256/*.deb; do
+		[ "$(dpkg-deb -f "$f" Package)" = mark-c ] && deb=$f
+	done
+	[ -n "$deb" ]
+	# eight bytes of the data.tar changed in place: the same name and size
+	printf 'XXXXXXXX' | dd of="$deb" bs=1 seek=$(( $(stat -c %s "$deb") - 64 )) conv=notrunc 2>/dev/null
+	rm -rf "$T"
+	: >"$XB_SERVER_LOG"
+	xb --variant=essential --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"does not have the content its name says"* ]]
+	grep -q 'mark-c' "$XB_SERVER_LOG"
+	cache_clean
+	dpkg --root="$T" --verify mark-c
+}
+
 @test "refused: a .deb changed in transit (same size)" {
 	fixture_rules "hostbase_ flip"
 	xb --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
@@ -232,6 +269,46 @@ failed_with() {
 	failed_with 'evil-through.*escape/pwned'
 	[ ! -e "$XB_HOSTDIR/pwned" ]
 	[ "$(ls -la "$XB_HOSTDIR")" = "$before" ]
+}
+
+# host_unchanged: the fixture's host files that the symlink packages aim at
+# (laid out anew by fixture_hostdir) are as they were.
+host_unchanged() {
+	[ -z "$(ls -A "$XB_HOSTDIR/aptdir")" ] || { ls -la "$XB_HOSTDIR/aptdir"; return 1; }
+	[ "$(cat "$XB_HOSTDIR/victim")" = "a host file" ]
+	[ "$(cat "$XB_HOSTDIR/libapt/lists/keep")" = "a host file" ]
+}
+
+# etc/apt leads nowhere inside the tree, so writing there fails, as it
+# would in a chroot: with one error, and nothing written on the host.
+@test "host-side steps do not write through a package's symlink: etc/apt, --aptopt, sources.list" {
+	fixture_hostdir "$XB_HOSTDIR"
+	xb --variant=essential --include=evil-aptdir --aptopt='Acquire::Retries "3"' \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'etc/apt/apt.conf.d/99xboot'
+	host_unchanged
+	rm -rf "$T"
+	xb --variant=essential --include=evil-aptdir "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'etc/apt/sources.list'
+	host_unchanged
+}
+
+@test "host-side steps do not delete through a script's symlink: the apt lists clean-up" {
+	fixture_hostdir "$XB_HOSTDIR"
+	xb --variant=essential --include=evil-libapt "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(readlink "$T/var/lib/apt")" = "$XB_HOSTDIR/libapt" ]
+	host_unchanged
+}
+
+@test "a copy-in hook does not write through a package's symlink to a host file" {
+	fixture_hostdir "$XB_HOSTDIR"
+	echo "copied in" >"$BATS_TEST_TMPDIR/xb-victim"
+	xb --variant=essential --include=evil-victim \
+		--customize-hook="copy-in $BATS_TEST_TMPDIR/xb-victim /etc" "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	host_unchanged
+	[ "$(cat "$T/etc/xb-victim")" = "copied in" ]
 }
 
 @test "refused: a hard link to a host file" {

@@ -235,6 +235,17 @@ refused_link() {
 	[ ! -e "$root$W/host-resolv" ]
 }
 
+@test "DIR untrusted: FIFOs and devices as /bin/sh, dpkg's status, hostname and passwd do not hang enter" {
+	local root=$W/fifos
+	mkdir -p "$root/bin" "$root/etc" "$root/var/lib/dpkg"
+	mkfifo "$root/bin/sh" "$root/etc/hostname" "$root/etc/passwd"
+	ln -s /dev/zero "$root/var/lib/dpkg/status"
+	run timeout 30 "$XB" enter "$root"
+	echo "exit $status; $output"
+	[ "$status" -ne 124 ] # timeout(1)'s: it hung
+	[ "$status" -ne 0 ]
+}
+
 @test "an interactive shell on a pseudo-terminal: job control, window size, Ctrl-C" {
 	run timeout 60 script -qec "stty rows 40 cols 132; $XB enter $A" /dev/null < <(
 		echo 'echo "size $(stty size)"; case $- in *m*) echo jobs-on ;; esac'

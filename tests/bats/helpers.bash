@@ -111,8 +111,7 @@ fixture_setup() {
 	dir=$(cd "$dir" && pwd -P)
 	# shellcheck source=/dev/null
 	. "$dir/fixture.env"
-	# A test that failed may have let an evil package write here; start clean.
-	find "$XB_FIXTURE_HOSTDIR" -mindepth 1 ! -name marker -exec rm -rf {} + 2>/dev/null
+	fixture_hostdir "$XB_FIXTURE_HOSTDIR"
 	started=$(fixture_start_server "$dir/repo" "$state") || return 1
 	export XB_SERVER_PID=${started% *}
 	export XB_REPO_URL=http://127.0.0.1:${started#* }
@@ -126,6 +125,16 @@ fixture_setup() {
 	export XB_SERVER_RULES=$state/rules
 	export XB_SERVER_LOG=$state/log
 	export XB=$XB_SRC/xboot
+}
+
+# fixture_hostdir DIR: the host directory the evil packages aim at, as the
+# tests expect it: its marker, an empty aptdir, a victim file and
+# libapt/lists/keep.  A test that failed may have let a package write there.
+fixture_hostdir() {
+	find "$1" -mindepth 1 ! -name marker -exec rm -rf {} + 2>/dev/null
+	mkdir -p "$1/aptdir" "$1/libapt/lists"
+	echo "a host file" >"$1/victim"
+	echo "a host file" >"$1/libapt/lists/keep"
 }
 
 # xb ARGS...: xboot against the fixture (its keyring; the test's $CACHE;

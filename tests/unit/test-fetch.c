@@ -250,6 +250,12 @@ static void test_cache(void)
 	CHECK(fetch_http_file(url, p, 4242, hex, false, NULL) == 0, "fetch into cache");
 	CHECK(fetch_cache_has(&c, hex, 4242), "present after the download");
 	CHECK(!fetch_cache_has(&c, hex, 4241), "wrong size is not present");
+	/* Eight bytes changed in place: same name and size, other content. */
+	int fd = open(p, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, "tampered", 8, 100) == 8, "tamper with the cached file");
+	close(fd);
+	CHECK(!fetch_cache_has(&c, hex, 4242), "a tampered file is not present");
+	CHECK(!exists(p), "... and is removed");
 
 	char *bad = fetch_cache_path(&c, "../../etc/passwd");
 	CHECK(bad == NULL, "fetch_cache_path refuses a non-hash");

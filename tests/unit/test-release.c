@@ -90,6 +90,7 @@ struct spec {
 	bool detached;        /* Release + Release.gpg instead of InRelease */
 	long date, valid;     /* seconds from now; valid 0: no Valid-Until */
 	bool no_sha, by_hash, plain_only, hash_only, corrupt_xz;
+	const char *digest;   /* gpg --digest-algo; NULL: gpg's default */
 };
 
 static char *release_text(const struct spec *s)
@@ -138,8 +139,9 @@ static void make_suite(const struct spec *s)
 		cleanup_free char *in = xasprintf("%s/InRelease", dir);
 		if (!s->signer)
 			put(in, text, strlen(text));
-		else if (!s->detached && gpg("--local-user", s->signer, "--clearsign", "--output", in,
-		                             rel, NULL) != 0)
+		else if (!s->detached && gpg("--local-user", s->signer, "--digest-algo",
+		                             s->digest ? s->digest : "SHA256", "--clearsign",
+		                             "--output", in, rel, NULL) != 0)
 			abort();
 		if (!s->detached)
 			unlink(rel);
@@ -153,11 +155,13 @@ static void make_suite(const struct spec *s)
 
 static struct strvec keyrings = STRVEC_INIT;
 static const struct fetch_http_opts http = FETCH_HTTP_OPTS_INIT;
+static bool allow_suite_change;
 
 static int fetch(const char *suite, bool ignore_valid, bool no_sig, struct fetch_release *r)
 {
 	struct fetch_release_opts o = { .keyrings = &keyrings, .ignore_valid_until = ignore_valid,
-		                        .no_check_sig = no_sig, .workdir = work, .http = &http };
+		                        .no_check_sig = no_sig, .allow_suite_change = allow_suite_change,
+		                        .workdir = work, .http = &http };
 	return fetch_release_get(mirror, suite, &o, r);
 }
 
@@ -305,14 +309,24 @@ static void reframe(const char *name, const char *before, const char *after)
 	put(dst, out, strlen(out));
 }
 
-static void tamper(const char *name)
+/* good's InRelease under another suite's name, its text changed (the
+ * signature no longer matches) or not (a validly signed other suite). */
+static void tamper(const char *name, bool change)
 {
 	cleanup_free char *src = tpath("mirror/dists/%s/InRelease", "good");
 	cleanup_free char *dst = tpath("mirror/dists/%s/InRelease", name);
 	cleanup_free char *text = get(src);
-	char *p = strstr(text, "armhf amd64");
-	memcpy(p, "armhf arm64", 11);
-	put(dst, text, strlen(text));
+	struct strbuf out = STRBUF_INIT;
+	char *p = strstr(text, "armhf amd64"), *cn = strstr(text, "Codename: good\n");
+	if (change) {
+		memcpy(p, "armhf arm64", 11);
+		*cn = '\0';
+		strbuf_addf(&out, "%sCodename: %s\n%s", text, name, cn + strlen("Codename: good\n"));
+	} else {
+		strbuf_addstr(&out, text);
+	}
+	put(dst, out.buf, out.len);
+	strbuf_release(&out);
 }
 
 static int code_of(const char *suite, bool ignore_valid, bool no_sig)
@@ -339,6 +353,13 @@ static void test_errors(void)
 	CHECK((rc = code_of("future", false, false)) == -XB_EEXPIRED, "future Date: %d", rc);
 	CHECK((rc = code_of("nosuch", false, false)) == -XB_ENOTFOUND, "missing suite: %d", rc);
 	CHECK((rc = code_of("nosha", false, false)) == -XB_EPARSE, "no SHA256: %d", rc);
+	CHECK((rc = code_of("weak", false, false)) == -XB_EBADSIG, "a SHA-1 signature: %d", rc);
+	CHECK((rc = code_of("substituted", false, false)) == -XB_EBADSIG,
+	      "a validly signed Release of another suite: %d", rc);
+	allow_suite_change = true;
+	CHECK((rc = code_of("substituted", false, false)) == 0, "... with --allow-suite-change: %d",
+	      rc);
+	allow_suite_change = false;
 
 	struct fetch_release r;
 	rc = fetch("other", false, true, &r);
@@ -392,6 +413,7 @@ int main(void)
 		{ .name = "byhashfallback", .signer = "good@xboot.invalid", .by_hash = true },
 		{ .name = "plain", .signer = "good@xboot.invalid", .plain_only = true },
 		{ .name = "badidx", .signer = "good@xboot.invalid", .corrupt_xz = true },
+		{ .name = "weak", .signer = "good@xboot.invalid", .digest = "SHA1" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(specs); i++)
 		make_suite(&specs[i]);
@@ -400,7 +422,8 @@ int main(void)
 	unlink(nosig_in);
 	reframe("appended", "", "Suite: evil\n");
 	reframe("prepended", "Suite: evil\n\n", "");
-	tamper("tampered");
+	tamper("tampered", true);
+	tamper("substituted", false);
 
 	test_dates();
 	test_good();

@@ -2,9 +2,12 @@
  * dpkg-deb (good ones) and with ar + tar (malicious and corrupt ones).
  * Needs root (chroot, chown).  With XB_UNPACK_REAL_DEBS=DIR it also unpacks
  * every .deb in DIR into a merged-/usr target and asks dpkg about them. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -296,6 +299,95 @@ static void test_unsafe(void)
 	rmdir(host);
 }
 
+/* A tar.gz at path with the given members (name, size of zeros; the
+ * first's data is data when not NULL), written with libarchive so that
+ * names tar(1) would not make are possible. */
+struct member {
+	const char *name;
+	size_t size;
+	const char *data;
+};
+
+static void write_tar(const char *path, const struct member *m, size_t n)
+{
+	struct archive *a = archive_write_new();
+	static char zeros[65536];
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_gzip(a);
+	if (archive_write_open_filename(a, path) != ARCHIVE_OK)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *e = archive_entry_new();
+		size_t size = m[i].data ? strlen(m[i].data) : m[i].size;
+		archive_entry_set_pathname(e, m[i].name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)size);
+		archive_write_header(a, e);
+		if (m[i].data)
+			archive_write_data(a, m[i].data, size);
+		for (size_t done = 0; !m[i].data && done < size; done += sizeof(zeros))
+			archive_write_data(a, zeros, size - done < sizeof(zeros) ? size - done : sizeof(zeros));
+		archive_entry_free(e);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+}
+
+/* tmpdir/NAME.deb of the two tars' members. */
+static char *tar_deb(const char *name, const struct member *ctl, size_t nctl,
+                     const struct member *data, size_t ndata)
+{
+	cleanup_free char *dir = tpath(name);
+	cleanup_free char *bin = xasprintf("%s/debian-binary", dir);
+	cleanup_free char *ctar = xasprintf("%s/control.tar.gz", dir);
+	cleanup_free char *dtar = xasprintf("%s/data.tar.gz", dir);
+	char *deb = xasprintf("%s.deb", dir);
+	xb_mkdir_p_at(AT_FDCWD, dir, 0755);
+	xb_write_file_at(AT_FDCWD, bin, "2.0\n", 4, 0644);
+	write_tar(ctar, ctl, nctl);
+	write_tar(dtar, data, ndata);
+	if (RUN("ar", "rc", deb, bin, ctar, dtar))
+		abort();
+	return deb;
+}
+
+static const char small_control[] = "Package: xbt-odd\nVersion: 1\nArchitecture: amd64\n";
+
+/* dpkg refuses a member name with a newline: the .list file has a path
+ * a line, and such a name would forge another. */
+static void test_newline_name(void)
+{
+	cleanup_free char *t = new_target("t-newline");
+	const struct member ctl[] = { { "./control", 0, small_control } };
+	const struct member data[] = { { "./usr/share/a\n/etc/passwd", 0, "x\n" } };
+	cleanup_free char *deb = tar_deb("xbt-newline", ctl, 1, data, 1);
+	int r = unpack(t, (const char *[]){ deb }, 1);
+	CHECK(r == -XB_EPARSE, "a member name with a newline is refused: %d", r);
+	CHECK(!texists(t, "var/lib/dpkg/info/xbt-odd.list"), "no .list written for it");
+}
+
+/* A control.tar of compressed zeros (a small .deb, 384 MiB of members) is
+ * refused before it is read into memory. */
+static void test_control_bomb(void)
+{
+	struct member ctl[13] = { { "./control", 0, small_control } };
+	char names[12][16];
+	for (int i = 0; i < 12; i++) {
+		snprintf(names[i], sizeof(names[i]), "./junk%d", i);
+		ctl[i + 1] = (struct member){ names[i], 32u << 20, NULL };
+	}
+	const struct member data[] = { { "./usr/share/xbt-bomb", 0, "x\n" } };
+	cleanup_free char *t = new_target("t-bomb");
+	cleanup_free char *deb = tar_deb("xbt-bomb", ctl, ARRAY_SIZE(ctl), data, 1);
+	int r = unpack(t, (const char *[]){ deb }, 1);
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	CHECK(r == -XB_EPARSE, "a control.tar bomb is refused: %d", r);
+	CHECK(ru.ru_maxrss < 300 * 1024, "the unpacking process stayed under 300 MB: %ld kB",
+	      ru.ru_maxrss);
+}
+
 static void test_corrupt(void)
 {
 	cleanup_free char *t = new_target("t-corrupt");
@@ -426,6 +518,8 @@ int main(void)
 	test_merged_usr();
 	test_unsafe();
 	test_corrupt();
+	test_newline_name();
+	test_control_bomb();
 	test_caps();
 	test_real();
 	if (!getenv("XB_KEEP"))
