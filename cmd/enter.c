@@ -8,6 +8,7 @@
 #define OPTIONS(OPT, FLAG)                                                         \
 	OPT("bind", BIND) OPT("ro-bind", RO_BIND) OPT("network", NETWORK) OPT("user", USER) \
 	OPT("setenv", SETENV) OPT("workdir", WORKDIR) OPT("hostname", HOSTNAME)    \
+	OPT("capability", CAPABILITY) OPT("drop-capability", DROP_CAPABILITY)      \
 	FLAG("no-seccomp", NO_SECCOMP)
 CMD_OPTIONS(OPTIONS);
 
@@ -24,8 +25,10 @@ static const char usage[] =
 	"  --setenv=K=V            set an environment variable (repeatable)\n"
 	"  --workdir=DIR           directory to start CMD in (default: the user's home)\n"
 	"  --hostname=NAME         hostname inside (default: DIR/etc/hostname)\n"
+	"  --capability=CAP,...    keep these capabilities too (beyond nspawn's default set)\n"
+	"  --drop-capability=CAP,... drop these capabilities\n"
 	"  --no-seccomp            do not load the host-protection seccomp filter\n"
-	"  -q, --quiet             print only errors\n"
+	"  -q, --quiet             print only errors and warnings\n"
 	"  -v, --verbose           print more (which namespaces and binfmt_misc are used)\n"
 	"  -h, --help              print this help\n";
 
@@ -59,6 +62,8 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_WORKDIR: o->workdir = arg; return 0;
 	case OPT_HOSTNAME: o->hostname = arg; return 0;
+	case OPT_CAPABILITY: strvec_push(&o->caps_add, arg); return 0;
+	case OPT_DROP_CAPABILITY: strvec_push(&o->caps_drop, arg); return 0;
 	case OPT_NO_SECCOMP: o->no_seccomp = true; return 0;
 	case 'h': fputs(usage, stdout); return 1;
 	default:

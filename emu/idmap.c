@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 static int write_proc(pid_t pid, const char *file, const char *text)
 {
@@ -19,28 +22,49 @@ static int write_proc(pid_t pid, const char *file, const char *text)
 	return r;
 }
 
-/* The first range of /etc/subuid or /etc/subgid for the user, if any. */
-static bool subid_range(const char *file, unsigned long id, const char *name,
-			unsigned long *start, unsigned long *count)
+bool emu_idmap_find_entry(const char *file, bool (*match)(const struct strvec *f, void *ctx),
+                          void *ctx)
 {
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 	cleanup_strvec struct strvec lines = STRVEC_INIT;
-	cleanup_free char *idstr = xasprintf("%lu", id);
 	if (xb_read_file(file, &sb) < 0)
 		return false;
 	strvec_split(&lines, sb.buf, "\n");
 	for (size_t i = 0; i < lines.n; i++) {
 		cleanup_strvec struct strvec f = STRVEC_INIT;
 		strvec_split(&f, lines.v[i], ":");
-		if (f.n == 3 && (!strcmp(f.v[0], idstr) || (name && !strcmp(f.v[0], name)))) {
-			*start = strtoul(f.v[1], NULL, 10);
-			*count = strtoul(f.v[2], NULL, 10);
-			if (*count > 65536)
-				*count = 65536;
-			return *count > 0;
-		}
+		if (match(&f, ctx))
+			return true;
 	}
 	return false;
+}
+
+struct subid_want {
+	const char *id, *name;          /* the user, by id or by name (may be NULL) */
+	unsigned long start, count;     /* what its first line gives */
+};
+
+static bool subid_line(const struct strvec *f, void *ctx)
+{
+	struct subid_want *w = ctx;
+	if (f->n != 3 || (strcmp(f->v[0], w->id) && (!w->name || strcmp(f->v[0], w->name))))
+		return false;
+	w->start = strtoul(f->v[1], NULL, 10);
+	w->count = strtoul(f->v[2], NULL, 10);
+	return true;
+}
+
+/* The first range of /etc/subuid or /etc/subgid for the user, if any. */
+static bool subid_range(const char *file, unsigned long id, const char *name,
+			unsigned long *start, unsigned long *count)
+{
+	cleanup_free char *idstr = xasprintf("%lu", id);
+	struct subid_want w = { idstr, name, 0, 0 };
+	if (!emu_idmap_find_entry(file, subid_line, &w))
+		return false;
+	*start = w.start;
+	*count = w.count > 65536 ? 65536 : w.count;
+	return *count > 0;
 }
 
 /* Non-root: the user becomes 0, and with newuidmap and a subordinate
@@ -129,4 +153,55 @@ bool emu_idmap_subid_range(const char *file, unsigned long id, const char *name)
 {
 	unsigned long start, count;
 	return subid_range(file, id, name, &start, &count);
+}
+
+int emu_idmap_write_range(pid_t pid, unsigned long base, unsigned long size)
+{
+	cleanup_free char *map = xasprintf("0 %lu %lu\n", base, size);
+	int r = write_proc(pid, "uid_map", map);
+	return r < 0 ? r : write_proc(pid, "gid_map", map);
+}
+
+int emu_idmap_userns(unsigned long base, unsigned long size, int *fd)
+{
+	int go[2], ready[2], st;
+	char c = 0;
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+		xb_error("creating a user namespace for an idmapped mount: pipe: %s", strerror(errno));
+		return -errno;
+	}
+	pid_t h = fork();
+	if (h == 0) {
+		/* Unshared, then waiting until its maps are written and the fd
+		 * opened: the namespace outlives it through the fd.  The
+		 * parent's ends closed, so that its death is an EOF. */
+		close(go[1]);
+		close(ready[0]);
+		bool ok = unshare(CLONE_NEWUSER) == 0 && write(ready[1], "u", 1) == 1;
+		_exit(ok && read(go[0], &c, 1) >= 0 ? 0 : 1);
+	}
+	close(go[0]);
+	close(ready[1]);
+	int r = h < 0 ? -errno : read(ready[0], &c, 1) == 1 ? 0 : -EPERM;
+	cleanup_free char *ns = xasprintf("/proc/%ld/ns/user", (long)h);
+	if (!r && (r = emu_idmap_write_range(h, base, size)) == 0 &&
+	    (*fd = open(ns, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		xb_error("opening %s: %s", ns, strerror(errno));
+	}
+	close(go[1]);
+	close(ready[0]);
+	while (h > 0 && waitpid(h, &st, 0) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+bool emu_idmap_is_host_root(void)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	unsigned long in, out, count;
+	if (geteuid() != 0 || xb_read_file("/proc/self/uid_map", &sb) < 0)
+		return false;
+	return sscanf(sb.buf, "%lu %lu %lu", &in, &out, &count) == 3 && in == 0 && out == 0 &&
+	       count == 4294967295ul;
 }

@@ -5,6 +5,7 @@
  * (PR_SET_PDEATHSIG), so a killed xboot leaves no mounts or processes. */
 #include "launch.h"
 #include "binfmt.h"
+#include "contain.h"
 #include "emulator.h"
 #include "idmap.h"
 #include "mounts.h"
@@ -13,8 +14,11 @@
 #include "../core/base/spawn.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <linux/close_range.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -38,6 +42,8 @@ struct launch {
 	bool userns;       /* in a new user namespace (else real root, no binfmt of our own) */
 	bool gid5;         /* gid 5 (tty) is mapped, for devpts */
 	pid_t parent;
+	int waiter;        /* the grandchild's: a pidfd of the child, or -1 */
+	struct emu_contain ct; /* how root inside is kept from the host */
 };
 
 /* What the child tells the parent after unshare(): the namespaces are
@@ -101,25 +107,6 @@ static int set_hostname(int rootfd, const struct emu_launch_opts *o)
 	if (sethostname(name, strlen(name)) < 0) {
 		int r = -errno;
 		xb_error("setting the hostname to %s: %s", name, strerror(-r));
-		return r;
-	}
-	return 0;
-}
-
-/* The root becomes a mount point of its own (a recursive bind onto
- * itself), so that pivot_root() can make it "/" below. */
-static int bind_root(const char *root, int *rootfd)
-{
-	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
-		int r = -errno;
-		xb_error("binding %s onto itself: %s", root, strerror(-r));
-		return r;
-	}
-	/* Reopened: the fd must be on the new mount, where the rest goes. */
-	*rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (*rootfd < 0) {
-		int r = -errno;
-		xb_error("opening %s: %s", root, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -197,16 +184,51 @@ static int make_private(const struct launch *l)
 	return r;
 }
 
+/* Whether the child that waits for the namespace's init (outside it, so
+ * getppid() cannot tell) is gone: its pidfd is readable then. */
+static bool waiter_gone(int waiter)
+{
+	struct pollfd p = { .fd = waiter, .events = POLLIN };
+	return waiter >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/* Root of the new user namespace (its uid 0, the range's first id when
+ * MAPPED), which the maps need not have made xboot: mount points are then
+ * created as that root, through the idmapped tree with the owners real
+ * root would give them.  Reports errors. */
+static int become_root(const char *root, int waiter)
+{
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+		int r = -errno;
+		xb_error("entering %s: becoming root of its user namespace: %s", root, strerror(-r));
+		return r;
+	}
+	setgroups(0, NULL); /* refused where setgroups is denied: harmless */
+	/* The uid change made this process undumpable, its /proc files the
+	 * host root's: the helper of emu_contain_lock() could not write its
+	 * maps.  Its own uid is the only one that could trace it.  The change
+	 * also cleared the death signal, which must stay: set again, and the
+	 * parent checked, as it may have died meanwhile. */
+	prctl(PR_SET_DUMPABLE, 1);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || waiter_gone(waiter))
+		return -XB_ECHILD;
+	return 0;
+}
+
 /* Everything between the new namespaces and fn; runs as PID 1. */
 static int setup(struct launch *l)
 {
 	const struct emu_launch_opts *o = l->o;
 	cleanup_fd int rootfd = -1;
+	/* Still as xboot's host uid: the root may lie below directories only
+	 * the host's root may pass, which the range's root may not. */
 	int r = make_private(l);
 	if (r == 0)
-		r = bind_root(o->root, &rootfd);
+		r = emu_mounts_root(o->root, l->ct.tree_fd, &rootfd);
+	if (r == 0 && l->userns)
+		r = become_root(o->root, l->waiter);
 	if (r == 0)
-		r = emu_mounts_setup(rootfd, o, l->gid5);
+		r = emu_mounts_setup(rootfd, o, l->ct.bind_fd, l->gid5);
 	if (r == 0 && o->net_none)
 		r = lo_up();
 	if (r == 0)
@@ -217,16 +239,26 @@ static int setup(struct launch *l)
 		r = emu_binfmt_setup(rootfd, o->root, l->bf, l->nbf);
 	if (r == 0)
 		r = change_root(rootfd, o->root);
-	if (r < 0)
-		return r;
-	return o->seccomp ? emu_seccomp_load() : 0;
+	/* Mounts locked: a namespace of the command's own cannot undo them. */
+	if (r == 0 && l->userns)
+		r = emu_contain_lock();
+	if (r == 0 && o->seccomp)
+		r = emu_seccomp_load();
+	if (r == 0)
+		r = emu_contain_caps(&l->ct, o->caps_add, o->caps_drop);
+	/* Nothing of xboot's but stdin, stdout and stderr reaches a program
+	 * run inside (a caller's `7</` would hand it the host's root). */
+	if (r == 0 && close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+		r = -errno;
+	return r;
 }
 
 static void free_binfmts(struct emu_binfmt *v, size_t n);
 
 static void grandchild(struct launch *l)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || waiter_gone(l->waiter))
+		_exit(SETUP_FAILED);
 	/* Signals ignored here would stay ignored in what fn executes. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
@@ -270,6 +302,9 @@ static void child(struct launch *l)
 	    r < 0 || recv_int(l->sock, &ok, 0) < 0 || ok < 0)
 		child_exit(SETUP_FAILED);
 	l->gid5 = ok == 1;
+	if (!l->userns)
+		emu_contain_no_userns(&l->ct, "user namespaces are refused here (chrooted?)");
+	l->waiter = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -281,6 +316,8 @@ static void child(struct launch *l)
 	if (pid == 0)
 		grandchild(l);
 	close(l->sock);
+	if (l->waiter >= 0)
+		close(l->waiter);
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0)
 		if (errno != EINTR)
@@ -373,28 +410,37 @@ static int wait_child(pid_t pid, bool kill_all)
 }
 
 /* No user namespace: the root's architecture, when foreign, runs through
- * the host's binfmt_misc; one line says so. */
-static int host_strategy(const struct launch *l, struct emu_host_binfmt *hb)
+ * the host's binfmt_misc; *how says through what. */
+static int host_strategy(const struct launch *l, struct emu_host_binfmt *hb, char **how)
 {
-	const char *root = l->o->root;
 	if (!l->root_foreign) {
-		xb_debug("entering %s: no user namespace here (chrooted?): real root in new "
-			 "namespaces%s", root, l->nbf ? "; other architectures run only where "
-			 "the host's binfmt_misc has entries" : "");
+		if (l->nbf)
+			*how = xstrdup("other architectures run only where the host's binfmt_misc "
+			               "has entries");
 		return 0;
 	}
-	cleanup_free char *how = NULL;
-	int r = emu_binfmt_host_setup(root, &l->bf[0], hb, &how);
+	cleanup_free char *via = NULL;
+	int r = emu_binfmt_host_setup(l->o->root, &l->bf[0], hb, &via);
 	if (r == 0)
-		xb_debug("no user namespace here (chrooted?): entering %s as real root in new "
-			"namespaces, %s programs run through %s", root, l->bf[0].arch->deb, how);
+		*how = xasprintf("%s programs run through %s", l->bf[0].arch->deb, via);
 	return r;
 }
 
+/* The child's user namespace mapped: an unprivileged range, or what
+ * emu_idmap_write gives (each id xboot has, or an ordinary user's). */
+static int map_ids(struct launch *l, pid_t pid, bool *gid5)
+{
+	if (l->ct.mode != EMU_CONTAIN_MAPPED)
+		return emu_idmap_write(pid, gid5);
+	*gid5 = true;
+	return emu_idmap_write_range(pid, l->ct.range.base, EMU_IDRANGE_SIZE);
+}
+
 /* Talks the child through the set-up; 0 once fn is running there. */
-static int parent(const struct launch *l, pid_t pid, int sock, struct emu_host_binfmt *hb)
+static int parent(struct launch *l, pid_t pid, int sock, struct emu_host_binfmt *hb)
 {
 	const char *root = l->o->root;
+	cleanup_free char *how = NULL;
 	int r, st;
 	bool gid5 = true;
 	if (recv_int(sock, &st, pid) < 0) {
@@ -404,12 +450,15 @@ static int parent(const struct launch *l, pid_t pid, int sock, struct emu_host_b
 	if (st < 0)
 		return st; /* the child reported it */
 	if (st == UNSHARED_USERNS) {
-		xb_debug("entering %s: a new user namespace%s", root,
-			 l->nbf ? ", emulators in its own binfmt_misc instance" : "");
-		r = emu_idmap_write(pid, &gid5);
+		if (l->nbf)
+			how = xstrdup("emulators in its own binfmt_misc instance");
+		r = map_ids(l, pid, &gid5);
 	} else {
-		r = host_strategy(l, hb);
+		emu_contain_no_userns(&l->ct, "user namespaces are refused here (chrooted?)");
+		r = host_strategy(l, hb, &how);
 	}
+	if (r == 0)
+		emu_contain_say(&l->ct, root, how);
 	if (send_int(sock, r < 0 ? r : gid5) < 0 && r == 0)
 		r = -XB_ECHILD;
 	if (r < 0)
@@ -423,7 +472,7 @@ static int parent(const struct launch *l, pid_t pid, int sock, struct emu_host_b
 
 int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code)
 {
-	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid() };
+	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid(), .waiter = -1 };
 	struct emu_host_binfmt hb = EMU_HOST_BINFMT_INIT;
 	struct stat st;
 	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -434,11 +483,16 @@ int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *
 	int r = collect_binfmts(o, &l.bf, &l.nbf, &l.root_foreign);
 	if (r < 0)
 		return r;
+	if ((r = emu_contain_prepare(o->root, o->binds, o->ro_binds, &l.ct)) < 0) {
+		free_binfmts(l.bf, l.nbf);
+		return r;
+	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
 		xb_error("entering %s: socketpair: %s", o->root, strerror(-r));
 		free_binfmts(l.bf, l.nbf);
+		emu_contain_release(&l.ct);
 		return r;
 	}
 	struct sigaction old[ARRAY_SIZE(fwd_signals)];
@@ -466,6 +520,7 @@ int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *
 	emu_binfmt_host_release(&hb);
 	close(sv[0]);
 	free_binfmts(l.bf, l.nbf);
+	emu_contain_release(&l.ct);
 	restore_signals(old);
 	return r;
 }

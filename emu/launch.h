@@ -1,19 +1,23 @@
 /* launch: running native code and programs inside a rootfs, foreign or
  * native, in private namespaces, so that nothing leaks onto the host.
  *
- * emu_launch_run() forks a child into new user (when it can be had), mount,
- * PID, UTS and IPC namespaces (mount propagation made private before
- * anything is mounted), with PR_SET_PDEATHSIG so that SIGKILL of xboot
- * takes the whole namespace down.  The child is PID 1 of its namespace; it
- * mounts /proc, /sys (read-only), a minimal /dev, /run and /tmp tmpfs and
- * optionally the host's resolv.conf, each mount target resolved inside the
- * root (RESOLVE_IN_ROOT) and refused when it does not resolve inside; then
- * it registers the emulator(s) in a private binfmt_misc instance (kernel
- * >= 6.7, F flag, so the emulator need not be inside the root), falling
- * back to the host's entry; makes the root "/" with pivot_root (so that
- * programs inside may create user namespaces); optionally loads the
- * seccomp filter; and calls fn(ctx), whose return value becomes the exit
- * code.
+ * emu_launch_run() decides first how root inside is kept from the host
+ * (emu/contain: an unprivileged id range and an idmapped tree when xboot is
+ * the host's root), then forks a child into new user (when it can be had),
+ * mount, PID, UTS and IPC namespaces (mount propagation made private
+ * before anything is mounted), with PR_SET_PDEATHSIG so that SIGKILL of
+ * xboot takes the whole namespace down.  The child's child is PID 1 of the
+ * namespace; it mounts the root (nodev), /proc and /sys with their masks, a
+ * minimal /dev, /run and /tmp tmpfs, optionally the host's resolv.conf and
+ * the caller's binds (emu/mounts), each mount target resolved inside the
+ * root and refused when it does not resolve inside; registers the
+ * emulator(s) in a private binfmt_misc instance (kernel >= 6.7, F flag, so
+ * the emulator need not be inside the root), falling back to the host's
+ * entry; makes the root "/" with pivot_root (so that programs inside may
+ * create user namespaces); locks the mounts in a user namespace of the
+ * command's own; optionally loads the seccomp filter; bounds the
+ * capabilities (emu/caps); closes every fd above 2; and calls fn(ctx),
+ * whose return value becomes the exit code.
  *
  * Where no user namespace can be made (xboot itself chrooted: the kernel
  * refuses CLONE_NEWUSER) and xboot is root, the same namespaces are made
@@ -37,8 +41,9 @@ struct emu_launch_opts {
 	const struct strvec *binds;   /* "SRC[:DST]" read-write binds; may be NULL */
 	const struct strvec *ro_binds;/* read-only binds; may be NULL */
 	bool kill_on_signal;          /* SIGINT/TERM/HUP to xboot kill the namespace */
+	uint64_t caps_add, caps_drop; /* 1 << CAP_*: --capability, --drop-capability */
 };
-#define EMU_LAUNCH_OPTS_INIT { NULL, NULL, false, false, false, false, false, NULL, NULL, NULL, false }
+#define EMU_LAUNCH_OPTS_INIT { .root = NULL }
 
 /* Runs fn(ctx) inside the prepared root.  Returns 0 and sets *code to fn's
  * result (or 128+N when the namespace's init was killed by signal N), or a

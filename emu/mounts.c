@@ -223,7 +223,8 @@ static int setup_resolv_conf(int rootfd, const char *root)
 		return 0;
 	}
 	cleanup_free char *what = xasprintf("%s/etc/resolv.conf", root);
-	return bind_on(fd, what, "/etc/resolv.conf", false, MOUNT_ATTR_RDONLY);
+	return bind_on(fd, what, "/etc/resolv.conf", false,
+	               MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 }
 
 /* A file to bind over: an empty one, its directories made as needed. */
@@ -236,16 +237,20 @@ static void make_bind_file(int rootfd, const char *dst)
 		close(f);
 }
 
-/* "SRC[:DST]": the mount point is created inside the root like SRC. */
-static int setup_bind(int rootfd, const char *root, const char *spec, bool ro)
+char *emu_mounts_bind_src(const char *spec)
 {
-	cleanup_free char *src = xstrdup(spec);
-	char *colon = strchr(src, ':');
-	const char *dst = colon ? colon + 1 : src;
-	if (colon)
-		*colon = '\0';
+	return xstrndup(spec, strcspn(spec, ":"));
+}
+
+/* "SRC[:DST]": the mount point is created inside the root like SRC.  With
+ * src_fd >= 0 the source is that detached mount (emu/contain prepared it
+ * with its attributes), else SRC, bound here. */
+static int setup_bind(int rootfd, const char *root, const char *spec, int src_fd, bool ro)
+{
+	cleanup_free char *src = emu_mounts_bind_src(spec);
+	const char *dst = spec[strlen(src)] ? spec + strlen(src) + 1 : src;
 	struct stat st;
-	if (stat(src, &st) < 0) {
+	if (src_fd >= 0 ? fstat(src_fd, &st) < 0 : stat(src, &st) < 0) {
 		int r = -errno;
 		xb_error("binding %s: %s", src, strerror(-r));
 		return r;
@@ -257,7 +262,14 @@ static int setup_bind(int rootfd, const char *root, const char *spec, bool ro)
 	if (r < 0)
 		return r;
 	cleanup_free char *what = xasprintf("%s/%s", root, dst + strspn(dst, "/"));
-	return bind_on(fd, what, src, true, ro ? MOUNT_ATTR_RDONLY : 0);
+	if (src_fd < 0)
+		return bind_on(fd, what, src, true,
+		               MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (ro ? MOUNT_ATTR_RDONLY : 0));
+	if (move_mount(src_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		r = -errno;
+		xb_error("binding %s on %s: %s", src, what, strerror(-r));
+	}
+	return r;
 }
 
 /* /var/lock links to /run/lock on Debian; a fresh /run needs it. */
@@ -275,13 +287,134 @@ static int make_run_lock(int rootfd, const char *root)
 	return 0;
 }
 
-int emu_mounts_setup(int rootfd, const struct emu_launch_opts *o, bool gid5)
+int emu_mounts_root(const char *root, int tree_fd, int *rootfd)
+{
+	int r = 0;
+	if (tree_fd >= 0) {
+		if (move_mount(tree_fd, "", AT_FDCWD, root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			r = -errno;
+	} else {
+		/* A bind of the root onto itself, nodev: a device node planted in
+		 * the tree opens nothing. */
+		cleanup_fd int at = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		r = at < 0 ? -errno : bind_on(at, root, root, true, MOUNT_ATTR_NODEV);
+		if (r < 0)
+			return r; /* reported */
+	}
+	/* Reopened: the fd must be on the new mount, where the rest goes. */
+	if (r == 0 && (*rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = -errno;
+	if (r < 0)
+		xb_error("mounting %s as the root: %s", root, strerror(-r));
+	return r;
+}
+
+/* ---- masks: what of /proc and /sys the host keeps to itself ---- */
+
+/* As runc and nspawn mask them: read-only, hidden files, empty dirs. */
+static const char *const proc_ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs", NULL };
+static const char *const proc_hidden[] = { "kcore", "keys", "timer_list", "sched_debug",
+	                                   "latency_stats", "timer_stats", "kallsyms", NULL };
+static const char *const proc_empty[] = { "acpi", "scsi", "asound", NULL };
+static const char *const sys_empty[] = { "firmware", "devices/virtual/powercap", NULL };
+
+static const uint64_t MASK_ATTR = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                  MOUNT_ATTR_NOEXEC;
+
+/* What a mask goes on: *t -1 when the kernel has no such entry. */
+static int mask_target(int dirfd, const char *name, int flags, const char *what, int *t)
+{
+	*t = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC | flags);
+	if (*t >= 0 || errno == ENOENT || errno == ENOTDIR)
+		return 0;
+	xb_error("masking %s: %s", what, strerror(errno));
+	return -errno;
+}
+
+/* dirfd/name bound onto itself, read-only, with what is below it. */
+static int rebind_ro(int dirfd, const char *name, const char *what)
+{
+	cleanup_fd int t = -1;
+	int r = mask_target(dirfd, name, 0, what, &t);
+	if (r < 0 || t < 0)
+		return r;
+	cleanup_free char *self = xasprintf("/proc/self/fd/%d", t);
+	return bind_on(t, what, self, true, MASK_ATTR);
+}
+
+/* A file made empty: the host's /dev/null over it, read-only (not nodev:
+ * reading it gives nothing, rather than an error that could pass for a
+ * kernel without it). */
+static int hide_file(int dirfd, const char *name, const char *what)
+{
+	cleanup_fd int t = -1;
+	int r = mask_target(dirfd, name, 0, what, &t);
+	return r < 0 || t < 0 ? r : bind_on(t, what, "/dev/null", false, MASK_ATTR & ~MOUNT_ATTR_NODEV);
+}
+
+static int empty_dir(int dirfd, const char *name, const char *what)
+{
+	cleanup_fd int t = -1;
+	int r = mask_target(dirfd, name, O_DIRECTORY, what, &t);
+	return r < 0 || t < 0 ? r : mount_fs(t, what, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
+	                                                     MS_NOEXEC, "mode=0555");
+}
+
+/* The masks of top (proc or sys, our own mounts by now) under the root. */
+static int mask(int rootfd, const char *root, const char *top, const char *const *ro,
+                const char *const *hidden, const char *const *empty)
+{
+	cleanup_fd int dir = inroot_open(rootfd, top, O_PATH | O_DIRECTORY, 0);
+	int r = dir < 0 ? dir : 0;
+	for (size_t i = 0; !r && ro && ro[i]; i++) {
+		cleanup_free char *what = xasprintf("%s/%s/%s", root, top, ro[i]);
+		r = rebind_ro(dir, ro[i], what);
+	}
+	for (size_t i = 0; !r && hidden && hidden[i]; i++) {
+		cleanup_free char *what = xasprintf("%s/%s/%s", root, top, hidden[i]);
+		r = hide_file(dir, hidden[i], what);
+	}
+	for (size_t i = 0; !r && empty && empty[i]; i++) {
+		cleanup_free char *what = xasprintf("%s/%s/%s", root, top, empty[i]);
+		r = empty_dir(dir, empty[i], what);
+	}
+	if (dir < 0)
+		xb_error("masking %s/%s: %s", root, top, strerror(-r));
+	return r;
+}
+
+/* A fresh proc for the new PID namespace.  Where the kernel refuses one
+ * (xboot in a sandbox whose /proc is masked, as ours is: the kernel's
+ * mount_too_revealing), the /proc xboot has is bound instead, masks and
+ * all: it shows the processes of the outer namespace too. */
+static int mount_proc(int rootfd, const char *root)
+{
+	cleanup_fd int fd = -1;
+	int r = open_mount_point(rootfd, root, "proc", 0555, &fd);
+	char at[32];
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
+	if (r < 0 || mount("proc", at, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+		return r;
+	if (errno != EPERM) {
+		r = -errno;
+		xb_error("mounting proc on %s/proc: %s", root, strerror(-r));
+		return r;
+	}
+	xb_debug("mounting proc on %s/proc: refused here; binding the /proc xboot has", root);
+	cleanup_free char *what = xasprintf("%s/proc", root);
+	return bind_on(fd, what, "/proc", true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+	                                        MOUNT_ATTR_NOEXEC);
+}
+
+int emu_mounts_setup(int rootfd, const struct emu_launch_opts *o, const int *bind_fd, bool gid5)
 {
 	const char *root = o->root;
 	const uint64_t sys_attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 				  MOUNT_ATTR_NOEXEC;
 	cleanup_fd int sysfd = -1;
-	int r = mount_fs_at(rootfd, root, "proc", 0555, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	int r = mount_proc(rootfd, root);
+	if (r == 0)
+		r = mask(rootfd, root, "proc", proc_ro, proc_hidden, proc_empty);
 	if (r == 0)
 		r = open_mount_point(rootfd, root, "sys", 0555, &sysfd);
 	if (r == 0) {
@@ -289,6 +422,8 @@ int emu_mounts_setup(int rootfd, const struct emu_launch_opts *o, bool gid5)
 		/* A fresh sysfs would need its own network namespace. */
 		r = bind_on(sysfd, what, "/sys", true, sys_attr);
 	}
+	if (r == 0)
+		r = mask(rootfd, root, "sys", NULL, NULL, sys_empty);
 	if (r == 0)
 		r = setup_dev(rootfd, root, gid5);
 	if (r == 0)
@@ -299,9 +434,11 @@ int emu_mounts_setup(int rootfd, const struct emu_launch_opts *o, bool gid5)
 		r = mount_fs_at(rootfd, root, "tmp", 01777, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 	if (r == 0 && o->resolv_conf)
 		r = setup_resolv_conf(rootfd, root);
-	for (size_t i = 0; r == 0 && o->binds && i < o->binds->n; i++)
-		r = setup_bind(rootfd, root, o->binds->v[i], false);
-	for (size_t i = 0; r == 0 && o->ro_binds && i < o->ro_binds->n; i++)
-		r = setup_bind(rootfd, root, o->ro_binds->v[i], true);
+	size_t nrw = o->binds ? o->binds->n : 0, nro = o->ro_binds ? o->ro_binds->n : 0;
+	for (size_t i = 0; r == 0 && i < nrw + nro; i++) {
+		bool ro = i >= nrw;
+		r = setup_bind(rootfd, root, ro ? o->ro_binds->v[i - nrw] : o->binds->v[i],
+		               bind_fd ? bind_fd[i] : -1, ro);
+	}
 	return r;
 }

@@ -14,4 +14,10 @@
  * one error saying what to install or set.  Call before any thread. */
 int emu_userns_become_root(void);
 
+/* The calling process (single-threaded) becomes root of a new user
+ * namespace, with the namespaces of flags (CLONE_NEWNS...) too; a helper
+ * forked first writes its maps, each id it has onto itself (for root; an
+ * ordinary user as emu_idmap_write maps one).  Reports errors. */
+int emu_userns_enter(int flags);
+
 #endif

@@ -60,6 +60,9 @@ int configure_tree(const struct xb_plan *p, const char *root, const struct xb_pk
 	lo.keep_tmp = true;
 	lo.hostname = "localhost";
 	lo.kill_on_signal = true;
+	/* Maintainer scripts come from whatever repository was named: the
+	 * same filter as enter's. */
+	lo.seccomp = true;
 	r = run_scripts(p, &lo, &ss);
 	int rc = secondstage_cleanup(root);
 	if (r || rc)

@@ -19,9 +19,10 @@ struct enter_opts {
 	const char *hostname;         /* NULL: from DIR/etc/hostname */
 	bool net_none;                /* a network namespace of its own, lo only */
 	bool no_seccomp;              /* leave out the host-protection filter */
+	struct strvec caps_add, caps_drop; /* --capability, --drop-capability lists */
 };
 #define ENTER_OPTS_INIT { NULL, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, NULL, \
-	                  NULL, false, false }
+	                  NULL, false, false, STRVEC_INIT, STRVEC_INIT }
 void enter_opts_release(struct enter_opts *o);
 
 /* Runs the command; *code gets its exit status (128+N for signal N, 125

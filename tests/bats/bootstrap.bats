@@ -80,6 +80,23 @@ failed_with() {
 	cache_clean
 }
 
+@test "bootstrap: maintainer scripts are no host root and run under the seccomp filter" {
+	xb --variant=essential --include=probe "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	local probe=$T/var/lib/xboot-probe bnd
+	cat "$probe"
+	grep -qx "$(printf 'Seccomp:\t2')" "$probe"
+	! grep -q "core_pattern writable" "$probe"
+	bnd=$(awk '/^CapBnd:/ { print $2 }' "$probe")
+	(( (16#$bnd >> 16 & 1) == 0 )) # CAP_SYS_MODULE
+	if unshare --user true 2>/dev/null; then
+		# root inside is a range of 65536 ids, not every id of the host
+		grep -qx "uid_map 0 0 65536" "$probe"
+	else
+		(( (16#$bnd >> 21 & 1) == 0 )) # the host's root: no CAP_SYS_ADMIN
+	fi
+}
+
 @test "bootstrap: the versioned Provides picks the provider that satisfies it" {
 	xb --variant=essential --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]

@@ -55,12 +55,48 @@ in_chroot() {
 	[ "$(host_binfmt)" = "$before" ]
 }
 
-@test "chrooted: as real root, the filter is what denies acct() and swapon()" {
-	run in_chroot "$XB" enter -q "$ROOTS/trixie-amd64" perl -e "$(probe 163 167)"
+@test "chrooted: as real root, the filter and the bounding set deny acct() and swapon()" {
+	run --separate-stderr in_chroot "$XB" enter -q --capability=CAP_SYS_PACCT "$ROOTS/trixie-amd64" \
+		perl -e "$(probe 163 167)"
 	[ "$output" = "1 1" ]
-	# without it real root gets as far as the missing path
-	run in_chroot "$XB" enter -q --no-seccomp "$ROOTS/trixie-amd64" perl -e "$(probe 163 167)"
-	[ "$output" = "2 2" ]
+	# without the filter, acct() gets as far as the missing path; swapon()
+	# needs CAP_SYS_ADMIN, which the host's root never keeps inside
+	run --separate-stderr in_chroot "$XB" enter -q --no-seccomp --capability=CAP_SYS_PACCT \
+		"$ROOTS/trixie-amd64" perl -e "$(probe 163 167)"
+	[ "$output" = "2 1" ]
+}
+
+@test "chrooted: as real root, the masks hold and nothing inside can undo them" {
+	local before c
+	before=$(cat /proc/sys/kernel/core_pattern)
+	mkdir -p "$W/robind"
+	echo host >"$W/robind/f"
+	cp -a "$ROOTS/trixie-amd64" "$W/real"
+	mknod "$W/real/root/planted" c 1 3
+	# Files opened for writing only, nothing written: harmless where a
+	# mask is missing, which is what would fail.
+	run --separate-stderr in_chroot "$XB" enter --ro-bind="$W/robind:/ro" "$W/real" sh -c '
+		for f in /proc/sys/kernel/core_pattern /proc/sysrq-trigger; do
+			( exec 3>"$f" ) 2>/dev/null && echo "writable $f"
+		done
+		mount -o remount,bind,rw /ro 2>/dev/null && echo remounted
+		umount /proc/sys 2>/dev/null && echo unmasked
+		echo x 2>/dev/null >/ro/f && echo ro-written
+		echo x 2>/dev/null >/root/planted && echo device-opened
+		mknod /root/made c 1 3 2>/dev/null && echo device-made
+		echo x >/dev/null && echo null-ok
+		awk "/^CapBnd:/ { print \$2 }" /proc/self/status'
+	echo "$output"; echo "stderr: $stderr"
+	rm -rf "$W/real"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = null-ok ]
+	[ "${#lines[@]}" -eq 2 ]
+	# no sys_admin (21), mknod (27), sys_module (16), sys_rawio (17), sys_time (25)
+	for c in 16 17 21 25 27; do (( ((16#${lines[1]}) >> c & 1) == 0 )); done
+	[ "$(cat "$W/robind/f")" = host ]
+	[ "$(cat /proc/sys/kernel/core_pattern)" = "$before" ]
+	[[ $stderr == *"no user namespace here"* ]]
+	rm -rf "$W/robind"
 }
 
 @test "chrooted: an enabled host entry for the architecture is used as it is" {

@@ -4,7 +4,9 @@
 #include "tap.h"
 #include "../../core/base/util.h"
 #include "../../emu/arch.h"
+#include "../../emu/caps.h"
 #include "../../emu/emulator.h"
+#include "../../emu/idrange.h"
 #include "../../emu/launch.h"
 
 #include <elf.h>
@@ -211,6 +213,43 @@ static void test_launch(const char *tmp)
 	free(root);
 }
 
+static void test_caps(void)
+{
+	uint64_t m = 1;
+	CHECK(emu_caps_parse("capability", "CAP_SYS_ADMIN,cap_chown, net_raw", &m) == 0 &&
+	      m == ((1ull << 21) | (1ull << 0) | (1ull << 13)), "caps parsed: %llx",
+	      (unsigned long long)m);
+	CHECK(emu_caps_parse("capability", "", &m) == 0 && m == 0, "empty list");
+	CHECK(emu_caps_parse("capability", "all", &m) == 0 && (m & (1ull << 40)) && !(m >> 41),
+	      "all: %llx", (unsigned long long)m);
+	CHECK(emu_caps_parse("capability", "CAP_NOPE", &m) == -XB_EUSAGE, "unknown refused");
+	CHECK(emu_caps_parse("capability", "sys_adminx", &m) == -XB_EUSAGE, "no prefix match");
+	uint64_t def = emu_caps_default();
+	CHECK(!(def & emu_caps_forbidden()), "the default set holds nothing forbidden");
+	CHECK((emu_caps_host_root_forbidden() & (1ull << 21)) && (emu_caps_host_root_forbidden() &
+	      (1ull << 27)), "host root: no CAP_SYS_ADMIN, no CAP_MKNOD");
+}
+
+/* Ranges that passwd, group, subuid or subgid use are never picked. */
+static void test_idrange(const char *tmp)
+{
+	char *passwd = xasprintf("%s/passwd", tmp), *subuid = xasprintf("%s/subuid", tmp);
+	static const char pwtext[] = "root:x:0:0::/root:/bin/sh\nbig:x:600000:600000::/:/bin/sh\n"
+	                             "broken line\n";
+	static const char subtext[] = "user:1000000:65536\n";
+	xb_write_file_at(AT_FDCWD, passwd, pwtext, strlen(pwtext), 0644);
+	xb_write_file_at(AT_FDCWD, subuid, subtext, strlen(subtext), 0644);
+	const char *const pw[] = { passwd, "/nonexistent", NULL };
+	const char *const sub[] = { subuid, NULL };
+	CHECK(emu_idrange_in_use(589824, 65536, pw, sub), "600000 is in [589824, 655360)");
+	CHECK(!emu_idrange_in_use(655360, 65536, pw, sub), "the next range is free");
+	CHECK(emu_idrange_in_use(983040, 65536, pw, sub), "overlaps a subordinate range's start");
+	CHECK(emu_idrange_in_use(1048576, 65536, pw, sub), "inside a subordinate range");
+	CHECK(!emu_idrange_in_use(1114112, 65536, pw, sub), "just past a subordinate range");
+	free(passwd);
+	free(subuid);
+}
+
 int main(void)
 {
 	char tmp[] = "/tmp/xboot-test-emu.XXXXXX";
@@ -221,6 +260,8 @@ int main(void)
 		return tap_done();
 	}
 	test_emulator(tmp);
+	test_caps();
+	test_idrange(tmp);
 	if (geteuid() != 0)
 		printf("# skip: emu_launch_run tests need root\n");
 	else
