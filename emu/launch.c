@@ -263,7 +263,10 @@ static void grandchild(struct launch *l)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
 	int r = setup(l);
-	send_int(l->sock, r);
+	/* The parent says which protection holds before fn says anything. */
+	int go = -1;
+	if (send_int(l->sock, r) < 0 || (r == 0 && recv_int(l->sock, &go, 0) < 0))
+		r = -XB_ECHILD;
 	close(l->sock);
 	/* Registered by now; fn never returns here to the caller's free. */
 	free_binfmts(l->bf, l->nbf);
@@ -457,8 +460,6 @@ static int parent(struct launch *l, pid_t pid, int sock, struct emu_host_binfmt 
 		emu_contain_no_userns(&l->ct, "user namespaces are refused here (chrooted?)");
 		r = host_strategy(l, hb, &how);
 	}
-	if (r == 0)
-		emu_contain_say(&l->ct, root, how);
 	if (send_int(sock, r < 0 ? r : gid5) < 0 && r == 0)
 		r = -XB_ECHILD;
 	if (r < 0)
@@ -466,6 +467,12 @@ static int parent(struct launch *l, pid_t pid, int sock, struct emu_host_binfmt 
 	if (recv_int(sock, &st, pid) < 0) {
 		xb_error("setting up %s: the namespace's init died", root);
 		return -XB_ECHILD;
+	}
+	/* Once it holds: a set-up that failed has said why, and that is all. */
+	if (st == 0) {
+		emu_contain_say(&l->ct, root, how);
+		if (send_int(sock, 0) < 0)
+			return -XB_ECHILD;
 	}
 	return st;
 }

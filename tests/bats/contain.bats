@@ -29,8 +29,8 @@ cap_in() {
 	[ "$(stat -c %u:%g "$A/root/made")" = 0:0 ]
 	[ "$(stat -c %u:%g "$A/root/d")" = 1000:1000 ]
 	# the same DIR gets the same range
-	run "$XB" enter -v "$A" true
-	[[ $output == *"root inside is host uid $uid,"* ]]
+	run --separate-stderr "$XB" enter -v "$A" true
+	[[ $stderr == *"root inside is host uid $uid,"* ]]
 	rm -rf "$A/root/made" "$A/root/d"
 }
 
@@ -39,7 +39,7 @@ cap_in() {
 	before=$(cat /proc/sys/kernel/core_pattern)
 	# Opened for writing only (nothing written): harmless on a tree
 	# without the masks, whose failure is the point.
-	run "$XB" enter "$A" sh -c '
+	run --separate-stderr "$XB" enter "$A" sh -c '
 		for f in /proc/sys/kernel/core_pattern /proc/sysrq-trigger /sys/kernel/uevent_helper; do
 			( exec 3>"$f" ) 2>/dev/null && echo "writable $f"
 		done
@@ -53,7 +53,7 @@ cap_in() {
 @test "a read-only bind stays read-only: remount and umount fail, the host file is unchanged" {
 	mkdir -p "$W/robind"
 	echo host >"$W/robind/f"
-	run "$XB" enter --ro-bind="$W/robind:/ro" "$A" sh -c '
+	run --separate-stderr "$XB" enter --ro-bind="$W/robind:/ro" "$A" sh -c '
 		mount -o remount,bind,rw /ro 2>/dev/null && echo remounted
 		echo inside 2>/dev/null >/ro/f || echo refused
 		umount /ro 2>/dev/null && echo unmounted
@@ -71,17 +71,17 @@ cap_in() {
 
 @test "a device node planted in DIR opens nothing, while /dev/null works" {
 	mknod "$A/root/planted" c 1 3
-	run "$XB" enter "$A" sh -c 'echo x >/root/planted && echo opened; echo x >/dev/null && echo null-ok'
+	run --separate-stderr "$XB" enter "$A" sh -c 'echo x >/root/planted && echo opened; echo x >/dev/null && echo null-ok'
 	echo "$output"
 	rm -f "$A/root/planted"
 	[ "$status" -eq 0 ]
-	[[ $output == *"Permission denied"* ]]
+	[[ $stderr == *"Permission denied"* ]]
 	[ "${lines[-1]}" = null-ok ]
 	[[ $output != *opened* ]]
 }
 
 @test "the bounding set is nspawn's at most; --capability and --drop-capability change it" {
-	run "$XB" enter "$A" sh -c 'awk "/^CapBnd:/ { print \$2 }" /proc/self/status'
+	run --separate-stderr "$XB" enter "$A" sh -c 'awk "/^CapBnd:/ { print \$2 }" /proc/self/status'
 	[ "$status" -eq 0 ]
 	local bnd=$output c
 	echo "CapBnd $bnd"
@@ -92,7 +92,7 @@ cap_in() {
 	for c in 0 18; do cap_in "$bnd" "$c"; done
 	if unshare --user true 2>/dev/null; then cap_in "$bnd" 21; else ! cap_in "$bnd" 21; fi
 	! cap_in "$bnd" 20 # sys_pacct: not in the default set
-	run "$XB" enter --capability=CAP_SYS_PACCT,cap_sys_module --drop-capability=CAP_CHOWN "$A" \
+	run --separate-stderr "$XB" enter --capability=CAP_SYS_PACCT,cap_sys_module --drop-capability=CAP_CHOWN "$A" \
 		sh -c 'awk "/^CapBnd:/ { print \$2 }" /proc/self/status; touch /tmp/f; chown 1 /tmp/f 2>&1'
 	echo "$output"
 	cap_in "${lines[0]}" 20
@@ -105,7 +105,7 @@ cap_in() {
 }
 
 @test "no file descriptor of the caller's but 0, 1 and 2 gets in" {
-	run "$XB" enter "$A" sh -c 'for n in 3 4 5 7 9; do [ -e /proc/$$/fd/$n ] && echo "fd $n"; done; echo done' 7</ 9<"$A/etc/hostname"
+	run --separate-stderr "$XB" enter "$A" sh -c 'for n in 3 4 5 7 9; do [ -e /proc/$$/fd/$n ] && echo "fd $n"; done; echo done' 7</ 9<"$A/etc/hostname"
 	echo "$output"
 	[ "$output" = done ]
 }

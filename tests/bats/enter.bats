@@ -10,17 +10,17 @@ load enter-helpers
 @test "exit status passes through: 0, 1, 42, and 128+N for signal N" {
 	local c
 	for c in 0 1 42; do
-		run "$XB" enter "$ROOTS/trixie-amd64" sh -c "exit $c"
+		run --separate-stderr "$XB" enter "$ROOTS/trixie-amd64" sh -c "exit $c"
 		[ "$status" -eq "$c" ]
 	done
-	run "$XB" enter "$ROOTS/trixie-amd64" sh -c 'kill -9 $$'
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-amd64" sh -c 'kill -9 $$'
 	[ "$status" -eq 137 ]
-	run "$XB" enter "$ROOTS/trixie-amd64" sh -c 'kill -15 $$'
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-amd64" sh -c 'kill -15 $$'
 	[ "$status" -eq 143 ]
 	# and under emulation
-	run "$XB" enter "$ROOTS/trixie-armhf" sh -c 'exit 42'
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-armhf" sh -c 'exit 42'
 	[ "$status" -eq 42 ]
-	run "$XB" enter "$ROOTS/trixie-armhf" sh -c 'kill -9 $$'
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-armhf" sh -c 'kill -9 $$'
 	[ "$status" -eq 137 ]
 	# a command that is not there: 127, as a shell says
 	run -127 "$XB" enter "$ROOTS/trixie-amd64" /nonexistent
@@ -47,7 +47,7 @@ load enter-helpers
 		awk "\$5 == \"/sys\" { print \"sys\", \$6 }" /proc/self/mountinfo'
 	echo "$output"; echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
-	[ -z "$stderr" ]
+	stderr_clean
 	# 1 is xboot's own init, which waits for the command; 2, where there is
 	# a user namespace, wrote the maps of the one that locks the mounts
 	[[ "${lines[0]}" =~ ^pid\ [23]$ ]]
@@ -77,17 +77,17 @@ load enter-helpers
 	local host own
 	host=$(host_mirror | sed 's|^[a-z+]*://||; s|/.*||; s|.*@||; s|:[0-9]*$||')
 	own=$(cat "$A/etc/resolv.conf")
-	run "$XB" enter "$A" sh -c 'cat /etc/resolv.conf; echo x 2>/dev/null >>/etc/resolv.conf || echo read-only'
+	run --separate-stderr "$XB" enter "$A" sh -c 'cat /etc/resolv.conf; echo x 2>/dev/null >>/etc/resolv.conf || echo read-only'
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat /etc/resolv.conf; echo read-only)" ]
 	# the mirror's name is not printed: it stays out of logs
-	run "$XB" enter "$A" getent hosts "$host"
+	run --separate-stderr "$XB" enter "$A" getent hosts "$host"
 	[ "$status" -eq 0 ] && [ -n "$output" ]
 	[ "$(cat "$A/etc/resolv.conf")" = "$own" ]
 }
 
 @test "--network=none: only lo, and it is up" {
-	run "$XB" enter --network=none "$A" sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; cat /sys/class/net/lo/flags'
+	run --separate-stderr "$XB" enter --network=none "$A" sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; cat /sys/class/net/lo/flags'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = lo ] && [ "${#lines[@]}" -eq 2 ]
@@ -107,9 +107,9 @@ load enter-helpers
 	[ "$output" = "$(printf 'ro\nro-refused\n1 /srv /etc elsewhere')" ]
 	[ "$(cat "$W/opt-rw/f")" = written ]
 	[ ! -e "$W/opt-ro/g" ]
-	run "$XB" enter --user=nobody "$A" sh -c 'echo "$(id -un) $(id -u) $USER $HOME"'
+	run --separate-stderr "$XB" enter --user=nobody "$A" sh -c 'echo "$(id -un) $(id -u) $USER $HOME"'
 	[ "$output" = "nobody 65534 nobody /nonexistent" ]
-	run "$XB" enter --user=1234 "$A" id -u
+	run --separate-stderr "$XB" enter --user=1234 "$A" id -u
 	[ "$output" = 1234 ]
 	run --separate-stderr "$XB" enter --user=no-such-user "$A" id -u
 	[ "$status" -eq 125 ]
@@ -117,40 +117,40 @@ load enter-helpers
 }
 
 @test "a foreign root: uname -m is its machine, also with no emulator inside it" {
-	run "$XB" enter "$ROOTS/trixie-armhf" uname -m
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-armhf" uname -m
 	[ "$output" = armv7l ]
-	run "$XB" enter "$ROOTS/trixie-arm64" uname -m
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-arm64" uname -m
 	[ "$output" = aarch64 ]
 	cp -a "$ROOTS/trixie-arm64" "$W/arm64"
 	rm -f "$W"/arm64/usr/bin/qemu-*
-	run "$XB" enter "$W/arm64" sh -c 'uname -m; ls /usr/bin/qemu-* 2>/dev/null | wc -l'
+	run --separate-stderr "$XB" enter "$W/arm64" sh -c 'uname -m; ls /usr/bin/qemu-* 2>/dev/null | wc -l'
 	[ "$output" = "$(printf 'aarch64\n0')" ]
 	# without /bin/sh, dpkg's architecture tells
 	rm "$W/arm64/usr/bin/sh"
-	run "$XB" enter "$W/arm64" /bin/dash -c 'uname -m'
+	run --separate-stderr "$XB" enter "$W/arm64" /bin/dash -c 'uname -m'
 	[ "$output" = aarch64 ]
 	rm -rf "$W/arm64"
 }
 
 @test "seccomp: acct() and swapon() get EPERM, natively and under emulation; TIOCSTI too" {
-	run "$XB" enter "$ROOTS/trixie-amd64" perl -e "$(probe 163 167)"
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-amd64" perl -e "$(probe 163 167)"
 	[ "$output" = "1 1" ]
-	run "$XB" enter "$ROOTS/trixie-armhf" perl -e "$(probe 51 87)"
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-armhf" perl -e "$(probe 51 87)"
 	[ "$output" = "1 1" ]
-	run "$XB" enter "$ROOTS/trixie-arm64" perl -e "$(probe 89 224)"
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-arm64" perl -e "$(probe 89 224)"
 	[ "$output" = "1 1" ]
-	run "$XB" enter "$ROOTS/trixie-armhf" grep ^Seccomp: /proc/self/status
+	run --separate-stderr "$XB" enter "$ROOTS/trixie-armhf" grep ^Seccomp: /proc/self/status
 	[ "$output" = "$(printf 'Seccomp:\t2')" ]
-	run "$XB" enter --no-seccomp "$ROOTS/trixie-armhf" grep ^Seccomp: /proc/self/status
+	run --separate-stderr "$XB" enter --no-seccomp "$ROOTS/trixie-armhf" grep ^Seccomp: /proc/self/status
 	[ "$output" = "$(printf 'Seccomp:\t0')" ]
 }
 
 @test "under emulation: apt-get update, dpkg -l and perl work" {
 	cp -a "$ROOTS/trixie-armhf" "$W/armhf"
 	# apt's output names the mirror; it stays out of logs
-	run "$XB" enter "$W/armhf" apt-get update -qq
+	run --separate-stderr "$XB" enter "$W/armhf" apt-get update -qq
 	[ "$status" -eq 0 ]
-	run "$XB" enter "$W/armhf" sh -c 'dpkg -l dpkg | tail -n 1 | cut -c1-9; perl -e "print 6 * 7, qq(\n)"; apt-cache policy dpkg | grep -c Candidate'
+	run --separate-stderr "$XB" enter "$W/armhf" sh -c 'dpkg -l dpkg | tail -n 1 | cut -c1-9; perl -e "print 6 * 7, qq(\n)"; apt-cache policy dpkg | grep -c Candidate'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'ii  dpkg \n42\n1')" ]
@@ -272,14 +272,14 @@ refused_link() {
 
 @test "nested: a chroot of another architecture inside the entered root, no host binfmt entry needed" {
 	need_userns # the private binfmt_misc instance belongs to one
-	run "$XB" enter --ro-bind="$ROOTS/trixie-armhf:/srv/b" "$A" chroot /srv/b uname -m
+	run --separate-stderr "$XB" enter --ro-bind="$ROOTS/trixie-armhf:/srv/b" "$A" chroot /srv/b uname -m
 	echo "$output"
 	[ "$output" = armv7l ]
-	run "$XB" enter --ro-bind="$ROOTS/trixie-arm64:/srv/c" "$A" chroot /srv/c uname -m
+	run --separate-stderr "$XB" enter --ro-bind="$ROOTS/trixie-arm64:/srv/c" "$A" chroot /srv/c uname -m
 	[ "$output" = aarch64 ]
 	# and user namespaces can be made inside (no chroot(2) in the way); a
 	# fresh proc cannot, as the kernel refuses one over the masked /proc
-	run "$XB" enter "$A" unshare --user --map-root-user --mount --pid --fork id -u
+	run --separate-stderr "$XB" enter "$A" unshare --user --map-root-user --mount --pid --fork id -u
 	echo "$output"
 	[ "$output" = 0 ]
 }
@@ -287,21 +287,21 @@ refused_link() {
 @test "xboot inside a rootfs: installed with make install, its libraries with apt" {
 	need_userns
 	make -s -C "$XB_SRC" install DESTDIR="$A" >/dev/null
-	run "$XB" enter "$A" apt-get update -qq
+	run --separate-stderr "$XB" enter "$A" apt-get update -qq
 	[ "$status" -eq 0 ]
-	run "$XB" enter --setenv=DEBIAN_FRONTEND=noninteractive "$A" apt-get install -y -qq \
+	run --separate-stderr "$XB" enter --setenv=DEBIAN_FRONTEND=noninteractive "$A" apt-get install -y -qq \
 		libsolv1 libsolvext1 libarchive13t64 libcurl4t64 libseccomp2 libssl3t64 gpgv \
 		debian-archive-keyring ca-certificates
 	[ "$status" -eq 0 ]
 	cp "$(realpath /usr/bin/qemu-arm-static)" "$A/usr/bin/qemu-arm-static"
 	cp "$(realpath /usr/bin/qemu-aarch64-static)" "$A/usr/bin/qemu-aarch64-static"
-	run "$XB" enter "$A" xboot enter --help
+	run --separate-stderr "$XB" enter "$A" xboot enter --help
 	[ "$status" -eq 0 ]
 }
 
 @test "xboot inside a rootfs: xboot enter of an armhf root prints armv7l" {
 	[ -x "$A/usr/local/bin/xboot" ] || skip "xboot is not installed in A"
-	run "$XB" enter --ro-bind="$ROOTS/trixie-armhf:/srv/b" "$A" xboot enter /srv/b uname -m
+	run --separate-stderr "$XB" enter --ro-bind="$ROOTS/trixie-armhf:/srv/b" "$A" xboot enter /srv/b uname -m
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = armv7l ]
@@ -309,10 +309,10 @@ refused_link() {
 
 @test "xboot inside a rootfs: builds a working arm64 rootfs and enters it" {
 	[ -x "$A/usr/local/bin/xboot" ] || skip "xboot is not installed in A"
-	run "$XB" enter --bind="$CACHE:/var/cache/xboot-tests" "$A" \
+	run --separate-stderr "$XB" enter --bind="$CACHE:/var/cache/xboot-tests" "$A" \
 		xboot -q --arch=arm64 --variant=minbase --cache-dir=/var/cache/xboot-tests stable /srv/c
 	[ "$status" -eq 0 ]
-	run "$XB" enter "$A" xboot enter /srv/c sh -c 'uname -m; dpkg --print-architecture'
+	run --separate-stderr "$XB" enter "$A" xboot enter /srv/c sh -c 'uname -m; dpkg --print-architecture'
 	echo "$output"
 	[ "$output" = "$(printf 'aarch64\narm64')" ]
 	[ -z "$(mounts_under "$A")" ]
