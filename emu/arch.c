@@ -27,26 +27,28 @@
 #define MASK_PPC64LE "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\x00"
 #define MASK_S390X "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff"
 /* Debian name, qemu name, uname -m, ELF class and byte order, e_machine as
- * it lies in the header and as a number, the mask. */
-#define ARCH(deb, qemu, uname, bits, order, machine, em, mask) \
-	{ deb, qemu, uname, ELF_HDR(CLS##bits, order, machine), mask, ELFCLASS##bits, ELFDATA2##order, em }
+ * it lies in the header and as a number, the mask, and the multilib
+ * directories of merged /usr (debootstrap's table). */
+#define ARCH(deb, qemu, uname, bits, order, machine, em, mask, libs) \
+	{ deb, qemu, uname, ELF_HDR(CLS##bits, order, machine), mask, ELFCLASS##bits, ELFDATA2##order, \
+	  em, libs }
 
 static const struct emu_arch arches[] = {
-	ARCH("amd64", "x86_64", "x86_64", 64, LSB, "\\x3e\\x00", EM_X86_64, MASK_X86),
-	ARCH("arm64", "aarch64", "aarch64", 64, LSB, "\\xb7\\x00", EM_AARCH64, MASK_LE),
-	ARCH("armhf", "arm", "armv7l", 32, LSB, "\\x28\\x00", EM_ARM, MASK_LE),
+	ARCH("amd64", "x86_64", "x86_64", 64, LSB, "\\x3e\\x00", EM_X86_64, MASK_X86, "lib32 lib64 libx32"),
+	ARCH("arm64", "aarch64", "aarch64", 64, LSB, "\\xb7\\x00", EM_AARCH64, MASK_LE, ""),
+	ARCH("armhf", "arm", "armv7l", 32, LSB, "\\x28\\x00", EM_ARM, MASK_LE, ""),
 	/* qemu-arm's default CPU reports armv7l for armel binaries too. */
-	ARCH("armel", "arm", "armv7l", 32, LSB, "\\x28\\x00", EM_ARM, MASK_LE),
-	ARCH("i386", "i386", "i686", 32, LSB, "\\x03\\x00", EM_386, MASK_X86),
-	ARCH("ppc64el", "ppc64le", "ppc64le", 64, LSB, "\\x15\\x00", EM_PPC64, MASK_PPC64LE),
-	ARCH("riscv64", "riscv64", "riscv64", 64, LSB, "\\xf3\\x00", EM_RISCV, MASK_LE),
-	ARCH("s390x", "s390x", "s390x", 64, MSB, "\\x00\\x16", EM_S390, MASK_S390X),
-	ARCH("mips64el", "mips64el", "mips64", 64, LSB, "\\x08\\x00", EM_MIPS, MASK_MIPS),
+	ARCH("armel", "arm", "armv7l", 32, LSB, "\\x28\\x00", EM_ARM, MASK_LE, ""),
+	ARCH("i386", "i386", "i686", 32, LSB, "\\x03\\x00", EM_386, MASK_X86, "lib64 libx32"),
+	ARCH("ppc64el", "ppc64le", "ppc64le", 64, LSB, "\\x15\\x00", EM_PPC64, MASK_PPC64LE, "lib64"),
+	ARCH("riscv64", "riscv64", "riscv64", 64, LSB, "\\xf3\\x00", EM_RISCV, MASK_LE, ""),
+	ARCH("s390x", "s390x", "s390x", 64, MSB, "\\x00\\x16", EM_S390, MASK_S390X, "lib32"),
+	ARCH("mips64el", "mips64el", "mips64", 64, LSB, "\\x08\\x00", EM_MIPS, MASK_MIPS, "lib32 lib64 libo32"),
 	/* e_flags must not have EF_MIPS_ABI2 (that is n32): the magic and the
 	 * mask go on to the flags. */
 	ARCH("mipsel", "mipsel", "mips", 32, LSB, "\\x08\\x00"
 	     "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00",
-	     EM_MIPS, MASK_MIPS "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x20"),
+	     EM_MIPS, MASK_MIPS "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x20", "lib32 lib64"),
 };
 
 const struct emu_arch *emu_arch_find(const char *deb)

@@ -14,6 +14,7 @@ struct emu_arch {
 	unsigned char elf_class;  /* ELFCLASS32/64 */
 	unsigned char elf_data;   /* ELFDATA2LSB/MSB */
 	uint16_t e_machine;
+	const char *multilib; /* merged /usr's links besides bin, sbin, lib: "lib32 lib64" */
 };
 
 const struct emu_arch *emu_arch_find(const char *deb);

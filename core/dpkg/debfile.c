@@ -370,6 +370,52 @@ static int check_binary(struct deb_ctx *c)
 	return 0;
 }
 
+/* The data.tar entries of the ar archive c->ar, until one is named path. */
+static int find_entry(struct deb_ctx *c, const char *path, bool *is_link)
+{
+	struct archive *in = open_member(c);
+	struct archive_entry *e;
+	int r = in ? 0 : -XB_EPARSE, ar;
+	while (!r && (ar = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
+		const char *name = ar < ARCHIVE_WARN ? NULL : archive_entry_pathname(e);
+		if (!name) {
+			r = parse_fail(c->deb, in);
+		} else if (!strcmp(name + (name[0] == '.' && name[1] == '/' ? 2 : 0), path)) {
+			*is_link = archive_entry_filetype(e) == AE_IFLNK;
+			break;
+		}
+	}
+	if (in)
+		archive_read_free(in);
+	return r;
+}
+
+int debfile_ships_symlink(const char *deb, const char *path, bool *is_link)
+{
+	cleanup_free char *buf = xmalloc(BUFSZ);
+	cleanup_fd int fd = open(deb, O_RDONLY | O_CLOEXEC);
+	struct deb_ctx c = { deb, archive_read_new(), buf, NULL, false, STRBUF_INIT };
+	struct archive_entry *e;
+	int r = 0, ar;
+	*is_link = false;
+	archive_read_support_format_ar(c.ar);
+	if (fd < 0 || archive_read_open_fd(c.ar, fd, BUFSZ) != ARCHIVE_OK)
+		r = fd < 0 ? -errno : parse_fail(deb, c.ar);
+	if (fd < 0)
+		xb_error("opening %s: %s", deb, strerror(-r));
+	while (!r && (ar = archive_read_next_header(c.ar, &e)) != ARCHIVE_EOF) {
+		const char *name = ar < ARCHIVE_WARN ? NULL : archive_entry_pathname(e);
+		if (!name) {
+			r = parse_fail(deb, c.ar);
+		} else if (str_starts_with(name, "data.tar")) {
+			r = find_entry(&c, path, is_link);
+			break;
+		}
+	}
+	archive_read_free(c.ar);
+	return r;
+}
+
 /* Members must come in dpkg's order: debian-binary, control.tar*, data.tar*;
  * names starting with '_' are extensions dpkg skips. */
 int debfile_unpack(const char *deb, int fd, struct debinfo *pkg, int rootfd,

@@ -25,4 +25,9 @@ typedef bool (*debfile_defer_fn)(const struct debinfo *pkg, void *ctx);
 int debfile_unpack(const char *deb, int fd, struct debinfo *pkg, int rootfd,
                    debfile_defer_fn defer, void *ctx, bool *deferred);
 
+/* Whether the data.tar of the .deb at path deb has path (no leading "./")
+ * as a symlink: *is_link false when it has it otherwise or not at all.
+ * Reports errors. */
+int debfile_ships_symlink(const char *deb, const char *path, bool *is_link);
+
 #endif

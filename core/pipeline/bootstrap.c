@@ -8,6 +8,7 @@
 #include "finish.h"
 #include "setup.h"
 #include "../base/progress.h"
+#include "../dpkg/debfile.h"
 #include "../dpkg/unpack.h"
 #include "../pkgset/resolve.h"
 #include "../../emu/userns.h"
@@ -266,12 +267,24 @@ static int write_output(const struct run *run, int stdout_fd)
 	return r;
 }
 
+/* Whether base-files ships merged /usr's links itself (trixie's does,
+ * bookworm's has directories there). */
+static int distro_links(const struct run *run, bool *yes)
+{
+	*yes = false;
+	for (size_t i = 0; i < run->n_pkgs; i++)
+		if (!strcmp(run->pkgs[i].name, "base-files"))
+			return debfile_ships_symlink(run->debs.v[i], "bin", yes);
+	return 0;
+}
+
 /* Everything after the download, in the tree. */
 static int build_tree(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
+	bool links;
 	int r;
-	if ((r = setup_skeleton(p, run->root)) < 0 ||
+	if ((r = distro_links(run, &links)) < 0 || (r = setup_skeleton(p, run->root, links)) < 0 ||
 	    (r = hooks_run(&p->hooks, HOOK_SETUP, run->root)) < 0)
 		return r;
 	if ((run->log = open_log(run->root)))

@@ -80,14 +80,24 @@ int setup_check_target(const struct xb_plan *p)
 	return p->format != OUTPUT_DIR ? check_archive_target(p->target) : check_target(p->target);
 }
 
+/* dir and its link usr/dir at the root, as merged /usr has them. */
+static int merged_link(int fd, const char *dir)
+{
+	cleanup_free char *usr = xasprintf("usr/%s", dir);
+	int r = xb_mkdir_p_at(fd, usr, 0755);
+	if (!r && symlinkat(usr, fd, dir) < 0 && errno != EEXIST)
+		r = -errno;
+	return r;
+}
+
 /* Merged /usr: the root's own links, made before anything is unpacked so
- * that packages shipping /bin/x land in /usr/bin/x (bookworm's base-files
- * does not ship them; trixie's does, and replaces them with the same). */
-int setup_skeleton(const struct xb_plan *p, const char *root)
+ * that packages shipping /bin/x land in /usr/bin/x: bin, sbin, lib, and
+ * unless the distribution ships its links itself the architecture's
+ * multilib directories (debootstrap's table). */
+int setup_skeleton(const struct xb_plan *p, const char *root, bool distro_links)
 {
 	static const char *const dirs[] = { "usr/bin", "usr/sbin", "usr/lib", DPKGDB,
 		                            "var/log", "etc", "tmp", "proc", "sys", "dev", "run", "root" };
-	static const char *const links[][2] = { { "bin", "usr/bin" }, { "sbin", "usr/sbin" }, { "lib", "usr/lib" } };
 	cleanup_fd int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r = fd < 0 ? -errno : 0;
 
@@ -95,14 +105,14 @@ int setup_skeleton(const struct xb_plan *p, const char *root)
 		r = xb_mkdir_p_at(fd, dirs[i], !strcmp(dirs[i], "tmp") ? 01777 : 0755);
 	if (!r)
 		fchmodat(fd, "tmp", 01777, 0);
-	for (size_t i = 0; !r && p->tmpl.merged_usr && i < ARRAY_SIZE(links); i++)
-		if (symlinkat(links[i][1], fd, links[i][0]) < 0 && errno != EEXIST)
-			r = -errno;
-	if (!r && p->tmpl.merged_usr && !strcmp(p->arch->deb, "amd64")) {
-		r = xb_mkdir_p_at(fd, "usr/lib64", 0755);
-		if (!r && symlinkat("usr/lib64", fd, "lib64") < 0 && errno != EEXIST)
-			r = -errno;
+	cleanup_strvec struct strvec links = STRVEC_INIT;
+	if (p->tmpl.merged_usr) {
+		strvec_pushl(&links, "bin", "sbin", "lib", NULL);
+		if (!distro_links)
+			strvec_split(&links, p->arch->multilib, " ");
 	}
+	for (size_t i = 0; !r && i < links.n; i++)
+		r = merged_link(fd, links.v[i]);
 	if (r)
 		xb_error("preparing %s: %s", root, strerror(-r));
 	return r;

@@ -13,8 +13,10 @@
 int setup_check_target(const struct xb_plan *p);
 
 /* The directories every tree has, and with merged /usr the root's links
- * to usr/, so that packages shipping /bin/x land in /usr/bin/x. */
-int setup_skeleton(const struct xb_plan *p, const char *root);
+ * to usr/, so that packages shipping /bin/x land in /usr/bin/x: bin, sbin
+ * and lib, and the architecture's multilib ones too unless distro_links
+ * (base-files ships them all, as trixie's does).  Reports errors. */
+int setup_skeleton(const struct xb_plan *p, const char *root, bool distro_links);
 
 /* --aptopt and --dpkgopt into etc/apt/apt.conf.d/99xboot and
  * etc/dpkg/dpkg.cfg.d/99xboot, before anything runs in the tree. */

@@ -60,6 +60,9 @@ check_rootfs() {
 
 @test "trixie minbase amd64 (native)" {
 	check_rootfs trixie amd64 x86_64
+	# base-files ships merged /usr's links: only its own are there
+	[ "$(readlink "$ROOTS/trixie-amd64/lib64")" = usr/lib64 ]
+	[ ! -L "$ROOTS/trixie-amd64/lib32" ] && [ ! -L "$ROOTS/trixie-amd64/libx32" ]
 }
 
 @test "trixie minbase armhf (foreign)" {
@@ -73,6 +76,20 @@ check_rootfs() {
 @test "bookworm minbase armhf (merged /usr made by xboot)" {
 	check_rootfs bookworm armhf armv7l
 	[ "$(readlink "$ROOTS/bookworm-armhf/bin")" = usr/bin ]
+}
+
+# bookworm's base-files ships no links: xboot makes them, the multilib ones
+# of each architecture too (usr-is-merged's preinst refuses the tree else)
+@test "bookworm minbase ppc64el (merged /usr with lib64 made by xboot)" {
+	check_rootfs bookworm ppc64el ppc64le
+	[ "$(readlink "$ROOTS/bookworm-ppc64el/lib64")" = usr/lib64 ]
+	rm -rf "$ROOTS/bookworm-ppc64el"
+}
+
+@test "bookworm minbase mips64el (merged /usr with lib64 made by xboot)" {
+	check_rootfs bookworm mips64el mips64
+	[ "$(readlink "$ROOTS/bookworm-mips64el/lib64")" = usr/lib64 ]
+	rm -rf "$ROOTS/bookworm-mips64el"
 }
 
 @test "a second run uses the cache and downloads nothing" {
