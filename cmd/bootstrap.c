@@ -18,7 +18,8 @@
 	FLAG("allow-releaseinfo-change-suite", ALLOW_RELEASEINFO_CHANGE_SUITE)        \
 	OPT("setup-hook", SETUP_HOOK) OPT("extract-hook", EXTRACT_HOOK)               \
 	OPT("essential-hook", ESSENTIAL_HOOK) OPT("customize-hook", CUSTOMIZE_HOOK)    \
-	OPT("hook-dir", HOOK_DIR) OPT("aptopt", APTOPT) OPT("dpkgopt", DPKGOPT)
+	OPT("hook-dir", HOOK_DIR) OPT("aptopt", APTOPT) OPT("dpkgopt", DPKGOPT)        \
+	OPT("skip", SKIP)
 CMD_OPTIONS(OPTIONS);
 
 static const char usage_head[] =
@@ -62,6 +63,7 @@ static const char usage_tail[] =
 	"                          customize* at those points\n"
 	"  --aptopt=OPT            a line (or a file) for TARGET's apt configuration\n"
 	"  --dpkgopt=OPT           a line (or a file) for TARGET's dpkg configuration\n"
+	"  --skip=STEP,...         output/dev: no /dev entries; output/mknod: no device nodes\n"
 	"  -q, --quiet             print errors and warnings only\n"
 	"  -v, --verbose           print more, including the maintainer scripts' output\n"
 	"  -h, --help              print this help\n"
@@ -155,6 +157,7 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_HOOK_DIR: strvec_push(&p->hooks.dirs, arg); return 0;
 	case OPT_APTOPT: strvec_push(&p->aptopts, arg); return 0;
 	case OPT_DPKGOPT: strvec_push(&p->dpkgopts, arg); return 0;
+	case OPT_SKIP: strvec_split(&p->skip, arg, ", "); return 0;
 	case OPT_JOBS: return parse_int("jobs", arg, 64, &p->jobs);
 	case OPT_SCRIPT_JOBS: return parse_int("script-jobs", arg, 64, &p->script_jobs);
 	case OPT_TIMEOUT: return parse_number("timeout", arg, 3600, &p->timeout);

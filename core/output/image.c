@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "../base/devfiles.h"
 #include "../base/outfile.h"
 #include "../base/spawn.h"
 #include "walk.h"
@@ -15,6 +16,8 @@ struct image_scan {
 	struct strbuf skip;  /* mksquashfs -ef list, or debugfs commands */
 	bool ext4;
 	unsigned long long kib, inodes;
+	bool has_dev;        /* the tree has ./dev, with these times */
+	time_t dev_mtime, dev_ctime;
 };
 
 static int scan_visit(struct walk *w, int dfd, const char *name, const struct stat *st)
@@ -25,6 +28,11 @@ static int scan_visit(struct walk *w, int dfd, const char *name, const struct st
 	(void)name;
 	s->kib += (unsigned long long)st->st_blocks / 2;
 	s->inodes++;
+	if (S_ISDIR(st->st_mode) && !strcmp(w->path.buf, "./dev")) {
+		s->has_dev = true;
+		s->dev_mtime = st->st_mtime;
+		s->dev_ctime = st->st_ctime;
+	}
 	if (!kind)
 		return 0;
 	xb_debug("leaving out %s %s%s", kind, w->rootdir, w->path.buf + 1);
@@ -140,11 +148,43 @@ static int list_fd(const struct strbuf *sb, struct strvec *argv, const char *opt
 	return fd;
 }
 
+/* /dev's device nodes (core/base/devfiles), as mksquashfs pseudo files or
+ * debugfs commands (the directory's times put back after). */
+static void dev_nodes(const struct image_scan *s, struct strbuf *out)
+{
+	size_t n;
+	const struct devfile *d = devfiles_all(&n);
+	if (!s->has_dev)
+		return;
+	/* debugfs's mknod takes a name in its current directory, no path */
+	if (s->ext4)
+		strbuf_addstr(out, "cd /dev\n");
+	for (size_t i = 0; i < n; i++) {
+		if (!S_ISCHR(d[i].mode))
+			continue;
+		unsigned perm = (unsigned)d[i].mode & 07777;
+		if (!s->ext4) {
+			strbuf_addf(out, "dev/%s c %o 0 0 %u %u\n", d[i].name, perm, d[i].major,
+			            d[i].minor);
+			continue;
+		}
+		strbuf_addf(out, "mknod %s c %u %u\n", d[i].name, d[i].major, d[i].minor);
+		strbuf_addf(out, "sif %s mode 0%o\n", d[i].name, (unsigned)d[i].mode);
+		strbuf_addf(out, "sif %s mtime @%lld\n", d[i].name, (long long)s->dev_mtime);
+	}
+	if (s->ext4) {
+		strbuf_addstr(out, "cd /\n");
+		strbuf_addf(out, "sif /dev mtime @%lld\n", (long long)s->dev_mtime);
+		strbuf_addf(out, "sif /dev ctime @%lld\n", (long long)s->dev_ctime);
+	}
+}
+
 static int make_squashfs(const char *tool, const char *rootdir, struct outfile *of,
                          struct image_scan *s, const struct output_opts *o)
 {
 	cleanup_strvec struct strvec argv = STRVEC_INIT;
-	cleanup_fd int lfd = -1;
+	cleanup_strbuf struct strbuf pseudo = STRBUF_INIT;
+	cleanup_fd int lfd = -1, pfd = -1;
 	strvec_pushl(&argv, tool, rootdir, of->tmp, "-noappend", "-quiet", "-no-progress",
 	             "-one-file-system", NULL);
 	if (o->source_date_epoch >= 0) {
@@ -155,6 +195,10 @@ static int make_squashfs(const char *tool, const char *rootdir, struct outfile *
 	}
 	if (s->skip.len && (lfd = list_fd(&s->skip, &argv, "-ef")) < 0)
 		return lfd;
+	if (o->dev_nodes)
+		dev_nodes(s, &pseudo);
+	if (pseudo.len && (pfd = list_fd(&pseudo, &argv, "-pf")) < 0)
+		return pfd;
 	return run_tool(&argv, o, false, of->target, NULL);
 }
 
@@ -177,9 +221,12 @@ static int make_ext4(const char *tool, const char *rootdir, struct outfile *of,
 	strvec_push(&argv, of->tmp);
 	strvec_pushf(&argv, "%lluk", kib);
 	int r = run_tool(&argv, o, true, of->target, NULL);
+	if (o->dev_nodes)
+		dev_nodes(s, &s->skip);
 	if (r < 0 || !s->skip.len)
 		return r;
-	/* mke2fs -d copies device nodes; debugfs takes them out again */
+	/* mke2fs -d copies device nodes; debugfs takes them out again, and
+	 * makes /dev's own */
 	cleanup_free char *debugfs = find_tool("debugfs");
 	cleanup_strvec struct strvec dargv = STRVEC_INIT;
 	cleanup_fd int lfd = -1;
@@ -191,7 +238,7 @@ static int make_ext4(const char *tool, const char *rootdir, struct outfile *of,
 	r = run_tool(&dargv, o, true, of->target, &errs);
 	char *nl = strchr(errs.buf, '\n'); /* past the banner */
 	if (!r && nl && nl[1]) {
-		xb_error("writing %s: leaving out device nodes: %s", of->target, str_trim(nl + 1));
+		xb_error("writing %s: device nodes: %s", of->target, str_trim(nl + 1));
 		r = -XB_ECHILD;
 	}
 	return r;

@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 
 #include "image.h"
+#include "../base/devfiles.h"
 #include "../base/outfile.h"
 #include "walk.h"
 
@@ -177,6 +178,29 @@ static int copy_data(struct walk *w, struct tar *t, int fd, off_t size)
 
 static inline void entry_freep(struct archive_entry **e) { archive_entry_free(*e); }
 
+/* /dev's device nodes, right after the directory, with its time. */
+static int add_dev_nodes(struct tar *t, time_t mtime)
+{
+	size_t n;
+	const struct devfile *d = devfiles_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (!S_ISCHR(d[i].mode))
+			continue;
+		__attribute__((cleanup(entry_freep))) struct archive_entry *e = archive_entry_new();
+		cleanup_free char *path = xasprintf("./dev/%s", d[i].name);
+		archive_entry_copy_pathname(e, path);
+		archive_entry_set_mode(e, d[i].mode);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		archive_entry_set_mtime(e, mtime, 0);
+		archive_entry_set_rdevmajor(e, d[i].major);
+		archive_entry_set_rdevminor(e, d[i].minor);
+		if (archive_write_header(t->a, e) < ARCHIVE_WARN)
+			return tar_fail(t);
+	}
+	return 0;
+}
+
 static int tar_visit(struct walk *w, int dfd, const char *name, const struct stat *st)
 {
 	struct tar *t = w->ctx;
@@ -225,6 +249,8 @@ static int tar_visit(struct walk *w, int dfd, const char *name, const struct sta
 		return tar_fail(t);
 	if (fd >= 0 && (r = copy_data(w, t, fd, st->st_size)) < 0)
 		return r;
+	if (S_ISDIR(st->st_mode) && t->o->dev_nodes && !strcmp(w->path.buf, "./dev"))
+		return add_dev_nodes(t, mtime);
 	return 0;
 }
 

@@ -5,13 +5,15 @@
  * Tarballs are written here with libarchive, walking the tree in a fixed
  * order: pax format, numeric owners only, no atime/ctime, whole-second
  * mtimes, hard links as links, security.capability kept, setuid/setgid
- * kept; device nodes, FIFOs and sockets left out.  Images are made by
- * mksquashfs (squashfs-tools) and mke2fs (e2fsprogs), which take owners
- * from the tree as the calling process sees it; with an epoch, squashfs
- * gets it as every file's time, ext4 as its own times (files keep theirs).
- * Device nodes are left out of images too: by mksquashfs -ef, and by
- * debugfs after mke2fs -d, which makes that ext4 image's bytes vary (debugfs
- * stamps the superblock with the time now). */
+ * kept; the tree's device nodes, FIFOs and sockets left out, /dev's own
+ * (dev_nodes) written from the table.  Images are made by mksquashfs
+ * (squashfs-tools) and mke2fs (e2fsprogs), which take owners from the tree
+ * as the calling process sees it; with an epoch, squashfs gets it as every
+ * file's time, ext4 as its own times (files keep theirs).  The tree's
+ * device nodes are left out of images too, by mksquashfs -ef and by
+ * debugfs after mke2fs -d, and /dev's added as pseudo files or by debugfs,
+ * which makes that ext4 image's bytes vary (debugfs stamps the superblock
+ * with the time now). */
 #ifndef XB_OUTPUT_H
 #define XB_OUTPUT_H
 
@@ -40,8 +42,12 @@ struct output_opts {
 	 * owners: output_write() refuses them with a map_owner. */
 	int (*map_owner)(void *ctx, uid_t *uid, gid_t *gid);
 	void *ctx;
+	/* The archive gets /dev's device nodes (core/base/devfiles), root's,
+	 * with its directory's time, whatever the tree holds there: a tree
+	 * made in a user namespace cannot hold them. */
+	bool dev_nodes;
 };
-#define OUTPUT_OPTS_INIT { -1, NULL, NULL }
+#define OUTPUT_OPTS_INIT { -1, NULL, NULL, false }
 
 /* Parses a --format= value ("directory", "tar", "tar.gz", "tar.xz",
  * "tar.zst", "squashfs", "ext4"); reports and returns -XB_EUSAGE for

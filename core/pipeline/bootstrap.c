@@ -256,6 +256,7 @@ static int write_output(const struct run *run, int stdout_fd)
 	struct output_opts oo = OUTPUT_OPTS_INIT;
 	long long t0 = progress_now_ms();
 	oo.source_date_epoch = p->source_date_epoch;
+	oo.dev_nodes = p->dev_nodes;
 	if (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0) {
 		xb_error("writing the tar to standard output: %s", strerror(errno));
 		return -errno;

@@ -93,6 +93,18 @@ static int make_reproducible(int rootfd, const char *root, long long epoch)
 	return reproducible_shadow(rootfd, root, epoch);
 }
 
+/* The host's resolv.conf, as debootstrap and mmdebstrap leave it, so that a
+ * plain chroot of the tree resolves names; one a package put there (a link
+ * to systemd-resolved's stub, say) stays. */
+static int copy_resolv_conf(int rootfd, const char *root)
+{
+	cleanup_strbuf struct strbuf host = STRBUF_INIT;
+	cleanup_fd int there = inroot_open(rootfd, "etc/resolv.conf", O_PATH | O_NOFOLLOW, 0);
+	if (there != -ENOENT || xb_read_file("/etc/resolv.conf", &host) < 0)
+		return 0;
+	return setup_write_file(rootfd, root, "etc/resolv.conf", host.buf);
+}
+
 int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const char *root)
 {
 	static const char *const keep_lists[] = { "lock", "partial", "auxfiles", NULL };
@@ -113,6 +125,8 @@ int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const 
 		r = setup_write_file(rootfd, root, "etc/fstab", "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n");
 	if (!r)
 		r = setup_write_file(rootfd, root, "etc/machine-id", "");
+	if (!r)
+		r = copy_resolv_conf(rootfd, root);
 	clean_dir(rootfd, "var/lib/apt/lists", keep_lists);
 	clean_dir(rootfd, "var/cache/apt/archives", keep_archives);
 	inroot_unlink(rootfd, "var/cache/apt/pkgcache.bin");

@@ -11,7 +11,7 @@ void plan_release(struct xb_plan *p)
 	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
 		             &p->format_name, &p->cache_dir, &p->security_uri };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
-		                     &p->keyrings, &p->aptopts, &p->dpkgopts };
+		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip };
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
 		free(xb_steal(strings[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++)
@@ -119,6 +119,22 @@ static int pick_output(struct xb_plan *p)
 	return 0;
 }
 
+/* --skip: of mmdebstrap's steps, the ones xboot has; the rest are said
+ * to be ignored (a script written for mmdebstrap may name them). */
+static void pick_skips(struct xb_plan *p)
+{
+	p->dev_files = p->dev_nodes = true;
+	for (size_t i = 0; i < p->skip.n; i++) {
+		const char *s = p->skip.v[i];
+		if (!strcmp(s, "output/dev"))
+			p->dev_files = p->dev_nodes = false;
+		else if (!strcmp(s, "output/mknod"))
+			p->dev_nodes = false;
+		else
+			xb_warn("--skip=%s: xboot has no such step; ignored", s);
+	}
+}
+
 static int read_epoch(struct xb_plan *p)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
@@ -165,6 +181,7 @@ int plan_complete(struct xb_plan *p)
 	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 || (r = pick_output(p)) < 0 ||
 	    (r = read_epoch(p)) < 0)
 		return r;
+	pick_skips(p);
 	if (!p->no_cache && !p->cache_dir)
 		p->cache_dir = fetch_cache_default_dir();
 	return 0;

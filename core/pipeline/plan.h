@@ -36,6 +36,7 @@ struct xb_plan {
 	bool remove_emulator;
 	struct hooks hooks;
 	struct strvec aptopts, dpkgopts; /* lines (or files) for apt.conf.d, dpkg.cfg.d */
+	struct strvec skip;          /* --skip: mmdebstrap's step names */
 	enum plan_mode mode;
 
 	/* What plan_complete() decides. */
@@ -46,6 +47,9 @@ struct xb_plan {
 	char *security_uri;            /* with --updates: the host's security archive */
 	enum output_format format;     /* OUTPUT_DIR: target is the tree itself */
 	long long source_date_epoch;   /* SOURCE_DATE_EPOCH, or -1 */
+	bool dev_files;                /* /dev's entries (devfiles) in the tree and archives */
+	bool dev_nodes;                /* and its device nodes: made in a root-mode directory,
+	                                  written into archives in either mode */
 };
 
 /* Decides what the user left open and checks what was given; reports

@@ -1,5 +1,6 @@
 /* setup: TARGET and the tree before anything is unpacked (see setup.h). */
 #include "setup.h"
+#include "../base/devfiles.h"
 #include "../base/inroot.h"
 #include "../dpkg/dpkgdb.h"
 
@@ -7,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 /* An archive TARGET may be replaced, but not be a directory; its
  * directory must exist (checked here, not after the whole run). */
@@ -90,6 +92,54 @@ static int merged_link(int fd, const char *dir)
 	return r;
 }
 
+/* One entry of /dev: a directory, a link, or (nodes) a device, root's,
+ * with the table's mode.  What is there already stays. */
+static int make_devfile(int devfd, const struct devfile *d, bool nodes)
+{
+	int r = 0;
+	if (S_ISDIR(d->mode))
+		r = mkdirat(devfd, d->name, d->mode & 07777);
+	else if (S_ISLNK(d->mode))
+		r = symlinkat(d->link, devfd, d->name);
+	else if (nodes)
+		r = mknodat(devfd, d->name, d->mode, makedev(d->major, d->minor));
+	else
+		return 0;
+	if (r < 0)
+		return errno == EEXIST ? 0 : -errno;
+	/* the umask took its share */
+	return S_ISLNK(d->mode) ? 0 : fchmodat(devfd, d->name, d->mode & 07777, 0) < 0 ? -errno : 0;
+}
+
+/* /dev as debootstrap and mmdebstrap lay it out.  Device nodes only in a
+ * directory built as root: an archive gets its own (core/output), and
+ * unshare mode cannot make them. */
+static int make_dev(const struct xb_plan *p, int rootfd, const char *root)
+{
+	size_t n;
+	const struct devfile *d = devfiles_all(&n);
+	bool nodes = p->dev_nodes && p->format == OUTPUT_DIR && p->mode == PLAN_MODE_ROOT;
+	if (!p->dev_files)
+		return 0;
+	cleanup_fd int devfd = inroot_open(rootfd, "dev", O_RDONLY | O_DIRECTORY, 0);
+	if (devfd < 0) {
+		xb_error("opening %s/dev: %s", root, strerror(-devfd));
+		return devfd;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r = make_devfile(devfd, &d[i], nodes);
+		if (r == -EPERM && nodes && S_ISCHR(d[i].mode)) {
+			/* a container without CAP_MKNOD: the rest of /dev still */
+			xb_warn("%s/dev: no device nodes (mknod: %s)", root, strerror(-r));
+			nodes = false;
+		} else if (r < 0) {
+			xb_error("making %s/dev/%s: %s", root, d[i].name, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* Merged /usr: the root's own links, made before anything is unpacked so
  * that packages shipping /bin/x land in /usr/bin/x: bin, sbin, lib, and
  * unless the distribution ships its links itself the architecture's
@@ -113,9 +163,11 @@ int setup_skeleton(const struct xb_plan *p, const char *root, bool distro_links)
 	}
 	for (size_t i = 0; !r && i < links.n; i++)
 		r = merged_link(fd, links.v[i]);
-	if (r)
+	if (r) {
 		xb_error("preparing %s: %s", root, strerror(-r));
-	return r;
+		return r;
+	}
+	return make_dev(p, fd, root);
 }
 
 int setup_write_file(int rootfd, const char *target, const char *path, const char *text)

@@ -78,6 +78,28 @@ check_rootfs() {
 	[ "$(readlink "$ROOTS/bookworm-armhf/bin")" = usr/bin ]
 }
 
+# plain_chroot DIR CMD...: `chroot DIR CMD` as a debootstrap user types it,
+# as real root in the host's namespaces, with the host's binfmt entry for
+# arm registered for the test.
+plain_chroot() {
+	local conf
+	conf=$(sed "s#:[^:]*:\([A-Z]*\)\$#:$(realpath /usr/bin/qemu-arm-static):F#" /usr/lib/binfmt.d/qemu-arm.conf)
+	host_binfmt_chroot "$conf" "$@"
+}
+
+@test "a plain chroot of the bookworm armhf tree runs apt-get update and installs hello" {
+	local dir=$ROOTS/plain-chroot
+	[ -x "$ROOTS/bookworm-armhf/usr/bin/apt-get" ] || skip "the bookworm armhf test made no tree"
+	rm -rf "$dir" && cp -a "$ROOTS/bookworm-armhf" "$dir"
+	# what chroot(8) needs of /dev is in the tree
+	[ "$(stat -c '%F %t,%T' "$dir/dev/null")" = "character special file 1,3" ]
+	run plain_chroot "$dir" sh -c 'apt-get update -qq && apt-get install -y -qq hello >/dev/null && hello'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Hello, world!" ]
+	rm -rf "$dir"
+}
+
 # bookworm's base-files ships no links: xboot makes them, the multilib ones
 # of each architecture too (usr-is-merged's preinst refuses the tree else)
 @test "bookworm minbase ppc64el (merged /usr with lib64 made by xboot)" {

@@ -274,11 +274,18 @@ emu_chroot() {
 			shift; exec chroot "$@"' _ "$conf" "$dir" "$@"
 		return
 	fi
+	host_binfmt_chroot "$conf" "$dir" "$@"
+}
+
+# host_binfmt_chroot CONF DIR CMD...: chroot(8) into DIR as real root, with
+# CONF (a binfmt.d line) as a temporary entry of the host's binfmt_misc,
+# removed afterwards (binfmt_misc mounted in a mount namespace of its own).
+host_binfmt_chroot() {
 	unshare --mount --propagation private --fork bash -c '
 		b=/proc/sys/fs/binfmt_misc name=xboot-test-$$ conf=$1
 		[ -e $b/register ] || mount -t binfmt_misc binfmt_misc $b || exit 125
 		echo ":$name:${conf#:*:}" >$b/register || exit 125
 		shift; chroot "$@"; rc=$?
 		echo -1 >$b/$name
-		exit $rc' _ "$conf" "$dir" "$@"
+		exit $rc' _ "$@"
 }

@@ -75,6 +75,9 @@ as_user() {
 		--cache-dir="$BATS_TEST_TMPDIR/cache" "$XB_SUITE" "$BATS_TEST_TMPDIR/r.tar" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	[ "$(sha256sum <"$W/u1.tar")" = "$(sha256sum <"$W/u2.tar")" ]
+	# /dev's nodes, which no user namespace can make, are in it
+	tar --numeric-owner -tvf "$W/u1.tar" | grep -q '^crw-rw-rw- 0/0 *1,3 .* ./dev/null$'
+	[ "$(tar -tvf "$W/u1.tar" | grep -c '^c')" -eq 8 ]
 	diff <(tar --numeric-owner -tvf "$W/u1.tar") <(tar --numeric-owner -tvf "$BATS_TEST_TMPDIR/r.tar")
 	[ "$(sha256sum <"$W/u1.tar")" = "$(sha256sum <"$BATS_TEST_TMPDIR/r.tar")" ]
 }

@@ -262,7 +262,7 @@ static void test_tar_formats(void)
 static void test_map_owner(void)
 {
 	int calls = 0;
-	struct output_opts o = { EPOCH, map_real, &calls };
+	struct output_opts o = { EPOCH, map_real, &calls, false };
 	cleanup_free char *t = tpath("mapped.tar");
 	int r = output_write(root, t, OUTPUT_TAR, &o);
 	CHECK(r == 0 && calls == (int)ARRAY_SIZE(want_order), "mapped tar: %d, %d calls", r, calls);
