@@ -293,8 +293,9 @@ static int build_tree(struct run *run)
 	if ((r = stage_unpack(run)) < 0 || (r = setup_options(p, run->root)) < 0 ||
 	    (r = hooks_run(&p->hooks, HOOK_EXTRACT, run->root)) < 0)
 		return r;
-	if ((r = configure_tree(p, run->root, run->pkgs, run->n_pkgs,
-	                        run->log ? fileno(run->log) : -1)) < 0)
+	/* extract: unpacked, and no script of them runs */
+	if (p->variant->scripts && (r = configure_tree(p, run->root, run->pkgs, run->n_pkgs,
+	                                               run->log ? fileno(run->log) : -1)) < 0)
 		return r;
 	if ((r = finish_tree(p, &run->sources, run->root)) < 0)
 		return r;

@@ -42,7 +42,10 @@ static void split_field(const struct deb822 *d, const char *name, struct strvec 
 
 static int add_variant(struct template *t, const struct deb822 *d)
 {
-	struct template_variant v = { dup_field(d, "Variant"), STRVEC_INIT, STRVEC_INIT };
+	const char *scripts = deb822_get(d, "Scripts");
+	struct template_variant v = { dup_field(d, "Variant"), STRVEC_INIT, STRVEC_INIT,
+		                      STRVEC_INIT, !scripts || strcmp(scripts, "no") };
+	split_field(d, "Aliases", &v.aliases);
 	split_field(d, "Select", &v.select);
 	split_field(d, "Packages", &v.packages);
 	t->variants = xrealloc(t->variants, (t->n_variants + 1) * sizeof(*t->variants));
@@ -103,6 +106,7 @@ void template_release(struct template *t)
 {
 	for (size_t i = 0; i < t->n_variants; i++) {
 		free(t->variants[i].name);
+		strvec_clear(&t->variants[i].aliases);
 		strvec_clear(&t->variants[i].select);
 		strvec_clear(&t->variants[i].packages);
 	}
@@ -119,7 +123,7 @@ void template_release(struct template *t)
 const struct template_variant *template_variant(const struct template *t, const char *name)
 {
 	for (size_t i = 0; name && i < t->n_variants; i++)
-		if (!strcmp(t->variants[i].name, name))
+		if (!strcmp(t->variants[i].name, name) || strvec_has(&t->variants[i].aliases, name))
 			return &t->variants[i];
 	return NULL;
 }
@@ -127,7 +131,10 @@ const struct template_variant *template_variant(const struct template *t, const 
 char *template_variant_names(const struct template *t, const char *sep)
 {
 	struct strbuf sb = STRBUF_INIT;
-	for (size_t i = 0; i < t->n_variants; i++)
+	for (size_t i = 0; i < t->n_variants; i++) {
 		strbuf_addf(&sb, "%s%s", i ? sep : "", t->variants[i].name);
+		for (size_t k = 0; k < t->variants[i].aliases.n; k++)
+			strbuf_addf(&sb, "%s%s", sep, t->variants[i].aliases.v[k]);
+	}
 	return strbuf_detach(&sb);
 }

@@ -10,8 +10,11 @@
 
 struct template_variant {
 	char *name;
-	struct strvec select;   /* "essential" or priorities (core/pkgset/resolve.h) */
+	struct strvec aliases;  /* other names it answers to ("required" for minbase) */
+	struct strvec select;   /* "essential" or priorities (core/pkgset/resolve.h);
+	                         * none: only what --include names */
 	struct strvec packages; /* added where the indices have them */
+	bool scripts;           /* false: unpacked only, no maintainer script runs */
 };
 
 struct template {
@@ -31,9 +34,9 @@ struct template {
 int template_load(const char *distribution, struct template *t);
 void template_release(struct template *t);
 
-/* The variant of that name, or NULL. */
+/* The variant of that name or alias, or NULL. */
 const struct template_variant *template_variant(const struct template *t, const char *name);
-/* The variants' names, joined by sep (the caller frees it). */
+/* The variants' names and aliases, joined by sep (the caller frees it). */
 char *template_variant_names(const struct template *t, const char *sep);
 
 #endif

@@ -393,13 +393,53 @@ host_unchanged() {
 
 @test "refused: a variant the template does not list, before anything is fetched" {
 	: >"$XB_SERVER_LOG"
-	xb --variant=extract "$XB_SUITE" "$T" "$XB_REPO_URL"
-	failed_with 'unknown variant extract \(known: essential minbase buildd important standard\)'
+	xb --variant=fancy "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'unknown variant fancy \(known: extract custom essential apt minbase required buildd important debootstrap - standard\)'
 	[ "$status" -eq 2 ]
 	[ ! -s "$XB_SERVER_LOG" ]
 	# the usage text lists what the template lists
 	run "$XB" --help
-	[[ "$output" == *"--variant=NAME          essential, minbase, buildd, important, standard (default: important)"* ]]
+	[[ "$output" == *"--variant=NAME          extract, custom, essential, apt, minbase, required, buildd, important, debootstrap, -, standard (default: important)"* ]]
+}
+
+# installed_set: the packages of $T and their dpkg state, one a line
+installed_set() {
+	chroot "$T" dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' | sort
+}
+
+@test "variants: extract unpacks and runs no script; custom installs only --include" {
+	xb --variant=extract --include=mark-a "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	# what --include names and its dependencies, files there, no script run
+	[ -f "$T/etc/mark-a.conf" ] && [ -x "$T/usr/bin/dpkg" ]
+	[ ! -e "$T/var/lib/xboot-marks/mark-a" ]
+	[ "$(grep -c "^Package: " "$T/var/lib/dpkg/status")" -eq 3 ]
+	[ "$(grep -c "^Status: install ok unpacked$" "$T/var/lib/dpkg/status")" -eq 3 ]
+	rm -rf "$T"
+	xb --variant=extract "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ ! -e "$T/usr/bin/dpkg" ]
+	rm -rf "$T"
+	xb --variant=custom --include=mark-a "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(installed_set | tr '\n' ' ')" = "ii  hostbase ii  mark-a ii  provider-b " ]
+	[ "$(cat "$T/var/lib/xboot-marks/mark-a")" = "$(printf 'preinst install\npostinst configure')" ]
+}
+
+@test "variants: required is minbase, debootstrap and - are important, apt is essential's set here" {
+	local a b
+	for v in minbase required important debootstrap - essential apt; do
+		rm -rf "$T"
+		xb --variant="$v" "$XB_SUITE" "$T" "$XB_REPO_URL"
+		[ "$status" -eq 0 ]
+		installed_set >"$BATS_TEST_TMPDIR/set-$v"
+	done
+	diff "$BATS_TEST_TMPDIR/set-minbase" "$BATS_TEST_TMPDIR/set-required"
+	diff "$BATS_TEST_TMPDIR/set-important" "$BATS_TEST_TMPDIR/set-debootstrap"
+	diff "$BATS_TEST_TMPDIR/set-important" "$BATS_TEST_TMPDIR/set--"
+	# the fixture has no apt: the apt variant is the essential set
+	diff "$BATS_TEST_TMPDIR/set-essential" "$BATS_TEST_TMPDIR/set-apt"
+	! diff -q "$BATS_TEST_TMPDIR/set-essential" "$BATS_TEST_TMPDIR/set-minbase"
 }
 
 @test "refused: a wrong flag, with a usage error" {
