@@ -7,13 +7,13 @@
 
 /* The install order.  Nodes are the chosen solvables sorted by name; edges
  * go from a package to the chosen providers of its Pre-Depends (pre) and
- * Depends (dep), within its group (essential or not).  Tarjan's algorithm
+ * Depends (dep), within its phase (order.h).  Tarjan's algorithm
  * emits strongly connected components dependencies first; inside a cycle,
  * packages whose Pre-Depends are all emitted go first, preferring those
  * whose Depends are too. */
 struct node {
 	Id p;
-	bool essential;
+	int phase;
 	Queue pre, dep;
 	int index, low;
 	bool on_stack, emitted;
@@ -117,12 +117,13 @@ static void tarjan(struct order *o, int v)
 	queue_free(&members);
 }
 
-/* Adds to q the nodes providing the dependencies of s in the same group.
+/* Adds to q the nodes providing the dependencies of s in phase (any when
+ * phase < 0).
  * libsolv keeps Depends before SOLVABLE_PREREQMARKER and Pre-Depends after
  * it: marker SOLVABLE_PREREQMARKER selects Pre-Depends, its negation
  * Depends. */
 static void add_edges(Pool *pool, const struct order *o, const int *node_of,
-		      Solvable *s, Id marker, bool essential, Queue *q)
+		      Solvable *s, Id marker, int phase, Queue *q)
 {
 	Queue deps;
 	queue_init(&deps);
@@ -132,12 +133,39 @@ static void add_edges(Pool *pool, const struct order *o, const int *node_of,
 		FOR_PROVIDES(p, pp, deps.elements[i]) {
 			int w = node_of[p];
 			if (w >= 0 && pool->solvables + o->n[w].p != s &&
-			    o->n[w].essential == essential)
+			    (phase < 0 || o->n[w].phase == phase))
 				queue_push(q, w);
 		}
 	}
 	queue_free(&deps);
 	sort_uniq(q);
+}
+
+/* A package goes in the phase of the earliest package that needs it, as
+ * debootstrap's required set is the required packages with their
+ * dependencies: its postinst must have run by then. */
+static void settle_phases(Pool *pool, struct order *o, const int *node_of)
+{
+	Queue *all = xcalloc((size_t)o->count + 1, sizeof(*all));
+	for (int i = 0; i < o->count; i++) {
+		queue_init(&all[i]);
+		add_edges(pool, o, node_of, pool->solvables + o->n[i].p, 0, -1, &all[i]);
+	}
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (int i = 0; i < o->count; i++) {
+			for (int k = 0; k < all[i].count; k++) {
+				struct node *w = &o->n[all[i].elements[k]];
+				if (w->phase > o->n[i].phase) {
+					w->phase = o->n[i].phase;
+					changed = true;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < o->count; i++)
+		queue_free(&all[i]);
+	free(all);
 }
 
 static int cmp_by_name(const void *a, const void *b, void *pool_)
@@ -149,7 +177,8 @@ static int cmp_by_name(const void *a, const void *b, void *pool_)
 	return r ? r : strcmp(pool_id2str(pool, x->arch), pool_id2str(pool, y->arch));
 }
 
-void order_install(Pool *pool, Queue *chosen, const Map *essential, Queue *edges)
+void order_install(Pool *pool, Queue *chosen, const Map *essential, const Map *required,
+                   Queue *edges, int *phases)
 {
 	struct order o = { .count = chosen->count };
 	int *node_of = xmalloc(pool->nsolvables * sizeof(*node_of));
@@ -161,23 +190,23 @@ void order_install(Pool *pool, Queue *chosen, const Map *essential, Queue *edges
 	o.n = xcalloc((size_t)o.count + 1, sizeof(*o.n));
 	for (int i = 0; i < o.count; i++) {
 		o.n[i].p = chosen->elements[i];
-		o.n[i].essential = MAPTST(essential, o.n[i].p) != 0;
+		o.n[i].phase = MAPTST(essential, o.n[i].p) ? ORDER_ESSENTIAL
+		               : MAPTST(required, o.n[i].p) ? ORDER_REQUIRED : ORDER_REST;
 		node_of[o.n[i].p] = i;
 		queue_init(&o.n[i].pre);
 		queue_init(&o.n[i].dep);
 	}
+	settle_phases(pool, &o, node_of);
 	for (int i = 0; i < o.count; i++) {
 		Solvable *s = pool->solvables + o.n[i].p;
-		add_edges(pool, &o, node_of, s, SOLVABLE_PREREQMARKER, o.n[i].essential,
-			  &o.n[i].pre);
-		add_edges(pool, &o, node_of, s, -SOLVABLE_PREREQMARKER, o.n[i].essential,
-			  &o.n[i].dep);
+		add_edges(pool, &o, node_of, s, SOLVABLE_PREREQMARKER, o.n[i].phase, &o.n[i].pre);
+		add_edges(pool, &o, node_of, s, -SOLVABLE_PREREQMARKER, o.n[i].phase, &o.n[i].dep);
 	}
 	queue_init(&o.stack);
 	queue_init(&o.out);
-	for (int group = 1; group >= 0; group--)
+	for (int phase = ORDER_ESSENTIAL; phase <= ORDER_REST; phase++)
 		for (int i = 0; i < o.count; i++)
-			if (o.n[i].essential == group && !o.n[i].index)
+			if (o.n[i].phase == phase && !o.n[i].index)
 				tarjan(&o, i);
 	int *pos = xmalloc(((size_t)o.count + 1) * sizeof(*pos));
 	for (int i = 0; i < o.count; i++)
@@ -194,6 +223,7 @@ void order_install(Pool *pool, Queue *chosen, const Map *essential, Queue *edges
 	free(pos);
 	for (int i = 0; i < o.count; i++) {
 		chosen->elements[i] = o.n[o.out.elements[i]].p;
+		phases[i] = o.n[o.out.elements[i]].phase;
 		queue_free(&o.n[i].pre);
 		queue_free(&o.n[i].dep);
 	}

@@ -1,5 +1,7 @@
-/* order: the install order of a resolved package set.  Essential packages
- * come first, then the rest; within each group, Pre-Depends and Depends are
+/* order: the install order of a resolved package set, in debootstrap's
+ * phases: the Essential: yes packages, then the rest of Priority: required
+ * (scripts may use it without declaring so: ucf calls awk), then the rest;
+ * within each phase, Pre-Depends and Depends are
  * installed before their dependants wherever no cycle prevents it, and a
  * cycle is broken where Pre-Depends allow.  libsolv's own transaction order
  * puts essential packages late and breaks cycles regardless of Pre-Depends,
@@ -12,11 +14,17 @@
 #include <solv/pool.h>
 #include <solv/queue.h>
 
-/* Reorders chosen (solvable ids of pool) for installation; essential holds
- * the ids of the essential ones.  edges (initialised by the caller) receives
- * pairs (i, j) of positions in the new order: package i Pre-Depends or
- * Depends on package j of its own group.  A pair may point forward where a
- * cycle was broken; a package appears with each dependency once. */
-void order_install(Pool *pool, Queue *chosen, const Map *essential, Queue *edges);
+enum order_phase { ORDER_ESSENTIAL, ORDER_REQUIRED, ORDER_REST };
+
+/* Reorders chosen (solvable ids of pool) for installation; essential and
+ * required hold the ids of the Essential: yes and of the Priority: required
+ * ones; a package's phase is the earliest of those that need it, itself
+ * included.  phases (chosen->count of them) receives each one's, in the
+ * new order; edges (initialised by the caller) pairs (i, j) of positions:
+ * package i Pre-Depends or Depends on package j of its own phase.  A pair
+ * may point forward where a cycle was broken; a package appears with each
+ * dependency once. */
+void order_install(Pool *pool, Queue *chosen, const Map *essential, const Map *required,
+                   Queue *edges, int *phases);
 
 #endif

@@ -179,40 +179,70 @@ static Id alt_name(Pool *pool, Id dep)
 	return dep;
 }
 
+/* How apt ranks the providers of a name no real package has: Essential
+ * first, then by Priority (required, important, standard, the rest). */
+static int provider_rank(const struct ctx *c, Id p)
+{
+	unsigned t = pkgscan_traits(&c->scan, p);
+	return t & PKGSCAN_ESSENTIAL_YES ? 0 : t & PKGSCAN_REQUIRED ? 1 : t & PKGSCAN_IMPORTANT ? 2
+	       : t & PKGSCAN_STANDARD ? 3 : 4;
+}
+
+/* The package apt takes for one alternative: the newest real package of
+ * its name, else the best-ranked provider (by name when ranks tie).
+ * *in: it, or for a real package any version of it, is in inset. */
+static Id apt_choice(const struct ctx *c, const Map *inset, Id alt, Id name, bool *in)
+{
+	Pool *pool = c->pool;
+	Id p, pp, real = 0, prov = 0;
+	bool real_in = false;
+	FOR_PROVIDES(p, pp, alt) {
+		Solvable *s = pool->solvables + p;
+		if (s->name == name) {
+			real_in |= MAPTST(inset, p) != 0;
+			if (!real || pool_evrcmp(pool, s->evr, pool->solvables[real].evr,
+			                         EVRCMP_COMPARE) > 0)
+				real = p;
+		} else if (!pool_installable(pool, s)) {
+			continue;
+		} else if (!prov || provider_rank(c, p) < provider_rank(c, prov) ||
+		           (provider_rank(c, p) == provider_rank(c, prov) &&
+		            strcmp(pool_id2str(pool, s->name),
+		                   pool_id2str(pool, pool->solvables[prov].name)) < 0)) {
+			prov = p;
+		}
+	}
+	*in = real ? real_in : prov && MAPTST(inset, prov);
+	return real ? real : prov;
+}
+
 /* libsolv chooses among alternatives by name; apt (and debootstrap) take
- * the first alternative that can be installed, and a real package before
- * one that merely provides its name.  Where the solution satisfies dep
+ * the first alternative that can be installed, a real package before one
+ * that merely provides its name, and among providers the one of highest
+ * priority (mawk, not gawk, for awk).  Where the solution satisfies dep
  * otherwise, the package apt would take is added to favor.  Returns true
  * when it did. */
-static bool prefer_first(Pool *pool, const Map *inset, Id dep, Map *favored,
+static bool prefer_first(const struct ctx *c, const Map *inset, Id dep, Map *favored,
 			 Queue *favor)
 {
+	Pool *pool = c->pool;
 	Queue alts;
 	bool added = false;
 
 	queue_init(&alts);
 	flatten_or(pool, dep, &alts);
 	for (int i = 0; i < alts.count; i++) {
-		Id name = alt_name(pool, alts.elements[i]), p, pp, real = 0;
-		bool any = false, real_in = false;
+		Id name = alt_name(pool, alts.elements[i]);
+		bool in;
 		if (is_avoided(pool, name))
 			continue;
-		FOR_PROVIDES(p, pp, alts.elements[i]) {
-			Solvable *s = pool->solvables + p;
-			any = true;
-			if (s->name != name)
-				continue;
-			real_in |= MAPTST(inset, p) != 0;
-			if (!real || pool_evrcmp(pool, s->evr, pool->solvables[real].evr,
-						 EVRCMP_COMPARE) > 0)
-				real = p;
-		}
-		if (real && !real_in && !MAPTST(favored, real)) {
-			map_set(favored, real);
-			queue_push2(favor, SOLVER_FAVOR | SOLVER_SOLVABLE, real);
+		Id want = apt_choice(c, inset, alts.elements[i], name, &in);
+		if (want && !in && !MAPTST(favored, want)) {
+			map_set(favored, want);
+			queue_push2(favor, SOLVER_FAVOR | SOLVER_SOLVABLE, want);
 			added = true;
 		}
-		if (any)
+		if (want)
 			break;
 	}
 	queue_free(&alts);
@@ -221,8 +251,10 @@ static bool prefer_first(Pool *pool, const Map *inset, Id dep, Map *favored,
 
 /* Adds favor jobs for the dependencies of chosen that libsolv satisfied
  * differently from apt.  Returns true when it added any. */
-static bool prefer_first_all(Pool *pool, const Queue *chosen, Map *favored, Queue *favor)
+static bool prefer_first_all(const struct ctx *c, const Queue *chosen, Map *favored,
+                             Queue *favor)
 {
+	Pool *pool = c->pool;
 	Map inset;
 	Queue deps;
 	bool added = false;
@@ -237,8 +269,7 @@ static bool prefer_first_all(Pool *pool, const Queue *chosen, Map *favored, Queu
 					 SOLVABLE_REQUIRES, &deps, 0);
 		for (int k = 0; k < deps.count; k++)
 			if (deps.elements[k] != SOLVABLE_PREREQMARKER)
-				added |= prefer_first(pool, &inset, deps.elements[k],
-						      favored, favor);
+				added |= prefer_first(c, &inset, deps.elements[k], favored, favor);
 	}
 	queue_free(&deps);
 	map_free(&inset);
@@ -296,7 +327,7 @@ static int solve(struct ctx *c, const Queue *seed, Queue *chosen)
 		queue_insertn(&job, job.count, favor.count, favor.elements);
 		r = solve_once(c->pool, &job, chosen);
 		if (r < 0 || round == 10 ||
-		    !prefer_first_all(c->pool, chosen, &favored, &favor))
+		    !prefer_first_all(c, chosen, &favored, &favor))
 			break;
 	}
 	map_free(&favored);
@@ -371,17 +402,23 @@ static int fill_pkg(const struct ctx *c, Id p, struct xb_pkg *pkg)
 	return 0;
 }
 
-/* Orders chosen for installation, the essential set first (see order.h). */
-static void order_chosen(const struct ctx *c, Queue *chosen, Queue *edges)
+/* Orders chosen for installation, in phases (see order.h). */
+static void order_chosen(const struct ctx *c, Queue *chosen, Queue *edges, int *phases)
 {
-	Map essential;
+	Map essential, required;
 
 	map_init(&essential, c->pool->nsolvables);
-	for (int i = 0; i < chosen->count; i++)
-		if (pkgscan_traits(&c->scan, chosen->elements[i]) & PKGSCAN_ESSENTIAL_YES)
+	map_init(&required, c->pool->nsolvables);
+	for (int i = 0; i < chosen->count; i++) {
+		unsigned t = pkgscan_traits(&c->scan, chosen->elements[i]);
+		if (t & PKGSCAN_ESSENTIAL_YES)
 			map_set(&essential, chosen->elements[i]);
-	order_install(c->pool, chosen, &essential, edges);
+		if (t & PKGSCAN_REQUIRED)
+			map_set(&required, chosen->elements[i]);
+	}
+	order_install(c->pool, chosen, &essential, &required, edges, phases);
 	map_free(&essential);
+	map_free(&required);
 }
 
 /* Gives each package the positions of its dependencies (pairs from
@@ -426,6 +463,7 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 {
 	struct ctx c = { .req = req, .scan = PKGSCAN_INIT };
 	struct xb_pkg *pkgs = NULL;
+	cleanup_free int *phases = NULL;
 	Queue seed, chosen, edges;
 	unsigned traits;
 	int r = seed_traits(req->select, &traits);
@@ -454,9 +492,11 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 	consider_reachable(c.pool, &seed);
 	if ((r = solve(&c, &seed, &chosen)) < 0)
 		goto out;
-	order_chosen(&c, &chosen, &edges);
+	phases = xcalloc((size_t)chosen.count + 1, sizeof(*phases));
+	order_chosen(&c, &chosen, &edges, phases);
 	pkgs = xcalloc((size_t)chosen.count + 1, sizeof(*pkgs));
 	for (int i = 0; i < chosen.count; i++) {
+		pkgs[i].phase = phases[i];
 		if ((r = fill_pkg(&c, chosen.elements[i], &pkgs[i])) < 0) {
 			resolve_free(pkgs, (size_t)i + 1);
 			goto out;

@@ -1,8 +1,9 @@
 /* resolve: the package set of a bootstrap, with libsolv (Debian semantics).
  * Input: decompressed Packages files, an architecture, what the variant
  * selects by and adds (the template's), and the --include/--exclude lists.  Output: the packages to install, in an order
- * fit for running preinst scripts (essential set first, Pre-Depends and
- * Depends before their dependants where no cycle prevents it). */
+ * fit for running preinst scripts (in debootstrap's phases, core/pkgset/order.h:
+ * essential, required, the rest; Pre-Depends and Depends before their
+ * dependants where no cycle prevents it). */
 #ifndef XB_RESOLVE_H
 #define XB_RESOLVE_H
 
@@ -16,10 +17,12 @@ struct xb_pkg {
 	char *priority;               /* may be NULL */
 	char *multi_arch;             /* may be NULL */
 	bool essential;
+	int phase;                    /* enum order_phase: when its postinst runs (the
+	                               * earliest of the packages that need it) */
 	int source;                   /* index into resolve_req.files: which Packages file */
 	size_t *deps, n_deps;         /* positions in the result of the packages it
-	                               * Pre-Depends or Depends on, within its group
-	                               * (essential or not); later ones close a cycle */
+	                               * Pre-Depends or Depends on, within its phase;
+	                               * later ones close a cycle */
 };
 
 struct resolve_req {

@@ -1,6 +1,7 @@
 /* secondstage: the maintainer scripts inside the target, side by side where
  * they can be, and the database as dpkg --configure would leave it. */
 #include "secondstage.h"
+#include "../pkgset/order.h"
 
 #include "../dpkg/dpkgdb.h"
 #include "../dpkg/dpkgtrig.h"
@@ -357,16 +358,26 @@ static int run_dpkg(const struct secondstage *s, bool last)
 	return r;
 }
 
-/* The essential set first (a prefix of the install order): the other
- * packages' scripts may use it without declaring so.  dpkg, run last,
- * takes the journal of configured packages into the status file (as it
- * would after its own crash), before an --essential-hook reads it. */
+/* Where the packages of phase and those before it end (the install order
+ * is in phases). */
+static size_t phase_end(const struct secondstage *s, int phase)
+{
+	size_t i = 0;
+	while (i < s->n && s->pkgs[i].phase <= phase)
+		i++;
+	return i;
+}
+
+/* The postinsts phase by phase, as debootstrap configures: the essential
+ * set, then the rest of the required set, then the others, each phase
+ * done before the next begins (scripts use the earlier phases without
+ * declaring so: ucf calls awk).  dpkg, run last, takes the journal of
+ * configured packages into the status file (as it would after its own
+ * crash), before an --essential-hook reads it. */
 static int run_parts(const struct secondstage *s, struct db *db)
 {
-	size_t n_ess = 0;
+	size_t n_ess = phase_end(s, ORDER_ESSENTIAL), n_req = phase_end(s, ORDER_REQUIRED);
 	int r;
-	while (n_ess < s->n && s->pkgs[n_ess].essential)
-		n_ess++;
 	if (s->part != SECONDSTAGE_REST) {
 		if ((r = run_scripts(s, db, "preinst", 0, s->n)) < 0 ||
 		    (r = run_scripts(s, db, "postinst", 0, n_ess)) < 0)
@@ -374,7 +385,8 @@ static int run_parts(const struct secondstage *s, struct db *db)
 		if (s->part == SECONDSTAGE_ESSENTIAL)
 			return xb_interrupted ? 0 : run_dpkg(s, false);
 	}
-	if ((r = run_scripts(s, db, "postinst", n_ess, s->n)) < 0 || xb_interrupted)
+	if ((r = run_scripts(s, db, "postinst", n_ess, n_req)) < 0 || xb_interrupted ||
+	    (r = run_scripts(s, db, "postinst", n_req, s->n)) < 0 || xb_interrupted)
 		return r;
 	return run_dpkg(s, true);
 }

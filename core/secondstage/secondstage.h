@@ -1,6 +1,7 @@
 /* secondstage: what must run inside the target: the preinst scripts, as
  * dpkg would run them before unpacking ("install"), then the postinst
- * scripts ("configure"), the essential set first, each package after its
+ * scripts ("configure") in debootstrap's phases (the essential set, the
+ * rest of the required set, the others), each package after its
  * dependencies; then dpkg --configure --pending runs the triggers.
  * Everything else was done natively.
  *
@@ -15,7 +16,7 @@
 #include "../pkgset/resolve.h"
 
 struct secondstage {
-	const struct xb_pkg *pkgs; /* install order: essential first */
+	const struct xb_pkg *pkgs; /* install order, phase by phase */
 	size_t n;
 	int log_fd;                /* scripts' output goes here unless verbose; -1: inherit */
 	unsigned jobs;             /* scripts at once, at least 1 */
