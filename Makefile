@@ -31,7 +31,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         libcurl4-openssl-dev libseccomp-dev libzstd-dev libssl-dev gpgv gpg \
         debian-archive-keyring qemu-user-static dpkg-dev bats python3 \
-        debootstrap util-linux file xz-utils zstd ca-certificates \
+        debootstrap mmdebstrap util-linux file xz-utils zstd ca-certificates \
         squashfs-tools e2fsprogs uidmap valgrind curl
 
 all: xboot

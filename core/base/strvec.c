@@ -52,12 +52,40 @@ bool strvec_has(const struct strvec *sv, const char *s)
 	return false;
 }
 
+void strvec_uniq(struct strvec *sv)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < sv->n; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = !strcmp(sv->v[j], sv->v[i]);
+		if (seen)
+			free(sv->v[i]);
+		else
+			sv->v[k++] = sv->v[i];
+	}
+	sv->n = k;
+	if (sv->v)
+		sv->v[k] = NULL;
+}
+
 void strvec_clear(struct strvec *sv)
 {
 	for (size_t i = 0; i < sv->n; i++)
 		free(sv->v[i]);
 	free(sv->v);
 	*sv = (struct strvec)STRVEC_INIT;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort(struct strvec *sv)
+{
+	if (sv->n > 1)
+		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
 }
 
 void strvec_split(struct strvec *sv, const char *s, const char *seps)

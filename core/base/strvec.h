@@ -18,7 +18,11 @@ void strvec_pushl(struct strvec *sv, ...); /* NULL-terminated list */
 /* Appends copies of every string of from. */
 void strvec_pushv(struct strvec *sv, const struct strvec *from);
 bool strvec_has(const struct strvec *sv, const char *s);
+/* Drops the strings that came before, keeping the first of each. */
+void strvec_uniq(struct strvec *sv);
 void strvec_clear(struct strvec *sv);
+/* Sorts the strings in strcmp() order. */
+void strvec_sort(struct strvec *sv);
 /* Splits s at each of the characters in seps, skipping empty fields. */
 void strvec_split(struct strvec *sv, const char *s, const char *seps);
 /* The strings joined by sep, into a new string the caller frees. */

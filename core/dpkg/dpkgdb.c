@@ -28,8 +28,9 @@ int dpkgdb_init(int rootfd)
 {
 	static const char *const dirs[] = { DPKGDB "/info", DPKGDB "/updates", DPKGDB "/triggers",
 		                            DPKGDB "/alternatives", DPKGDB "/parts" };
-	static const char *const files[] = { DPKGDB "/available", DPKGDB "/diversions",
-		                             DPKGDB "/statoverride", DPKGDB "/triggers/Unincorp" };
+	/* available and statoverride: dpkg makes them when it needs them, and
+	 * mmdebstrap's trees have neither */
+	static const char *const files[] = { DPKGDB "/diversions", DPKGDB "/triggers/Unincorp" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		int r = xb_mkdir_p_at(rootfd, dirs[i], 0755);
 		if (r < 0) {
@@ -166,11 +167,6 @@ static bool is_journal_name(const char *name)
 	return n && n <= 10 && !name[n];
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The journal's entries, in the order dpkg applies them. */
 static int journal_names(int rootfd, struct strvec *names)
 {
@@ -185,8 +181,7 @@ static int journal_names(int rootfd, struct strvec *names)
 		if (is_journal_name(e->d_name))
 			strvec_push(names, e->d_name);
 	closedir(d);
-	if (names->n)
-		qsort(names->v, names->n, sizeof(*names->v), cmp_str);
+	strvec_sort(names);
 	return 0;
 }
 

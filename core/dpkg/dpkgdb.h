@@ -22,8 +22,8 @@
 char *dpkgdb_info_name(const char *name, const char *arch, bool ma_same);
 
 /* Creates var/lib/dpkg with info/ updates/ triggers/ alternatives/ parts/
- * and the files dpkg expects (available, diversions, statoverride,
- * triggers/Unincorp); existing files are kept. */
+ * and the files dpkg expects (diversions, triggers/Unincorp); existing
+ * files are kept. */
 int dpkgdb_init(int rootfd);
 /* Writes info/NAME.list and info/NAME.MEMBER for each control member,
  * removing NAME.* files an earlier version left that this one lacks. */

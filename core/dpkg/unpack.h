@@ -23,8 +23,7 @@ typedef void (*unpack_progress_fn)(void *ctx, size_t done, size_t total);
  * "Status: install ok unpacked" and Conffiles with the MD5 of each extracted
  * conffile), info/PKG[:ARCH].{list,md5sums,conffiles,preinst,postinst,...}
  * (":ARCH" for Multi-Arch: same), triggers/File and triggers/NAME from each
- * package's trigger interests, triggers/Unincorp, available, diversions,
- * statoverride, updates/.  The caller must be root (or root in a user
+ * package's trigger interests, triggers/Unincorp, diversions, updates/.  The caller must be root (or root in a user
  * namespace).  Each failure is reported once, naming the .deb and member:
  * -XB_EUNSAFE for a member outside the target, -XB_EPARSE for a corrupt
  * archive. */

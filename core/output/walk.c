@@ -12,11 +12,6 @@ int walk_fail(struct walk *w, const char *what, int e)
 	return -e;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int list_dir(struct walk *w, int dfd, struct strvec *names)
 {
 	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -38,8 +33,7 @@ static int list_dir(struct walk *w, int dfd, struct strvec *names)
 	closedir(d);
 	if (e)
 		return walk_fail(w, "listing", e);
-	if (names->n)
-		qsort(names->v, names->n, sizeof(*names->v), cmp_names);
+	strvec_sort(names);
 	return 0;
 }
 

@@ -297,7 +297,8 @@ static int build_tree(struct run *run)
 	if (p->variant->scripts && (r = configure_tree(p, run->root, run->pkgs, run->n_pkgs,
 	                                               run->log ? fileno(run->log) : -1)) < 0)
 		return r;
-	if ((r = finish_tree(p, &run->sources, run->root)) < 0)
+	if ((r = finish_tree(p, &run->sources, run->root)) < 0 ||
+	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0)
 		return r;
 	return hooks_run(&p->hooks, HOOK_CUSTOMIZE, run->root);
 }

@@ -6,6 +6,7 @@
 #include "setup.h"
 #include "../base/inroot.h"
 #include "../dpkg/dpkgdb.h"
+#include "../pkgset/order.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,29 +81,149 @@ static int reproducible_shadow(int rootfd, const char *root, long long epoch)
 
 /* With SOURCE_DATE_EPOCH the tree must not depend on when it was built:
  * password ages count from it, and logs and caches with times go. */
+/* What mmdebstrap removes from every tree (unless --skip=cleanup/reproducible):
+ * logs with times, ldconfig's cache of mtimes, dbus's machine id. */
+static void remove_unreproducible(int rootfd)
+{
+	static const char *const timed[] = {
+		"var/log/dpkg.log", "var/log/apt/history.log", "var/log/apt/term.log",
+		"var/log/alternatives.log", "var/cache/ldconfig/aux-cache", "var/log/apt/eipp.log.xz",
+		"var/lib/dbus/machine-id",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(timed); i++)
+		inroot_unlink(rootfd, timed[i]);
+}
+
+/* With SOURCE_DATE_EPOCH, also what holds the time of this run. */
 static int make_reproducible(int rootfd, const char *root, long long epoch)
 {
 	static const char *const timed[] = {
-		"var/log/dpkg.log", "var/log/alternatives.log", "var/log/apt/history.log",
-		"var/log/apt/term.log", "var/log/apt/eipp.log.xz", "var/log/xboot.log",
-		"var/cache/ldconfig/aux-cache", "etc/shadow-", "etc/gshadow-", "etc/passwd-",
-		"etc/group-", DPKGDB "/status-old", DPKGDB "/diversions-old",
+		"var/log/xboot.log", "etc/shadow-", "etc/gshadow-", "etc/passwd-", "etc/group-",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(timed); i++)
 		inroot_unlink(rootfd, timed[i]);
 	return reproducible_shadow(rootfd, root, epoch);
 }
 
-/* The host's resolv.conf, as debootstrap and mmdebstrap leave it, so that a
- * plain chroot of the tree resolves names; one a package put there (a link
- * to systemd-resolved's stub, say) stays. */
-static int copy_resolv_conf(int rootfd, const char *root)
+/* The uid of user in the tree's etc/passwd, or -1. */
+static long tree_uid(int rootfd, const char *user)
+{
+	cleanup_strbuf struct strbuf pw = STRBUF_INIT;
+	cleanup_strvec struct strvec lines = STRVEC_INIT;
+	if (inroot_read_file(rootfd, "etc/passwd", 1 << 20, &pw) < 0)
+		return -1;
+	strvec_split(&lines, pw.buf, "\n");
+	size_t n = strlen(user);
+	for (size_t i = 0; i < lines.n; i++) {
+		const char *l = lines.v[i];
+		const char *id = strncmp(l, user, n) || l[n] != ':' ? NULL : strchr(l + n + 1, ':');
+		if (id)
+			return strtol(id + 1, NULL, 10);
+	}
+	return -1;
+}
+
+/* apt's download directories, as apt leaves them once it has run: its
+ * sandbox user's, mode 0700. */
+static void apt_partial_dirs(int rootfd)
+{
+	static const char *const dirs[] = { "var/cache/apt/archives/partial",
+		                            "var/lib/apt/lists/partial" };
+	long uid = tree_uid(rootfd, "_apt");
+	for (size_t i = 0; uid > 0 && i < ARRAY_SIZE(dirs); i++) {
+		cleanup_fd int fd = inroot_open(rootfd, dirs[i], O_RDONLY | O_DIRECTORY, 0);
+		if (fd >= 0 && fchown(fd, (uid_t)uid, 0) == 0)
+			fchmod(fd, 0700);
+	}
+}
+
+/* What apt and dpkg leave in a tree they made: their lock files (where
+ * apt is), /run/lock (Debian's /var/lock leads there), dpkg's list of
+ * architectures; an etc/machine-id a package made is emptied, for the
+ * first boot to fill, and none is made where no package made one. */
+static int apt_and_dpkg_files(const struct xb_plan *p, int rootfd, const char *root)
+{
+	static const char *const locks[] = { "var/cache/apt/archives", "var/lib/apt/lists" };
+	int r = 0;
+	for (size_t i = 0; !r && i < ARRAY_SIZE(locks); i++) {
+		cleanup_fd int dir = inroot_open(rootfd, locks[i], O_PATH | O_DIRECTORY, 0);
+		cleanup_free char *lock = xasprintf("%s/lock", locks[i]);
+		if (dir >= 0)
+			r = inroot_write_file(rootfd, lock, "", 0, 0640);
+	}
+	apt_partial_dirs(rootfd);
+	cleanup_fd int run = r ? -1 : inroot_open(rootfd, "run", O_PATH | O_DIRECTORY, 0);
+	if (run >= 0 && mkdirat(run, "lock", 01777) == 0)
+		fchmodat(run, "lock", 01777, 0);
+	cleanup_free char *arch = xasprintf("%s\n", p->arch->deb);
+	if (!r)
+		r = inroot_write_file(rootfd, DPKGDB "/arch", arch, strlen(arch), 0644);
+	cleanup_fd int mid = inroot_open(rootfd, "etc/machine-id", O_PATH | O_NOFOLLOW, 0);
+	if (!r && mid != -ENOENT)
+		r = inroot_write_file(rootfd, "etc/machine-id", "", 0, 0644);
+	if (r < 0)
+		xb_error("finishing %s: %s", root, strerror(-r));
+	return r;
+}
+
+/* The host's file at path (etc/resolv.conf, etc/hostname) with its mode,
+ * as debootstrap and mmdebstrap copy them, or fallback (mode 0644; NULL:
+ * nothing) where the host has none.  keep: one a package put there (a
+ * link to systemd-resolved's stub, say) stays. */
+static int copy_host_file(int rootfd, const char *root, const char *path, const char *fallback,
+                          bool keep)
 {
 	cleanup_strbuf struct strbuf host = STRBUF_INIT;
-	cleanup_fd int there = inroot_open(rootfd, "etc/resolv.conf", O_PATH | O_NOFOLLOW, 0);
-	if (there != -ENOENT || xb_read_file("/etc/resolv.conf", &host) < 0)
+	cleanup_free char *abs = xasprintf("/%s", path);
+	cleanup_fd int there = inroot_open(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	struct stat st;
+	if (keep && there != -ENOENT)
 		return 0;
-	return setup_write_file(rootfd, root, "etc/resolv.conf", host.buf);
+	bool have = stat(abs, &st) == 0 && S_ISREG(st.st_mode) && xb_read_file(abs, &host) == 0;
+	if (!have && !fallback)
+		return 0;
+	const char *text = have ? host.buf : fallback;
+	int r = inroot_write_file(rootfd, path, text, strlen(text), have ? st.st_mode & 0777 : 0644);
+	if (r < 0)
+		xb_error("writing %s/%s: %s", root, path, strerror(-r));
+	return r;
+}
+
+/* Whether the variant selects by a priority: mmdebstrap installs such a
+ * set with apt after the essential one, and apt marks what came only as a
+ * dependency as installed automatically. */
+static bool apt_installs(const struct xb_plan *p, const struct xb_pkg *pkgs, size_t n)
+{
+	bool apt = false, prio = false;
+	for (size_t i = 0; i < n && !apt; i++)
+		apt = !strcmp(pkgs[i].name, "apt");
+	for (size_t i = 0; i < p->variant->select.n; i++)
+		prio |= strcmp(p->variant->select.v[i], "essential") != 0;
+	return apt && prio;
+}
+
+int finish_apt_states(const struct xb_plan *p, const char *root, const struct xb_pkg *pkgs,
+                      size_t n)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	cleanup_strvec struct strvec names = STRVEC_INIT;
+	if (!apt_installs(p, pkgs, n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!pkgs[i].requested && pkgs[i].phase != ORDER_ESSENTIAL)
+			strvec_push(&names, pkgs[i].name);
+	if (!names.n)
+		return 0;
+	strvec_sort(&names);
+	for (size_t i = 0; i < names.n; i++)
+		strbuf_addf(&sb, "Package: %s\nArchitecture: %s\nAuto-Installed: 1\n\n", names.v[i],
+		            p->arch->deb);
+	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r = rootfd < 0 ? -errno
+	                   : inroot_write_file(rootfd, "var/lib/apt/extended_states", sb.buf, sb.len, 0644);
+	if (r < 0)
+		xb_error("writing %s/var/lib/apt/extended_states: %s", root, strerror(-r));
+	return r;
 }
 
 int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const char *root)
@@ -120,17 +241,19 @@ int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const 
 	fetch_sources_write(src, &sources);
 	r = setup_write_file(rootfd, root, "etc/apt/sources.list", sources.buf);
 	if (!r)
-		r = setup_write_file(rootfd, root, "etc/hostname", "localhost\n");
+		r = copy_host_file(rootfd, root, "etc/hostname", "localhost\n", false);
 	if (!r)
 		r = setup_write_file(rootfd, root, "etc/fstab", "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n");
 	if (!r)
-		r = setup_write_file(rootfd, root, "etc/machine-id", "");
+		r = apt_and_dpkg_files(p, rootfd, root);
 	if (!r)
-		r = copy_resolv_conf(rootfd, root);
+		r = copy_host_file(rootfd, root, "etc/resolv.conf", NULL, true);
 	clean_dir(rootfd, "var/lib/apt/lists", keep_lists);
 	clean_dir(rootfd, "var/cache/apt/archives", keep_archives);
 	inroot_unlink(rootfd, "var/cache/apt/pkgcache.bin");
 	inroot_unlink(rootfd, "var/cache/apt/srcpkgcache.bin");
+	if (!r && p->cleanup_reproducible)
+		remove_unreproducible(rootfd);
 	if (!r && p->source_date_epoch >= 0)
 		r = make_reproducible(rootfd, root, p->source_date_epoch);
 	return r;

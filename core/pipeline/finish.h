@@ -1,15 +1,25 @@
 /* finish: the files a bootstrapped system gets once the second stage is
- * done, as debootstrap and mmdebstrap users expect them: apt sources,
- * hostname, fstab, an empty machine-id, and no apt lists or caches left
- * behind. */
+ * done, as debootstrap and mmdebstrap users expect them: apt sources, the
+ * host's hostname and resolv.conf, fstab, what apt and dpkg leave (their
+ * locks, dpkg's arch, apt's marks of automatic installs), an empty
+ * machine-id where a package made one, no apt lists or caches, and none
+ * of the logs mmdebstrap removes. */
 #ifndef XB_FINISH_H
 #define XB_FINISH_H
 
 #include "plan.h"
+#include "../pkgset/resolve.h"
 
 /* The files above, into the tree at root (sources.list from src); with
  * SOURCE_DATE_EPOCH also what makes the tree reproducible (no logs with
- * times, password ages from the epoch). */
+ * times, password ages from the epoch).  Reports errors. */
 int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const char *root);
+
+/* var/lib/apt/extended_states as mmdebstrap's trees have it: where apt
+ * installs a variant that selects by priority after the essential set,
+ * the packages outside that set that only came as dependencies are marked
+ * Auto-Installed (sorted by name).  Reports errors. */
+int finish_apt_states(const struct xb_plan *p, const char *root, const struct xb_pkg *pkgs,
+                      size_t n);
 
 #endif

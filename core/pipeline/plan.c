@@ -51,6 +51,9 @@ static int apply_template(struct xb_plan *p)
 		strvec_pushv(&p->keyrings, &p->tmpl.keyrings);
 	if (!p->components.n)
 		strvec_pushv(&p->components, &p->tmpl.components);
+	/* "main main" is main once, in sources.list too */
+	strvec_uniq(&p->components);
+	strvec_uniq(&p->include);
 	const char *name = p->variant_name ? p->variant_name : p->tmpl.default_variant;
 	if ((p->variant = template_variant(&p->tmpl, name)))
 		return 0;
@@ -123,13 +126,15 @@ static int pick_output(struct xb_plan *p)
  * to be ignored (a script written for mmdebstrap may name them). */
 static void pick_skips(struct xb_plan *p)
 {
-	p->dev_files = p->dev_nodes = true;
+	p->dev_files = p->dev_nodes = p->cleanup_reproducible = true;
 	for (size_t i = 0; i < p->skip.n; i++) {
 		const char *s = p->skip.v[i];
 		if (!strcmp(s, "output/dev"))
 			p->dev_files = p->dev_nodes = false;
 		else if (!strcmp(s, "output/mknod"))
 			p->dev_nodes = false;
+		else if (!strcmp(s, "cleanup/reproducible"))
+			p->cleanup_reproducible = false;
 		else
 			xb_warn("--skip=%s: xboot has no such step; ignored", s);
 	}

@@ -50,6 +50,7 @@ struct xb_plan {
 	bool dev_files;                /* /dev's entries (devfiles) in the tree and archives */
 	bool dev_nodes;                /* and its device nodes: made in a root-mode directory,
 	                                  written into archives in either mode */
+	bool cleanup_reproducible;     /* remove the logs mmdebstrap removes */
 };
 
 /* Decides what the user left open and checks what was given; reports

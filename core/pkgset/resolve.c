@@ -444,6 +444,35 @@ static void ctx_release(struct ctx *c)
 		pool_free(c->pool);
 }
 
+static bool in_queue(const Queue *q, Id id)
+{
+	for (int i = 0; i < q->count; i++)
+		if (q->elements[i] == id)
+			return true;
+	return false;
+}
+
+/* The chosen packages in install order, as *out (freed by resolve_free). */
+static int emit_pkgs(struct ctx *c, const Queue *seed, const Queue *chosen,
+                     const int *phases, struct xb_pkg **out)
+{
+	struct xb_pkg *pkgs = xcalloc((size_t)chosen->count + 1, sizeof(*pkgs));
+
+	for (int i = 0; i < chosen->count; i++) {
+		Id id = chosen->elements[i];
+		int r;
+
+		pkgs[i].phase = phases[i];
+		pkgs[i].requested = in_queue(seed, c->pool->solvables[id].name);
+		if ((r = fill_pkg(c, id, &pkgs[i])) < 0) {
+			resolve_free(pkgs, (size_t)i + 1);
+			return r;
+		}
+	}
+	*out = pkgs;
+	return 0;
+}
+
 static int seed_traits(const struct strvec *select, unsigned *traits)
 {
 	*traits = 0;
@@ -463,7 +492,7 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 {
 	struct ctx c = { .req = req, .scan = PKGSCAN_INIT };
 	struct xb_pkg *pkgs = NULL;
-	cleanup_free int *phases = NULL;
+	int *phases = NULL;
 	Queue seed, chosen, edges;
 	unsigned traits;
 	int r = seed_traits(req->select, &traits);
@@ -494,14 +523,8 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 		goto out;
 	phases = xcalloc((size_t)chosen.count + 1, sizeof(*phases));
 	order_chosen(&c, &chosen, &edges, phases);
-	pkgs = xcalloc((size_t)chosen.count + 1, sizeof(*pkgs));
-	for (int i = 0; i < chosen.count; i++) {
-		pkgs[i].phase = phases[i];
-		if ((r = fill_pkg(&c, chosen.elements[i], &pkgs[i])) < 0) {
-			resolve_free(pkgs, (size_t)i + 1);
-			goto out;
-		}
-	}
+	if ((r = emit_pkgs(&c, &seed, &chosen, phases, &pkgs)) < 0)
+		goto out;
 	add_deps(pkgs, &edges);
 	*out = pkgs;
 	*n_out = (size_t)chosen.count;
@@ -509,6 +532,7 @@ out:
 	queue_free(&seed);
 	queue_free(&chosen);
 	queue_free(&edges);
+	free(phases);
 	ctx_release(&c);
 	return r;
 }

@@ -17,6 +17,8 @@ struct xb_pkg {
 	char *priority;               /* may be NULL */
 	char *multi_arch;             /* may be NULL */
 	bool essential;
+	bool requested;               /* in the seed (selected, added, --include), not
+	                               * only a dependency */
 	int phase;                    /* enum order_phase: when its postinst runs (the
 	                               * earliest of the packages that need it) */
 	int source;                   /* index into resolve_req.files: which Packages file */

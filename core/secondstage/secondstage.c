@@ -187,10 +187,14 @@ static int start_job(struct phase *ph, struct job *jb)
 	strvec_push(&env, "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1");
 	strvec_push(&env, "DPKG_MAINTSCRIPT_DEBUG=0");
 	strvec_pushf(&env, "DPKG_RUNNING_VERSION=%s", dpkg_version(s));
-	if (!strcmp(ph->script, "preinst"))
+	/* debconf names a preinst's package from dpkg's tmp.ci/control, which
+	 * scripts side by side cannot share: the name it would read there */
+	if (!strcmp(ph->script, "preinst")) {
+		strvec_pushf(&env, "DEBCONF_PACKAGE=%s", p->name);
 		strvec_pushl(&argv, jb->script, "install", NULL);
-	else
+	} else {
 		strvec_pushl(&argv, jb->script, "configure", "", NULL);
+	}
 	/* Side by side, outputs would interleave: each goes to the log whole. */
 	if (quiet_to_log(s) && (jb->out = memfd_create("xboot-script", MFD_CLOEXEC)) < 0) {
 		xb_error("running the %s of %s: memfd_create: %s", ph->script, p->name, strerror(errno));

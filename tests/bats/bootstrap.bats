@@ -69,11 +69,15 @@ failed_with() {
 	grep -q '^ /etc/mark-a.conf [0-9a-f]\{32\}$' <(sed -n '/^Package: mark-a$/,/^$/p' "$T/var/lib/dpkg/status")
 	run chroot "$T" dpkg --audit
 	[ "$status" -eq 0 ] && [ -z "$output" ]
-	# finish: apt sources, hostname, fstab, machine-id, the log
+	# finish: apt sources, hostname, fstab, the log; no machine-id where no
+	# package made one, dpkg's arch, no log with times (as mmdebstrap)
 	grep -qx "deb $XB_REPO_URL $XB_SUITE main" "$T/etc/apt/sources.list"
 	[ -s "$T/etc/hostname" ]
 	head -n 1 "$T/etc/fstab" | grep -qx '# UNCONFIGURED FSTAB FOR BASE SYSTEM'
-	[ -f "$T/etc/machine-id" ] && [ ! -s "$T/etc/machine-id" ]
+	[ ! -e "$T/etc/machine-id" ]
+	[ "$(cat "$T/var/lib/dpkg/arch")" = "$(dpkg --print-architecture)" ]
+	[ -d "$T/run/lock" ] && [ "$(stat -c %a "$T/run/lock")" = 1777 ]
+	[ ! -e "$T/var/log/dpkg.log" ] && [ ! -e "$T/var/lib/dpkg/available" ]
 	grep -q 'Setting up mark-a' "$T/var/log/xboot.log"
 	[ ! -e "$T/usr/sbin/policy-rc.d" ]
 	[ -z "$(mounts_under "$T")" ]
@@ -95,6 +99,13 @@ failed_with() {
 	else
 		(( (16#$bnd >> 21 & 1) == 0 )) # the host's root: no CAP_SYS_ADMIN
 	fi
+}
+
+@test "bootstrap: a value given twice counts once (--components=main,main, --include twice)" {
+	xb --variant=essential --components="main main" --include=mark-c,mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(grep -v '^#' "$T/etc/apt/sources.list" | grep .)" = "deb $XB_REPO_URL $XB_SUITE main" ]
+	chroot "$T" dpkg-query -W mark-c
 }
 
 @test "bootstrap: the versioned Provides picks the provider that satisfies it" {

@@ -200,6 +200,52 @@ check_variant() {
 	check_variant trixie arm64 buildd aarch64
 }
 
+# same_tree A B: the trees A (mmdebstrap's) and B (xboot's) have the same
+# files, owners, modes and contents, but for xboot's own log, the *-old
+# backups dpkg and debconf make while scripts run, and the account files
+# and apt's marks, whose lines come in the order scripts ran: those are
+# compared as sets of lines.
+same_tree() {
+	local a=$1 b=$2 f
+	listing() { (cd "$1" && find . ! -path ./var/log/xboot.log -printf '%p %M %U:%G %l\n' | sort); }
+	contents() {
+		(cd "$1" && find . -type f ! -name '*-old' ! -name '*-' ! -path ./var/log/xboot.log \
+			! -path ./var/lib/apt/extended_states ! -path './etc/passwd' ! -path './etc/group' \
+			! -path './etc/shadow' ! -path './etc/gshadow' -exec sha256sum {} + | sort -k2)
+	}
+	diff <(listing "$a") <(listing "$b")
+	diff <(contents "$a") <(contents "$b")
+	for f in etc/passwd etc/group etc/shadow etc/gshadow var/lib/apt/extended_states; do
+		[ -e "$a/$f" ] || { [ ! -e "$b/$f" ]; continue; }
+		diff <(grep . "$a/$f" | sort) <(grep . "$b/$f" | sort)
+	done
+}
+
+# compare_mmdebstrap VARIANT: trixie amd64 by both, the same tree.
+compare_mmdebstrap() {
+	local dir=$ROOTS/mm-$1
+	rm -rf "$dir" && mkdir -p "$dir"
+	run mmdebstrap -q --variant="$1" trixie "$dir/mm" "$MIRROR"
+	[ "$status" -eq 0 ]
+	run "$XB" -q --variant="$1" --cache-dir="$CACHE" trixie "$dir/xb"
+	[ "$status" -eq 0 ]
+	same_tree "$dir/mm" "$dir/xb"
+}
+
+@test "trixie amd64 apt: the same tree as mmdebstrap's, mawk for awk" {
+	command -v mmdebstrap || skip "mmdebstrap is not installed"
+	compare_mmdebstrap apt
+	chroot "$ROOTS/mm-apt/xb" dpkg-query -W mawk
+	! chroot "$ROOTS/mm-apt/xb" dpkg-query -W gawk
+	rm -rf "$ROOTS/mm-apt"
+}
+
+@test "trixie amd64 minbase: the same tree as mmdebstrap's" {
+	command -v mmdebstrap || skip "mmdebstrap is not installed"
+	compare_mmdebstrap minbase
+	rm -rf "$ROOTS/mm-minbase"
+}
+
 # The second stage runs scripts side by side (--script-jobs): on the
 # default variant, with its many scripts that add users, groups and
 # alternatives, the tree must be the one a run of one script at a time gives.
