@@ -13,10 +13,12 @@ DESTDIR  ?=
 PKGS     := libsolv libsolvext libarchive libcurl libseccomp libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion
 XB_TEMPLATES ?= $(CURDIR)/rootfs-templates
+VERSION  := 0.1.0
 CFLAGS   ?= -O2 -g
 # What the code needs, kept apart from CFLAGS so that `make CFLAGS=...`
 # (as make asan does) changes only optimisation and instrumentation.
 XB_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -DXB_TEMPLATES='"$(XB_TEMPLATES)"' \
+            -DXB_VERSION='"$(VERSION)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 B        ?= build
@@ -32,7 +34,7 @@ DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         libcurl4-openssl-dev libseccomp-dev libzstd-dev libssl-dev gpgv gpg \
         debian-archive-keyring qemu-user-static dpkg-dev bats python3 \
         debootstrap mmdebstrap util-linux file xz-utils zstd ca-certificates \
-        squashfs-tools e2fsprogs uidmap valgrind curl
+        squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4
 
 all: xboot
 

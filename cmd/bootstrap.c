@@ -18,9 +18,19 @@
 	FLAG("allow-releaseinfo-change-suite", ALLOW_RELEASEINFO_CHANGE_SUITE)        \
 	OPT("setup-hook", SETUP_HOOK) OPT("extract-hook", EXTRACT_HOOK)               \
 	OPT("essential-hook", ESSENTIAL_HOOK) OPT("customize-hook", CUSTOMIZE_HOOK)    \
+	OPT("chrooted-setup-hook", CHROOTED_SETUP_HOOK)                               \
+	OPT("chrooted-extract-hook", CHROOTED_EXTRACT_HOOK)                           \
+	OPT("chrooted-essential-hook", CHROOTED_ESSENTIAL_HOOK)                       \
+	OPT("chrooted-customize-hook", CHROOTED_CUSTOMIZE_HOOK)                       \
 	OPT("hook-dir", HOOK_DIR) OPT("aptopt", APTOPT) OPT("dpkgopt", DPKGOPT)        \
-	OPT("skip", SKIP)
-CMD_OPTIONS(OPTIONS);
+	OPT("skip", SKIP) OPT("logfile", LOGFILE) FLAG("version", VERSION)               \
+	FLAG("merged-usr", MERGED_USR) FLAG("no-merged-usr", NO_MERGED_USR)           \
+	FLAG("resolve-deps", RESOLVE_DEPS)
+/* The names mmdebstrap and debootstrap give some of them. */
+#define ALIASES(OPT, FLAG)                                                              \
+	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
+	FLAG("no-check-gpg", NO_CHECK_SIG)
+CMD_OPTIONS_ALIASED(OPTIONS, ALIASES);
 
 static const char usage_head[] =
 	"usage: xboot [OPTIONS] SUITE TARGET [MIRROR...]\n"
@@ -29,7 +39,8 @@ static const char usage_head[] =
 	"Builds a Debian root filesystem of SUITE (a codename such as trixie, or an\n"
 	"alias such as stable) in the directory TARGET, for any architecture.\n"
 	"\n"
-	"  --arch=ARCH             target architecture (default: the host's)\n";
+	"  --arch=ARCH             target architecture (default: the host's);\n"
+	"                          also --architectures\n";
 
 static const char usage_tail[] =
 	"  --components=A,B        archive components (default: main)\n"
@@ -46,7 +57,8 @@ static const char usage_tail[] =
 	"  --cache-dir=DIR         where downloaded packages are kept\n"
 	"  --no-cache              keep no packages after the run\n"
 	"  --ignore-valid-until    accept an expired Release file (snapshot mirrors)\n"
-	"  --no-check-sig          do not check signatures (hashes are still checked)\n"
+	"  --no-check-sig          do not check signatures (hashes are still checked);\n"
+	"                          also --no-check-gpg\n"
 	"  --allow-suite-change    accept a Release of another Suite and Codename than\n"
 	"                          SUITE (apt: --allow-releaseinfo-change-suite)\n"
 	"  --remove-emulator       remove the qemu emulator from TARGET at the end\n"
@@ -58,16 +70,25 @@ static const char usage_tail[] =
 	"  --extract-hook=CMD      ... after unpacking, before any script runs\n"
 	"  --essential-hook=CMD    ... once the essential packages are configured\n"
 	"  --customize-hook=CMD    ... at the end; CMD may also be copy-in SRC... DST,\n"
-	"                          copy-out SRC... DST, sync-in SRC DST or sync-out SRC DST\n"
+	"                          copy-out SRC... DST, sync-in SRC DST, sync-out SRC DST,\n"
+	"                          tar-in FILE DIR, tar-out DIR FILE, upload FILE PATH or\n"
+	"                          download PATH FILE; hooks run contained, as the tree's root\n"
+	"  --chrooted-customize-hook=CMD  CMD run inside the tree (also -setup, -extract,\n"
+	"                          -essential)\n"
 	"  --hook-dir=DIR          run DIR's executables setup*, extract*, essential*,\n"
-	"                          customize* at those points\n"
+	"                          customize* at those points (also --hook-directory)\n"
 	"  --aptopt=OPT            a line (or a file) for TARGET's apt configuration\n"
 	"  --dpkgopt=OPT           a line (or a file) for TARGET's dpkg configuration\n"
 	"  --skip=STEP,...         output/dev: no /dev entries; output/mknod: no device nodes;\n"
 	"                          cleanup/reproducible: keep the logs with times\n"
-	"  -q, --quiet             print errors and warnings only\n"
+	"  --logfile=FILE          write the log to FILE (default: TARGET's var/log/xboot.log)\n"
+	"  --no-merged-usr         no merged /usr, where the suite allows it (--merged-usr and\n"
+	"                          --resolve-deps are accepted and change nothing)\n"
+	"  -q, -s, --quiet, --silent  print errors only\n"
 	"  -v, --verbose           print more, including the maintainer scripts' output\n"
+	"  -d, --debug             print even more\n"
 	"  -h, --help              print this help\n"
+	"      --version           print xboot's version\n"
 	"\n"
 	"MIRROR defaults to the Debian mirror of the host's apt configuration.\n"
 	"See xboot(1).\n";
@@ -130,12 +151,22 @@ static int parse_mode(const char *arg, enum plan_mode *mode)
 static const int hook_opts[HOOK_NKINDS] = {
 	OPT_SETUP_HOOK, OPT_EXTRACT_HOOK, OPT_ESSENTIAL_HOOK, OPT_CUSTOMIZE_HOOK,
 };
+static const int chrooted_opts[HOOK_NKINDS] = {
+	OPT_CHROOTED_SETUP_HOOK, OPT_CHROOTED_EXTRACT_HOOK, OPT_CHROOTED_ESSENTIAL_HOOK,
+	OPT_CHROOTED_CUSTOMIZE_HOOK,
+};
 
+/* One list per kind keeps the order of the command line; a chrooted
+ * hook is marked by its first byte (hooks.h). */
 static bool parse_hook(struct xb_plan *p, int c, const char *arg)
 {
 	for (int k = 0; k < HOOK_NKINDS; k++) {
 		if (c == hook_opts[k]) {
 			strvec_push(&p->hooks.cmds[k], arg);
+			return true;
+		}
+		if (c == chrooted_opts[k]) {
+			strvec_pushf(&p->hooks.cmds[k], "%c%s", HOOK_CHROOTED, arg);
 			return true;
 		}
 	}
@@ -170,6 +201,11 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_REMOVE_EMULATOR: p->remove_emulator = true; return 0;
 	case OPT_UPDATES: p->updates = true; return 0;
 	case OPT_MODE: return parse_mode(arg, &p->mode);
+	case OPT_LOGFILE: set_string(&p->logfile, arg); return 0;
+	case OPT_NO_MERGED_USR: p->no_merged_usr = true; return 0;
+	case OPT_MERGED_USR: p->no_merged_usr = false; return 0;
+	case OPT_RESOLVE_DEPS: return 0;
+	case OPT_VERSION: puts("xboot " XB_VERSION); return 1;
 	case 'h': return print_usage();
 	default:
 		fputs("Try 'xboot --help' for more information.\n", stderr);
@@ -182,7 +218,7 @@ static int parse_args(struct xb_plan *p, int argc, char **argv)
 	struct cmd_excl excl = CMD_EXCL_INIT(options, exclusive);
 	int c, r;
 	opterr = 1;
-	while ((c = getopt_long(argc, argv, "qvh", options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, CMD_SHORT_OPTIONS, options, NULL)) != -1)
 		if ((r = cmd_exclusive(&excl, c)) != 0 || (r = parse_option(p, c, optarg)) != 0)
 			return r;
 	if (argc - optind < 2) {

@@ -23,20 +23,27 @@ struct cmd_excl {
 #define CMD_EXCL_INIT(opts, excl) { opts, excl, ARRAY_SIZE(excl), 0 }
 int cmd_exclusive(struct cmd_excl *x, int c);
 /* A subcommand lists its long options once, as OPTIONS(OPT, FLAG) of
- * OPT("name", ID) (with an argument) and FLAG("name", ID) (without);
- * CMD_OPTIONS(OPTIONS) makes from that list an enum of OPT_ID values above
- * 255 and getopt's table `options`, which ends with the options every
- * subcommand has: -q, -v and -h.  cmd_verbosity() handles the first two
- * (true when c was one). */
+ * OPT("name", ID) (with an argument) and FLAG("name", ID) (without), and
+ * other names of some of them as ALIASES(OPT, FLAG) with the same IDs;
+ * CMD_OPTIONS_ALIASED(OPTIONS, ALIASES) (or CMD_OPTIONS(OPTIONS)) makes
+ * from these an enum of OPT_ID values above 255 and getopt's table
+ * `options`, which ends with the options every subcommand has: -q/--quiet
+ * and -s/--silent, -v/--verbose, -d/--debug, -h/--help.  cmd_verbosity()
+ * handles all but -h (true when c was one of them). */
 #define CMD_OPT_ENUM(name, id) OPT_##id,
 #define CMD_OPT_ARG(name, id) { name, required_argument, NULL, OPT_##id },
 #define CMD_OPT_FLAG(name, id) { name, no_argument, NULL, OPT_##id },
-#define CMD_COMMON_OPTIONS \
-	{ "quiet", no_argument, NULL, 'q' }, { "verbose", no_argument, NULL, 'v' }, \
+#define CMD_SHORT_OPTIONS "qsvdh"
+#define CMD_COMMON_OPTIONS                                                        \
+	{ "quiet", no_argument, NULL, 'q' }, { "silent", no_argument, NULL, 's' },   \
+	{ "verbose", no_argument, NULL, 'v' }, { "debug", no_argument, NULL, 'd' },  \
 	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
-#define CMD_OPTIONS(list)                                    \
-	enum { OPT_BASE = 255, list(CMD_OPT_ENUM, CMD_OPT_ENUM) }; \
-	static const struct option options[] = { list(CMD_OPT_ARG, CMD_OPT_FLAG) CMD_COMMON_OPTIONS }
+#define CMD_NO_ALIASES(opt, flag)
+#define CMD_OPTIONS_ALIASED(list, aliases)                                          \
+	enum { OPT_BASE = 255, list(CMD_OPT_ENUM, CMD_OPT_ENUM) };                    \
+	static const struct option options[] = { list(CMD_OPT_ARG, CMD_OPT_FLAG)       \
+		aliases(CMD_OPT_ARG, CMD_OPT_FLAG) CMD_COMMON_OPTIONS }
+#define CMD_OPTIONS(list) CMD_OPTIONS_ALIASED(list, CMD_NO_ALIASES)
 bool cmd_verbosity(int c);
 /* Exit status for a negative error code. */
 int cmd_exit_code(int r);

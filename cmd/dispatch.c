@@ -25,10 +25,12 @@ int cmd_exit_code(int r)
 
 bool cmd_verbosity(int c)
 {
-	if (c != 'q' && c != 'v')
-		return false;
-	xb_verbosity = c == 'q' ? 0 : 2;
-	return true;
+	switch (c) {
+	case 'q': case 's': xb_verbosity = 0; return true;
+	case 'v': xb_verbosity = 2; return true;
+	case 'd': xb_verbosity = 3; return true;
+	default: return false;
+	}
 }
 
 static const char *option_name(const struct option *options, int c)

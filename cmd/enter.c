@@ -78,7 +78,7 @@ int cmd_enter(int argc, char **argv)
 	int c, r = 0, code = 0;
 
 	/* '+': options end at DIR; what follows is the command's own. */
-	while (r == 0 && (c = getopt_long(argc, argv, "+hqv", options, NULL)) != -1)
+	while (r == 0 && (c = getopt_long(argc, argv, "+" CMD_SHORT_OPTIONS, options, NULL)) != -1)
 		r = parse_option(&o, c, optarg);
 	if (r == 0 && optind >= argc) {
 		xb_error("enter: expected DIR (see 'xboot enter --help')");

@@ -215,6 +215,35 @@ static int become_root(const char *root, int waiter)
 	return 0;
 }
 
+const char *emu_launch_root_path = NULL;
+const char *emu_launch_scratch = NULL;
+
+/* host_view: a tmpfs of the namespace's own on EMU_LAUNCH_SCRATCH (where
+ * the parent could make that directory), and where root of the namespace
+ * cannot reach the tree by its path (a directory on the way is the host
+ * root's alone), the tree with its mounts at EMU_LAUNCH_ALIAS in it. */
+static int host_scratch(int rootfd, const struct emu_launch_opts *o)
+{
+	const char *top = EMU_LAUNCH_SCRATCH;
+	struct stat st;
+	emu_launch_root_path = o->root;
+	if (stat(top, &st) == 0 && mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0)
+		emu_launch_scratch = top;
+	if (access(o->root, X_OK) == 0)
+		return 0;
+	cleanup_fd int t = (int)syscall(SYS_open_tree, rootfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+	                                                        AT_RECURSIVE | AT_EMPTY_PATH);
+	if (t < 0 || !emu_launch_scratch || mkdir(EMU_LAUNCH_ALIAS, 0755) < 0 ||
+	    move_mount(t, "", AT_FDCWD, EMU_LAUNCH_ALIAS, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		int r = emu_launch_scratch ? -errno : -EACCES;
+		xb_error("%s: unreachable for the sandbox's root, and so is %s: %s", o->root,
+		         EMU_LAUNCH_ALIAS, strerror(-r));
+		return r;
+	}
+	emu_launch_root_path = EMU_LAUNCH_ALIAS;
+	return 0;
+}
+
 /* Everything between the new namespaces and fn; runs as PID 1. */
 static int setup(struct launch *l)
 {
@@ -237,8 +266,12 @@ static int setup(struct launch *l)
 	 * which the parent has prepared. */
 	if (r == 0 && l->userns)
 		r = emu_binfmt_setup(rootfd, o->root, l->bf, l->nbf);
-	if (r == 0)
+	if (r == 0 && !o->host_view)
 		r = change_root(rootfd, o->root);
+	if (r == 0 && o->host_view)
+		r = host_scratch(rootfd, o);
+	if (r == 0 && o->host_view)
+		r = emu_mounts_host_proc();
 	/* Mounts locked: a namespace of the command's own cannot undo them. */
 	if (r == 0 && l->userns)
 		r = emu_contain_lock();
@@ -477,6 +510,41 @@ static int parent(struct launch *l, pid_t pid, int sock, struct emu_host_binfmt 
 	return st;
 }
 
+/* The child and, through it, the namespace's init; 0 once fn has run
+ * there, with its result in *code. */
+static int fork_children(struct launch *l, int sv[2], struct emu_host_binfmt *hb, int *code)
+{
+	int r;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		l->sock = sv[1];
+		child(l);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		r = -errno;
+		xb_error("entering %s: fork: %s", l->o->root, strerror(-r));
+		return r;
+	}
+	r = parent(l, pid, sv[0], hb);
+	if (r < 0)
+		kill(pid, SIGKILL);
+	int c = wait_child(pid, l->o->kill_on_signal);
+	if (r == 0)
+		*code = c;
+	return r;
+}
+
+/* Where host_view's namespace puts its tmpfs: only the host's root can
+ * make it, and only a host root's sandbox can be kept from its paths. */
+static void make_scratch_dir(void)
+{
+	if (geteuid() == 0 && mkdir(EMU_LAUNCH_SCRATCH, 0755) < 0 && errno != EEXIST)
+		xb_debug("creating %s: %s", EMU_LAUNCH_SCRATCH, strerror(errno));
+}
+
 int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code)
 {
 	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid(), .waiter = -1 };
@@ -490,6 +558,8 @@ int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *
 	int r = collect_binfmts(o, &l.bf, &l.nbf, &l.root_foreign);
 	if (r < 0)
 		return r;
+	if (o->host_view)
+		make_scratch_dir();
 	if ((r = emu_contain_prepare(o->root, o->binds, o->ro_binds, &l.ct)) < 0) {
 		free_binfmts(l.bf, l.nbf);
 		return r;
@@ -504,25 +574,7 @@ int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *
 	}
 	struct sigaction old[ARRAY_SIZE(fwd_signals)];
 	catch_signals(old);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		l.sock = sv[1];
-		child(&l);
-	}
-	close(sv[1]);
-	if (pid < 0) {
-		r = -errno;
-		xb_error("entering %s: fork: %s", o->root, strerror(-r));
-	} else {
-		r = parent(&l, pid, sv[0], &hb);
-		if (r < 0)
-			kill(pid, SIGKILL);
-		int c = wait_child(pid, o->kill_on_signal);
-		if (r == 0)
-			*code = c;
-	}
+	r = fork_children(&l, sv, &hb, code);
 	/* The namespace is gone: nothing runs through the entry any more. */
 	emu_binfmt_host_release(&hb);
 	close(sv[0]);

@@ -13,7 +13,8 @@
  * root and refused when it does not resolve inside; registers the
  * emulator(s) in a private binfmt_misc instance (kernel >= 6.7, F flag, so
  * the emulator need not be inside the root), falling back to the host's
- * entry; makes the root "/" with pivot_root (so that programs inside may
+ * entry; makes the root "/" with pivot_root (or, for host_view, leaves
+ * the host's "/" with the prepared root at its path) (so that programs inside may
  * create user namespaces); locks the mounts in a user namespace of the
  * command's own; optionally loads the seccomp filter; bounds the
  * capabilities (emu/caps); closes every fd above 2; and calls fn(ctx),
@@ -41,9 +42,22 @@ struct emu_launch_opts {
 	const struct strvec *binds;   /* "SRC[:DST]" read-write binds; may be NULL */
 	const struct strvec *ro_binds;/* read-only binds; may be NULL */
 	bool kill_on_signal;          /* SIGINT/TERM/HUP to xboot kill the namespace */
+	bool host_view;               /* fn sees the host's "/" (no pivot_root), the root
+	                                 prepared at its own path, /proc the namespace's:
+	                                 for hooks, which chroot into the root themselves */
 	uint64_t caps_add, caps_drop; /* 1 << CAP_*: --capability, --drop-capability */
 };
 #define EMU_LAUNCH_OPTS_INIT { .root = NULL }
+
+/* In fn, with host_view: the path of the root as fn sees it: o->root, or
+ * where a directory on the way is the host root's alone, EMU_LAUNCH_ALIAS
+ * (mounted in the namespace only); and a directory fn may write and the
+ * namespace's root reach (a tmpfs on EMU_LAUNCH_SCRATCH), or NULL where
+ * there could be none (xboot no host root). */
+extern const char *emu_launch_root_path;
+extern const char *emu_launch_scratch;
+#define EMU_LAUNCH_SCRATCH "/run/xboot"
+#define EMU_LAUNCH_ALIAS EMU_LAUNCH_SCRATCH "/root"
 
 /* Runs fn(ctx) inside the prepared root.  Returns 0 and sets *code to fn's
  * result (or 128+N when the namespace's init was killed by signal N), or a

@@ -406,6 +406,15 @@ static int mount_proc(int rootfd, const char *root)
 	                                        MOUNT_ATTR_NOEXEC);
 }
 
+int emu_mounts_host_proc(void)
+{
+	cleanup_fd int hostfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r = hostfd < 0 ? -errno : mount_proc(hostfd, "");
+	if (r == 0)
+		r = mask(hostfd, "", "proc", proc_ro, proc_hidden, proc_empty);
+	return r;
+}
+
 int emu_mounts_setup(int rootfd, const struct emu_launch_opts *o, const int *bind_fd, bool gid5)
 {
 	const char *root = o->root;

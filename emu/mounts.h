@@ -21,6 +21,11 @@ int emu_mounts_root(const char *root, int tree_fd, int *rootfd);
  * mapped, so devpts may give it to new ptys.  Reports errors. */
 int emu_mounts_setup(int rootfd, const struct emu_launch_opts *o, const int *bind_fd, bool gid5);
 
+/* With the host's file system in view (emu_launch_opts.host_view): the
+ * host's /proc covered by one of the new PID namespace, masked as the
+ * root's is.  Reports errors. */
+int emu_mounts_host_proc(void);
+
 /* The SRC of a bind's "SRC[:DST]"; the caller frees it. */
 char *emu_mounts_bind_src(const char *spec);
 

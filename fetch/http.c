@@ -19,7 +19,7 @@
 
 #include "../core/base/hash.h"
 
-#define FETCH_USER_AGENT "xboot/0.1"
+#define FETCH_USER_AGENT "xboot/" XB_VERSION
 #define FETCH_MAX_REDIRS 5L
 #define FETCH_DEFAULT_JOBS 8
 #define FETCH_DEFAULT_TIMEOUT 30L /* seconds, to connect and of silence */

@@ -172,6 +172,7 @@ void fetch_release_free(struct fetch_release *r)
 	free(r->codename);
 	strvec_clear(&r->components);
 	strvec_clear(&r->architectures);
+	strvec_clear(&r->kept);
 	for (size_t i = 0; i < r->n_files; i++)
 		free(r->files[i].path);
 	free(r->files);
@@ -325,6 +326,7 @@ int fetch_release_get(const char *mirror, const char *suite, const struct fetch_
 	struct rel_ctx c = { .mirror = mirror, .suite = suite, .o = o, .text = STRBUF_INIT };
 	char *url = NULL, *path = NULL;
 	const char *why = NULL;
+	bool detached = false;
 
 	memset(out, 0, sizeof(*out));
 	c.base = xasprintf("%s/dists/%s", mirror, suite);
@@ -336,6 +338,7 @@ int fetch_release_get(const char *mirror, const char *suite, const struct fetch_
 	} else if (rc == -XB_ENOTFOUND) {
 		free(url);
 		url = NULL;
+		detached = true;
 		rc = verify_detached(&c, &url);
 	}
 	if (rc < 0)
@@ -345,8 +348,13 @@ int fetch_release_get(const char *mirror, const char *suite, const struct fetch_
 		xb_error("parsing %s: %s", url, why);
 		goto out;
 	}
-	if ((rc = check_release(out, &c)) < 0)
+	if ((rc = check_release(out, &c)) < 0) {
 		fetch_release_free(out);
+		goto out;
+	}
+	if (detached)
+		strvec_pushf(&out->kept, "%sRelease", c.stem);
+	strvec_pushf(&out->kept, "%s%s", c.stem, detached ? "Release.gpg" : "InRelease");
 out:
 	free(url);
 	free(path);

@@ -22,6 +22,9 @@ struct fetch_release {
 	struct strvec components, architectures;
 	struct fetch_release_file *files;
 	size_t n_files;
+	/* The files as fetched, in the work directory: InRelease, or Release
+	 * and Release.gpg (apt keeps them so among its lists). */
+	struct strvec kept;
 };
 
 struct fetch_release_opts {

@@ -67,6 +67,6 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap, bool show)
 		va_end(ap);                             \
 	}
 DEFINE_MSG(xb_error, "xboot: error: ", true)
-DEFINE_MSG(xb_warn, "xboot: warning: ", true)
+DEFINE_MSG(xb_warn, "xboot: warning: ", xb_verbosity >= 1)
 DEFINE_MSG(xb_info, "xboot: ", xb_verbosity >= 1)
 DEFINE_MSG(xb_debug, "xboot: ", xb_verbosity >= 2)

@@ -32,7 +32,8 @@ enum {
 const char *xb_strerror(int code);
 
 /* Messages go to stderr as one line each, "xboot: error: ..." and so on.
- * Verbosity: 0 quiet (errors and warnings only), 1 normal, 2 verbose.
+ * Verbosity: 0 quiet (errors only), 1 normal, 2 verbose, 3 debug; the
+ * log gets every message whatever the verbosity.
  * Each saves and restores errno. */
 extern int xb_verbosity;
 void xb_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,20 +16,34 @@
 #include "../base/outfile.h"
 #include "walk.h"
 
-/* Each format: its --format name and the endings of TARGET that pick it. */
+/* Each format: its --format name, the endings of TARGET that pick it,
+ * and for archives libarchive's filter (compression). */
 static const struct {
 	const char *name;
 	enum output_format f;
-	const char *suffixes[2];
+	const char *suffixes[3];
+	int filter;
 } formats[] = {
-	{ "directory", OUTPUT_DIR, { NULL, NULL } },
-	{ "tar", OUTPUT_TAR, { ".tar", NULL } },
-	{ "tar.gz", OUTPUT_TAR_GZ, { ".tar.gz", ".tgz" } },
-	{ "tar.xz", OUTPUT_TAR_XZ, { ".tar.xz", ".txz" } },
-	{ "tar.zst", OUTPUT_TAR_ZST, { ".tar.zst", ".tzst" } },
-	{ "squashfs", OUTPUT_SQUASHFS, { ".squashfs", ".sqfs" } },
-	{ "ext4", OUTPUT_EXT4, { ".ext4", NULL } },
+	{ "directory", OUTPUT_DIR, { NULL }, -1 },
+	{ "tar", OUTPUT_TAR, { ".tar" }, ARCHIVE_FILTER_NONE },
+	{ "tar.gz", OUTPUT_TAR_GZ, { ".tar.gz", ".tgz" }, ARCHIVE_FILTER_GZIP },
+	{ "tar.xz", OUTPUT_TAR_XZ, { ".tar.xz", ".txz" }, ARCHIVE_FILTER_XZ },
+	{ "tar.zst", OUTPUT_TAR_ZST, { ".tar.zst", ".tzst" }, ARCHIVE_FILTER_ZSTD },
+	{ "tar.bz2", OUTPUT_TAR_BZ2, { ".tar.bz2", ".tbz2", ".tbz" }, ARCHIVE_FILTER_BZIP2 },
+	{ "tar.lz4", OUTPUT_TAR_LZ4, { ".tar.lz4" }, ARCHIVE_FILTER_LZ4 },
+	{ "tar.lzma", OUTPUT_TAR_LZMA, { ".tar.lzma", ".tlz" }, ARCHIVE_FILTER_LZMA },
+	{ "cpio", OUTPUT_CPIO, { ".cpio" }, ARCHIVE_FILTER_NONE },
+	{ "squashfs", OUTPUT_SQUASHFS, { ".squashfs", ".sqfs" }, -1 },
+	{ "ext4", OUTPUT_EXT4, { ".ext4" }, -1 },
+	{ "null", OUTPUT_NULL, { NULL }, -1 },
 };
+
+static const char *format_names(struct strbuf *sb)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "", formats[i].name);
+	return sb->buf;
+}
 
 int output_format_parse(const char *name, enum output_format *f)
 {
@@ -40,9 +54,7 @@ int output_format_parse(const char *name, enum output_format *f)
 			return 0;
 		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
-		strbuf_addf(&known, "%s%s", i ? ", " : "", formats[i].name);
-	xb_error("unknown output format '%s' (%s)", name, known.buf);
+	xb_error("unknown output format '%s' (%s)", name, format_names(&known));
 	return -XB_EUSAGE;
 }
 
@@ -54,18 +66,61 @@ const char *output_format_name(enum output_format f)
 	return "?";
 }
 
-enum output_format output_format_of_target(const char *target)
+bool output_format_is_archive(enum output_format f)
 {
-	if (!strcmp(target, "-"))
-		return OUTPUT_TAR;
+	return f != OUTPUT_DIR && f != OUTPUT_NULL;
+}
+
+/* A name no directory gets: an archive's or a compressor's ending. */
+static bool archive_name(const char *target)
+{
+	static const char *const endings[] = { ".gz", ".xz", ".zst", ".bz2", ".lz4", ".lzma",
+		                               ".lz", ".lzo", ".Z", ".zip", ".7z", ".img", ".iso",
+		                               ".ext2", ".ext3", ".erofs", ".cpio" };
+	const char *base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strstr(base, ".tar.") || strstr(base, ".cpio."))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(endings); i++)
+		if (str_ends_with(base, endings[i]) && strlen(base) > strlen(endings[i]))
+			return true;
+	return false;
+}
+
+int output_format_of_target(const char *target, enum output_format *f)
+{
+	cleanup_strbuf struct strbuf known = STRBUF_INIT;
+	*f = OUTPUT_DIR;
+	if (!strcmp(target, "-")) {
+		*f = OUTPUT_TAR;
+		return 0;
+	}
+	if (!strcmp(target, "/dev/null")) {
+		*f = OUTPUT_NULL;
+		return 0;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
 		for (size_t k = 0; k < ARRAY_SIZE(formats[i].suffixes); k++) {
 			const char *sfx = formats[i].suffixes[k];
-			if (sfx && str_ends_with(target, sfx) && strlen(target) > strlen(sfx))
-				return formats[i].f;
+			if (sfx && str_ends_with(target, sfx) && strlen(target) > strlen(sfx)) {
+				*f = formats[i].f;
+				return 0;
+			}
 		}
 	}
-	return OUTPUT_DIR;
+	if (!archive_name(target))
+		return 0;
+	xb_error("%s: xboot cannot tell or cannot write this kind of archive (it writes %s; "
+	         "--format= picks one)", target, format_names(&known));
+	return -XB_EUSAGE;
+}
+
+static int filter_of(enum output_format f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		if (formats[i].f == f)
+			return formats[i].filter;
+	return -1;
 }
 
 /* ---- tarballs ---- */
@@ -75,6 +130,7 @@ struct tar {
 	const struct output_opts *o;
 	const char *target;
 	void *links;          /* tsearch() tree of struct link: files with nlink > 1 */
+	bool copy_links;      /* cpio: each hard link as a copy (newc's links need inodes) */
 	dev_t out_dev;        /* the archive itself, should it be inside the tree */
 	ino_t out_ino;
 	char buf[64 * 1024];
@@ -193,6 +249,7 @@ static int add_dev_nodes(struct tar *t, time_t mtime)
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
 		archive_entry_set_mtime(e, mtime, 0);
+		archive_entry_set_size(e, 0);
 		archive_entry_set_rdevmajor(e, d[i].major);
 		archive_entry_set_rdevminor(e, d[i].minor);
 		if (archive_write_header(t->a, e) < ARCHIVE_WARN)
@@ -228,11 +285,12 @@ static int tar_visit(struct walk *w, int dfd, const char *name, const struct sta
 	archive_entry_set_uid(e, uid);
 	archive_entry_set_gid(e, gid);
 	archive_entry_set_mtime(e, mtime, 0);
+	archive_entry_set_size(e, 0); /* cpio wants it of every entry; a file's comes below */
 
 	const char *first;
 	if (S_ISLNK(st->st_mode)) {
 		r = add_symlink(w, dfd, name, e);
-	} else if (S_ISREG(st->st_mode) && st->st_nlink > 1 &&
+	} else if (S_ISREG(st->st_mode) && st->st_nlink > 1 && !t->copy_links &&
 	           (first = link_seen(t, st, w->path.buf))) {
 		archive_entry_copy_hardlink(e, first);
 		archive_entry_set_size(e, 0);
@@ -265,28 +323,27 @@ static int compress_threads(void)
 static int tar_setup(struct tar *t, enum output_format f)
 {
 	char opt[64];
-	int r = archive_write_set_format_pax(t->a);
-	/* GNU tar reads SCHILY.xattr and warns about LIBARCHIVE.xattr */
-	if (r == ARCHIVE_OK)
-		r = archive_write_set_format_option(t->a, "pax", "xattrheader", "SCHILY");
-	if (r == ARCHIVE_OK && f == OUTPUT_TAR_GZ) {
-		r = archive_write_add_filter_gzip(t->a);
-		if (r == ARCHIVE_OK) /* no time stamp in the gzip header */
-			r = archive_write_set_filter_option(t->a, "gzip", "timestamp", NULL);
-	} else if (r == ARCHIVE_OK && f == OUTPUT_TAR_XZ) {
-		r = archive_write_add_filter_xz(t->a);
-		snprintf(opt, sizeof(opt), "%d", compress_threads());
+	int filter = filter_of(f), r;
+	snprintf(opt, sizeof(opt), "%d", compress_threads());
+	if (f == OUTPUT_CPIO) {
+		r = archive_write_set_format_cpio_newc(t->a);
+	} else {
+		r = archive_write_set_format_pax(t->a);
+		/* GNU tar reads SCHILY.xattr and warns about LIBARCHIVE.xattr */
 		if (r == ARCHIVE_OK)
-			r = archive_write_set_filter_option(t->a, "xz", "threads", opt);
-	} else if (r == ARCHIVE_OK && f == OUTPUT_TAR_ZST) {
-		r = archive_write_add_filter_zstd(t->a);
-		snprintf(opt, sizeof(opt), "%d", compress_threads());
-		if (r == ARCHIVE_OK)
-			r = archive_write_set_filter_option(t->a, "zstd", "threads", opt);
+			r = archive_write_set_format_option(t->a, "pax", "xattrheader", "SCHILY");
 	}
+	if (r == ARCHIVE_OK)
+		r = archive_write_add_filter(t->a, filter);
+	if (r == ARCHIVE_OK && filter == ARCHIVE_FILTER_GZIP) /* no time stamp in the header */
+		r = archive_write_set_filter_option(t->a, "gzip", "timestamp", NULL);
+	else if (r == ARCHIVE_OK && filter == ARCHIVE_FILTER_XZ)
+		r = archive_write_set_filter_option(t->a, "xz", "threads", opt);
+	else if (r == ARCHIVE_OK && filter == ARCHIVE_FILTER_ZSTD)
+		r = archive_write_set_filter_option(t->a, "zstd", "threads", opt);
 	/* libarchive pads the last block for stdout and devices only unless
 	 * told; the same bytes everywhere: a full 10240-byte block for a plain
-	 * tar (as GNU tar does), none after compression. */
+	 * tar (as GNU tar does), none after compression or for cpio. */
 	if (r == ARCHIVE_OK)
 		r = archive_write_set_bytes_in_last_block(t->a, f == OUTPUT_TAR ? 0 : 1);
 	return r < ARCHIVE_WARN ? tar_fail(t) : 0;
@@ -303,6 +360,7 @@ static int write_tar(const char *rootdir, const char *target, enum output_format
 	int r;
 
 	t->o = o;
+	t->copy_links = f == OUTPUT_CPIO;
 	t->target = to_stdout ? "standard output" : target;
 	t->a = archive_write_new();
 	if (!t->a)
@@ -347,7 +405,13 @@ int output_write(const char *rootdir, const char *target, enum output_format f,
 	case OUTPUT_TAR_GZ:
 	case OUTPUT_TAR_XZ:
 	case OUTPUT_TAR_ZST:
+	case OUTPUT_TAR_BZ2:
+	case OUTPUT_TAR_LZ4:
+	case OUTPUT_TAR_LZMA:
+	case OUTPUT_CPIO:
 		return write_tar(rootdir, target, f, o);
+	case OUTPUT_NULL:
+		return 0;
 	case OUTPUT_SQUASHFS:
 	case OUTPUT_EXT4:
 		return image_write(rootdir, target, f, o);

@@ -1,6 +1,7 @@
 /* output: turns a finished root file system directory into what the user
- * asked for — the directory itself, a tarball (plain, gzip, xz, zstd), a
- * squashfs or an ext4 image — with the same bytes on every run.
+ * asked for — the directory itself, a tarball (plain, gzip, xz, zstd,
+ * bzip2, lz4, lzma) or cpio archive, a squashfs or an ext4 image, or
+ * nothing — with the same bytes on every run.
  *
  * Tarballs are written here with libarchive, walking the tree in a fixed
  * order: pax format, numeric owners only, no atime/ctime, whole-second
@@ -27,8 +28,13 @@ enum output_format {
 	OUTPUT_TAR_GZ,
 	OUTPUT_TAR_XZ,
 	OUTPUT_TAR_ZST,
+	OUTPUT_TAR_BZ2,
+	OUTPUT_TAR_LZ4,
+	OUTPUT_TAR_LZMA,
+	OUTPUT_CPIO,     /* newc: no extended attributes, hence no file capabilities */
 	OUTPUT_SQUASHFS,
 	OUTPUT_EXT4,
+	OUTPUT_NULL,     /* the tree is built, and nothing kept */
 };
 
 struct output_opts {
@@ -50,15 +56,19 @@ struct output_opts {
 #define OUTPUT_OPTS_INIT { -1, NULL, NULL, false }
 
 /* Parses a --format= value ("directory", "tar", "tar.gz", "tar.xz",
- * "tar.zst", "squashfs", "ext4"); reports and returns -XB_EUSAGE for
- * anything else. */
+ * "tar.zst", "tar.bz2", "tar.lz4", "tar.lzma", "cpio", "squashfs", "ext4",
+ * "null"); reports and returns -XB_EUSAGE for anything else. */
 int output_format_parse(const char *name, enum output_format *f);
 /* The --format= spelling of f (static string). */
 const char *output_format_name(enum output_format f);
-/* Guesses the format from a target's name: "-" is a tar on stdout; *.tar,
- * *.tar.gz|*.tgz, *.tar.xz|*.txz, *.tar.zst|*.tzst, *.squashfs|*.sqfs,
- * *.ext4; anything else a directory. */
-enum output_format output_format_of_target(const char *target);
+/* Whether f is a file made from the tree (neither directory nor null). */
+bool output_format_is_archive(enum output_format f);
+/* The format from a target's name: "-" is a tar on stdout, /dev/null is
+ * null; *.tar, *.tar.gz|*.tgz, *.tar.xz|*.txz, *.tar.zst|*.tzst,
+ * *.tar.bz2|*.tbz2|*.tbz, *.tar.lz4, *.tar.lzma|*.tlz, *.cpio,
+ * *.squashfs|*.sqfs, *.ext4; another archive's or compressor's ending is
+ * refused (reported, -XB_EUSAGE); anything else a directory. */
+int output_format_of_target(const char *target, enum output_format *f);
 
 /* Writes the tree at rootdir to target in format f; o may be NULL
  * (defaults).  target "-" is stdout (tar formats only).  A file target is

@@ -4,12 +4,15 @@
  * data between them (struct run holds what one stage hands the next). */
 #include "bootstrap.h"
 
+#include "aptlists.h"
 #include "configure.h"
 #include "finish.h"
 #include "setup.h"
+#include "../base/inroot.h"
 #include "../base/progress.h"
 #include "../dpkg/debfile.h"
 #include "../dpkg/unpack.h"
+#include "../pkgset/order.h"
 #include "../pkgset/resolve.h"
 #include "../../emu/userns.h"
 #include "../../fetch/cache.h"
@@ -36,6 +39,7 @@ struct run {
 	struct strvec debs;       /* local path of each package's .deb */
 	struct fetch_cache cache;
 	FILE *log;
+	struct hooks_env hooks;   /* where and how hooks run */
 };
 
 static double seconds_since(long long t0)
@@ -54,6 +58,28 @@ static void add_updates(struct run *run, const char *codename)
 	cleanup_free char *uri = xstrdup(run->sources.v[0].uri);
 	fetch_sources_add(&run->sources, uri, upd, &p->components);
 	fetch_sources_add(&run->sources, p->security_uri, sec, &p->components);
+}
+
+/* The source's verified Release and its indices (from run->packages'
+ * first), as apt's lists for the hooks. */
+static int stage_lists(struct run *run, const struct fetch_source *e,
+                       const struct fetch_release *rel, size_t first)
+{
+	cleanup_free char *prefix = aptlists_prefix(e->uri, e->suite);
+	int r = 0;
+	for (size_t i = 0; !r && i < rel->kept.n; i++) {
+		const char *file = strrchr(rel->kept.v[i], '_');
+		cleanup_free char *name = xasprintf("%s%s", prefix, file ? file + 1 : rel->kept.v[i]);
+		r = aptlists_stage(run->workdir, APT_LISTS, rel->kept.v[i], name);
+	}
+	for (size_t i = 0; !r && i < e->components.n; i++) {
+		cleanup_free char *name = xasprintf("%s%s_binary-%s_Packages", prefix,
+		                                    e->components.v[i], run->plan->arch->deb);
+		for (char *c = name + strlen(prefix); *c; c++)
+			*c = *c == '/' ? '_' : *c;
+		r = aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first + i], name);
+	}
+	return r;
 }
 
 static int fetch_source(struct run *run, size_t m, const struct fetch_release_opts *ro,
@@ -75,6 +101,8 @@ static int fetch_source(struct run *run, size_t m, const struct fetch_release_op
 		if (!*codename)
 			*codename = xstrdup(rel.codename ? rel.codename : e->suite);
 	}
+	if (!r)
+		r = stage_lists(run, e, &rel, before);
 	fetch_release_free(&rel);
 	for (size_t i = before; !r && i < run->packages.n; i++)
 		strvec_push(&run->pkg_mirror, e->uri);
@@ -201,11 +229,27 @@ static int stage_unpack(struct run *run)
 	return r;
 }
 
-static FILE *open_log(const char *target)
+/* The log: --logfile on the host, else var/log/xboot.log in the tree
+ * (resolved inside it: a setup hook may have put anything there). */
+static int open_log(struct run *run)
 {
-	cleanup_free char *path = xasprintf("%s/var/log/xboot.log", target);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	return fd >= 0 ? fdopen(fd, "w") : NULL;
+	const char *host = run->plan->logfile;
+	int fd;
+	if (host) {
+		fd = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			xb_error("--logfile=%s: %s", host, strerror(errno));
+			return -errno;
+		}
+	} else {
+		cleanup_fd int rootfd = open(run->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		cleanup_free char *last = NULL;
+		cleanup_fd int dir = rootfd < 0 ? -1 : inroot_parent(rootfd, "var/log/xboot.log", true, &last);
+		fd = dir < 0 ? -1 : openat(dir, last, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
+	if (fd >= 0 && (run->log = fdopen(fd, "w")))
+		xb_set_log(run->log);
+	return 0;
 }
 
 static void run_release(struct run *run)
@@ -240,14 +284,28 @@ static int make_workdir(struct run *run, bool archive)
 		return e;
 	}
 	run->workdir = dir;
-	if (!archive)
+	if (!archive) {
+		if (!(run->root = run->root_owned = realpath(run->plan->target, NULL))) {
+			xb_error("%s: %s", run->plan->target, strerror(errno));
+			return -errno;
+		}
 		return 0;
+	}
 	run->root = run->root_owned = xasprintf("%s/root", dir);
 	if (mkdir(run->root, 0755) < 0) {
 		xb_error("creating %s: %s", run->root, strerror(errno));
 		return -errno;
 	}
 	return 0;
+}
+
+/* What hooks are told (core/pipeline/hooks). */
+static void prepare_hooks(struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	run->hooks = (struct hooks_env){ run->root, emu_arch_is_native(p->arch) ? NULL : p->arch,
+		                         p->mode == PLAN_MODE_UNSHARE ? "unshare" : "root",
+		                         output_format_name(p->format), p->arch->deb, run->workdir };
 }
 
 static int write_output(const struct run *run, int stdout_fd)
@@ -262,7 +320,7 @@ static int write_output(const struct run *run, int stdout_fd)
 		return -errno;
 	}
 	int r = output_write(run->root, p->target, p->format, &oo);
-	if (!r)
+	if (!r && p->format != OUTPUT_NULL)
 		xb_info("wrote %s (%s) in %.1f s", p->target, output_format_name(p->format),
 		        seconds_since(t0));
 	return r;
@@ -279,6 +337,47 @@ static int distro_links(const struct run *run, bool *yes)
 	return 0;
 }
 
+/* --skip=essential/unlink: the essential set's .debs in the tree's
+ * apt archives, under apt's names, for the hooks (cleanup/apt/cache
+ * removes them unless skipped too). */
+static int keep_debs(const struct run *run)
+{
+	int r = 0;
+	for (size_t i = 0; !r && i < run->n_pkgs; i++) {
+		const struct xb_pkg *k = &run->pkgs[i];
+		if (k->phase != ORDER_ESSENTIAL)
+			continue;
+		cleanup_strbuf struct strbuf name = STRBUF_INIT;
+		strbuf_addf(&name, "%s_", k->name);
+		for (const char *c = k->version; *c; c++) /* apt's name for an epoch's colon */
+			*c == ':' ? strbuf_addstr(&name, "%3a") : strbuf_addch(&name, *c);
+		strbuf_addf(&name, "_%s.deb", k->arch);
+		r = aptlists_stage(run->workdir, APT_ARCHIVES, run->debs.v[i], name.buf);
+	}
+	return r ? r : aptlists_install(run->workdir, APT_ARCHIVES, run->root);
+}
+
+/* From the unpack to the customize hooks: what hooks may use is in place
+ * (apt's lists, policy-rc.d, the emulator) until the clean-up. */
+static int fill_tree(struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	int r;
+	if ((r = stage_unpack(run)) < 0 || (r = setup_options(p, run->root)) < 0 ||
+	    (r = aptlists_install(run->workdir, APT_LISTS, run->root)) < 0 ||
+	    (!p->unlink_debs && (r = keep_debs(run)) < 0) ||
+	    (r = hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks)) < 0)
+		return r;
+	/* extract: unpacked, and no script of them runs */
+	if (p->variant->scripts && (r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs,
+	                                               run->log ? fileno(run->log) : -1)) < 0)
+		return r;
+	if ((r = finish_tree(p, &run->sources, run->root)) < 0 ||
+	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0)
+		return r;
+	return hooks_run(&p->hooks, HOOK_CUSTOMIZE, &run->hooks);
+}
+
 /* Everything after the download, in the tree. */
 static int build_tree(struct run *run)
 {
@@ -286,21 +385,12 @@ static int build_tree(struct run *run)
 	bool links;
 	int r;
 	if ((r = distro_links(run, &links)) < 0 || (r = setup_skeleton(p, run->root, links)) < 0 ||
-	    (r = hooks_run(&p->hooks, HOOK_SETUP, run->root)) < 0)
+	    (r = hooks_run(&p->hooks, HOOK_SETUP, &run->hooks)) < 0 || (r = open_log(run)) < 0 ||
+	    (r = fill_tree(run)) < 0)
 		return r;
-	if ((run->log = open_log(run->root)))
-		xb_set_log(run->log);
-	if ((r = stage_unpack(run)) < 0 || (r = setup_options(p, run->root)) < 0 ||
-	    (r = hooks_run(&p->hooks, HOOK_EXTRACT, run->root)) < 0)
+	if (p->variant->scripts && (r = configure_done(p, run->root)) < 0)
 		return r;
-	/* extract: unpacked, and no script of them runs */
-	if (p->variant->scripts && (r = configure_tree(p, run->root, run->pkgs, run->n_pkgs,
-	                                               run->log ? fileno(run->log) : -1)) < 0)
-		return r;
-	if ((r = finish_tree(p, &run->sources, run->root)) < 0 ||
-	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0)
-		return r;
-	return hooks_run(&p->hooks, HOOK_CUSTOMIZE, run->root);
+	return finish_cleanup(p, run->root);
 }
 
 /* A tar on stdout: until it is written there, whatever a maintainer
@@ -321,7 +411,10 @@ static int run_stages(struct run *run, int stdout_fd)
 	const struct xb_plan *p = run->plan;
 	bool archive = p->format != OUTPUT_DIR;
 	int r;
-	if ((r = make_workdir(run, archive)) < 0 || (r = stage_indices(run)) < 0 ||
+	if ((r = make_workdir(run, archive)) < 0)
+		return r;
+	prepare_hooks(run);
+	if ((r = stage_indices(run)) < 0 ||
 	    (r = stage_resolve(run)) < 0 || (r = stage_download(run)) < 0)
 		return r;
 	if (xb_interrupted)

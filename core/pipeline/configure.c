@@ -21,23 +21,24 @@ static int launch_part(const struct emu_launch_opts *lo, struct secondstage *ss)
 }
 
 /* The scripts, in one launch or, for an --essential-hook, two. */
-static int run_scripts(const struct xb_plan *p, const struct emu_launch_opts *lo,
-                       struct secondstage *ss)
+static int run_scripts(const struct xb_plan *p, const struct hooks_env *he,
+                       const struct emu_launch_opts *lo, struct secondstage *ss)
 {
 	int r = 0;
 	if (hooks_any(&p->hooks, HOOK_ESSENTIAL)) {
 		ss->part = SECONDSTAGE_ESSENTIAL;
 		r = launch_part(lo, ss);
 		if (!r)
-			r = hooks_run(&p->hooks, HOOK_ESSENTIAL, lo->root);
+			r = hooks_run(&p->hooks, HOOK_ESSENTIAL, he);
 		ss->part = SECONDSTAGE_REST;
 	}
 	return r ? r : launch_part(lo, ss);
 }
 
-int configure_tree(const struct xb_plan *p, const char *root, const struct xb_pkg *pkgs,
+int configure_tree(const struct xb_plan *p, const struct hooks_env *he, const struct xb_pkg *pkgs,
                    size_t n, int log_fd)
 {
+	const char *root = he->root;
 	struct emu_launch_opts lo = EMU_LAUNCH_OPTS_INIT;
 	struct secondstage ss = { pkgs, n, log_fd,
 	                          (unsigned)(p->script_jobs > 0 ? p->script_jobs : xb_ncpus()),
@@ -63,12 +64,17 @@ int configure_tree(const struct xb_plan *p, const char *root, const struct xb_pk
 	/* Maintainer scripts come from whatever repository was named: the
 	 * same filter as enter's. */
 	lo.seccomp = true;
-	r = run_scripts(p, &lo, &ss);
-	int rc = secondstage_cleanup(root);
-	if (r || rc)
-		return r ? r : rc;
-	xb_info("configured %zu packages in %.1f s", n, (double)(progress_now_ms() - t0) / 1000.0);
-	if (foreign && p->remove_emulator)
-		return emu_emulator_remove(p->arch, root);
-	return 0;
+	r = run_scripts(p, he, &lo, &ss);
+	if (!r)
+		xb_info("configured %zu packages in %.1f s", n,
+		        (double)(progress_now_ms() - t0) / 1000.0);
+	return r;
+}
+
+int configure_done(const struct xb_plan *p, const char *root)
+{
+	int r = secondstage_cleanup(root);
+	if (!r && !emu_arch_is_native(p->arch) && p->remove_emulator)
+		r = emu_emulator_remove(p->arch, root);
+	return r;
 }

@@ -2,17 +2,23 @@
  * into a foreign tree, a policy-rc.d that keeps daemons from starting,
  * the maintainer scripts run in the contained namespaces of emu/launch
  * (core/secondstage), and the --essential-hook between the essential set
- * and the rest. */
+ * and the rest; policy-rc.d and the emulator removed once hooks are done. */
 #ifndef XB_CONFIGURE_H
 #define XB_CONFIGURE_H
 
 #include "plan.h"
 #include "../pkgset/resolve.h"
 
-/* Configures pkgs[0..n) (the install order), unpacked in root; the
- * scripts' output goes to log_fd (-1: where xboot's goes).  Reports
- * errors; -XB_EINTR when interrupted. */
-int configure_tree(const struct xb_plan *p, const char *root, const struct xb_pkg *pkgs,
+/* Configures pkgs[0..n) (the install order), unpacked in he->root (the
+ * essential hooks run as he says); the
+ * scripts' output goes to log_fd (-1: where xboot's goes).  policy-rc.d
+ * and the emulator stay for the customize hooks.  Reports errors;
+ * -XB_EINTR when interrupted. */
+int configure_tree(const struct xb_plan *p, const struct hooks_env *he, const struct xb_pkg *pkgs,
                    size_t n, int log_fd);
+
+/* Once the customize hooks have run: policy-rc.d gone, and with
+ * --remove-emulator the emulator.  Reports errors. */
+int configure_done(const struct xb_plan *p, const char *root);
 
 #endif

@@ -18,6 +18,7 @@ struct copy {
 	bool contents;
 	char *dir;  /* where in the tree the entries go (absolute inside it) */
 	char *name; /* the one source's name there, when dst was not a directory */
+	int tar_fd; /* tar-in: the user's tarball (any compression) instead of srcs; else -1 */
 };
 
 static char *trimmed(const char *path)
@@ -112,6 +113,8 @@ static int extract(const struct copy *c, int rootfd, int fd)
 	struct archive_entry *e;
 	int r = enter_tree(c, rootfd), ar;
 	archive_read_support_format_tar(in);
+	if (c->tar_fd >= 0)
+		archive_read_support_filter_all(in);
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
 	                                     ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
 	                                     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
@@ -229,12 +232,49 @@ static int run_copy(const struct copy *c)
 int copy_into_tree(const char *root, char *const *srcs, size_t n, const char *dst, bool contents,
                    const char *what)
 {
-	struct copy c = { root, what, srcs, n, contents, NULL, NULL };
+	struct copy c = { root, what, srcs, n, contents, NULL, NULL, -1 };
 	int r = check_sources(&c);
 	if (!r)
 		r = place(&c, dst);
 	if (!r)
 		r = run_copy(&c);
+	free(c.dir);
+	free(c.name);
+	return r;
+}
+
+/* The writer alone, reading the tarball. */
+static int run_tar_in(const struct copy *c)
+{
+	cleanup_fd int rootfd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		xb_error("%s: %s: %s", c->what, c->root, strerror(errno));
+		return -errno;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(extract(c, rootfd, c->tar_fd) ? 1 : 0);
+	if (pid < 0) {
+		xb_error("%s: fork: %s", c->what, strerror(errno));
+		return -errno;
+	}
+	return wait_for(pid);
+}
+
+int copy_tar_into_tree(const char *root, const char *tarball, const char *dst, const char *what)
+{
+	char *srcs[] = { (char *)tarball };
+	struct copy c = { root, what, srcs, 1, true, NULL, NULL, -1 };
+	int r = place(&c, dst);
+	if (!r && (c.tar_fd = open(tarball, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		xb_error("%s: %s: %s", what, tarball, strerror(errno));
+	}
+	if (!r)
+		r = run_tar_in(&c);
+	if (c.tar_fd >= 0)
+		close(c.tar_fd);
 	free(c.dir);
 	free(c.name);
 	return r;

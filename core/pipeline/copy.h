@@ -18,4 +18,9 @@
 int copy_into_tree(const char *root, char *const *srcs, size_t n, const char *dst, bool contents,
                    const char *what);
 
+/* tar-in: the tarball's entries (any compression libarchive reads) into
+ * the tree's directory dst, made when missing, by the same writer.
+ * Reports errors. */
+int copy_tar_into_tree(const char *root, const char *tarball, const char *dst, const char *what);
+
 #endif

@@ -3,6 +3,7 @@
  * read or removed is resolved inside it. */
 #include "finish.h"
 
+#include "aptlists.h"
 #include "setup.h"
 #include "../base/inroot.h"
 #include "../dpkg/dpkgdb.h"
@@ -228,8 +229,6 @@ int finish_apt_states(const struct xb_plan *p, const char *root, const struct xb
 
 int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const char *root)
 {
-	static const char *const keep_lists[] = { "lock", "partial", "auxfiles", NULL };
-	static const char *const keep_archives[] = { "lock", "partial", NULL };
 	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cleanup_strbuf struct strbuf sources = STRBUF_INIT;
 	int r = 0;
@@ -248,13 +247,30 @@ int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const 
 		r = apt_and_dpkg_files(p, rootfd, root);
 	if (!r)
 		r = copy_host_file(rootfd, root, "etc/resolv.conf", NULL, true);
-	clean_dir(rootfd, "var/lib/apt/lists", keep_lists);
-	clean_dir(rootfd, "var/cache/apt/archives", keep_archives);
-	inroot_unlink(rootfd, "var/cache/apt/pkgcache.bin");
-	inroot_unlink(rootfd, "var/cache/apt/srcpkgcache.bin");
-	if (!r && p->cleanup_reproducible)
-		remove_unreproducible(rootfd);
-	if (!r && p->source_date_epoch >= 0)
-		r = make_reproducible(rootfd, root, p->source_date_epoch);
 	return r;
+}
+
+int finish_cleanup(const struct xb_plan *p, const char *root)
+{
+	static const char *const keep_lists[] = { "lock", "partial", "auxfiles", NULL };
+	static const char *const keep_archives[] = { "lock", "partial", NULL };
+	static const char *const keep_none[] = { NULL };
+	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (rootfd < 0) {
+		xb_error("opening %s: %s", root, strerror(errno));
+		return -errno;
+	}
+	if (p->cleanup_apt_lists)
+		clean_dir(rootfd, APT_LISTS, keep_lists);
+	if (p->cleanup_apt_cache) {
+		clean_dir(rootfd, APT_ARCHIVES, keep_archives);
+		inroot_unlink(rootfd, "var/cache/apt/pkgcache.bin");
+		inroot_unlink(rootfd, "var/cache/apt/srcpkgcache.bin");
+	}
+	if (p->cleanup_tmp)
+		clean_dir(rootfd, "tmp", keep_none);
+	if (p->cleanup_reproducible)
+		remove_unreproducible(rootfd);
+	return p->source_date_epoch >= 0 ? make_reproducible(rootfd, root, p->source_date_epoch) : 0;
 }

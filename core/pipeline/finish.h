@@ -2,18 +2,24 @@
  * done, as debootstrap and mmdebstrap users expect them: apt sources, the
  * host's hostname and resolv.conf, fstab, what apt and dpkg leave (their
  * locks, dpkg's arch, apt's marks of automatic installs), an empty
- * machine-id where a package made one, no apt lists or caches, and none
- * of the logs mmdebstrap removes. */
+ * machine-id where a package made one; then, once the hooks have run, no
+ * apt lists or caches, and none of the logs mmdebstrap removes. */
 #ifndef XB_FINISH_H
 #define XB_FINISH_H
 
 #include "plan.h"
 #include "../pkgset/resolve.h"
 
-/* The files above, into the tree at root (sources.list from src); with
- * SOURCE_DATE_EPOCH also what makes the tree reproducible (no logs with
- * times, password ages from the epoch).  Reports errors. */
+/* The files above, into the tree at root (sources.list from src), before
+ * the customize hooks.  Reports errors. */
 int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const char *root);
+
+/* After the customize hooks, mmdebstrap's clean-up, each step unless
+ * --skip turned it off: apt's lists and caches emptied, /tmp emptied, the
+ * logs with times removed; with SOURCE_DATE_EPOCH also what makes the
+ * tree reproducible (no logs, no backups of the account files, password
+ * ages from the epoch).  Reports errors. */
+int finish_cleanup(const struct xb_plan *p, const char *root);
 
 /* var/lib/apt/extended_states as mmdebstrap's trees have it: where apt
  * installs a variant that selects by priority after the essential set,

@@ -9,7 +9,7 @@
 void plan_release(struct xb_plan *p)
 {
 	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
-		             &p->format_name, &p->cache_dir, &p->security_uri };
+		             &p->format_name, &p->cache_dir, &p->security_uri, &p->logfile };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
 		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip };
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
@@ -28,6 +28,11 @@ static int pick_arch(struct xb_plan *p)
 			return 0;
 		xb_error("cannot tell the host's architecture; use --arch");
 		return -XB_EARCH;
+	}
+	if (strchr(p->arch_name, ',')) {
+		xb_error("--architectures=%s: a tree of several architectures (multiarch) is not "
+		         "supported yet; give one", p->arch_name);
+		return -XB_EUSAGE;
 	}
 	if ((p->arch = emu_arch_find(p->arch_name)))
 		return 0;
@@ -113,30 +118,56 @@ static int pick_output(struct xb_plan *p)
 {
 	if (p->format_name && output_format_parse(p->format_name, &p->format) < 0)
 		return -XB_EUSAGE;
-	if (!p->format_name)
-		p->format = output_format_of_target(p->target);
-	if (!strcmp(p->target, "-") && p->format == OUTPUT_DIR) {
+	if (!p->format_name && output_format_of_target(p->target, &p->format) < 0)
+		return -XB_EUSAGE;
+	if (!strcmp(p->target, "-") && !output_format_is_archive(p->format)) {
 		xb_error("TARGET - is standard output: only a tar format goes there");
+		return -XB_EUSAGE;
+	}
+	if (!strcmp(p->target, "-") && isatty(STDOUT_FILENO)) {
+		xb_error("TARGET - writes a tar to standard output, which is a terminal; "
+		         "redirect it to a file or a pipe");
 		return -XB_EUSAGE;
 	}
 	return 0;
 }
 
-/* --skip: of mmdebstrap's steps, the ones xboot has; the rest are said
- * to be ignored (a script written for mmdebstrap may name them). */
+/* --skip: of mmdebstrap's steps, the ones xboot has, each turning off
+ * some of the plan's steps (offsets of its bools); the rest are said to be
+ * ignored (a script written for mmdebstrap may name them). */
+#define STEP(field) offsetof(struct xb_plan, field)
+static const struct {
+	const char *name;
+	size_t off[4]; /* 0: none (the plan starts with a pointer) */
+} skips[] = {
+	{ "output/dev", { STEP(dev_files), STEP(dev_nodes) } },
+	{ "output/mknod", { STEP(dev_nodes) } },
+	{ "cleanup", { STEP(cleanup_apt_lists), STEP(cleanup_apt_cache), STEP(cleanup_tmp),
+	               STEP(cleanup_reproducible) } },
+	{ "cleanup/apt", { STEP(cleanup_apt_lists), STEP(cleanup_apt_cache) } },
+	{ "cleanup/apt/lists", { STEP(cleanup_apt_lists) } },
+	{ "cleanup/apt/cache", { STEP(cleanup_apt_cache) } },
+	{ "cleanup/tmp", { STEP(cleanup_tmp) } },
+	{ "cleanup/reproducible", { STEP(cleanup_reproducible) } },
+	{ "check/empty", { STEP(check_empty) } },
+	{ "essential/unlink", { STEP(unlink_debs) } },
+};
+
 static void pick_skips(struct xb_plan *p)
 {
-	p->dev_files = p->dev_nodes = p->cleanup_reproducible = true;
+	for (size_t k = 0; k < ARRAY_SIZE(skips); k++)
+		for (size_t j = 0; j < ARRAY_SIZE(skips[k].off) && skips[k].off[j]; j++)
+			*(bool *)((char *)p + skips[k].off[j]) = true;
 	for (size_t i = 0; i < p->skip.n; i++) {
-		const char *s = p->skip.v[i];
-		if (!strcmp(s, "output/dev"))
-			p->dev_files = p->dev_nodes = false;
-		else if (!strcmp(s, "output/mknod"))
-			p->dev_nodes = false;
-		else if (!strcmp(s, "cleanup/reproducible"))
-			p->cleanup_reproducible = false;
-		else
-			xb_warn("--skip=%s: xboot has no such step; ignored", s);
+		size_t k = 0;
+		while (k < ARRAY_SIZE(skips) && strcmp(skips[k].name, p->skip.v[i]))
+			k++;
+		if (k == ARRAY_SIZE(skips)) {
+			xb_warn("--skip=%s: xboot has no such step; ignored", p->skip.v[i]);
+			continue;
+		}
+		for (size_t j = 0; j < ARRAY_SIZE(skips[k].off) && skips[k].off[j]; j++)
+			*(bool *)((char *)p + skips[k].off[j]) = false;
 	}
 }
 

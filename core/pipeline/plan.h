@@ -37,6 +37,8 @@ struct xb_plan {
 	struct hooks hooks;
 	struct strvec aptopts, dpkgopts; /* lines (or files) for apt.conf.d, dpkg.cfg.d */
 	struct strvec skip;          /* --skip: mmdebstrap's step names */
+	char *logfile;               /* --logfile: the log on the host; NULL: in TARGET */
+	bool no_merged_usr;          /* --no-merged-usr */
 	enum plan_mode mode;
 
 	/* What plan_complete() decides. */
@@ -50,7 +52,13 @@ struct xb_plan {
 	bool dev_files;                /* /dev's entries (devfiles) in the tree and archives */
 	bool dev_nodes;                /* and its device nodes: made in a root-mode directory,
 	                                  written into archives in either mode */
+	/* The steps --skip can turn off (mmdebstrap's names in plan.c). */
 	bool cleanup_reproducible;     /* remove the logs mmdebstrap removes */
+	bool cleanup_apt_lists;        /* empty var/lib/apt/lists at the end */
+	bool cleanup_apt_cache;        /* empty var/cache/apt (archives, *.bin) */
+	bool cleanup_tmp;              /* empty /tmp */
+	bool check_empty;              /* refuse a TARGET directory that is not empty */
+	bool unlink_debs;              /* else the essential .debs stay in var/cache/apt/archives */
 };
 
 /* Decides what the user left open and checks what was given; reports

@@ -35,7 +35,7 @@ static int check_archive_target(const char *target)
 }
 
 /* TARGET must be a new or empty directory, and never the host's root. */
-static int check_target(const char *target)
+static int check_target(const char *target, bool check_empty)
 {
 	struct stat st;
 	char *real = realpath(target, NULL);
@@ -59,6 +59,8 @@ static int check_target(const char *target)
 		xb_error("%s exists and is not a directory", target);
 		return -ENOTDIR;
 	}
+	if (!check_empty)
+		return 0;
 	DIR *d = opendir(target);
 	struct dirent *e;
 	bool empty = true;
@@ -71,7 +73,8 @@ static int check_target(const char *target)
 			empty = false;
 	closedir(d);
 	if (!empty) {
-		xb_error("%s is not empty; xboot bootstraps into a new or empty directory", target);
+		xb_error("%s is not empty; xboot bootstraps into a new or empty directory "
+		         "(--skip=check/empty allows one that is not)", target);
 		return -ENOTEMPTY;
 	}
 	return 0;
@@ -79,7 +82,10 @@ static int check_target(const char *target)
 
 int setup_check_target(const struct xb_plan *p)
 {
-	return p->format != OUTPUT_DIR ? check_archive_target(p->target) : check_target(p->target);
+	if (p->format == OUTPUT_NULL)
+		return 0;
+	return p->format != OUTPUT_DIR ? check_archive_target(p->target)
+	                               : check_target(p->target, p->check_empty);
 }
 
 /* dir and its link usr/dir at the root, as merged /usr has them. */
@@ -140,6 +146,26 @@ static int make_dev(const struct xb_plan *p, int rootfd, const char *root)
 	return 0;
 }
 
+/* --no-merged-usr, as debootstrap does it: where the packages leave the
+ * choice to xboot, directories, and the file that keeps usr-is-merged
+ * from converting the tree. */
+static int unmerged(const struct xb_plan *p, int fd, const char *root, bool distro_links)
+{
+	static const char text[] = "this system will not be supported in the future\n";
+	if (distro_links) {
+		xb_error("--no-merged-usr: %s's base-files merges /usr itself", p->suite);
+		return -XB_EUSAGE;
+	}
+	xb_warn("--no-merged-usr: a tree without merged /usr cannot be upgraded past bookworm");
+	int r = inroot_write_file(fd, "etc/unsupported-skip-usrmerge-conversion", text,
+	                          sizeof(text) - 1, 0644);
+	if (r < 0) {
+		xb_error("preparing %s: %s", root, strerror(-r));
+		return r;
+	}
+	return make_dev(p, fd, root);
+}
+
 /* Merged /usr: the root's own links, made before anything is unpacked so
  * that packages shipping /bin/x land in /usr/bin/x: bin, sbin, lib, and
  * unless the distribution ships its links itself the architecture's
@@ -156,6 +182,8 @@ int setup_skeleton(const struct xb_plan *p, const char *root, bool distro_links)
 	if (!r)
 		fchmodat(fd, "tmp", 01777, 0);
 	cleanup_strvec struct strvec links = STRVEC_INIT;
+	if (!r && p->tmpl.merged_usr && p->no_merged_usr)
+		return unmerged(p, fd, root, distro_links);
 	if (p->tmpl.merged_usr) {
 		strvec_pushl(&links, "bin", "sbin", "lib", NULL);
 		if (!distro_links)

@@ -100,6 +100,27 @@ plain_chroot() {
 	rm -rf "$dir"
 }
 
+# mmdebstrap's recipe: a customize hook that chroots in and installs with
+# apt, for a foreign tree, on a host with no binfmt entry of its own: the
+# hook runs where xboot's private binfmt_misc, /proc, /dev and the apt
+# lists are.
+@test "trixie armhf: a customize hook chroots in, apt-get installs hello, and it runs" {
+	local dir=$ROOTS/hook-armhf
+	[ ! -e /proc/sys/fs/binfmt_misc/qemu-arm ] || grep -qx disabled /proc/sys/fs/binfmt_misc/qemu-arm ||
+		skip "the host has a binfmt entry for arm enabled"
+	rm -rf "$dir"
+	run "$XB" --arch=armhf --variant=minbase --cache-dir="$CACHE" \
+		--customize-hook='chroot "$1" apt-get install -y -q hello' \
+		--customize-hook='chroot "$1" hello >"$1/hello.out"' trixie "$dir"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$dir/hello.out")" = "Hello, world!" ]
+	[ -z "$(mounts_under "$dir")" ]
+	[ -z "$(ls "$dir/var/lib/apt/lists" | grep -v -e '^lock$' -e '^partial$' -e '^auxfiles$')" ]
+	[ -z "$(ls "$dir/var/cache/apt/archives" | grep '\.deb$')" ]
+	rm -rf "$dir"
+}
+
 # bookworm's base-files ships no links: xboot makes them, the multilib ones
 # of each architecture too (usr-is-merged's preinst refuses the tree else)
 @test "bookworm minbase ppc64el (merged /usr with lib64 made by xboot)" {

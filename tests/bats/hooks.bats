@@ -74,9 +74,10 @@ hermetic
 @test "--hook-dir runs the executables of each kind in name order" {
 	local d=$BATS_TEST_TMPDIR/hooks
 	mkdir -p "$d"
-	printf '#!/bin/sh\necho "$(basename "$0")" >>"$1/hook-order"\n' >"$d/customize10-a"
-	cp "$d/customize10-a" "$d/customize20-b"
-	cp "$d/customize10-a" "$d/setup00"
+	# (their directory is root's alone: the contained hook runs through an fd)
+	for h in customize10-a customize20-b setup00; do
+		printf '#!/bin/sh\necho %s >>"$1/hook-order"\n' "$h" >"$d/$h"
+	done
 	printf '#!/bin/sh\nexit 9\n' >"$d/customize30-notexec"
 	chmod +x "$d/customize10-a" "$d/customize20-b" "$d/setup00"
 	xb --variant=essential --hook-dir="$d" "$XB_SUITE" "$T" "$XB_REPO_URL"
@@ -97,7 +98,7 @@ hermetic
 @test "SOURCE_DATE_EPOCH: no logs with times, shadow dates from the epoch" {
 	echo 'root:*:19999:0:99999:7:::' >"$BATS_TEST_TMPDIR/shadow"
 	SOURCE_DATE_EPOCH=1700000000 xb --customize-hook="true" \
-		--essential-hook="cp $BATS_TEST_TMPDIR/shadow \"\$1/etc/shadow\"" \
+		--essential-hook="upload $BATS_TEST_TMPDIR/shadow /etc/shadow" \
 		"$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$T/etc/shadow")" = "root:*:$((1700000000 / 86400)):0:99999:7:::" ]
@@ -109,4 +110,91 @@ hermetic
 	SOURCE_DATE_EPOCH=yesterday xb "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 2 ]
 	[ ! -e "$T" ]
+}
+
+@test "hooks run contained: \$1 absolute, mmdebstrap's variables, their own /proc, no host root" {
+	local secret=$BATS_TEST_TMPDIR/secret pub
+	echo hidden >"$secret" && chmod 600 "$secret"
+	pub=$(mktemp -d /var/tmp/xb-hook.XXXXXX) && chmod 1777 "$pub"
+	# shellcheck disable=SC2016 # $1 and the variables are the hook's
+	xb --variant=essential \
+		--customize-hook='env | grep -E "^(MMDEBSTRAP|XBOOT)_" | sort >"$1/hook-env"; echo "$1" >"$1/hook-arg"' \
+		--customize-hook="touch $pub/made; ls /proc | grep -c '^[0-9]' >\"\$1/hook-pids\"" \
+		--customize-hook="! cat $secret >\"\$1/hook-secret\" 2>/dev/null" \
+		--customize-hook='chroot "$1" /bin/sh -c "test -d /proc/self && test -c /dev/null" && touch "$1/hook-chroot"' \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[[ $(cat "$T/hook-arg") == /* ]]
+	grep -qx 'MMDEBSTRAP_HOOK=customize' "$T/hook-env" && grep -qx 'XBOOT_HOOK=customize' "$T/hook-env"
+	grep -qx 'MMDEBSTRAP_MODE=root' "$T/hook-env" && grep -qx 'MMDEBSTRAP_FORMAT=directory' "$T/hook-env"
+	grep -qx 'MMDEBSTRAP_VERBOSITY=1' "$T/hook-env" && grep -q '^MMDEBSTRAP_ARGV0=/' "$T/hook-env"
+	grep -q '^MMDEBSTRAP_APT_CONFIG=/' "$T/hook-env"
+	# root inside is an unprivileged host id, and sees only its own processes
+	local owner
+	owner=$(stat -c %u "$pub/made")
+	rm -rf "$pub"
+	[ "$owner" -ne 0 ]
+	[ "$(cat "$T/hook-pids")" -lt 10 ]
+	[ ! -s "$T/hook-secret" ]
+	[ -e "$T/hook-chroot" ]
+	[ -z "$(mounts_under "$T")" ]
+}
+
+@test "customize hooks find policy-rc.d and apt's lists under apt's names; both gone after" {
+	# shellcheck disable=SC2016
+	xb --variant=essential \
+		--customize-hook='test -x "$1/usr/sbin/policy-rc.d" && touch "$1/hook-policy"' \
+		--customize-hook='APT_CONFIG=$MMDEBSTRAP_APT_CONFIG apt-get indextargets --format "\$(FILENAME)" >"$1/hook-want"' \
+		--customize-hook='for f in $(cat "$1/hook-want") "$1"/var/lib/apt/lists/*_InRelease; do test -s "$f" || exit 1; done' \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ -e "$T/hook-policy" ] && [ ! -e "$T/usr/sbin/policy-rc.d" ]
+	grep -q '_Packages$' "$T/hook-want"
+	[ -z "$(ls "$T/var/lib/apt/lists" | grep -v -e '^lock$' -e '^partial$')" ]
+}
+
+@test "--skip=cleanup/apt/lists keeps the lists, cleanup/tmp /tmp, essential/unlink the .debs" {
+	# shellcheck disable=SC2016
+	xb --variant=essential --skip=cleanup/apt,cleanup/tmp,essential/unlink \
+		--customize-hook='touch "$1/tmp/left"' "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ -e "$T/tmp/left" ]
+	ls "$T/var/lib/apt/lists" | grep -q '_InRelease$'
+	ls "$T/var/cache/apt/archives" | grep -q '^hostbase_1.0_.*\.deb$'
+}
+
+@test "an executable as the hook gets the tree as \$1; --hook-directory is --hook-dir" {
+	local d=$BATS_TEST_TMPDIR/hd
+	mkdir -p "$d"
+	printf '#!/bin/sh\ntouch "$1/by-exe"\n' >"$BATS_TEST_TMPDIR/exe-hook"
+	printf '#!/bin/sh\ntouch "$1/by-dir"\n' >"$d/customize50"
+	chmod +x "$BATS_TEST_TMPDIR/exe-hook" "$d/customize50"
+	xb --variant=essential --customize-hook="$BATS_TEST_TMPDIR/exe-hook" --hook-directory="$d" \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ -e "$T/by-exe" ] && [ -e "$T/by-dir" ]
+}
+
+@test "--chrooted-customize-hook runs inside the tree" {
+	xb --variant=essential --chrooted-customize-hook='test -f /var/lib/dpkg/status && touch /chrooted' \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ -e "$T/chrooted" ]
+}
+
+@test "tar-in, tar-out, upload, download" {
+	local host=$BATS_TEST_TMPDIR/host
+	mkdir -p "$host/src/d" "$host/out"
+	echo t >"$host/src/d/t" && echo u >"$host/up"
+	tar -C "$host/src" -czf "$host/in.tar.gz" .
+	xb --variant=essential \
+		--customize-hook="tar-in $host/in.tar.gz /srv/t" \
+		--customize-hook="upload $host/up /etc/uploaded" \
+		--customize-hook="download /etc/passwd $host/out/passwd" \
+		--customize-hook="tar-out /srv $host/out/srv.tar" \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/srv/t/d/t")" = t ] && [ "$(cat "$T/etc/uploaded")" = u ]
+	cmp "$T/etc/passwd" "$host/out/passwd"
+	tar -tf "$host/out/srv.tar" | grep -qx './t/d/t'
 }

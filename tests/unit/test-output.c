@@ -236,6 +236,8 @@ static void test_tar_formats(void)
 	} cases[] = {
 		{ OUTPUT_TAR, "out.tar" },     { OUTPUT_TAR_GZ, "out.tar.gz" },
 		{ OUTPUT_TAR_XZ, "out.tar.xz" }, { OUTPUT_TAR_ZST, "out.tar.zst" },
+		{ OUTPUT_TAR_BZ2, "out.tar.bz2" }, { OUTPUT_TAR_LZ4, "out.tar.lz4" },
+		{ OUTPUT_TAR_LZMA, "out.tar.lzma" },
 	};
 	struct output_opts o = OUTPUT_OPTS_INIT;
 	o.source_date_epoch = EPOCH;
@@ -362,13 +364,19 @@ static void test_names(void)
 		{ "x.tar.zst", OUTPUT_TAR_ZST }, { "x.tzst", OUTPUT_TAR_ZST },
 		{ "x.squashfs", OUTPUT_SQUASHFS }, { "x.sqfs", OUTPUT_SQUASHFS },
 		{ "x.ext4", OUTPUT_EXT4 },     { "/srv/root", OUTPUT_DIR },
-		{ "x.tar.bz2", OUTPUT_DIR },   { ".tar", OUTPUT_DIR },
+		{ "x.tar.bz2", OUTPUT_TAR_BZ2 }, { "x.tbz", OUTPUT_TAR_BZ2 },
+		{ "x.tar.lz4", OUTPUT_TAR_LZ4 }, { "x.tar.lzma", OUTPUT_TAR_LZMA },
+		{ "x.cpio", OUTPUT_CPIO },     { "/dev/null", OUTPUT_NULL },
+		{ ".tar", OUTPUT_DIR },        { "srv/v1.2", OUTPUT_DIR },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(guess); i++)
-		CHECK(output_format_of_target(guess[i].target) == guess[i].f, "format of %s",
-		      guess[i].target);
-	static const char *const names[] = { "directory", "tar", "tar.gz", "tar.xz",
-		                             "tar.zst", "squashfs", "ext4" };
+	for (size_t i = 0; i < ARRAY_SIZE(guess); i++) {
+		enum output_format g = OUTPUT_TAR;
+		CHECK(output_format_of_target(guess[i].target, &g) == 0 && g == guess[i].f,
+		      "format of %s", guess[i].target);
+	}
+	static const char *const names[] = { "directory", "tar", "tar.gz", "tar.xz", "tar.zst",
+		                             "tar.bz2", "tar.lz4", "tar.lzma", "cpio",
+		                             "squashfs", "ext4", "null" };
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		enum output_format f = OUTPUT_DIR;
 		CHECK(output_format_parse(names[i], &f) == 0 &&
@@ -378,10 +386,13 @@ static void test_names(void)
 	int saved = dup(2), null = open("/dev/null", O_WRONLY);
 	dup2(null, 2);
 	int r = output_format_parse("zip", &f);
+	int r2 = output_format_of_target("out.tar.lzo", &f);
+	int r3 = output_format_of_target("dir/root.img.gz", &f);
 	dup2(saved, 2);
 	close(saved);
 	close(null);
 	CHECK(r == -XB_EUSAGE, "--format=zip refused");
+	CHECK(r2 == -XB_EUSAGE && r3 == -XB_EUSAGE, "archive names xboot cannot write refused");
 }
 
 static bool have_tool(const char *name)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# The options and targets by the names scripts written for mmdebstrap and
+# debootstrap pass them, on the hermetic repository.
+
+load helpers
+hermetic
+
+setup() {
+	hermetic_setup
+	fixture_rules
+}
+
+@test "--version prints the version" {
+	run "$XB" --version
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^xboot\ [0-9]+\.[0-9]+ ]]
+}
+
+@test "mmdebstrap's and debootstrap's names: --architectures, --no-check-gpg, --merged-usr, --resolve-deps" {
+	xb --architectures="$(dpkg --print-architecture)" --no-check-gpg --merged-usr --resolve-deps \
+		--variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"signature NOT checked"* ]]
+	[ -L "$T/bin" ]
+}
+
+@test "-s and -q print nothing but errors; -d prints what -v does" {
+	xb -s --variant=essential --skip=no/such "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	rm -rf "$T"
+	xb -q --variant=essential "$XB_SUITE" "$T" /nonexistent/mirror
+	[ "$status" -ne 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -vc '^xboot: error: ')" -eq 0 ]
+	rm -rf "$T"
+	xb -d --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+}
+
+@test "--logfile writes the log on the host, and none into the tree" {
+	xb --variant=essential --logfile="$BATS_TEST_TMPDIR/run.log" "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	grep -q 'unpacked 1 packages' "$BATS_TEST_TMPDIR/run.log"
+	[ ! -e "$T/var/log/xboot.log" ]
+}
+
+@test "--no-merged-usr: real directories, and the file that keeps usr-is-merged away" {
+	xb --variant=essential --no-merged-usr "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ -d "$T/bin" ] && [ ! -L "$T/bin" ] && [ ! -L "$T/lib" ]
+	[ -s "$T/etc/unsupported-skip-usrmerge-conversion" ]
+}
+
+@test "--skip=check/empty bootstraps into a directory that is not empty" {
+	mkdir -p "$T" && echo keep >"$T/kept"
+	xb --variant=essential --skip=check/empty "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/kept")" = keep ] && [ -e "$T/var/lib/dpkg/status" ]
+}
+
+@test "any tar libarchive writes: out.tar.bz2 is a bzip2 tar, .tar.lz4, .cpio" {
+	local o=$BATS_TEST_TMPDIR/out f
+	mkdir -p "$o"
+	for f in out.tar.bz2 out.tar.lz4 out.cpio; do
+		xb --variant=essential "$XB_SUITE" "$o/$f" "$XB_REPO_URL"
+		[ "$status" -eq 0 ] && [ -f "$o/$f" ]
+	done
+	file "$o/out.tar.bz2" | grep -q 'bzip2 compressed'
+	tar -tjf "$o/out.tar.bz2" | grep -qx './var/lib/dpkg/status'
+	file "$o/out.tar.lz4" | grep -qi 'lz4'
+	cpio -it <"$o/out.cpio" 2>/dev/null | grep -qx './var/lib/dpkg/status'
+}
+
+@test "refused: an archive name xboot cannot write, and no directory of that name is made" {
+	xb --variant=essential "$XB_SUITE" "$BATS_TEST_TMPDIR/out.tar.lzo" "$XB_REPO_URL"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"out.tar.lzo: xboot cannot tell or cannot write this kind of archive"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out.tar.lzo" ]
+}
+
+@test "--format=null and TARGET /dev/null build and keep nothing" {
+	xb --variant=essential --format=null --customize-hook='touch "$1/seen"' "$XB_SUITE" \
+		"$BATS_TEST_TMPDIR/none" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ ! -e "$BATS_TEST_TMPDIR/none" ]
+	[[ $stderr == *"running the customize hook"* ]]
+	xb --variant=essential "$XB_SUITE" /dev/null "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && [ -c /dev/null ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "refused: TARGET - with a terminal on standard output" {
+	command -v script || skip "script (util-linux) is not installed"
+	run script -qec "$XB --keyring=$XB_KEYRING --cache-dir=$CACHE --variant=essential $XB_SUITE - $XB_REPO_URL" /dev/null
+	[ "$status" -eq 2 ]
+	[[ $output == *"TARGET - writes a tar to standard output, which is a terminal"* ]]
+}
