@@ -25,15 +25,16 @@
 	OPT("hook-dir", HOOK_DIR) OPT("aptopt", APTOPT) OPT("dpkgopt", DPKGOPT)        \
 	OPT("skip", SKIP) OPT("logfile", LOGFILE) FLAG("version", VERSION)               \
 	FLAG("merged-usr", MERGED_USR) FLAG("no-merged-usr", NO_MERGED_USR)           \
-	FLAG("resolve-deps", RESOLVE_DEPS)
+	FLAG("resolve-deps", RESOLVE_DEPS) FLAG("print-debs", PRINT_DEBS)                \
+	FLAG("simulate", SIMULATE) FLAG("download-only", DOWNLOAD_ONLY)
 /* The names mmdebstrap and debootstrap give some of them. */
 #define ALIASES(OPT, FLAG)                                                              \
 	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
-	FLAG("no-check-gpg", NO_CHECK_SIG)
+	FLAG("no-check-gpg", NO_CHECK_SIG) FLAG("dry-run", SIMULATE)
 CMD_OPTIONS_ALIASED(OPTIONS, ALIASES);
 
 static const char usage_head[] =
-	"usage: xboot [OPTIONS] SUITE TARGET [MIRROR...]\n"
+	"usage: xboot [OPTIONS] [SUITE [TARGET [MIRROR...]]]\n"
 	"       xboot enter [OPTIONS] DIR [CMD [ARG...]]\n"
 	"\n"
 	"Builds a Debian root filesystem of SUITE (a codename such as trixie, or an\n"
@@ -81,6 +82,9 @@ static const char usage_tail[] =
 	"  --dpkgopt=OPT           a line (or a file) for TARGET's dpkg configuration\n"
 	"  --skip=STEP,...         output/dev: no /dev entries; output/mknod: no device nodes;\n"
 	"                          cleanup/reproducible: keep the logs with times\n"
+	"  --print-debs            print the packages that would be installed, and stop\n"
+	"  --simulate, --dry-run   print them with versions and sizes; download nothing\n"
+	"  --download-only         download the packages into the cache, and stop\n"
 	"  --logfile=FILE          write the log to FILE (default: TARGET's var/log/xboot.log)\n"
 	"  --no-merged-usr         no merged /usr, where the suite allows it (--merged-usr and\n"
 	"                          --resolve-deps are accepted and change nothing)\n"
@@ -205,6 +209,9 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_NO_MERGED_USR: p->no_merged_usr = true; return 0;
 	case OPT_MERGED_USR: p->no_merged_usr = false; return 0;
 	case OPT_RESOLVE_DEPS: return 0;
+	case OPT_PRINT_DEBS: p->stop = PLAN_STOP_PRINT_DEBS; return 0;
+	case OPT_SIMULATE: p->stop = PLAN_STOP_SIMULATE; return 0;
+	case OPT_DOWNLOAD_ONLY: p->stop = PLAN_STOP_DOWNLOAD; return 0;
 	case OPT_VERSION: puts("xboot " XB_VERSION); return 1;
 	case 'h': return print_usage();
 	default:
@@ -221,12 +228,15 @@ static int parse_args(struct xb_plan *p, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, CMD_SHORT_OPTIONS, options, NULL)) != -1)
 		if ((r = cmd_exclusive(&excl, c)) != 0 || (r = parse_option(p, c, optarg)) != 0)
 			return r;
-	if (argc - optind < 2) {
+	/* mmdebstrap's [SUITE [TARGET [MIRROR...]]]: no TARGET is a tar on
+	 * stdout, no SUITE takes the sources from stdin. */
+	int n = argc - optind;
+	if (n == 0 && isatty(STDIN_FILENO)) {
 		xb_error("expected SUITE and TARGET (see 'xboot --help')");
 		return -XB_EUSAGE;
 	}
-	p->suite = xstrdup(argv[optind]);
-	p->target = xstrdup(argv[optind + 1]);
+	p->suite = n > 0 && *argv[optind] ? xstrdup(argv[optind]) : NULL;
+	p->target = xstrdup(n > 1 ? argv[optind + 1] : "-");
 	for (int i = optind + 2; i < argc; i++)
 		strvec_push(&p->mirrors, argv[i]);
 	return 0;

@@ -257,6 +257,19 @@ out:
 	return r;
 }
 
+char *fetch_http_url(const char *base, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s/", base);
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if (*c <= 0x20 || *c >= 0x7f || strchr("%#?\"<>\\^`{|}", *c))
+			strbuf_addf(&sb, "%%%02X", *c);
+		else
+			strbuf_addch(&sb, (char)*c);
+	}
+	return strbuf_detach(&sb);
+}
+
 int fetch_http_init(void)
 {
 	CURLcode c = curl_global_init(CURL_GLOBAL_DEFAULT);

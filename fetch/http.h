@@ -30,6 +30,12 @@ struct fetch_http_opts {
 #define FETCH_HTTP_OPTS_INIT { 0, 0, 0, 0, NULL, NULL }
 
 /* Global libcurl set-up; call once from main() before any thread. */
+/* base + "/" + path, path's bytes that a URL's path cannot hold as they
+ * are (%, space, #, ?, controls, non-ASCII) as %XX, as apt requests them:
+ * a pool made from apt's cache holds names with a literal "%3a"
+ * (caller frees). */
+char *fetch_http_url(const char *base, const char *path);
+
 int fetch_http_init(void);
 void fetch_http_cleanup(void);
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 
 #include "http.h"
+#include "sources.h"
 
 /* In order of preference: smallest download first. */
 static const char *const exts[] = { ".xz", ".gz", ".zst", "" };
@@ -108,7 +109,9 @@ static const struct fetch_release_file *pick_index(const struct fetch_release *r
                                              const char *arch, const char **ext)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
-		cleanup_free char *p = xasprintf("%s/binary-%s/Packages%s", component, arch, exts[i]);
+		cleanup_free char *p = component ? xasprintf("%s/binary-%s/Packages%s", component, arch,
+		                                             exts[i])
+		                                 : xasprintf("Packages%s", exts[i]);
 		const struct fetch_release_file *f = fetch_release_find(r, p);
 		if (f) {
 			*ext = exts[i];
@@ -126,13 +129,13 @@ static int download(const struct fetch_indices_req *q, const struct fetch_releas
 	const char *mirror = q->mirror, *suite = q->suite;
 	struct fetch_http_opts fo = *q->http;
 	fo.progress = NULL;
-	cleanup_free char *url = xasprintf("%s/dists/%s/%s", mirror, suite, f->path);
+	cleanup_free char *dist = fetch_source_dist_url(mirror, suite);
+	cleanup_free char *url = xasprintf("%s/%s", dist, f->path);
 	if (q->release->by_hash) {
 		const char *slash = strrchr(f->path, '/');
 		int dirlen = slash ? (int)(slash - f->path) : 0;
-		cleanup_free char *hurl = xasprintf("%s/dists/%s/%.*s%sby-hash/SHA256/%s", mirror,
-		                                    suite, dirlen, f->path, slash ? "/" : "",
-		                                    f->sha256);
+		cleanup_free char *hurl = xasprintf("%s/%.*s%sby-hash/SHA256/%s", dist, dirlen,
+		                                    f->path, slash ? "/" : "", f->sha256);
 		int rc = fetch_http_file(hurl, dest, f->size, f->sha256, true, &fo);
 		if (rc != -XB_ENOTFOUND)
 			return rc;
@@ -146,12 +149,17 @@ static int fetch_component(const struct fetch_indices_req *q, const char *compon
 {
 	const char *ext = "";
 	const struct fetch_release_file *f = pick_index(q->release, component, q->arch, &ext);
+	if (!f && !component) {
+		xb_error("flat repository %s/%s has no Packages index in its Release", q->mirror,
+		         q->suite);
+		return -XB_ENOTFOUND;
+	}
 	if (!f) {
 		xb_error("suite %s has no index %s/binary-%s/Packages in its Release", q->suite,
 		         component, q->arch);
 		return -XB_ENOTFOUND;
 	}
-	cleanup_free char *name = xstrdup(component);
+	cleanup_free char *name = xstrdup(component ? component : "flat");
 	for (char *p = name; *p; p++)
 		if (*p == '/')
 			*p = '_';
@@ -176,6 +184,8 @@ static int fetch_component(const struct fetch_indices_req *q, const char *compon
 int fetch_indices_get(const struct fetch_indices_req *q, struct strvec *paths)
 {
 	const struct fetch_release *r = q->release;
+	if (fetch_source_is_flat(q->suite))
+		return fetch_component(q, NULL, paths);
 	int rc = check_listed(&r->architectures, q->arch, q->suite, "architecture");
 	for (size_t i = 0; rc == 0 && i < q->components->n; i++)
 		rc = check_listed(&r->components, q->components->v[i], q->suite, "component");

@@ -2,6 +2,7 @@
  * trust decision: the text parsed is only ever what gpgv vouched for (or,
  * with --no-check-sig, the signed part of the file, after a warning). */
 #include "release.h"
+#include "sources.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -211,7 +212,7 @@ static int get(struct rel_ctx *c, const char *name, char **url, char **path, boo
 
 static void warn_unchecked(const char *url)
 {
-	xb_warn("not checking the signature of %s (--no-check-sig): only its dates, and the "
+	xb_warn("not checking the signature of %s (--no-check-sig, or trusted=yes): only its dates, and the "
 	        "indices and packages against its hashes, are checked", url);
 }
 
@@ -247,8 +248,8 @@ static int verify_detached(struct rel_ctx *c, char **url)
 	cleanup_free char *path = NULL, *sig_url = NULL, *sig_path = NULL;
 	int rc = get(c, "Release", url, &path, true);
 	if (rc == -XB_ENOTFOUND) {
-		xb_error("suite %s not found on %s (no dists/%s/InRelease or Release)", c->suite,
-		         c->mirror, c->suite);
+		xb_error("suite %s not found on %s (no %s/InRelease or Release)", c->suite,
+		         c->mirror, c->base);
 		return rc;
 	}
 	if (rc < 0)
@@ -292,7 +293,10 @@ static int check_release(const struct fetch_release *r, const struct rel_ctx *c)
 		xb_error("%s: dated %s, in the future (is the clock right?)", c->url, when);
 		return -XB_EEXPIRED;
 	}
-	/* A validly signed Release of another suite is no answer to this one. */
+	/* A validly signed Release of another suite is no answer to this one
+	 * (a flat repository's path is no suite). */
+	if (fetch_source_is_flat(c->suite))
+		return 0;
 	if ((r->suite && !strcmp(r->suite, c->suite)) || (r->codename && !strcmp(r->codename, c->suite)))
 		return 0;
 	const char *s = r->suite ? r->suite : "(none)", *cn = r->codename ? r->codename : "(none)";
@@ -329,7 +333,7 @@ int fetch_release_get(const char *mirror, const char *suite, const struct fetch_
 	bool detached = false;
 
 	memset(out, 0, sizeof(*out));
-	c.base = xasprintf("%s/dists/%s", mirror, suite);
+	c.base = fetch_source_dist_url(mirror, suite);
 	c.stem = file_stem(o->workdir, mirror, suite);
 	c.gpgv = (struct fetch_gpgv){ o->keyrings, c.stem };
 	int rc = get(&c, "InRelease", &url, &path, true);
@@ -352,9 +356,14 @@ int fetch_release_get(const char *mirror, const char *suite, const struct fetch_
 		fetch_release_free(out);
 		goto out;
 	}
-	if (detached)
+	if (detached) {
+		cleanup_free char *sig = xasprintf("%sRelease.gpg", c.stem);
 		strvec_pushf(&out->kept, "%sRelease", c.stem);
-	strvec_pushf(&out->kept, "%s%s", c.stem, detached ? "Release.gpg" : "InRelease");
+		if (access(sig, F_OK) == 0) /* else unsigned, and not checked */
+			strvec_push(&out->kept, sig);
+	} else {
+		strvec_pushf(&out->kept, "%sInRelease", c.stem);
+	}
 out:
 	free(url);
 	free(path);

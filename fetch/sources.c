@@ -1,6 +1,8 @@
 /* sources: apt's sources entries, one-line or deb822 (see sources.h). */
 #include "sources.h"
 
+#include <fcntl.h>
+
 #include "../core/base/deb822.h"
 
 #include <ctype.h>
@@ -29,7 +31,7 @@ struct fetch_source *fetch_sources_add(struct fetch_sources *s, const char *uri,
 	}
 	struct fetch_source *e = &s->v[s->n++];
 	*e = (struct fetch_source){ xstrdup(uri), suite ? xstrdup(suite) : NULL, STRVEC_INIT,
-		                    STRVEC_INIT };
+		                    false, STRVEC_INIT };
 	if (components)
 		strvec_pushv(&e->components, components);
 	return e;
@@ -161,7 +163,7 @@ static int parse_text(const char *text, size_t len, bool lenient, struct fetch_s
 	}
 }
 
-static int parse_file(const char *arg, struct fetch_sources *out)
+static int parse_file(const char *arg, bool allow_empty, struct fetch_sources *out)
 {
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
 	bool in = !strcmp(arg, "-");
@@ -174,21 +176,21 @@ static int parse_file(const char *arg, struct fetch_sources *out)
 	}
 	if ((r = parse_text(sb.buf, sb.len, false, out)) == -XB_EPARSE)
 		xb_error("%s: malformed deb822 stanza", what);
-	if (!r && out->n == before) {
+	if (!r && out->n == before && !allow_empty) {
 		xb_error("%s: no deb entry in it", what);
 		r = -XB_EUSAGE;
 	}
 	return r < 0 ? -XB_EUSAGE : 0;
 }
 
-int fetch_sources_parse_arg(const char *arg, struct fetch_sources *out)
+int fetch_sources_parse_arg(const char *arg, bool allow_empty, struct fetch_sources *out)
 {
 	struct stat st;
 	if (str_starts_with(arg, "deb ") || str_starts_with(arg, "deb\t"))
 		return parse_line(arg, false, out);
 	if (!strcmp(arg, "-") || (arg[0] != '/' && !strstr(arg, "://") && stat(arg, &st) == 0) ||
 	    (arg[0] == '/' && stat(arg, &st) == 0 && S_ISREG(st.st_mode)))
-		return parse_file(arg, out);
+		return parse_file(arg, allow_empty, out);
 	cleanup_free char *uri = normalise_uri(arg);
 	if (!uri) {
 		xb_error("mirror %s: unsupported URL scheme (use http://, https:// or file://)", arg);
@@ -237,13 +239,28 @@ const struct fetch_source *fetch_sources_find(const struct fetch_sources *s, boo
 	return NULL;
 }
 
+bool fetch_source_is_flat(const char *suite)
+{
+	return suite && *suite && suite[strlen(suite) - 1] == '/';
+}
+
+char *fetch_source_dist_url(const char *uri, const char *suite)
+{
+	if (!fetch_source_is_flat(suite))
+		return xasprintf("%s/dists/%s", uri, suite);
+	size_t n = strlen(suite) - 1;
+	if (n == 1 && suite[0] == '.')
+		return xstrdup(uri);
+	return xasprintf("%s/%.*s", uri, (int)n, suite);
+}
+
 void fetch_sources_default(struct fetch_sources *s, const char *suite,
                            const struct strvec *components)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		if (!s->v[i].suite)
 			s->v[i].suite = xstrdup(suite);
-		if (!s->v[i].components.n)
+		if (!s->v[i].components.n && !fetch_source_is_flat(s->v[i].suite))
 			strvec_pushv(&s->v[i].components, components);
 	}
 }
@@ -252,9 +269,69 @@ void fetch_sources_write(const struct fetch_sources *s, struct strbuf *out)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct fetch_source *e = &s->v[i];
+		if (e->in_tree)
+			continue;
 		strbuf_addf(out, "deb %s %s", e->uri, e->suite ? e->suite : "");
 		for (size_t k = 0; k < e->components.n; k++)
 			strbuf_addf(out, " %s", e->components.v[k]);
 		strbuf_addch(out, '\n');
 	}
+}
+
+/* The value of option name (lower case), or NULL. */
+static const char *option(const struct fetch_source *e, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < e->options.n; i++)
+		if (!strncmp(e->options.v[i], name, n) && e->options.v[i][n] == '=')
+			return e->options.v[i] + n + 1;
+	return NULL;
+}
+
+/* deb822's continuation lines: one leading space each, "." for a blank. */
+static void unfold(const char *value, struct strbuf *out)
+{
+	cleanup_strvec struct strvec lines = STRVEC_INIT;
+	strvec_split(&lines, value, "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		const char *l = lines.v[i];
+		while (*l == ' ' || *l == '\t')
+			l++;
+		strbuf_addf(out, "%s\n", strcmp(l, ".") ? l : "");
+	}
+}
+
+int fetch_source_trust(const struct fetch_source *e, const char *keydir, size_t n,
+                       struct strvec *keyrings, bool *trusted)
+{
+	const char *t = option(e, "trusted"), *by = option(e, "signed-by");
+	*trusted = t && !strcasecmp(t, "yes");
+	if (!by)
+		return 0;
+	strvec_clear(keyrings);
+	if (!strstr(by, "-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
+		strvec_split(keyrings, by, ", ");
+		return 0;
+	}
+	cleanup_strbuf struct strbuf key = STRBUF_INIT;
+	cleanup_free char *path = xasprintf("%s/source-%zu.asc", keydir, n);
+	unfold(by, &key);
+	int r = xb_write_file_at(AT_FDCWD, path, key.buf, key.len, 0644);
+	if (r < 0)
+		xb_error("writing the Signed-By key of %s to %s: %s", e->uri, path, strerror(-r));
+	else
+		strvec_push(keyrings, path);
+	return r;
+}
+
+bool fetch_source_has_arch(const struct fetch_source *e, const char *arch)
+{
+	const char *a = option(e, "arch");
+	if (!a)
+		a = option(e, "architectures");
+	if (!a)
+		return true;
+	cleanup_strvec struct strvec v = STRVEC_INIT;
+	strvec_split(&v, a, ", ");
+	return strvec_has(&v, arch);
 }

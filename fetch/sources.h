@@ -13,7 +13,9 @@ struct fetch_source {
 	char *uri;                /* http://, https:// or file://, no trailing slash */
 	char *suite;              /* NULL: not given (fetch_sources_default fills it) */
 	struct strvec components; /* empty: not given (likewise) */
-	struct strvec options;    /* "name=value" as given; xboot acts on none yet */
+	bool in_tree;             /* read from the tree's own sources: not written again */
+	struct strvec options;    /* "name=value" as given: signed-by, trusted and arch
+	                             are acted on (fetch_source_trust, _has_arch) */
 };
 
 struct fetch_sources {
@@ -31,8 +33,8 @@ struct fetch_source *fetch_sources_add(struct fetch_sources *s, const char *uri,
 /* One MIRROR argument: a URL (or absolute path of a directory), a one-line
  * "deb ..." entry, or a sources file (deb822 or one-line; "-" is standard
  * input) whose deb entries are all added.  Reports errors (-XB_EUSAGE for
- * a malformed entry or a file without any). */
-int fetch_sources_parse_arg(const char *arg, struct fetch_sources *out);
+ * a malformed entry, or a file without any unless allow_empty). */
+int fetch_sources_parse_arg(const char *arg, bool allow_empty, struct fetch_sources *out);
 
 /* Every deb entry of the host's apt configuration under etcdir (NULL:
  * /etc/apt): sources.list, then sources.list.d's *.list and *.sources in
@@ -44,12 +46,32 @@ void fetch_sources_from_apt(const char *etcdir, struct fetch_sources *out);
  * archive, by its URI or a -security suite; NULL when there is none. */
 const struct fetch_source *fetch_sources_find(const struct fetch_sources *s, bool security);
 
-/* Gives every entry without a suite or components these. */
+/* A flat repository's "suite" is a path ending in '/' ("./", "sub/"):
+ * its Release and Packages lie there, and it has no components. */
+bool fetch_source_is_flat(const char *suite);
+
+/* The URL of the directory of uri's suite's Release: URI/dists/SUITE, or
+ * for a flat repository URI/PATH (caller frees). */
+char *fetch_source_dist_url(const char *uri, const char *suite);
+
+/* An entry's own trust, as apt takes it: signed-by (keyring files, or an
+ * inline armored key, written to KEYDIR/source-N.asc) verifies this entry
+ * only, in place of the default keyrings, which *keyrings keeps
+ * otherwise; trusted=yes (*trusted) skips the signature check.  Reports
+ * errors. */
+int fetch_source_trust(const struct fetch_source *e, const char *keydir, size_t n,
+                       struct strvec *keyrings, bool *trusted);
+
+/* Whether an entry with arch=A,B (or none) serves architecture arch. */
+bool fetch_source_has_arch(const struct fetch_source *e, const char *arch);
+
+/* Gives every entry without a suite or components these (a flat one
+ * keeps none). */
 void fetch_sources_default(struct fetch_sources *s, const char *suite,
                            const struct strvec *components);
 
 /* The entries in one-line form, one "deb URI SUITE COMPONENT..." line
- * each, for the tree's sources.list. */
+ * each, for the tree's sources.list (those in_tree left out). */
 void fetch_sources_write(const struct fetch_sources *s, struct strbuf *out);
 
 #endif

@@ -390,29 +390,57 @@ static int find_entry(struct deb_ctx *c, const char *path, bool *is_link)
 	return r;
 }
 
+/* Opens c->deb on fd and reads up to its first member named prefix*:
+ * 0 there, 1 when it has none, or an error (reported). */
+static int seek_member(struct deb_ctx *c, int fd, const char *prefix)
+{
+	struct archive_entry *e;
+	int ar;
+	archive_read_support_format_ar(c->ar);
+	if (fd < 0) {
+		xb_error("opening %s: %s", c->deb, strerror(errno));
+		return -errno;
+	}
+	if (archive_read_open_fd(c->ar, fd, BUFSZ) != ARCHIVE_OK)
+		return parse_fail(c->deb, c->ar);
+	while ((ar = archive_read_next_header(c->ar, &e)) != ARCHIVE_EOF) {
+		const char *name = ar < ARCHIVE_WARN ? NULL : archive_entry_pathname(e);
+		if (!name)
+			return parse_fail(c->deb, c->ar);
+		if (str_starts_with(name, prefix))
+			return 0;
+	}
+	return 1;
+}
+
 int debfile_ships_symlink(const char *deb, const char *path, bool *is_link)
 {
 	cleanup_free char *buf = xmalloc(BUFSZ);
 	cleanup_fd int fd = open(deb, O_RDONLY | O_CLOEXEC);
 	struct deb_ctx c = { deb, archive_read_new(), buf, NULL, false, STRBUF_INIT };
-	struct archive_entry *e;
-	int r = 0, ar;
 	*is_link = false;
-	archive_read_support_format_ar(c.ar);
-	if (fd < 0 || archive_read_open_fd(c.ar, fd, BUFSZ) != ARCHIVE_OK)
-		r = fd < 0 ? -errno : parse_fail(deb, c.ar);
-	if (fd < 0)
-		xb_error("opening %s: %s", deb, strerror(-r));
-	while (!r && (ar = archive_read_next_header(c.ar, &e)) != ARCHIVE_EOF) {
-		const char *name = ar < ARCHIVE_WARN ? NULL : archive_entry_pathname(e);
-		if (!name) {
-			r = parse_fail(deb, c.ar);
-		} else if (str_starts_with(name, "data.tar")) {
-			r = find_entry(&c, path, is_link);
-			break;
-		}
+	int r = seek_member(&c, fd, "data.tar");
+	if (r == 0)
+		r = find_entry(&c, path, is_link);
+	archive_read_free(c.ar);
+	return r < 0 ? r : 0;
+}
+
+int debfile_control(const char *deb, struct debinfo *pkg)
+{
+	cleanup_free char *buf = xmalloc(BUFSZ);
+	cleanup_fd int fd = open(deb, O_RDONLY | O_CLOEXEC);
+	struct deb_ctx c = { deb, archive_read_new(), buf, pkg, false, STRBUF_INIT };
+	pkg->deb = deb;
+	int r = seek_member(&c, fd, "control.tar");
+	if (r == 0)
+		r = read_control(&c);
+	if (r == 1) {
+		xb_error("reading %s: no control.tar member", deb);
+		r = -XB_EPARSE;
 	}
 	archive_read_free(c.ar);
+	strbuf_release(&c.md5sums);
 	return r;
 }
 

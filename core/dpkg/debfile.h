@@ -28,6 +28,11 @@ int debfile_unpack(const char *deb, int fd, struct debinfo *pkg, int rootfd,
 /* Whether the data.tar of the .deb at path deb has path (no leading "./")
  * as a symlink: *is_link false when it has it otherwise or not at all.
  * Reports errors. */
+/* The control members of deb into pkg (zero-initialised; the caller
+ * releases it with debinfo_release()), its control file parsed and
+ * checked as debfile_unpack() does.  Reports errors. */
+int debfile_control(const char *deb, struct debinfo *pkg);
+
 int debfile_ships_symlink(const char *deb, const char *path, bool *is_link);
 
 #endif

@@ -18,7 +18,9 @@ char *aptlists_prefix(const char *uri, const char *suite)
 	slash = strchr(s, '/');
 	if ((at = strchr(s, '@')) && (!slash || at < slash))
 		s = at + 1;
-	cleanup_free char *full = xasprintf("%s/dists/%s/", s, suite);
+	size_t n = strlen(suite);
+	cleanup_free char *full = n && suite[n - 1] == '/' ? xasprintf("%s/%s", s, suite)
+	                                                   : xasprintf("%s/dists/%s/", s, suite);
 	for (char *p = full; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c <= 0x20 || c >= 0x7f || strchr(quoted, c))

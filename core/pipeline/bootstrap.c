@@ -6,6 +6,7 @@
 
 #include "aptlists.h"
 #include "configure.h"
+#include "localdebs.h"
 #include "finish.h"
 #include "setup.h"
 #include "../base/inroot.h"
@@ -34,6 +35,10 @@ struct run {
 	struct fetch_sources sources; /* the plan's, and --updates' once the codename is known */
 	struct strvec packages;   /* decompressed Packages files */
 	struct strvec pkg_mirror; /* the mirror serving each of them */
+	struct strvec pkg_suite;  /* and its suite (LOCALDEBS_SUITE for --include's .debs) */
+	struct strvec include;    /* the plan's, and NAME=VERSION/(local) for each .deb */
+	struct strvec keyrings;   /* the plan's, and those the setup hooks put in the tree */
+	bool hooks_sources_list;  /* a setup hook wrote etc/apt/sources.list: it stays */
 	struct xb_pkg *pkgs;
 	size_t n_pkgs;
 	struct strvec debs;       /* local path of each package's .deb */
@@ -72,6 +77,10 @@ static int stage_lists(struct run *run, const struct fetch_source *e,
 		cleanup_free char *name = xasprintf("%s%s", prefix, file ? file + 1 : rel->kept.v[i]);
 		r = aptlists_stage(run->workdir, APT_LISTS, rel->kept.v[i], name);
 	}
+	if (!r && fetch_source_is_flat(e->suite)) {
+		cleanup_free char *name = xasprintf("%sPackages", prefix);
+		return aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first], name);
+	}
 	for (size_t i = 0; !r && i < e->components.n; i++) {
 		cleanup_free char *name = xasprintf("%s%s_binary-%s_Packages", prefix,
 		                                    e->components.v[i], run->plan->arch->deb);
@@ -82,14 +91,25 @@ static int stage_lists(struct run *run, const struct fetch_source *e,
 	return r;
 }
 
-static int fetch_source(struct run *run, size_t m, const struct fetch_release_opts *ro,
+static int fetch_source(struct run *run, size_t m, const struct fetch_release_opts *defaults,
                         char **codename)
 {
 	const struct fetch_source *e = &run->sources.v[m];
 	struct fetch_release rel = { 0 };
+	struct fetch_release_opts own = *defaults;
+	const struct fetch_release_opts *ro = &own;
+	cleanup_strvec struct strvec keys = STRVEC_INIT;
 	size_t before = run->packages.n;
+	bool trusted;
 
-	int r = fetch_release_get(e->uri, e->suite, ro, &rel);
+	if (!fetch_source_has_arch(e, run->plan->arch->deb))
+		return 0;
+	strvec_pushv(&keys, defaults->keyrings);
+	int r = fetch_source_trust(e, run->workdir, m, &keys, &trusted);
+	own.keyrings = &keys;
+	own.no_check_sig |= trusted;
+	if (!r)
+		r = fetch_release_get(e->uri, e->suite, ro, &rel);
 	if (!r) {
 		bool alias = rel.codename && strcmp(rel.codename, e->suite);
 		xb_info("%s: suite %s%s%s%s, %s", e->uri, e->suite, alias ? " (" : "",
@@ -104,37 +124,51 @@ static int fetch_source(struct run *run, size_t m, const struct fetch_release_op
 	if (!r)
 		r = stage_lists(run, e, &rel, before);
 	fetch_release_free(&rel);
-	for (size_t i = before; !r && i < run->packages.n; i++)
+	for (size_t i = before; !r && i < run->packages.n; i++) {
 		strvec_push(&run->pkg_mirror, e->uri);
+		strvec_push(&run->pkg_suite, e->suite);
+	}
 	return r;
+}
+
+/* --include's .deb files, as one more index. */
+static int add_local_debs(struct run *run)
+{
+	cleanup_free char *index = NULL;
+	if (!run->plan->local_debs.n)
+		return 0;
+	int r = localdebs_index(&run->plan->local_debs, run->workdir, &index, &run->include);
+	if (r < 0)
+		return r;
+	strvec_push(&run->packages, index);
+	strvec_push(&run->pkg_mirror, LOCALDEBS_MIRROR);
+	strvec_push(&run->pkg_suite, LOCALDEBS_SUITE);
+	return 0;
 }
 
 static int stage_indices(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
-	struct fetch_release_opts ro = { &p->keyrings, p->ignore_valid_until, p->no_check_sig,
+	struct fetch_release_opts ro = { &run->keyrings, p->ignore_valid_until, p->no_check_sig,
 		                         p->allow_suite_change, run->workdir, &run->http };
 	cleanup_free char *codename = NULL;
 	int r = 0;
 
-	for (size_t i = 0; i < p->sources.n; i++) {
-		const struct fetch_source *e = &p->sources.v[i];
-		fetch_sources_add(&run->sources, e->uri, e->suite, &e->components);
-	}
 	for (size_t m = 0; !r && m < run->sources.n; m++) {
 		r = fetch_source(run, m, &ro, &codename);
 		if (!r && m == 0 && p->updates)
 			add_updates(run, codename);
 	}
-	return r;
+	strvec_pushv(&run->include, &p->include);
+	return r ? r : add_local_debs(run);
 }
 
 static int stage_resolve(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
 	struct resolve_req req = { p->arch->deb, run->packages.v, run->packages.n,
-		                   &p->variant->select, &p->variant->packages, &p->include,
-		                   &p->exclude };
+		                   &p->variant->select, &p->variant->packages, &run->include,
+		                   &p->exclude, run->pkg_suite.v };
 	int r = resolve_packages(&req, &run->pkgs, &run->n_pkgs);
 	/* The pool is gone; give its tens of MB back, so that the children
 	 * forked later do not carry them. */
@@ -164,7 +198,8 @@ static int plan_downloads(struct run *run, struct fetch_http_item *items, struct
 		strvec_push(&run->debs, path);
 		if (fetch_cache_has(&run->cache, k->sha256, k->size))
 			continue;
-		strvec_pushf(urls, "%s/%s", run->pkg_mirror.v[k->source], k->filename);
+		cleanup_free char *url = fetch_http_url(run->pkg_mirror.v[k->source], k->filename);
+		strvec_push(urls, url);
 		items[(*n)++] = (struct fetch_http_item){ NULL, run->debs.v[i], k->size, k->sha256, 0 };
 		*bytes += k->size;
 	}
@@ -261,6 +296,9 @@ static void run_release(struct run *run)
 	fetch_sources_release(&run->sources);
 	strvec_clear(&run->packages);
 	strvec_clear(&run->pkg_mirror);
+	strvec_clear(&run->pkg_suite);
+	strvec_clear(&run->include);
+	strvec_clear(&run->keyrings);
 	strvec_clear(&run->debs);
 	resolve_free(run->pkgs, run->n_pkgs);
 	if (run->cache.dir)
@@ -372,10 +410,35 @@ static int fill_tree(struct run *run)
 	if (p->variant->scripts && (r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs,
 	                                               run->log ? fileno(run->log) : -1)) < 0)
 		return r;
-	if ((r = finish_tree(p, &run->sources, run->root)) < 0 ||
+	if ((r = finish_tree(p, run->hooks_sources_list ? NULL : &run->sources, run->root)) < 0 ||
 	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0)
 		return r;
 	return hooks_run(&p->hooks, HOOK_CUSTOMIZE, &run->hooks);
+}
+
+/* Before anything is fetched: the run's sources and keyrings, and with
+ * setup hooks the empty tree, the hooks, and what they left in its
+ * etc/apt. */
+static int setup_tree(struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	int r;
+	for (size_t i = 0; i < p->sources.n; i++) {
+		const struct fetch_source *e = &p->sources.v[i];
+		strvec_pushv(&fetch_sources_add(&run->sources, e->uri, e->suite, &e->components)->options,
+		             &e->options);
+	}
+	strvec_pushv(&run->keyrings, &p->keyrings);
+	/* Without setup hooks, a run that fails before the download leaves
+	 * TARGET untouched. */
+	if (!hooks_any(&p->hooks, HOOK_SETUP))
+		return 0;
+	if ((r = setup_skeleton(p, run->root)) < 0 ||
+	    (r = hooks_run(&p->hooks, HOOK_SETUP, &run->hooks)) < 0 || (r = open_log(run)) < 0)
+		return r;
+	cleanup_free char *list = xasprintf("%s/etc/apt/sources.list", run->root);
+	run->hooks_sources_list = access(list, F_OK) == 0;
+	return setup_tree_apt(p, run->root, &run->sources, &run->keyrings);
 }
 
 /* Everything after the download, in the tree. */
@@ -384,8 +447,10 @@ static int build_tree(struct run *run)
 	const struct xb_plan *p = run->plan;
 	bool links;
 	int r;
-	if ((r = distro_links(run, &links)) < 0 || (r = setup_skeleton(p, run->root, links)) < 0 ||
-	    (r = hooks_run(&p->hooks, HOOK_SETUP, &run->hooks)) < 0 || (r = open_log(run)) < 0 ||
+	if (!hooks_any(&p->hooks, HOOK_SETUP) &&
+	    ((r = setup_skeleton(p, run->root)) < 0 || (r = open_log(run)) < 0))
+		return r;
+	if ((r = distro_links(run, &links)) < 0 || (r = setup_merged_usr(p, run->root, links)) < 0 ||
 	    (r = fill_tree(run)) < 0)
 		return r;
 	if (p->variant->scripts && (r = configure_done(p, run->root)) < 0)
@@ -406,16 +471,44 @@ static int divert_stdout(int *saved)
 	return -e;
 }
 
+/* --print-debs and --simulate: the resolved set on stdout. */
+static int print_set(const struct run *run)
+{
+	uint64_t cached = 0;
+	for (size_t i = 0; i < run->n_pkgs; i++) {
+		const struct xb_pkg *k = &run->pkgs[i];
+		if (run->plan->stop == PLAN_STOP_PRINT_DEBS) {
+			printf("%s%s", i ? " " : "", k->name);
+			continue;
+		}
+		bool have = fetch_cache_has(&run->cache, k->sha256, k->size);
+		cached += have ? k->size : 0;
+		printf("%s %s %s %llu%s\n", k->name, k->version, k->arch,
+		       (unsigned long long)k->size, have ? " (cached)" : "");
+	}
+	if (run->plan->stop == PLAN_STOP_PRINT_DEBS)
+		putchar('\n');
+	else
+		xb_info("would install %zu packages, configured in %s phases%s; %.1f MB of them cached",
+		        run->n_pkgs, run->plan->variant->scripts ? "debootstrap's" : "no",
+		        run->plan->variant->scripts ? "" : " (extract: no script runs)",
+		        (double)cached / 1e6);
+	return fflush(stdout) == 0 ? 0 : -errno;
+}
+
 static int run_stages(struct run *run, int stdout_fd)
 {
 	const struct xb_plan *p = run->plan;
-	bool archive = p->format != OUTPUT_DIR;
+	bool archive = p->format != OUTPUT_DIR || p->stop != PLAN_STOP_NONE;
 	int r;
 	if ((r = make_workdir(run, archive)) < 0)
 		return r;
 	prepare_hooks(run);
-	if ((r = stage_indices(run)) < 0 ||
-	    (r = stage_resolve(run)) < 0 || (r = stage_download(run)) < 0)
+	if ((r = setup_tree(run)) < 0 || (r = stage_indices(run)) < 0 || (r = stage_resolve(run)) < 0)
+		return r;
+	if (p->stop == PLAN_STOP_PRINT_DEBS || p->stop == PLAN_STOP_SIMULATE)
+		return (r = open_store(run)) < 0 ? r : print_set(run);
+	if ((r = stage_download(run)) < 0 || p->stop == PLAN_STOP_DOWNLOAD)
 		return r;
 	if (xb_interrupted)
 		return -XB_EINTR;
@@ -438,7 +531,7 @@ int bootstrap_run(const struct xb_plan *p)
 	struct run run = { .plan = p, .root = p->target, .http = FETCH_HTTP_OPTS_INIT };
 	long long t0 = progress_now_ms();
 	int stdout_fd = -1;
-	int r = setup_check_target(p);
+	int r = p->stop == PLAN_STOP_NONE ? setup_check_target(p) : 0;
 
 	if (r < 0 || (r = enter_process(p)) < 0)
 		return r;
@@ -446,7 +539,7 @@ int bootstrap_run(const struct xb_plan *p)
 	run.http.connect_timeout_s = run.http.stall_timeout_s = p->timeout;
 	if (strcmp(p->target, "-") || (r = divert_stdout(&stdout_fd)) == 0)
 		r = run_stages(&run, stdout_fd);
-	if (!r)
+	if (!r && p->stop == PLAN_STOP_NONE)
 		xb_info("%s: %s %s %s ready in %.1f s (%zu packages)", p->target, p->suite,
 		        p->arch->deb, p->variant->name, seconds_since(t0), run.n_pkgs);
 	if (r == -XB_EINTR || (r < 0 && xb_interrupted)) {

@@ -237,8 +237,10 @@ int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const 
 		xb_error("opening %s: %s", root, strerror(errno));
 		return -errno;
 	}
-	fetch_sources_write(src, &sources);
-	r = setup_write_file(rootfd, root, "etc/apt/sources.list", sources.buf);
+	if (src) {
+		fetch_sources_write(src, &sources);
+		r = setup_write_file(rootfd, root, "etc/apt/sources.list", sources.buf);
+	}
 	if (!r)
 		r = copy_host_file(rootfd, root, "etc/hostname", "localhost\n", false);
 	if (!r)

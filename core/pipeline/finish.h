@@ -10,8 +10,9 @@
 #include "plan.h"
 #include "../pkgset/resolve.h"
 
-/* The files above, into the tree at root (sources.list from src), before
- * the customize hooks.  Reports errors. */
+/* The files above, into the tree at root (sources.list from src; NULL:
+ * the one a setup hook wrote stays), before the customize hooks.
+ * Reports errors. */
 int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const char *root);
 
 /* After the customize hooks, mmdebstrap's clean-up, each step unless

@@ -1,5 +1,6 @@
 /* plan: the decisions of a bootstrap's plan (see plan.h). */
 #include "plan.h"
+#include "localdebs.h"
 
 #include "../../fetch/cache.h"
 
@@ -11,7 +12,8 @@ void plan_release(struct xb_plan *p)
 	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
 		             &p->format_name, &p->cache_dir, &p->security_uri, &p->logfile };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
-		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip };
+		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip,
+		                     &p->local_debs };
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
 		free(xb_steal(strings[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++)
@@ -67,16 +69,56 @@ static int apply_template(struct xb_plan *p)
 	return -XB_EUSAGE;
 }
 
+/* Of apt's options of an entry, those xboot acts on are fetch/sources'. */
+static void warn_options(const struct fetch_source *e)
+{
+	static const char *const known[] = { "signed-by=", "trusted=", "arch=", "architectures=" };
+	for (size_t i = 0; i < e->options.n; i++) {
+		bool ok = false;
+		for (size_t k = 0; k < ARRAY_SIZE(known) && !ok; k++)
+			ok = str_starts_with(e->options.v[i], known[k]);
+		if (!ok)
+			xb_warn("mirror %s: xboot does not act on its option %.*s", e->uri,
+			        (int)strcspn(e->options.v[i], "="), e->options.v[i]);
+	}
+}
+
+/* SUITE left out: the sources named it. */
+static int suite_from_sources(struct xb_plan *p)
+{
+	for (size_t i = 0; i < p->sources.n; i++) {
+		if (p->sources.v[i].suite) {
+			p->suite = xstrdup(p->sources.v[i].suite);
+			return 0;
+		}
+	}
+	if (p->sources_from_tree) {
+		p->suite = xstrdup("");
+		return 0;
+	}
+	xb_error("no SUITE given, and no sources on standard input or in a file to name one");
+	return -XB_EUSAGE;
+}
+
 /* MIRROR arguments, or the host's Debian mirror; with --updates, the
  * host's security archive too.  Suites and components get filled in. */
 static int pick_sources(struct xb_plan *p)
 {
 	cleanup_free char *host = NULL;
+	bool hooked = hooks_any(&p->hooks, HOOK_SETUP);
 	int r = 0;
+	if (!p->suite && !p->mirrors.n && !isatty(STDIN_FILENO))
+		strvec_push(&p->mirrors, "-");
 	for (size_t i = 0; !r && i < p->mirrors.n; i++)
-		r = fetch_sources_parse_arg(p->mirrors.v[i], &p->sources);
+		r = fetch_sources_parse_arg(p->mirrors.v[i], hooked, &p->sources);
 	if (r < 0)
 		return r;
+	/* An empty sources file with a setup hook: the hook writes them. */
+	p->sources_from_tree = hooked && p->mirrors.n && !p->sources.n;
+	if (!p->suite && (r = suite_from_sources(p)) < 0)
+		return r;
+	if (p->sources_from_tree)
+		return 0;
 	if (!p->sources.n || p->updates) {
 		struct fetch_sources apt = FETCH_SOURCES_INIT;
 		fetch_sources_from_apt(NULL, &apt);
@@ -97,8 +139,7 @@ static int pick_sources(struct xb_plan *p)
 		return -XB_EUSAGE;
 	}
 	for (size_t i = 0; i < p->sources.n; i++)
-		if (p->sources.v[i].options.n)
-			xb_warn("mirror %s: xboot does not act on its options", p->sources.v[i].uri);
+		warn_options(&p->sources.v[i]);
 	fetch_sources_default(&p->sources, p->suite, &p->components);
 	return 0;
 }
@@ -190,6 +231,28 @@ static int read_epoch(struct xb_plan *p)
 
 /* The files the user named, checked now rather than after the download
  * (before the template adds its keyrings, which gpgv's step reports). */
+/* --include's .deb files apart from its package names. */
+static int pick_local_debs(struct xb_plan *p)
+{
+	struct strvec names = STRVEC_INIT;
+	for (size_t i = 0; i < p->include.n; i++) {
+		const char *s = p->include.v[i];
+		if (!localdebs_is_path(s)) {
+			strvec_push(&names, s);
+			continue;
+		}
+		if (access(s, R_OK) < 0) {
+			xb_error("--include=%s: %s", s, strerror(errno));
+			strvec_clear(&names);
+			return -XB_EUSAGE;
+		}
+		strvec_push(&p->local_debs, s);
+	}
+	strvec_clear(&p->include);
+	p->include = names;
+	return 0;
+}
+
 static int check_files(const struct xb_plan *p)
 {
 	for (size_t i = 0; i < p->keyrings.n; i++) {
@@ -213,7 +276,8 @@ static int check_files(const struct xb_plan *p)
 int plan_complete(struct xb_plan *p)
 {
 	int r;
-	if ((r = pick_arch(p)) < 0 || (r = check_files(p)) < 0 || (r = apply_template(p)) < 0 ||
+	if ((r = pick_arch(p)) < 0 || (r = pick_local_debs(p)) < 0 || (r = check_files(p)) < 0 ||
+	    (r = apply_template(p)) < 0 ||
 	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 || (r = pick_output(p)) < 0 ||
 	    (r = read_epoch(p)) < 0)
 		return r;

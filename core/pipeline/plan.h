@@ -15,16 +15,24 @@
 
 enum plan_mode { PLAN_MODE_AUTO, PLAN_MODE_ROOT, PLAN_MODE_UNSHARE };
 
+/* Where a run stops short of a tree (debootstrap's offline options). */
+enum plan_stop {
+	PLAN_STOP_NONE,
+	PLAN_STOP_PRINT_DEBS, /* --print-debs: the package names, on stdout */
+	PLAN_STOP_SIMULATE,   /* --simulate, --dry-run: the set with sizes, nothing fetched */
+	PLAN_STOP_DOWNLOAD,   /* --download-only: the packages into the cache */
+};
+
 struct xb_plan {
 	/* What the user said; cmd/ fills these (strings owned by the plan). */
-	char *suite;                 /* as given: codename or alias */
+	char *suite;                 /* as given: codename or alias; NULL: from the sources */
 	char *target;                /* the directory to build, or the archive to write */
 	struct strvec mirrors;       /* MIRROR arguments; none: the host's Debian mirror */
 	char *arch_name;             /* --arch; NULL: the host's */
 	char *variant_name;          /* --variant; NULL: the template's default */
 	char *format_name;           /* --format; NULL: from TARGET's name */
 	struct strvec components;    /* --components; empty: the template's */
-	struct strvec include, exclude;
+	struct strvec include, exclude; /* include: NAME, NAME=VERSION, NAME/SUITE or a .deb */
 	struct strvec keyrings;      /* --keyring; empty: the template's */
 	bool updates;                /* --updates: add SUITE-updates and SUITE-security */
 	int jobs;                    /* parallel downloads; 0: the default */
@@ -40,12 +48,15 @@ struct xb_plan {
 	char *logfile;               /* --logfile: the log on the host; NULL: in TARGET */
 	bool no_merged_usr;          /* --no-merged-usr */
 	enum plan_mode mode;
+	enum plan_stop stop;         /* TARGET is neither made nor written unless NONE */
 
 	/* What plan_complete() decides. */
 	struct template tmpl;                   /* the distribution's */
 	const struct template_variant *variant; /* in tmpl */
 	const struct emu_arch *arch;
+	struct strvec local_debs;      /* --include's .deb files (moved out of include) */
 	struct fetch_sources sources;  /* suites and components filled in */
+	bool sources_from_tree;        /* none given (an empty file): the setup hooks write them */
 	char *security_uri;            /* with --updates: the host's security archive */
 	enum output_format format;     /* OUTPUT_DIR: target is the tree itself */
 	long long source_date_epoch;   /* SOURCE_DATE_EPOCH, or -1 */

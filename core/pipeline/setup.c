@@ -92,7 +92,7 @@ int setup_check_target(const struct xb_plan *p)
 static int merged_link(int fd, const char *dir)
 {
 	cleanup_free char *usr = xasprintf("usr/%s", dir);
-	int r = xb_mkdir_p_at(fd, usr, 0755);
+	int r = inroot_mkdir_p(fd, usr, 0755);
 	if (!r && symlinkat(usr, fd, dir) < 0 && errno != EEXIST)
 		r = -errno;
 	return r;
@@ -159,18 +159,16 @@ static int unmerged(const struct xb_plan *p, int fd, const char *root, bool dist
 	xb_warn("--no-merged-usr: a tree without merged /usr cannot be upgraded past bookworm");
 	int r = inroot_write_file(fd, "etc/unsupported-skip-usrmerge-conversion", text,
 	                          sizeof(text) - 1, 0644);
-	if (r < 0) {
+	if (r < 0)
 		xb_error("preparing %s: %s", root, strerror(-r));
-		return r;
-	}
-	return make_dev(p, fd, root);
+	return r;
 }
 
 /* Merged /usr: the root's own links, made before anything is unpacked so
  * that packages shipping /bin/x land in /usr/bin/x: bin, sbin, lib, and
  * unless the distribution ships its links itself the architecture's
  * multilib directories (debootstrap's table). */
-int setup_skeleton(const struct xb_plan *p, const char *root, bool distro_links)
+int setup_skeleton(const struct xb_plan *p, const char *root)
 {
 	static const char *const dirs[] = { "usr/bin", "usr/sbin", "usr/lib", DPKGDB,
 		                            "var/log", "etc", "tmp", "proc", "sys", "dev", "run", "root" };
@@ -181,7 +179,18 @@ int setup_skeleton(const struct xb_plan *p, const char *root, bool distro_links)
 		r = xb_mkdir_p_at(fd, dirs[i], !strcmp(dirs[i], "tmp") ? 01777 : 0755);
 	if (!r)
 		fchmodat(fd, "tmp", 01777, 0);
+	if (r) {
+		xb_error("preparing %s: %s", root, strerror(-r));
+		return r;
+	}
+	return make_dev(p, fd, root);
+}
+
+int setup_merged_usr(const struct xb_plan *p, const char *root, bool distro_links)
+{
+	cleanup_fd int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cleanup_strvec struct strvec links = STRVEC_INIT;
+	int r = fd < 0 ? -errno : 0;
 	if (!r && p->tmpl.merged_usr && p->no_merged_usr)
 		return unmerged(p, fd, root, distro_links);
 	if (p->tmpl.merged_usr) {
@@ -191,11 +200,9 @@ int setup_skeleton(const struct xb_plan *p, const char *root, bool distro_links)
 	}
 	for (size_t i = 0; !r && i < links.n; i++)
 		r = merged_link(fd, links.v[i]);
-	if (r) {
+	if (r)
 		xb_error("preparing %s: %s", root, strerror(-r));
-		return r;
-	}
-	return make_dev(p, fd, root);
+	return r;
 }
 
 int setup_write_file(int rootfd, const char *target, const char *path, const char *text)
@@ -247,3 +254,46 @@ int setup_options(const struct xb_plan *p, const char *root)
 	return r ? r : write_opts(rootfd, root, "etc/dpkg/dpkg.cfg.d/99xboot", &p->dpkgopts, false);
 }
 
+/* Whether e is in s already (same URI and suite). */
+static bool listed(const struct fetch_sources *s, const struct fetch_source *e)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].uri, e->uri) && s->v[i].suite && e->suite &&
+		    !strcmp(s->v[i].suite, e->suite))
+			return true;
+	return false;
+}
+
+int setup_tree_apt(const struct xb_plan *p, const char *root, struct fetch_sources *sources,
+                   struct strvec *keyrings)
+{
+	cleanup_free char *etc = xasprintf("%s/etc/apt", root);
+	cleanup_free char *parts = xasprintf("%s/trusted.gpg.d", etc);
+	cleanup_free char *trusted = xasprintf("%s/trusted.gpg", etc);
+	struct fetch_sources found = FETCH_SOURCES_INIT;
+	fetch_sources_from_apt(etc, &found);
+	fetch_sources_default(&found, p->suite, &p->components);
+	for (size_t i = 0; i < found.n; i++) {
+		const struct fetch_source *e = &found.v[i];
+		if (listed(sources, e))
+			continue;
+		xb_info("the setup hooks' sources: %s %s", e->uri, e->suite);
+		struct fetch_source *n = fetch_sources_add(sources, e->uri, e->suite, &e->components);
+		strvec_pushv(&n->options, &e->options);
+		n->in_tree = true;
+	}
+	fetch_sources_release(&found);
+	if (access(trusted, R_OK) == 0)
+		strvec_push(keyrings, trusted);
+	DIR *d = opendir(parts);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (e->d_name[0] != '.' && (str_ends_with(e->d_name, ".gpg") || str_ends_with(e->d_name, ".asc")))
+			strvec_pushf(keyrings, "%s/%s", parts, e->d_name);
+	if (d)
+		closedir(d);
+	if (!sources->n) {
+		xb_error("no sources: none given, and the setup hooks wrote none into %s", etc);
+		return -XB_EUSAGE;
+	}
+	return 0;
+}

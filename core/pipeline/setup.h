@@ -12,11 +12,25 @@
  * directory, in a directory that exists.  Reports errors. */
 int setup_check_target(const struct xb_plan *p);
 
-/* The directories every tree has, and with merged /usr the root's links
- * to usr/, so that packages shipping /bin/x land in /usr/bin/x: bin, sbin
- * and lib, and the architecture's multilib ones too unless distro_links
- * (base-files ships them all, as trixie's does).  Reports errors. */
-int setup_skeleton(const struct xb_plan *p, const char *root, bool distro_links);
+/* The directories every tree has, and /dev's entries (before the setup
+ * hooks).  Reports errors. */
+int setup_skeleton(const struct xb_plan *p, const char *root);
+
+/* With merged /usr, the root's links to usr/ (once the packages are
+ * known, before they are unpacked), so that packages shipping /bin/x land
+ * in /usr/bin/x: bin, sbin and lib, and the architecture's multilib ones
+ * too unless distro_links (base-files ships them all, as trixie's does);
+ * with --no-merged-usr, debootstrap's marker file instead.  Reports
+ * errors. */
+int setup_merged_usr(const struct xb_plan *p, const char *root, bool distro_links);
+
+/* After the setup hooks: what they put in the tree's etc/apt takes
+ * effect for the bootstrap, as in mmdebstrap: the entries of its
+ * sources.list and sources.list.d join sources (those not there already),
+ * trusted.gpg and trusted.gpg.d's keyrings join keyrings.  No sources at
+ * all is an error (reported). */
+int setup_tree_apt(const struct xb_plan *p, const char *root, struct fetch_sources *sources,
+                   struct strvec *keyrings);
 
 /* --aptopt and --dpkgopt into etc/apt/apt.conf.d/99xboot and
  * etc/dpkg/dpkg.cfg.d/99xboot, before anything runs in the tree. */

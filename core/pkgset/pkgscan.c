@@ -427,3 +427,11 @@ unsigned pkgscan_traits(const struct pkgscan *ps, Id p)
 {
 	return ps->meta[p] ? ps->meta[p]->traits : 0;
 }
+
+int pkgscan_file_of(const struct pkgscan *ps, const Repo *repo)
+{
+	for (size_t i = 0; i < ps->n_files; i++)
+		if (ps->files[i].repo == repo)
+			return (int)i;
+	return -1;
+}

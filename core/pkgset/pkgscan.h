@@ -41,6 +41,8 @@ struct pkgscan {
 int pkgscan_load(struct pkgscan *ps, Pool *pool, char *const *paths, size_t n,
 		 Id arch);
 void pkgscan_release(struct pkgscan *ps);
+/* The index of the path repo was loaded from, or -1. */
+int pkgscan_file_of(const struct pkgscan *ps, const Repo *repo);
 
 /* Whether the value of field in the stanza of solvable p is value,
  * ignoring case (false when p has no stanza or the field is absent). */

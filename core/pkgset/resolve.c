@@ -70,6 +70,51 @@ static void seed_add(Queue *seed, Map *seen, Id name)
 	queue_push(seed, name);
 }
 
+/* Whether solvable p is what NAME=VERSION/SUITE asks for (version and
+ * suite NULL: any). */
+static bool matches(const struct ctx *c, Id p, const char *version, const char *suite)
+{
+	Pool *pool = c->pool;
+	Solvable *s = pool->solvables + p;
+	if (version && strcmp(pool_id2str(pool, s->evr), version))
+		return false;
+	if (!suite)
+		return true;
+	int f = pkgscan_file_of(&c->scan, s->repo);
+	return f >= 0 && c->req->file_suites && !strcmp(c->req->file_suites[f], suite);
+}
+
+/* --include's NAME[=VERSION][/SUITE]: NAME into the seed, and out of
+ * consideration every package of that name the rest does not match, so
+ * that the solver can only take what was asked for. */
+static int seed_include(struct ctx *c, const char *spec, Queue *seed, Map *seen)
+{
+	Pool *pool = c->pool;
+	cleanup_free char *name = xstrdup(spec);
+	char *suite = strchr(name, '/'), *version;
+	if (suite)
+		*suite++ = '\0';
+	if ((version = strchr(name, '=')))
+		*version++ = '\0';
+	Id id = pool_str2id(pool, name, 0), p, pp;
+	size_t left = 0;
+	FOR_PROVIDES(p, pp, id) {
+		if (!id || pool->solvables[p].name != id || !MAPTST(pool->considered, p))
+			continue;
+		if (matches(c, p, version, suite))
+			left++;
+		else
+			map_clr(pool->considered, p);
+	}
+	if (!id || !left) {
+		xb_error("package %s not found in the indices%s", spec,
+		         version || suite ? " (with that version or suite)" : "");
+		return -XB_ENOTFOUND;
+	}
+	seed_add(seed, seen, id);
+	return 0;
+}
+
 /* Fills seed with the name ids to install: what the variant selects and
  * its packages, plus --include, minus --exclude. */
 static int build_seed(struct ctx *c, unsigned traits, Queue *seed)
@@ -95,15 +140,10 @@ static int build_seed(struct ctx *c, unsigned traits, Queue *seed)
 		if (name && best_by_name(pool, name))
 			seed_add(seed, &seen, name);
 	}
-	for (size_t i = 0; inc && i < inc->n; i++) {
-		Id name = pool_str2id(pool, inc->v[i], 0);
-		if (!name || !best_by_name(pool, name)) {
-			xb_error("package %s not found in the indices", inc->v[i]);
-			r = -XB_ENOTFOUND;
-			goto out;
-		}
-		seed_add(seed, &seen, name);
-	}
+	for (size_t i = 0; !r && inc && i < inc->n; i++)
+		r = seed_include(c, inc->v[i], seed, &seen);
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; exc && i < exc->n; i++) {
 		Id name = pool_str2id(pool, exc->v[i], 0);
 		for (int k = 0; name && k < seed->count; k++)

@@ -33,8 +33,10 @@ struct resolve_req {
 	size_t n_files;
 	const struct strvec *select;  /* the seed: "essential" (Essential: yes) and priorities */
 	const struct strvec *packages;/* added to the seed where the indices have them; may be NULL */
-	const struct strvec *include; /* may be NULL */
+	const struct strvec *include; /* NAME, NAME=VERSION, NAME/SUITE, NAME=VERSION/SUITE;
+	                                 may be NULL */
 	const struct strvec *exclude; /* may be NULL */
+	char *const *file_suites;     /* the suite of each file, for NAME/SUITE; may be NULL */
 };
 
 /* Whether word may be in resolve_req.select: "essential", "required",

@@ -100,6 +100,18 @@ plain_chroot() {
 	rm -rf "$dir"
 }
 
+@test "--print-debs gives debootstrap's package set, and downloads nothing" {
+	local tmp out
+	tmp=$(mktemp -d)
+	out=$(mktemp -d)
+	run "$XB" --print-debs --variant=minbase --arch=arm64 --cache-dir="$out/cache" trixie "$out/t"
+	[ "$status" -eq 0 ]
+	[ ! -e "$out/t" ] && [ -z "$(ls -A "$out/cache/sha256" 2>/dev/null)" ]
+	diff <(debootstrap --print-debs --variant=minbase --arch=arm64 trixie "$tmp" "$MIRROR" |
+		tr ' ' '\n' | grep . | sort) <(echo "${lines[-1]}" | tr ' ' '\n' | sort)
+	rm -rf "$tmp" "$out"
+}
+
 # mmdebstrap's recipe: a customize hook that chroots in and installs with
 # apt, for a foreign tree, on a host with no binfmt entry of its own: the
 # hook runs where xboot's private binfmt_misc, /proc, /dev and the apt

@@ -94,3 +94,19 @@ setup() {
 	[ "$status" -eq 2 ]
 	[[ $output == *"TARGET - writes a tar to standard output, which is a terminal"* ]]
 }
+
+@test "--print-debs, --simulate (--dry-run) and --download-only touch no TARGET" {
+	xb --print-debs "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && [ ! -e "$T" ]
+	[[ " $output " == *" mark-a "* ]] && [[ " $output " == *" hostbase "* ]]
+	xb --dry-run "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && [ ! -e "$T" ]
+	[ -z "$(ls -A "$CACHE/sha256" 2>/dev/null)" ]
+	[[ $output == *"mark-a 1.0 all "* ]]
+	[[ $stderr == *"would install"* ]]
+	xb --download-only "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && [ ! -e "$T" ]
+	[ -n "$(ls "$CACHE/sha256")" ]
+	xb --simulate "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[[ $output == *"(cached)"* ]]
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# Packages from where users keep them: local .debs, versions and suites in
+# --include, flat repositories, per-source options; on the hermetic
+# repository and ones the tests make beside it.
+
+load helpers
+hermetic
+
+setup() {
+	hermetic_setup
+	fixture_rules
+}
+
+# mkdeb DIR NAME VERSION [DEPENDS]: a small Architecture: all package,
+# in DIR/NAME_VERSION_all.deb with the epoch's colon as apt's %3a.
+mkdeb() {
+	local dir=$1 name=$2 version=$3 depends=${4:-} stage
+	stage=$(mktemp -d)
+	mkdir -p "$stage/DEBIAN" "$stage/usr/share/$name"
+	echo "$name $version" >"$stage/usr/share/$name/stamp"
+	{
+		printf 'Package: %s\nVersion: %s\nArchitecture: all\n' "$name" "$version"
+		printf 'Maintainer: xboot tests <t@xboot.invalid>\nDescription: test package\n'
+		[ -z "$depends" ] || printf 'Depends: %s\n' "$depends"
+	} >"$stage/DEBIAN/control"
+	dpkg-deb --root-owner-group -b "$stage" "$dir/${name}_${version/:/%3a}_all.deb" >&2
+	rm -rf "$stage"
+}
+
+installed() {
+	chroot "$T" dpkg-query -W -f '${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null
+}
+
+@test "--include takes a local .deb: it joins the resolution, its dependencies from the archive" {
+	local d=$BATS_TEST_TMPDIR/debs
+	mkdir -p "$d"
+	mkdeb "$d" local-tool 2.0 mark-c
+	cd "$BATS_TEST_TMPDIR"
+	xb --variant=essential --include=./debs/local-tool_2.0_all.deb "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(installed local-tool)" = "ii  2.0" ]
+	[ "$(installed mark-c | cut -c1-3)" = "ii " ]
+	[ "$(cat "$T/usr/share/local-tool/stamp")" = "local-tool 2.0" ]
+	grep -q "local package local-tool 2.0 all from $d/local-tool_2.0_all.deb" "$T/var/log/xboot.log" ||
+		[[ $stderr == *"local package local-tool 2.0 all"* ]]
+}
+
+@test "--include takes NAME=VERSION and NAME/SUITE; one not there is refused before any download" {
+	xb --variant=essential --include=mark-c=1.0,mark-a/"$XB_SUITE" "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(installed mark-c)" = "ii  1.0" ]
+	rm -rf "$T"
+	xb --variant=essential --include=mark-c=9.9 "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"package mark-c=9.9 not found in the indices (with that version or suite)"* ]]
+	[ ! -e "$T/var/lib/dpkg/status" ]
+}
+
+# flatrepo DIR KEY|-: a flat repository of DIR's .debs, its InRelease signed
+# by the fixture's KEY (a fingerprint), or with - a plain Release only.
+flatrepo() {
+	local dir=$1 key=$2
+	(
+		cd "$dir"
+		dpkg-scanpackages -m . /dev/null 2>/dev/null >Packages
+		xz -k Packages
+		{
+			echo "Date: $(date -Ru)"
+			echo "SHA256:"
+			for f in Packages Packages.xz; do
+				echo " $(sha256sum <"$f" | cut -d' ' -f1) $(stat -c %s "$f") $f"
+			done
+		} >Release
+		[ "$key" = - ] && exit 0
+		GNUPGHOME=$XB_FIXTURE/gnupg gpg --batch --quiet --yes --local-user "$key" \
+			--digest-algo SHA256 --clearsign -o InRelease Release
+	)
+}
+
+fixture_keys() {
+	# shellcheck disable=SC1091
+	. "$XB_FIXTURE/fixture.env"
+}
+
+@test "a flat repository (deb URI ./) whose file names hold %3a" {
+	local flat=$BATS_TEST_TMPDIR/flat
+	fixture_keys
+	mkdir -p "$flat"
+	mkdeb "$flat" flat-pkg 1:1.0 mark-c
+	flatrepo "$flat" "$XB_FIXTURE_KEY"
+	grep -q '^Filename: ./flat-pkg_1%3a1.0_all.deb$' "$flat/Packages"
+	xb --variant=essential --include=flat-pkg "$XB_SUITE" "$T" "$XB_REPO_URL" "deb file://$flat ./"
+	[ "$status" -eq 0 ]
+	[ "$(installed flat-pkg)" = "ii  1:1.0" ]
+	grep -qx "deb file://$flat ./" "$T/etc/apt/sources.list"
+}
+
+@test "[signed-by=] verifies its source only, beside the archive's keyring; without it, refused" {
+	local vendor=$BATS_TEST_TMPDIR/vendor
+	fixture_keys
+	mkdir -p "$vendor"
+	mkdeb "$vendor" vendor-pkg 1.0
+	flatrepo "$vendor" "$XB_FIXTURE_OTHER_KEY"
+	xb --variant=essential --include=vendor-pkg "$XB_SUITE" "$T" "$XB_REPO_URL" \
+		"deb [signed-by=$XB_OTHER_KEYRING] file://$vendor ./"
+	[ "$status" -eq 0 ]
+	[ "$(installed vendor-pkg)" = "ii  1.0" ]
+	[ "$(printf '%s\n' "$stderr" | grep -c 'signature verified')" -eq 2 ]
+	rm -rf "$T"
+	xb --variant=essential --include=vendor-pkg "$XB_SUITE" "$T" "$XB_REPO_URL" "deb file://$vendor ./"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"xboot: error: "*"$vendor"* ]]
+}
+
+@test "deb822 Signed-By with the key inline; [trusted=yes]; [arch=] of another architecture" {
+	local vendor=$BATS_TEST_TMPDIR/vendor open=$BATS_TEST_TMPDIR/open
+	fixture_keys
+	mkdir -p "$vendor" "$open"
+	mkdeb "$vendor" vendor-pkg 1.0
+	mkdeb "$open" open-pkg 1.0
+	flatrepo "$vendor" "$XB_FIXTURE_OTHER_KEY"
+	flatrepo "$open" -
+	{
+		printf 'Types: deb\nURIs: file://%s\nSuites: ./\nSigned-By:\n' "$vendor"
+		GNUPGHOME=$XB_FIXTURE/gnupg gpg --batch --armor --export "$XB_FIXTURE_OTHER_KEY" |
+			sed 's/^$/./; s/^/ /'
+	} >"$BATS_TEST_TMPDIR/vendor.sources"
+	xb --variant=essential --include=vendor-pkg,open-pkg "$XB_SUITE" "$T" "$XB_REPO_URL" \
+		"$BATS_TEST_TMPDIR/vendor.sources" "deb [trusted=yes] file://$open ./" \
+		"deb [arch=no-such-arch] file:///nonexistent ./"
+	[ "$status" -eq 0 ]
+	[ "$(installed vendor-pkg)" = "ii  1.0" ] && [ "$(installed open-pkg)" = "ii  1.0" ]
+	[[ $stderr == *"file://$open: suite ./, signature NOT checked"* ]]
+}
+
+@test "a setup hook's sources.list.d entry and trusted.gpg.d key take effect for the bootstrap" {
+	local vendor=$BATS_TEST_TMPDIR/vendor
+	fixture_keys
+	mkdir -p "$vendor"
+	mkdeb "$vendor" vendor-pkg 1.0
+	flatrepo "$vendor" "$XB_FIXTURE_OTHER_KEY"
+	cp "$XB_OTHER_KEYRING" "$BATS_TEST_TMPDIR/vendor.gpg"
+	xb --variant=essential --include=vendor-pkg \
+		--setup-hook='mkdir -p "$1/etc/apt/sources.list.d" "$1/etc/apt/trusted.gpg.d"' \
+		--setup-hook="upload $BATS_TEST_TMPDIR/vendor.gpg /etc/apt/trusted.gpg.d/vendor.gpg" \
+		--setup-hook="echo 'deb file://$vendor ./' >\"\$1/etc/apt/sources.list.d/vendor.list\"" \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(installed vendor-pkg)" = "ii  1.0" ]
+	[[ $stderr == *"file://$vendor: suite ./, signature verified"* ]]
+	# the entry stays where the hook put it, and only there
+	grep -qx "deb file://$vendor ./" "$T/etc/apt/sources.list.d/vendor.list"
+	! grep -q vendor "$T/etc/apt/sources.list"
+}
+
+@test "no SUITE, the sources on stdin; an empty stdin when a setup hook writes them" {
+	printf 'deb %s %s main\n' "$XB_REPO_URL" "$XB_SUITE" >"$BATS_TEST_TMPDIR/in.list"
+	"$XB" --keyring="$XB_KEYRING" --cache-dir="$CACHE" --variant=essential \
+		<"$BATS_TEST_TMPDIR/in.list" >"$BATS_TEST_TMPDIR/out.tar"
+	tar -tf "$BATS_TEST_TMPDIR/out.tar" | grep -qx './var/lib/dpkg/status'
+	xb --variant=essential \
+		--setup-hook='mkdir -p "$1/etc/apt"' \
+		--setup-hook="upload $BATS_TEST_TMPDIR/in.list /etc/apt/sources.list" \
+		"$XB_SUITE" "$T" - </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/etc/apt/sources.list")" = "$(cat "$BATS_TEST_TMPDIR/in.list")" ]
+}
