@@ -159,6 +159,8 @@ static int xfer_start(struct xfer *x)
 	SET(CURLOPT_XFERINFODATA, x);
 	SET(CURLOPT_ERRORBUFFER, x->errbuf);
 	SET(CURLOPT_PRIVATE, x);
+	if (x->f->o && x->f->o->proxy && str_starts_with(x->url, "http://"))
+		SET(CURLOPT_PROXY, strcmp(x->f->o->proxy, "DIRECT") ? x->f->o->proxy : "");
 #undef SET
 	if (c != CURLE_OK) {
 		xb_error("downloading %s: setting up libcurl: %s", x->url, curl_easy_strerror(c));

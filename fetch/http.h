@@ -26,8 +26,10 @@ struct fetch_http_opts {
 	uint64_t max_size;      /* cap for items of unknown size; 0 = 1 GiB */
 	fetch_http_progress_fn progress;
 	void *progress_ctx;
+	const char *proxy;      /* for http:// (apt's Acquire::http::Proxy); NULL: the
+	                           environment's; "DIRECT": none */
 };
-#define FETCH_HTTP_OPTS_INIT { 0, 0, 0, 0, NULL, NULL }
+#define FETCH_HTTP_OPTS_INIT { 0, 0, 0, 0, NULL, NULL, NULL }
 
 /* Global libcurl set-up; call once from main() before any thread. */
 /* base + "/" + path, path's bytes that a URL's path cannot hold as they

@@ -1,5 +1,6 @@
 /* debfile: reading one .deb and extracting it (see debfile.h). */
 #include "debfile.h"
+#include "dpkgfilter.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -299,6 +300,10 @@ static int extract_locked(struct deb_ctx *c, struct archive *in, struct archive 
 		return -XB_EPARSE;
 	}
 	debinfo_add_path(c->pkg, path);
+	/* Filtered out: listed all the same, as dpkg lists it, and not written. */
+	unsigned type = archive_entry_filetype(e);
+	if (dpkgfilter_skip(c->pkg->filter, path, type == AE_IFDIR || type == AE_IFLNK))
+		return archive_read_data_skip(in) < ARCHIVE_WARN ? parse_fail(c->deb, in) : 0;
 	struct stat st;
 	int r;
 	if (archive_entry_filetype(e) == AE_IFLNK && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))

@@ -8,6 +8,8 @@
 
 #include "../base/deb822.h"
 
+struct dpkgfilter;
+
 struct debinfo_file {
 	char *name; /* control.tar member name, e.g. "postinst" */
 	char *data;
@@ -18,6 +20,7 @@ struct debinfo_file {
  * and list, then debinfo_load_control(); free with debinfo_release(). */
 struct debinfo {
 	const char *deb;         /* for messages; not owned */
+	const struct dpkgfilter *filter; /* paths not unpacked (--path-exclude); may be NULL */
 	struct deb822 control;   /* the control file */
 	const char *name, *arch; /* point into control */
 	bool ma_same;            /* Multi-Arch: same */

@@ -81,6 +81,7 @@ static int extract_index(struct pool *pl, size_t i, bool allow_defer)
 	struct unpack_set set = { pl->items, pl->n };
 	/* Messages name the package: the cache's file names are hashes. */
 	const char *deb = pl->items[i].name ? pl->items[i].name : pl->items[i].deb;
+	pl->pkgs[i].filter = pl->items[i].filter;
 	int r = debfile_unpack(deb, pl->fds[i], &pl->pkgs[i], pl->rootfd,
 	                       allow_defer ? replaces_one_of : NULL, &set, &pl->deferred[i]);
 	if (!r && pl->deferred[i] && allow_defer)

@@ -11,9 +11,12 @@
 
 #include "../base/util.h"
 
+struct dpkgfilter;
+
 struct unpack_item {
 	const char *deb;  /* path of the .deb on the host; not owned */
 	const char *name; /* package name, for messages; not owned */
+	const struct dpkgfilter *filter; /* --path-exclude/include; may be NULL */
 };
 
 typedef void (*unpack_progress_fn)(void *ctx, size_t done, size_t total);

@@ -5,6 +5,7 @@
 #include "bootstrap.h"
 
 #include "aptlists.h"
+#include "aptopts.h"
 #include "configure.h"
 #include "localdebs.h"
 #include "finish.h"
@@ -12,6 +13,7 @@
 #include "../base/inroot.h"
 #include "../base/progress.h"
 #include "../dpkg/debfile.h"
+#include "../dpkg/dpkgfilter.h"
 #include "../dpkg/unpack.h"
 #include "../pkgset/order.h"
 #include "../pkgset/resolve.h"
@@ -39,6 +41,8 @@ struct run {
 	struct strvec include;    /* the plan's, and NAME=VERSION/(local) for each .deb */
 	struct strvec keyrings;   /* the plan's, and those the setup hooks put in the tree */
 	bool hooks_sources_list;  /* a setup hook wrote etc/apt/sources.list: it stays */
+	char *log_name;           /* where the user finds the log, for messages */
+	struct aptopts apt;       /* what of --aptopt the native work honours */
 	struct xb_pkg *pkgs;
 	size_t n_pkgs;
 	struct strvec debs;       /* local path of each package's .deb */
@@ -149,7 +153,8 @@ static int add_local_debs(struct run *run)
 static int stage_indices(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
-	struct fetch_release_opts ro = { &run->keyrings, p->ignore_valid_until, p->no_check_sig,
+	struct fetch_release_opts ro = { &run->keyrings,
+		                         p->ignore_valid_until || run->apt.no_valid_until, p->no_check_sig,
 		                         p->allow_suite_change, run->workdir, &run->http };
 	cleanup_free char *codename = NULL;
 	int r = 0;
@@ -168,7 +173,7 @@ static int stage_resolve(struct run *run)
 	const struct xb_plan *p = run->plan;
 	struct resolve_req req = { p->arch->deb, run->packages.v, run->packages.n,
 		                   &p->variant->select, &p->variant->packages, &run->include,
-		                   &p->exclude, run->pkg_suite.v };
+		                   &p->exclude, run->pkg_suite.v, run->apt.recommends };
 	int r = resolve_packages(&req, &run->pkgs, &run->n_pkgs);
 	/* The pool is gone; give its tens of MB back, so that the children
 	 * forked later do not carry them. */
@@ -250,15 +255,23 @@ static int stage_download(struct run *run)
 static int stage_unpack(struct run *run)
 {
 	struct unpack_item *items = xcalloc(run->n_pkgs, sizeof(*items));
+	struct dpkgfilter filter = DPKGFILTER_INIT;
 	struct progress pr;
 	long long t0 = progress_now_ms();
 
+	/* --dpkgopt's path filters, as dpkg applies them to what it unpacks */
+	for (size_t i = 0; i < run->plan->dpkgopts.n; i++) {
+		cleanup_strbuf struct strbuf text = STRBUF_INIT;
+		const char *opt = run->plan->dpkgopts.v[i];
+		dpkgfilter_add_option(&filter, xb_read_file(opt, &text) == 0 ? text.buf : opt);
+	}
 	for (size_t i = 0; i < run->n_pkgs; i++)
-		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name };
+		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name, &filter };
 	progress_begin(&pr, "unpacking", false);
 	int r = unpack_debs(run->root, items, run->n_pkgs, progress_cb_count, &pr);
 	progress_end(&pr);
 	free(items);
+	dpkgfilter_release(&filter);
 	if (!r)
 		xb_info("unpacked %zu packages in %.1f s", run->n_pkgs, seconds_since(t0));
 	return r;
@@ -271,7 +284,7 @@ static int open_log(struct run *run)
 	const char *host = run->plan->logfile;
 	int fd;
 	if (host) {
-		fd = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = open(host, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			xb_error("--logfile=%s: %s", host, strerror(errno));
 			return -errno;
@@ -280,11 +293,33 @@ static int open_log(struct run *run)
 		cleanup_fd int rootfd = open(run->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		cleanup_free char *last = NULL;
 		cleanup_fd int dir = rootfd < 0 ? -1 : inroot_parent(rootfd, "var/log/xboot.log", true, &last);
-		fd = dir < 0 ? -1 : openat(dir, last, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+		fd = dir < 0 ? -1 : openat(dir, last, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	}
 	if (fd >= 0 && (run->log = fdopen(fd, "w")))
 		xb_set_log(run->log);
+	/* An archive's tree goes away: a failed run keeps its log beside it. */
+	if (host)
+		run->log_name = xstrdup(host);
+	else if (run->root_owned && run->plan->format != OUTPUT_DIR)
+		run->log_name = xasprintf("%s.log", run->plan->target);
+	else
+		run->log_name = xasprintf("var/log/xboot.log in %s", run->root);
 	return 0;
+}
+
+/* The tree's log of a failed archive run, to TARGET.log. */
+static void keep_log(const struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	if (!run->log || p->logfile || p->format == OUTPUT_DIR || p->stop != PLAN_STOP_NONE ||
+	    !strcmp(p->target, "-") || p->format == OUTPUT_NULL)
+		return;
+	fflush(run->log);
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	cleanup_fd int fd = dup(fileno(run->log));
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 && xb_read_fd(fd, &text) == 0 &&
+	    xb_write_file_at(AT_FDCWD, run->log_name, text.buf, text.len, 0644) == 0)
+		xb_info("the log of this run is in %s", run->log_name);
 }
 
 static void run_release(struct run *run)
@@ -293,6 +328,8 @@ static void run_release(struct run *run)
 		xb_rm_rf_at(AT_FDCWD, run->workdir);
 	free(run->workdir);
 	free(run->root_owned);
+	free(run->log_name);
+	aptopts_release(&run->apt);
 	fetch_sources_release(&run->sources);
 	strvec_clear(&run->packages);
 	strvec_clear(&run->pkg_mirror);
@@ -407,8 +444,9 @@ static int fill_tree(struct run *run)
 	    (r = hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks)) < 0)
 		return r;
 	/* extract: unpacked, and no script of them runs */
-	if (p->variant->scripts && (r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs,
-	                                               run->log ? fileno(run->log) : -1)) < 0)
+	if (p->variant->scripts &&
+	    (r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1,
+	                        run->log_name)) < 0)
 		return r;
 	if ((r = finish_tree(p, run->hooks_sources_list ? NULL : &run->sources, run->root)) < 0 ||
 	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0)
@@ -535,6 +573,8 @@ int bootstrap_run(const struct xb_plan *p)
 
 	if (r < 0 || (r = enter_process(p)) < 0)
 		return r;
+	aptopts_read(&p->aptopts, &run.apt);
+	run.http.proxy = run.apt.http_proxy;
 	run.http.jobs = p->jobs;
 	run.http.connect_timeout_s = run.http.stall_timeout_s = p->timeout;
 	if (strcmp(p->target, "-") || (r = divert_stdout(&stdout_fd)) == 0)
@@ -548,6 +588,8 @@ int bootstrap_run(const struct xb_plan *p)
 	}
 	if (stdout_fd >= 0)
 		close(stdout_fd);
+	if (r < 0)
+		keep_log(&run);
 	run_release(&run);
 	fetch_http_cleanup();
 	return r;

@@ -36,11 +36,11 @@ static int run_scripts(const struct xb_plan *p, const struct hooks_env *he,
 }
 
 int configure_tree(const struct xb_plan *p, const struct hooks_env *he, const struct xb_pkg *pkgs,
-                   size_t n, int log_fd)
+                   size_t n, int log_fd, const char *log_name)
 {
 	const char *root = he->root;
 	struct emu_launch_opts lo = EMU_LAUNCH_OPTS_INIT;
-	struct secondstage ss = { pkgs, n, log_fd,
+	struct secondstage ss = { pkgs, n, log_fd, log_name,
 	                          (unsigned)(p->script_jobs > 0 ? p->script_jobs : xb_ncpus()),
 	                          SECONDSTAGE_ALL };
 	bool foreign = !emu_arch_is_native(p->arch);

@@ -11,11 +11,12 @@
 
 /* Configures pkgs[0..n) (the install order), unpacked in he->root (the
  * essential hooks run as he says); the
- * scripts' output goes to log_fd (-1: where xboot's goes).  policy-rc.d
+ * scripts' output goes to log_fd (-1: where xboot's goes), which the user
+ * finds as log_name.  policy-rc.d
  * and the emulator stay for the customize hooks.  Reports errors;
  * -XB_EINTR when interrupted. */
 int configure_tree(const struct xb_plan *p, const struct hooks_env *he, const struct xb_pkg *pkgs,
-                   size_t n, int log_fd);
+                   size_t n, int log_fd, const char *log_name);
 
 /* Once the customize hooks have run: policy-rc.d gone, and with
  * --remove-emulator the emulator.  Reports errors. */

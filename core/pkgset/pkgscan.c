@@ -39,6 +39,7 @@ static const struct {
 	FIELD("SHA256", PKGSCAN_SHA256, false),
 	FIELD("Depends", -1, true),
 	FIELD("Pre-Depends", -1, true),
+	FIELD("Recommends", -1, true), /* only followed with APT::Install-Recommends */
 	FIELD("Provides", -1, true),
 	FIELD("Conflicts", -1, true),
 	FIELD("Breaks", -1, true),

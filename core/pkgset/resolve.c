@@ -317,13 +317,13 @@ static bool prefer_first_all(const struct ctx *c, const Queue *chosen, Map *favo
 }
 
 /* One run of the solver over job; fills chosen with what to install. */
-static int solve_once(Pool *pool, Queue *job, Queue *chosen)
+static int solve_once(Pool *pool, Queue *job, Queue *chosen, bool recommends)
 {
 	Solver *solv = solver_create(pool);
 	Transaction *trans;
 	int n;
 
-	solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+	solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !recommends);
 	n = solver_solve(solv, job);
 	if (n) {
 		report_problems(solv, n);
@@ -365,7 +365,7 @@ static int solve(struct ctx *c, const Queue *seed, Queue *chosen)
 				queue_push2(&job, SOLVER_DISFAVOR | SOLVER_SOLVABLE_NAME, name);
 		}
 		queue_insertn(&job, job.count, favor.count, favor.elements);
-		r = solve_once(c->pool, &job, chosen);
+		r = solve_once(c->pool, &job, chosen, c->req->recommends);
 		if (r < 0 || round == 10 ||
 		    !prefer_first_all(c, chosen, &favored, &favor))
 			break;
@@ -380,7 +380,7 @@ static int solve(struct ctx *c, const Queue *seed, Queue *chosen)
  * that to what the seed reaches through Depends and Pre-Depends (every
  * alternative and every provider included) changes no answer, and saves
  * most of its memory and time on a whole archive. */
-static void consider_reachable(Pool *pool, const Queue *seed)
+static void consider_reachable(Pool *pool, const Queue *seed, bool recommends)
 {
 	Map reach;
 	Queue todo;
@@ -397,13 +397,16 @@ static void consider_reachable(Pool *pool, const Queue *seed)
 			continue;
 		map_set(&reach, s);
 		Solvable *sv = pool->solvables + s;
-		if (!sv->requires)
-			continue;
-		for (dp = sv->repo->idarraydata + sv->requires; (dep = *dp++) != 0;)
-			if (dep != SOLVABLE_PREREQMARKER)
-				FOR_PROVIDES(p, pp, dep)
-					if (!MAPTST(&reach, p))
-						queue_push(&todo, p);
+		Offset deps[2] = { sv->requires, recommends ? sv->recommends : 0 };
+		for (int k = 0; k < 2; k++) {
+			if (!deps[k])
+				continue;
+			for (dp = sv->repo->idarraydata + deps[k]; (dep = *dp++) != 0;)
+				if (dep != SOLVABLE_PREREQMARKER)
+					FOR_PROVIDES(p, pp, dep)
+						if (!MAPTST(&reach, p))
+							queue_push(&todo, p);
+		}
 	}
 	map_and(pool->considered, &reach);
 	queue_free(&todo);
@@ -558,7 +561,7 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 	pool_createwhatprovides(c.pool);
 	if ((r = build_seed(&c, traits, &seed)) < 0)
 		goto out;
-	consider_reachable(c.pool, &seed);
+	consider_reachable(c.pool, &seed, req->recommends);
 	if ((r = solve(&c, &seed, &chosen)) < 0)
 		goto out;
 	phases = xcalloc((size_t)chosen.count + 1, sizeof(*phases));

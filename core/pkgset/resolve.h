@@ -37,6 +37,7 @@ struct resolve_req {
 	                                 may be NULL */
 	const struct strvec *exclude; /* may be NULL */
 	char *const *file_suites;     /* the suite of each file, for NAME/SUITE; may be NULL */
+	bool recommends;              /* Recommends too (APT::Install-Recommends) */
 };
 
 /* Whether word may be in resolve_req.select: "essential", "required",
@@ -50,7 +51,7 @@ bool resolve_select_known(const char *word);
  * Choices follow apt and debootstrap: the newest version of the requested
  * arch or "all" (other architectures are never pulled in), the first
  * alternative of "a | b" that exists, a real package before one that only
- * Provides its name, no Recommends or Suggests, never usrmerge (the tree is
+ * Provides its name, no Recommends (unless asked) or Suggests, never usrmerge (the tree is
  * merged-/usr from the start).  --include names real packages; --exclude
  * only removes names from the seed (they may still come in as
  * dependencies).  When several files hold the same version, source is any

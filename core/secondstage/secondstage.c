@@ -238,9 +238,9 @@ static void job_done(struct phase *ph, struct job *jb, int code, int *err)
 	if (code) {
 		bool signalled = code == 130 || code == 143;
 		if (!*err && !signalled)
-			xb_error("the %s script of %s failed (exit status %d)%s", ph->script,
-			         jb->p->name, code,
-			         quiet_to_log(ph->s) ? "; its output is in /var/log/xboot.log" : "");
+			xb_error("the %s script of %s failed (exit status %d)%s%s", ph->script,
+			         jb->p->name, code, quiet_to_log(ph->s) ? "; its output is in " : "",
+			         quiet_to_log(ph->s) ? ph->s->log_name : "");
 		if (!*err)
 			*err = signalled ? -XB_EINTR : -XB_ECHILD;
 		return;
@@ -357,8 +357,8 @@ static int run_dpkg(const struct secondstage *s, bool last)
 		o.out_fd = o.err_fd = s->log_fd;
 	int r = xb_spawn(last ? final : essential, &o, &status);
 	if (r == -XB_ECHILD && status != 126 && status != 127)
-		xb_error("processing the triggers failed (dpkg exit status %d)%s", status,
-		         quiet_to_log(s) ? "; its output is in /var/log/xboot.log" : "");
+		xb_error("processing the triggers failed (dpkg exit status %d)%s%s", status,
+		         quiet_to_log(s) ? "; its output is in " : "", quiet_to_log(s) ? s->log_name : "");
 	return r;
 }
 

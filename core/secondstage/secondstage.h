@@ -19,6 +19,7 @@ struct secondstage {
 	const struct xb_pkg *pkgs; /* install order, phase by phase */
 	size_t n;
 	int log_fd;                /* scripts' output goes here unless verbose; -1: inherit */
+	const char *log_name;      /* where the user finds that log, for messages */
 	unsigned jobs;             /* scripts at once, at least 1 */
 	enum { SECONDSTAGE_ALL, SECONDSTAGE_ESSENTIAL, SECONDSTAGE_REST } part;
 	/* ESSENTIAL: the preinsts and the essential set; REST: the others

@@ -605,7 +605,15 @@ line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
 @test "a failing postinst stops the run naming the package, nothing mounted" {
 	xb --include=para-a --essential-hook='sed -i "s/^sleep 1$/exit 3/" "$1/var/lib/dpkg/info/para-a.postinst"' \
 		"$XB_SUITE" "$T" "$XB_REPO_URL"
-	failed_with 'the postinst script of para-a failed \(exit status 3\); its output is in /var/log/xboot.log'
+	failed_with "the postinst script of para-a failed \\(exit status 3\\); its output is in var/log/xboot.log in $T\$"
+}
+
+@test "an archive's failed run keeps its log beside it, and says so" {
+	xb --include=para-a --essential-hook='sed -i "s/^sleep 1$/exit 3/" "$1/var/lib/dpkg/info/para-a.postinst"' \
+		"$XB_SUITE" "$BATS_TEST_TMPDIR/out.tar" "$XB_REPO_URL"
+	failed_with "its output is in $BATS_TEST_TMPDIR/out.tar.log\$"
+	[ ! -e "$BATS_TEST_TMPDIR/out.tar" ]
+	grep -q 'para-a' "$BATS_TEST_TMPDIR/out.tar.log"
 }
 
 @test "--script-jobs takes a number from 1 to 64" {

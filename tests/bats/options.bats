@@ -110,3 +110,35 @@ setup() {
 	xb --simulate "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[[ $output == *"(cached)"* ]]
 }
+
+@test "--dpkgopt path-exclude keeps files out of the unpack, and the database is dpkg's own" {
+	local deb
+	deb=$(find "$XB_FIXTURE" -name 'mark-c_*.deb' | head -1)
+	[ -n "$deb" ]
+	xb --variant=essential --include=mark-c --dpkgopt='path-exclude=/usr/share/mark-c/*' \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ ! -e "$T/usr/share/mark-c/README" ]
+	cp "$T/var/lib/dpkg/info/mark-c.list" "$BATS_TEST_TMPDIR/ours.list"
+	chroot "$T" dpkg --verify mark-c >"$BATS_TEST_TMPDIR/ours.verify" || true
+	# dpkg itself, with the same filter from the tree's dpkg.cfg.d
+	cp "$deb" "$T/tmp/mark-c.deb"
+	run chroot "$T" dpkg -i /tmp/mark-c.deb
+	[ "$status" -eq 0 ]
+	[ ! -e "$T/usr/share/mark-c/README" ]
+	diff <(sort "$BATS_TEST_TMPDIR/ours.list") <(sort "$T/var/lib/dpkg/info/mark-c.list")
+	diff "$BATS_TEST_TMPDIR/ours.verify" <(chroot "$T" dpkg --verify mark-c || true)
+}
+
+@test "--aptopt's proxy and Check-Valid-Until take effect for xboot's own downloads" {
+	local log=$BATS_FILE_TMPDIR/server/log
+	printf 'Acquire {\n  http { Proxy "%s"; };\n};\n' "$XB_REPO_URL" >"$BATS_TEST_TMPDIR/proxy.conf"
+	xb --variant=essential --aptopt="$BATS_TEST_TMPDIR/proxy.conf" "$XB_SUITE" "$T" http://mirror.invalid
+	[ "$status" -eq 0 ]
+	grep -q "^GET http://mirror.invalid/dists/$XB_SUITE/InRelease " "$log"
+	grep -q '^GET http://mirror.invalid/pool/' "$log"
+	rm -rf "$T"
+	xb --variant=essential --aptopt='Acquire::Check-Valid-Until "false"' expired "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"expired on"*"ignored"* ]]
+}

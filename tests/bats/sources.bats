@@ -11,10 +11,10 @@ setup() {
 	fixture_rules
 }
 
-# mkdeb DIR NAME VERSION [DEPENDS]: a small Architecture: all package,
-# in DIR/NAME_VERSION_all.deb with the epoch's colon as apt's %3a.
+# mkdeb DIR NAME VERSION [DEPENDS [RECOMMENDS]]: a small Architecture: all
+# package, in DIR/NAME_VERSION_all.deb with the epoch's colon as apt's %3a.
 mkdeb() {
-	local dir=$1 name=$2 version=$3 depends=${4:-} stage
+	local dir=$1 name=$2 version=$3 depends=${4:-} recommends=${5:-} stage
 	stage=$(mktemp -d)
 	mkdir -p "$stage/DEBIAN" "$stage/usr/share/$name"
 	echo "$name $version" >"$stage/usr/share/$name/stamp"
@@ -22,6 +22,7 @@ mkdeb() {
 		printf 'Package: %s\nVersion: %s\nArchitecture: all\n' "$name" "$version"
 		printf 'Maintainer: xboot tests <t@xboot.invalid>\nDescription: test package\n'
 		[ -z "$depends" ] || printf 'Depends: %s\n' "$depends"
+		[ -z "$recommends" ] || printf 'Recommends: %s\n' "$recommends"
 	} >"$stage/DEBIAN/control"
 	dpkg-deb --root-owner-group -b "$stage" "$dir/${name}_${version/:/%3a}_all.deb" >&2
 	rm -rf "$stage"
@@ -164,4 +165,18 @@ fixture_keys() {
 		"$XB_SUITE" "$T" - </dev/null
 	[ "$status" -eq 0 ]
 	[ "$(cat "$T/etc/apt/sources.list")" = "$(cat "$BATS_TEST_TMPDIR/in.list")" ]
+}
+
+@test "--aptopt APT::Install-Recommends \"true\" brings the Recommends, as apt would" {
+	local d=$BATS_TEST_TMPDIR/debs
+	mkdir -p "$d"
+	mkdeb "$d" rec-tool 1.0 "" mark-c
+	xb --variant=essential --include="$d/rec-tool_1.0_all.deb" "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(installed mark-c | cut -c1-2)" != "ii" ]
+	rm -rf "$T"
+	xb --variant=essential --include="$d/rec-tool_1.0_all.deb" \
+		--aptopt='APT::Install-Recommends "true"' "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(installed mark-c | cut -c1-3)" = "ii " ]
 }

@@ -114,7 +114,7 @@ static int unpack(const char *target, const char *const *debs, size_t n)
 {
 	struct unpack_item items[8];
 	for (size_t i = 0; i < n; i++)
-		items[i] = (struct unpack_item){ debs[i], debs[i] };
+		items[i] = (struct unpack_item){ debs[i], debs[i], NULL };
 	progress_calls = progress_last = 0;
 	return unpack_debs(target, items, n, on_progress, NULL);
 }
@@ -484,7 +484,7 @@ static void test_real(void)
 	}
 	struct unpack_item *items = xcalloc(debs.n, sizeof(*items));
 	for (size_t i = 0; i < debs.n; i++)
-		items[i] = (struct unpack_item){ debs.v[i], debs.v[i] };
+		items[i] = (struct unpack_item){ debs.v[i], debs.v[i], NULL };
 	int r = unpack_debs(t, items, debs.n, NULL, NULL);
 	free(items);
 	CHECK(r == 0, "real debs (%zu) unpack: %d", debs.n, r);
