@@ -1,0 +1,264 @@
+/* stages: fetching, resolving and unpacking (see stages.h). */
+#include "stages.h"
+
+#include "aptlists.h"
+#include "localdebs.h"
+#include "../base/progress.h"
+#include "../dpkg/dpkgfilter.h"
+#include "../dpkg/unpack.h"
+#include "../../fetch/indices.h"
+#include "../../fetch/release.h"
+
+#include <errno.h>
+#include <malloc.h>
+
+double stage_seconds_since(long long t0)
+{
+	return (double)(progress_now_ms() - t0) / 1000.0;
+}
+
+/* --updates: CODENAME-updates from the first mirror and CODENAME-security
+ * from the host's security archive (the template's suffixes): the alias
+ * paths of -updates and -security are not what the archive keeps current. */
+static void add_updates(struct run *run, const char *codename)
+{
+	const struct xb_plan *p = run->plan;
+	cleanup_free char *upd = xasprintf("%s%s", codename, p->tmpl.updates_suffix);
+	cleanup_free char *sec = xasprintf("%s%s", codename, p->tmpl.security_suffix);
+	cleanup_free char *uri = xstrdup(run->sources.v[0].uri);
+	fetch_sources_add(&run->sources, uri, upd, &p->components);
+	fetch_sources_add(&run->sources, p->security_uri, sec, &p->components);
+}
+
+/* The source's verified Release and its indices (from run->packages'
+ * first), as apt's lists for the hooks. */
+static int stage_lists(struct run *run, const struct fetch_source *e,
+                       const struct fetch_release *rel, size_t first)
+{
+	cleanup_free char *prefix = aptlists_prefix(e->uri, e->suite);
+	int r = 0;
+	for (size_t i = 0; !r && i < rel->kept.n; i++) {
+		const char *file = strrchr(rel->kept.v[i], '_');
+		cleanup_free char *name = xasprintf("%s%s", prefix, file ? file + 1 : rel->kept.v[i]);
+		r = aptlists_stage(run->workdir, APT_LISTS, rel->kept.v[i], name);
+	}
+	if (!r && fetch_source_is_flat(e->suite)) {
+		cleanup_free char *name = xasprintf("%sPackages", prefix);
+		return aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first], name);
+	}
+	for (size_t i = 0; !r && i < e->components.n; i++) {
+		cleanup_free char *name = xasprintf("%s%s_binary-%s_Packages", prefix,
+		                                    e->components.v[i], run->plan->arch->deb);
+		for (char *c = name + strlen(prefix); *c; c++)
+			*c = *c == '/' ? '_' : *c;
+		r = aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first + i], name);
+	}
+	return r;
+}
+
+static int fetch_source(struct run *run, size_t m, const struct fetch_release_opts *defaults,
+                        char **codename)
+{
+	const struct fetch_source *e = &run->sources.v[m];
+	struct fetch_release rel = { 0 };
+	struct fetch_release_opts own = *defaults;
+	const struct fetch_release_opts *ro = &own;
+	cleanup_strvec struct strvec keys = STRVEC_INIT;
+	size_t before = run->packages.n;
+	bool trusted;
+
+	if (!fetch_source_has_arch(e, run->plan->arch->deb))
+		return 0;
+	strvec_pushv(&keys, defaults->keyrings);
+	int r = fetch_source_trust(e, run->workdir, m, &keys, &trusted);
+	own.keyrings = &keys;
+	own.no_check_sig |= trusted;
+	if (!r)
+		r = fetch_release_get(e->uri, e->suite, ro, &rel);
+	if (!r) {
+		bool alias = rel.codename && strcmp(rel.codename, e->suite);
+		xb_info("%s: suite %s%s%s%s, %s", e->uri, e->suite, alias ? " (" : "",
+		        alias ? rel.codename : "", alias ? ")" : "",
+		        ro->no_check_sig ? "signature NOT checked" : "signature verified");
+		struct fetch_indices_req q = { e->uri, e->suite, &rel, &e->components,
+			                       run->plan->arch->deb, run->workdir, (int)m, &run->http };
+		r = fetch_indices_get(&q, &run->packages);
+		if (!*codename)
+			*codename = xstrdup(rel.codename ? rel.codename : e->suite);
+	}
+	if (!r)
+		r = stage_lists(run, e, &rel, before);
+	fetch_release_free(&rel);
+	for (size_t i = before; !r && i < run->packages.n; i++) {
+		strvec_push(&run->pkg_mirror, e->uri);
+		strvec_push(&run->pkg_suite, e->suite);
+	}
+	return r;
+}
+
+/* --include's .deb files, as one more index. */
+static int add_local_debs(struct run *run)
+{
+	cleanup_free char *index = NULL;
+	if (!run->plan->local_debs.n)
+		return 0;
+	int r = localdebs_index(&run->plan->local_debs, run->workdir, &index, &run->include);
+	if (r < 0)
+		return r;
+	strvec_push(&run->packages, index);
+	strvec_push(&run->pkg_mirror, LOCALDEBS_MIRROR);
+	strvec_push(&run->pkg_suite, LOCALDEBS_SUITE);
+	return 0;
+}
+
+int stage_indices(struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	struct fetch_release_opts ro = { &run->keyrings,
+		                         p->ignore_valid_until || run->apt.no_valid_until, p->no_check_sig,
+		                         p->allow_suite_change, run->workdir, &run->http };
+	cleanup_free char *codename = NULL;
+	int r = 0;
+
+	for (size_t m = 0; !r && m < run->sources.n; m++) {
+		r = fetch_source(run, m, &ro, &codename);
+		if (!r && m == 0 && p->updates)
+			add_updates(run, codename);
+	}
+	strvec_pushv(&run->include, &p->include);
+	return r ? r : add_local_debs(run);
+}
+
+int stage_resolve(struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	struct resolve_req req = { p->arch->deb, run->packages.v, run->packages.n,
+		                   &p->variant->select, &p->variant->packages, &run->include,
+		                   &p->exclude, run->pkg_suite.v, run->apt.recommends };
+	int r = resolve_packages(&req, &run->pkgs, &run->n_pkgs);
+	/* The pool is gone; give its tens of MB back, so that the children
+	 * forked later do not carry them. */
+	malloc_trim(0);
+	if (r)
+		return r;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < run->n_pkgs; i++)
+		bytes += run->pkgs[i].size;
+	xb_info("resolved %s %s: %zu packages, %.1f MB to download", p->variant->name,
+	        p->arch->deb, run->n_pkgs, (double)bytes / 1e6);
+	return 0;
+}
+
+/* Where each package's .deb is, named by its hash (never by a field of
+ * the index); those not there yet, or not whole, become items to download. */
+static int plan_downloads(struct run *run, struct fetch_http_item *items, struct strvec *urls,
+                          size_t *n, uint64_t *bytes)
+{
+	for (size_t i = 0; i < run->n_pkgs; i++) {
+		const struct xb_pkg *k = &run->pkgs[i];
+		cleanup_free char *path = fetch_cache_path(&run->cache, k->sha256);
+		if (!path) {
+			xb_error("package %s: malformed SHA256 in the index", k->name);
+			return -XB_EPARSE;
+		}
+		strvec_push(&run->debs, path);
+		if (fetch_cache_has(&run->cache, k->sha256, k->size))
+			continue;
+		cleanup_free char *url = fetch_http_url(run->pkg_mirror.v[k->source], k->filename);
+		strvec_push(urls, url);
+		items[(*n)++] = (struct fetch_http_item){ NULL, run->debs.v[i], k->size, k->sha256, 0 };
+		*bytes += k->size;
+	}
+	for (size_t i = 0; i < *n; i++)
+		items[i].url = urls->v[i];
+	return 0;
+}
+
+/* The cache, or with --no-cache one in the work directory, which goes
+ * with it. */
+int stage_open_store(struct run *run)
+{
+	if (!run->plan->no_cache)
+		return fetch_cache_open(&run->cache, run->plan->cache_dir);
+	cleanup_free char *dir = xasprintf("%s/debs", run->workdir);
+	return fetch_cache_open(&run->cache, dir);
+}
+
+int stage_download(struct run *run)
+{
+	struct fetch_http_item *items = xcalloc(run->n_pkgs, sizeof(*items));
+	cleanup_strvec struct strvec urls = STRVEC_INIT;
+	size_t n = 0;
+	uint64_t bytes = 0;
+	int r = stage_open_store(run);
+
+	if (!r)
+		r = plan_downloads(run, items, &urls, &n, &bytes);
+	if (!r && n) {
+		struct progress pr;
+		struct fetch_http_opts fo = run->http;
+		long long t0 = progress_now_ms();
+		fo.progress = progress_cb_bytes;
+		fo.progress_ctx = &pr;
+		progress_begin(&pr, "downloading", true);
+		r = fetch_http_many(items, n, &fo);
+		progress_end(&pr);
+		if (!r)
+			xb_info("downloaded %zu packages (%.1f MB) in %.1f s", n, (double)bytes / 1e6,
+			        stage_seconds_since(t0));
+	} else if (!r) {
+		xb_info("all %zu packages found in the cache", run->n_pkgs);
+	}
+	free(items);
+	return r;
+}
+
+int stage_unpack(struct run *run)
+{
+	struct unpack_item *items = xcalloc(run->n_pkgs, sizeof(*items));
+	struct dpkgfilter filter = DPKGFILTER_INIT;
+	struct progress pr;
+	long long t0 = progress_now_ms();
+
+	/* --dpkgopt's path filters, as dpkg applies them to what it unpacks */
+	for (size_t i = 0; i < run->plan->dpkgopts.n; i++) {
+		cleanup_strbuf struct strbuf text = STRBUF_INIT;
+		const char *opt = run->plan->dpkgopts.v[i];
+		dpkgfilter_add_option(&filter, xb_read_file(opt, &text) == 0 ? text.buf : opt);
+	}
+	for (size_t i = 0; i < run->n_pkgs; i++)
+		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name, &filter };
+	progress_begin(&pr, "unpacking", false);
+	int r = unpack_debs(run->root, items, run->n_pkgs, progress_cb_count, &pr);
+	progress_end(&pr);
+	free(items);
+	dpkgfilter_release(&filter);
+	if (!r)
+		xb_info("unpacked %zu packages in %.1f s", run->n_pkgs, stage_seconds_since(t0));
+	return r;
+}
+
+/* --print-debs and --simulate: the resolved set on stdout. */
+int stage_print_set(const struct run *run)
+{
+	uint64_t cached = 0;
+	for (size_t i = 0; i < run->n_pkgs; i++) {
+		const struct xb_pkg *k = &run->pkgs[i];
+		if (run->plan->stop == PLAN_STOP_PRINT_DEBS) {
+			printf("%s%s", i ? " " : "", k->name);
+			continue;
+		}
+		bool have = fetch_cache_has(&run->cache, k->sha256, k->size);
+		cached += have ? k->size : 0;
+		printf("%s %s %s %llu%s\n", k->name, k->version, k->arch,
+		       (unsigned long long)k->size, have ? " (cached)" : "");
+	}
+	if (run->plan->stop == PLAN_STOP_PRINT_DEBS)
+		putchar('\n');
+	else
+		xb_info("would install %zu packages, configured in %s phases%s; %.1f MB of them cached",
+		        run->n_pkgs, run->plan->variant->scripts ? "debootstrap's" : "no",
+		        run->plan->variant->scripts ? "" : " (extract: no script runs)",
+		        (double)cached / 1e6);
+	return fflush(stdout) == 0 ? 0 : -errno;
+}
