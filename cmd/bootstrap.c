@@ -26,7 +26,8 @@
 	OPT("skip", SKIP) OPT("logfile", LOGFILE) FLAG("version", VERSION)               \
 	FLAG("merged-usr", MERGED_USR) FLAG("no-merged-usr", NO_MERGED_USR)           \
 	FLAG("resolve-deps", RESOLVE_DEPS) FLAG("print-debs", PRINT_DEBS)                \
-	FLAG("simulate", SIMULATE) FLAG("download-only", DOWNLOAD_ONLY)
+	FLAG("simulate", SIMULATE) FLAG("download-only", DOWNLOAD_ONLY)                \
+	OPT("make-tarball", MAKE_TARBALL) OPT("unpack-tarball", UNPACK_TARBALL)
 /* The names mmdebstrap and debootstrap give some of them. */
 #define ALIASES(OPT, FLAG)                                                              \
 	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
@@ -85,6 +86,8 @@ static const char usage_tail[] =
 	"  --print-debs            print the packages that would be installed, and stop\n"
 	"  --simulate, --dry-run   print them with versions and sizes; download nothing\n"
 	"  --download-only         download the packages into the cache, and stop\n"
+	"  --make-tarball=FILE     the packages and signed indices into FILE, and stop\n"
+	"  --unpack-tarball=FILE   bootstrap from such a FILE, with no network\n"
 	"  --logfile=FILE          write the log to FILE (default: TARGET's var/log/xboot.log)\n"
 	"  --no-merged-usr         no merged /usr, where the suite allows it (--merged-usr and\n"
 	"                          --resolve-deps are accepted and change nothing)\n"
@@ -100,6 +103,7 @@ static const char usage_tail[] =
 /* Options that cannot go together. */
 static const int exclusive[][2] = {
 	{ OPT_NO_CACHE, OPT_CACHE_DIR },
+	{ OPT_MAKE_TARBALL, OPT_UNPACK_TARBALL },
 };
 
 static int print_usage(void)
@@ -212,6 +216,8 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_PRINT_DEBS: p->stop = PLAN_STOP_PRINT_DEBS; return 0;
 	case OPT_SIMULATE: p->stop = PLAN_STOP_SIMULATE; return 0;
 	case OPT_DOWNLOAD_ONLY: p->stop = PLAN_STOP_DOWNLOAD; return 0;
+	case OPT_MAKE_TARBALL: p->stop = PLAN_STOP_DOWNLOAD; set_string(&p->make_tarball, arg); return 0;
+	case OPT_UNPACK_TARBALL: set_string(&p->unpack_tarball, arg); return 0;
 	case OPT_VERSION: puts("xboot " XB_VERSION); return 1;
 	case 'h': return print_usage();
 	default:

@@ -104,27 +104,26 @@ out:
 	return rc;
 }
 
-/* The best index of COMPONENT/binary-ARCH that the Release lists. */
-static const struct fetch_release_file *pick_index(const struct fetch_release *r, const char *component,
-                                             const char *arch, const char **ext)
+/* The indices of COMPONENT/binary-ARCH that the Release lists, best
+ * first (into f[] and ext[], at most ARRAY_SIZE(exts)); their number. */
+static size_t list_indices(const struct fetch_release *r, const char *component, const char *arch,
+                           const struct fetch_release_file **f, const char **ext)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
 		cleanup_free char *p = component ? xasprintf("%s/binary-%s/Packages%s", component, arch,
 		                                             exts[i])
 		                                 : xasprintf("Packages%s", exts[i]);
-		const struct fetch_release_file *f = fetch_release_find(r, p);
-		if (f) {
-			*ext = exts[i];
-			return f;
-		}
+		if ((f[n] = fetch_release_find(r, p)))
+			ext[n++] = exts[i];
 	}
-	return NULL;
+	return n;
 }
 
 /* Downloads f to dest, by hash when the Release offers it: a by-hash URL
  * never changes content, so it cannot race a mirror update. */
 static int download(const struct fetch_indices_req *q, const struct fetch_release_file *f,
-                    const char *dest)
+                    const char *dest, bool quiet_404)
 {
 	const char *mirror = q->mirror, *suite = q->suite;
 	struct fetch_http_opts fo = *q->http;
@@ -141,31 +140,15 @@ static int download(const struct fetch_indices_req *q, const struct fetch_releas
 			return rc;
 		xb_debug("%s not found, trying %s", hurl, url);
 	}
-	return fetch_http_file(url, dest, f->size, f->sha256, false, &fo);
+	return fetch_http_file(url, dest, f->size, f->sha256, quiet_404, &fo);
 }
 
-static int fetch_component(const struct fetch_indices_req *q, const char *component,
-                           struct strvec *paths)
+/* One listed index into out: decompressed, or renamed into place. */
+static int fetch_one(const struct fetch_indices_req *q, const struct fetch_release_file *f,
+                     const char *ext, const char *out, bool quiet_404)
 {
-	const char *ext = "";
-	const struct fetch_release_file *f = pick_index(q->release, component, q->arch, &ext);
-	if (!f && !component) {
-		xb_error("flat repository %s/%s has no Packages index in its Release", q->mirror,
-		         q->suite);
-		return -XB_ENOTFOUND;
-	}
-	if (!f) {
-		xb_error("suite %s has no index %s/binary-%s/Packages in its Release", q->suite,
-		         component, q->arch);
-		return -XB_ENOTFOUND;
-	}
-	cleanup_free char *name = xstrdup(component ? component : "flat");
-	for (char *p = name; *p; p++)
-		if (*p == '/')
-			*p = '_';
-	cleanup_free char *out = xasprintf("%s/%d_%s_Packages", q->workdir, q->index, name);
 	cleanup_free char *dl = xasprintf("%s%s", out, *ext ? ext : ".download");
-	int rc = download(q, f, dl);
+	int rc = download(q, f, dl, quiet_404);
 	if (rc < 0)
 		return rc;
 	if (*ext) {
@@ -176,6 +159,35 @@ static int fetch_component(const struct fetch_indices_req *q, const char *compon
 		xb_error("renaming %s to %s: %s", dl, out, strerror(-rc));
 		unlink(dl);
 	}
+	return rc;
+}
+
+/* The best index the Release lists, or where a mirror lacks that file
+ * (an offline copy keeps the plain one only), the next, as apt does. */
+static int fetch_component(const struct fetch_indices_req *q, const char *component,
+                           struct strvec *paths)
+{
+	const struct fetch_release_file *f[ARRAY_SIZE(exts)];
+	const char *ext[ARRAY_SIZE(exts)];
+	size_t n = list_indices(q->release, component, q->arch, f, ext);
+	if (!n && !component) {
+		xb_error("flat repository %s/%s has no Packages index in its Release", q->mirror,
+		         q->suite);
+		return -XB_ENOTFOUND;
+	}
+	if (!n) {
+		xb_error("suite %s has no index %s/binary-%s/Packages in its Release", q->suite,
+		         component, q->arch);
+		return -XB_ENOTFOUND;
+	}
+	cleanup_free char *name = xstrdup(component ? component : "flat");
+	for (char *p = name; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	cleanup_free char *out = xasprintf("%s/%d_%s_Packages", q->workdir, q->index, name);
+	int rc = -XB_ENOTFOUND;
+	for (size_t i = 0; i < n && rc == -XB_ENOTFOUND; i++)
+		rc = fetch_one(q, f[i], ext[i], out, i + 1 < n);
 	if (rc == 0)
 		strvec_push(paths, out);
 	return rc;

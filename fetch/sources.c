@@ -15,6 +15,7 @@ void fetch_sources_release(struct fetch_sources *s)
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].uri);
 		free(s->v[i].suite);
+		free(s->v[i].tree_uri);
 		strvec_clear(&s->v[i].components);
 		strvec_clear(&s->v[i].options);
 	}
@@ -31,7 +32,7 @@ struct fetch_source *fetch_sources_add(struct fetch_sources *s, const char *uri,
 	}
 	struct fetch_source *e = &s->v[s->n++];
 	*e = (struct fetch_source){ xstrdup(uri), suite ? xstrdup(suite) : NULL, STRVEC_INIT,
-		                    false, STRVEC_INIT };
+		                    false, NULL, STRVEC_INIT };
 	if (components)
 		strvec_pushv(&e->components, components);
 	return e;
@@ -271,7 +272,7 @@ void fetch_sources_write(const struct fetch_sources *s, struct strbuf *out)
 		const struct fetch_source *e = &s->v[i];
 		if (e->in_tree)
 			continue;
-		strbuf_addf(out, "deb %s %s", e->uri, e->suite ? e->suite : "");
+		strbuf_addf(out, "deb %s %s", e->tree_uri ? e->tree_uri : e->uri, e->suite ? e->suite : "");
 		for (size_t k = 0; k < e->components.n; k++)
 			strbuf_addf(out, " %s", e->components.v[k]);
 		strbuf_addch(out, '\n');

@@ -14,6 +14,8 @@ struct fetch_source {
 	char *suite;              /* NULL: not given (fetch_sources_default fills it) */
 	struct strvec components; /* empty: not given (likewise) */
 	bool in_tree;             /* read from the tree's own sources: not written again */
+	char *tree_uri;           /* the URI the tree's sources and apt's lists name,
+	                             where it is not uri (an offline copy); NULL: uri */
 	struct strvec options;    /* "name=value" as given: signed-by, trusted and arch
 	                             are acted on (fetch_source_trust, _has_arch) */
 };

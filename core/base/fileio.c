@@ -174,3 +174,29 @@ int xb_rm_rf_at(int dirfd, const char *path)
 	return r;
 }
 
+int xb_link_or_copy(const char *src, const char *dst)
+{
+	if (link(src, dst) == 0)
+		return 0;
+	if (errno != EXDEV && errno != EPERM)
+		return -errno;
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	struct stat st;
+	int r = out < 0 || fstat(in, &st) < 0 ? -errno : 0;
+	for (off_t left = r ? 0 : st.st_size; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		left -= n;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0 && !r)
+		r = -errno;
+	if (r < 0 && out >= 0)
+		unlink(dst);
+	return r;
+}

@@ -39,24 +39,6 @@ static char *stage_dir(const char *workdir, const char *dir)
 	return s;
 }
 
-/* A copy where a hard link cannot be had (the cache on another file
- * system). */
-static int copy_file(const char *src, const char *dst)
-{
-	cleanup_fd int in = open(src, O_RDONLY | O_CLOEXEC);
-	cleanup_fd int out = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	struct stat st;
-	if (out < 0 || fstat(in, &st) < 0)
-		return -errno;
-	for (off_t left = st.st_size; left > 0;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		left -= n;
-	}
-	return 0;
-}
-
 int aptlists_stage(const char *workdir, const char *dir, const char *src, const char *name)
 {
 	cleanup_free char *top = xasprintf("%s/stage", workdir);
@@ -65,8 +47,8 @@ int aptlists_stage(const char *workdir, const char *dir, const char *src, const 
 	int r = 0;
 	if ((mkdir(top, 0755) < 0 && errno != EEXIST) || (mkdir(stage, 0755) < 0 && errno != EEXIST))
 		r = -errno;
-	if (!r && link(src, dst) < 0)
-		r = errno == EXDEV || errno == EPERM ? copy_file(src, dst) : -errno;
+	if (!r)
+		r = xb_link_or_copy(src, dst);
 	if (r < 0)
 		xb_error("staging %s for the tree's %s: %s", src, dir, strerror(-r));
 	return r;

@@ -8,6 +8,7 @@
 #include "aptlists.h"
 #include "configure.h"
 #include "finish.h"
+#include "offline.h"
 #include "setup.h"
 #include "stages.h"
 #include "../base/inroot.h"
@@ -80,6 +81,8 @@ static void run_release(struct run *run)
 	strvec_clear(&run->packages);
 	strvec_clear(&run->pkg_mirror);
 	strvec_clear(&run->pkg_suite);
+	strvec_clear(&run->pkg_offline);
+	strvec_clear(&run->offline);
 	strvec_clear(&run->include);
 	strvec_clear(&run->keyrings);
 	strvec_clear(&run->debs);
@@ -213,6 +216,8 @@ static int setup_tree(struct run *run)
 		             &e->options);
 	}
 	strvec_pushv(&run->keyrings, &p->keyrings);
+	if (p->unpack_tarball && (r = offline_open(run, p->unpack_tarball)) < 0)
+		return r;
 	/* Without setup hooks, a run that fails before the download leaves
 	 * TARGET untouched. */
 	if (!hooks_any(&p->hooks, HOOK_SETUP))
@@ -268,7 +273,7 @@ static int run_stages(struct run *run, int stdout_fd)
 	if (p->stop == PLAN_STOP_PRINT_DEBS || p->stop == PLAN_STOP_SIMULATE)
 		return (r = stage_open_store(run)) < 0 ? r : stage_print_set(run);
 	if ((r = stage_download(run)) < 0 || p->stop == PLAN_STOP_DOWNLOAD)
-		return r;
+		return r || !p->make_tarball ? r : offline_write(run, p->make_tarball);
 	if (xb_interrupted)
 		return -XB_EINTR;
 	if ((r = build_tree(run)) < 0)

@@ -10,7 +10,8 @@
 void plan_release(struct xb_plan *p)
 {
 	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
-		             &p->format_name, &p->cache_dir, &p->security_uri, &p->logfile };
+		             &p->format_name, &p->cache_dir, &p->security_uri, &p->logfile,
+		             &p->make_tarball, &p->unpack_tarball };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
 		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip,
 		                     &p->local_debs };
@@ -113,6 +114,17 @@ static int pick_sources(struct xb_plan *p)
 		r = fetch_sources_parse_arg(p->mirrors.v[i], hooked, &p->sources);
 	if (r < 0)
 		return r;
+	if (p->unpack_tarball) { /* its sources are in it */
+		if (!p->suite) {
+			xb_error("--unpack-tarball: give SUITE as --make-tarball had it");
+			return -XB_EUSAGE;
+		}
+		if (access(p->unpack_tarball, R_OK) < 0) {
+			xb_error("--unpack-tarball=%s: %s", p->unpack_tarball, strerror(errno));
+			return -XB_EUSAGE;
+		}
+		return 0;
+	}
 	/* An empty sources file with a setup hook: the hook writes them. */
 	p->sources_from_tree = hooked && p->mirrors.n && !p->sources.n;
 	if (!p->suite && (r = suite_from_sources(p)) < 0)

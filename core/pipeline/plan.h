@@ -49,6 +49,8 @@ struct xb_plan {
 	bool no_merged_usr;          /* --no-merged-usr */
 	enum plan_mode mode;
 	enum plan_stop stop;         /* TARGET is neither made nor written unless NONE */
+	char *make_tarball;          /* --make-tarball=FILE (stop is DOWNLOAD) */
+	char *unpack_tarball;        /* --unpack-tarball=FILE: the sources come from it */
 
 	/* What plan_complete() decides. */
 	struct template tmpl;                   /* the distribution's */

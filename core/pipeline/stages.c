@@ -3,6 +3,7 @@
 
 #include "aptlists.h"
 #include "localdebs.h"
+#include "offline.h"
 #include "../base/progress.h"
 #include "../dpkg/dpkgfilter.h"
 #include "../dpkg/unpack.h"
@@ -35,7 +36,7 @@ static void add_updates(struct run *run, const char *codename)
 static int stage_lists(struct run *run, const struct fetch_source *e,
                        const struct fetch_release *rel, size_t first)
 {
-	cleanup_free char *prefix = aptlists_prefix(e->uri, e->suite);
+	cleanup_free char *prefix = aptlists_prefix(e->tree_uri ? e->tree_uri : e->uri, e->suite);
 	int r = 0;
 	for (size_t i = 0; !r && i < rel->kept.n; i++) {
 		const char *file = strrchr(rel->kept.v[i], '_');
@@ -54,6 +55,30 @@ static int stage_lists(struct run *run, const struct fetch_source *e,
 		r = aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first + i], name);
 	}
 	return r;
+}
+
+/* --make-tarball: the source's Release files and indices, where the
+ * tarball's mirror-M keeps them. */
+static void offline_files(struct run *run, size_t m, const struct fetch_release *rel,
+                          size_t first)
+{
+	const struct fetch_source *e = &run->sources.v[m];
+	cleanup_free char *mirror = offline_mirror_dir(m);
+	cleanup_free char *dist = fetch_source_dist_url(mirror, e->suite);
+	for (size_t i = 0; i < rel->kept.n; i++) {
+		const char *file = strrchr(rel->kept.v[i], '_');
+		strvec_pushl(&run->offline, rel->kept.v[i], NULL);
+		strvec_pushf(&run->offline, "%s/%s", dist, file ? file + 1 : rel->kept.v[i]);
+	}
+	bool flat = fetch_source_is_flat(e->suite);
+	for (size_t i = 0; i < (flat ? 1 : e->components.n); i++) {
+		strvec_push(&run->offline, run->packages.v[first + i]);
+		if (flat)
+			strvec_pushf(&run->offline, "%s/Packages", dist);
+		else
+			strvec_pushf(&run->offline, "%s/%s/binary-%s/Packages", dist, e->components.v[i],
+			             run->plan->arch->deb);
+	}
 }
 
 static int fetch_source(struct run *run, size_t m, const struct fetch_release_opts *defaults,
@@ -88,10 +113,14 @@ static int fetch_source(struct run *run, size_t m, const struct fetch_release_op
 	}
 	if (!r)
 		r = stage_lists(run, e, &rel, before);
+	if (!r && run->plan->make_tarball)
+		offline_files(run, m, &rel, before);
 	fetch_release_free(&rel);
+	cleanup_free char *mirror = offline_mirror_dir(m);
 	for (size_t i = before; !r && i < run->packages.n; i++) {
 		strvec_push(&run->pkg_mirror, e->uri);
 		strvec_push(&run->pkg_suite, e->suite);
+		strvec_push(&run->pkg_offline, mirror);
 	}
 	return r;
 }
@@ -108,6 +137,7 @@ static int add_local_debs(struct run *run)
 	strvec_push(&run->packages, index);
 	strvec_push(&run->pkg_mirror, LOCALDEBS_MIRROR);
 	strvec_push(&run->pkg_suite, LOCALDEBS_SUITE);
+	strvec_push(&run->pkg_offline, "");
 	return 0;
 }
 

@@ -24,6 +24,9 @@ struct run {
 	struct strvec packages;   /* decompressed Packages files */
 	struct strvec pkg_mirror; /* the mirror serving each of them */
 	struct strvec pkg_suite;  /* and its suite (LOCALDEBS_SUITE for --include's .debs) */
+	struct strvec pkg_offline; /* and its mirror's directory in --make-tarball's file
+	                              ("" for --include's .debs) */
+	struct strvec offline;    /* --make-tarball: host path, path in the tarball, ... */
 	struct strvec include;    /* the plan's, and NAME=VERSION/(local) for each .deb */
 	struct strvec keyrings;   /* the plan's, and those the setup hooks put in the tree */
 	bool hooks_sources_list;  /* a setup hook wrote etc/apt/sources.list: it stays */

@@ -142,3 +142,27 @@ setup() {
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"expired on"*"ignored"* ]]
 }
+
+@test "--make-tarball, then --unpack-tarball with the network unreachable: the same checks, the same tree" {
+	local off=$BATS_TEST_TMPDIR/offline.tar
+	xb --variant=essential --include=mark-c --make-tarball="$off" "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && [ ! -e "$T" ]
+	tar -tf "$off" | grep -qx './mirror-0/dists/'"$XB_SUITE"'/InRelease'
+	tar -tf "$off" | grep -q '^./mirror-0/pool/.*mark-c.*\.deb$'
+	# another cache, and a mirror that answers nothing
+	CACHE=$BATS_TEST_TMPDIR/cache2
+	xb --variant=essential --include=mark-c --unpack-tarball="$off" "$XB_SUITE" "$T" http://127.0.0.1:9
+	[ "$status" -eq 0 ]
+	[ "$(chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}' mark-c)" = "ii " ]
+	grep -qx "deb $XB_REPO_URL $XB_SUITE main" "$T/etc/apt/sources.list"
+	xb --variant=essential --include=mark-c "$XB_SUITE" "$BATS_TEST_TMPDIR/online" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	diff <(cd "$T" && find . ! -path ./var/log/xboot.log | sort) \
+		<(cd "$BATS_TEST_TMPDIR/online" && find . ! -path ./var/log/xboot.log | sort)
+	# the signature is still checked: another keyring refuses the tarball's Release
+	rm -rf "$T"
+	run --separate-stderr "$XB" --keyring="$XB_OTHER_KEYRING" --cache-dir="$CACHE" --variant=essential \
+		--unpack-tarball="$off" "$XB_SUITE" "$T"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"signed by a key not in the keyring"* ]]
+}
