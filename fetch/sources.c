@@ -209,7 +209,8 @@ static int cmp_str(const void *a, const void *b)
 void fetch_sources_from_apt(const char *etcdir, struct fetch_sources *out)
 {
 	cleanup_strvec struct strvec files = STRVEC_INIT, names = STRVEC_INIT;
-	const char *etc = etcdir ? etcdir : "/etc/apt";
+	const char *env = getenv("XBOOT_APT_ETC");
+	const char *etc = etcdir ? etcdir : env && *env ? env : "/etc/apt";
 	cleanup_free char *dname = xasprintf("%s/sources.list.d", etc);
 	DIR *d = opendir(dname);
 	strvec_pushf(&files, "%s/sources.list", etc);
@@ -229,14 +230,16 @@ void fetch_sources_from_apt(const char *etcdir, struct fetch_sources *out)
 	}
 }
 
+bool fetch_source_is_security(const struct fetch_source *e)
+{
+	return strstr(e->uri, "security") || (e->suite && str_ends_with(e->suite, "-security"));
+}
+
 const struct fetch_source *fetch_sources_find(const struct fetch_sources *s, bool security)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct fetch_source *e = &s->v[i];
-		bool sec = strstr(e->uri, "security") || (e->suite && str_ends_with(e->suite, "-security"));
-		if (sec == security)
-			return e;
-	}
+	for (size_t i = 0; i < s->n; i++)
+		if (fetch_source_is_security(&s->v[i]) == security)
+			return &s->v[i];
 	return NULL;
 }
 

@@ -39,13 +39,16 @@ struct fetch_source *fetch_sources_add(struct fetch_sources *s, const char *uri,
 int fetch_sources_parse_arg(const char *arg, bool allow_empty, struct fetch_sources *out);
 
 /* Every deb entry of the host's apt configuration under etcdir (NULL:
- * /etc/apt): sources.list, then sources.list.d's *.list and *.sources in
+ * $XBOOT_APT_ETC, else /etc/apt): sources.list, then sources.list.d's *.list and *.sources in
  * name order.  Entries apt would have to explain (cdrom:, malformed lines)
  * are passed over quietly: they are the host's business. */
 void fetch_sources_from_apt(const char *etcdir, struct fetch_sources *out);
 
+/* Whether an entry is a security archive, by its URI or a -security suite. */
+bool fetch_source_is_security(const struct fetch_source *e);
+
 /* The first entry that is (security) or is not (!security) a security
- * archive, by its URI or a -security suite; NULL when there is none. */
+ * archive; NULL when there is none. */
 const struct fetch_source *fetch_sources_find(const struct fetch_sources *s, bool security);
 
 /* A flat repository's "suite" is a path ending in '/' ("./", "sub/"):

@@ -66,7 +66,10 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap, bool show)
 		vmsg(prefix, fmt, ap, cond);            \
 		va_end(ap);                             \
 	}
-DEFINE_MSG(xb_error, "xboot: error: ", true)
+static int muted;
+void xb_mute_errors(bool on) { muted += on ? 1 : -1; }
+
+DEFINE_MSG(xb_error, "xboot: error: ", muted == 0)
 DEFINE_MSG(xb_warn, "xboot: warning: ", xb_verbosity >= 1)
 DEFINE_MSG(xb_info, "xboot: ", xb_verbosity >= 1)
 DEFINE_MSG(xb_debug, "xboot: ", xb_verbosity >= 2)

@@ -7,6 +7,7 @@
 #ifndef XB_ERROR_H
 #define XB_ERROR_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum {
@@ -40,6 +41,9 @@ void xb_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xb_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* shown unless -q */
 void xb_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* shown with -v */
+/* While on (calls nest), errors are not shown: for a probe whose failure
+ * is an answer, not a problem.  The log still gets them. */
+void xb_mute_errors(bool on);
 /* Also append every message to this log (may be NULL); not owned. */
 void xb_set_log(FILE *log);
 

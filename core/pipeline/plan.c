@@ -14,7 +14,7 @@ void plan_release(struct xb_plan *p)
 		             &p->make_tarball, &p->unpack_tarball };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
 		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip,
-		                     &p->local_debs };
+		                     &p->local_debs, &p->mirror_candidates };
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
 		free(xb_steal(strings[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++)
@@ -84,6 +84,19 @@ static void warn_options(const struct fetch_source *e)
 	}
 }
 
+/* No MIRROR: the host's apt sources that are no security archive are the
+ * candidates, which the run probes for SUITE with Origin Debian (stages);
+ * with none, Debian's own mirror, as debootstrap and mmdebstrap use. */
+static void default_mirror(struct xb_plan *p, const struct fetch_sources *apt)
+{
+	for (size_t i = 0; i < apt->n; i++)
+		if (!fetch_source_is_security(&apt->v[i]) &&
+		    !strvec_has(&p->mirror_candidates, apt->v[i].uri))
+			strvec_push(&p->mirror_candidates, apt->v[i].uri);
+	fetch_sources_add(&p->sources, p->mirror_candidates.n ? p->mirror_candidates.v[0]
+	                                                    : PLAN_DEBIAN_MIRROR, NULL, NULL);
+}
+
 /* SUITE left out: the sources named it. */
 static int suite_from_sources(struct xb_plan *p)
 {
@@ -134,17 +147,12 @@ static int pick_sources(struct xb_plan *p)
 	if (!p->sources.n || p->updates) {
 		struct fetch_sources apt = FETCH_SOURCES_INIT;
 		fetch_sources_from_apt(NULL, &apt);
-		const struct fetch_source *m = fetch_sources_find(&apt, false);
 		const struct fetch_source *s = fetch_sources_find(&apt, true);
-		if (!p->sources.n && m)
-			fetch_sources_add(&p->sources, m->uri, NULL, NULL);
+		if (!p->sources.n)
+			default_mirror(p, &apt);
 		if (p->updates && s)
 			p->security_uri = xstrdup(s->uri);
 		fetch_sources_release(&apt);
-	}
-	if (!p->sources.n) {
-		xb_error("no Debian mirror in the host's apt configuration; give one after TARGET");
-		return -XB_EUSAGE;
 	}
 	if (p->updates && !p->security_uri) {
 		xb_error("--updates: no security archive in the host's apt configuration");

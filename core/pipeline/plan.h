@@ -15,6 +15,9 @@
 
 enum plan_mode { PLAN_MODE_AUTO, PLAN_MODE_ROOT, PLAN_MODE_UNSHARE };
 
+/* Where there is no MIRROR and the host's apt configuration names none. */
+#define PLAN_DEBIAN_MIRROR "http://deb.debian.org/debian"
+
 /* Where a run stops short of a tree (debootstrap's offline options). */
 enum plan_stop {
 	PLAN_STOP_NONE,
@@ -59,6 +62,7 @@ struct xb_plan {
 	struct strvec local_debs;      /* --include's .deb files (moved out of include) */
 	struct fetch_sources sources;  /* suites and components filled in */
 	bool sources_from_tree;        /* none given (an empty file): the setup hooks write them */
+	struct strvec mirror_candidates; /* no MIRROR: the host's apt mirrors, for sources.v[0] */
 	char *security_uri;            /* with --updates: the host's security archive */
 	enum output_format format;     /* OUTPUT_DIR: target is the tree itself */
 	long long source_date_epoch;   /* SOURCE_DATE_EPOCH, or -1 */

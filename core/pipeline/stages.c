@@ -141,6 +141,47 @@ static int add_local_debs(struct run *run)
 	return 0;
 }
 
+/* What a candidate mirror's InRelease says of SUITE: 2 Origin Debian,
+ * 1 another origin, 0 not there (or not reachable). */
+static int probe_mirror(const struct run *run, const char *uri, size_t n)
+{
+	struct fetch_http_opts fo = run->http;
+	cleanup_free char *url = xasprintf("%s/dists/%s/InRelease", uri, run->plan->suite);
+	cleanup_free char *dest = xasprintf("%s/probe-%zu", run->workdir, n);
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	fo.max_size = 1 << 20;
+	fo.progress = NULL;
+	xb_mute_errors(true);
+	int r = fetch_http_file(url, dest, 0, NULL, true, &fo);
+	xb_mute_errors(false);
+	if (r < 0 || xb_read_file(dest, &text) < 0)
+		return 0;
+	unlink(dest);
+	return strstr(text.buf, "\nOrigin: Debian\n") ? 2 : 1;
+}
+
+/* No MIRROR: of the host's mirrors, the first that carries SUITE with
+ * Origin Debian, else the first that carries it (the plan's pick stays
+ * where none does, and fails as it would have). */
+static void pick_default_mirror(struct run *run)
+{
+	const struct strvec *c = &run->plan->mirror_candidates;
+	size_t best = 0;
+	int best_score = -1;
+	for (size_t i = 0; c->n > 1 && i < c->n && best_score < 2; i++) {
+		int score = probe_mirror(run, c->v[i], i);
+		if (score > best_score) {
+			best = i;
+			best_score = score;
+		}
+	}
+	if (best_score > 0 && best > 0) {
+		free(run->sources.v[0].uri);
+		run->sources.v[0].uri = xstrdup(c->v[best]);
+		xb_debug("the host's mirror with %s: %s", run->plan->suite, c->v[best]);
+	}
+}
+
 int stage_indices(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
@@ -150,6 +191,8 @@ int stage_indices(struct run *run)
 	cleanup_free char *codename = NULL;
 	int r = 0;
 
+	if (p->mirror_candidates.n > 1 && !p->unpack_tarball)
+		pick_default_mirror(run);
 	for (size_t m = 0; !r && m < run->sources.n; m++) {
 		r = fetch_source(run, m, &ro, &codename);
 		if (!r && m == 0 && p->updates)

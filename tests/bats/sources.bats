@@ -180,3 +180,24 @@ fixture_keys() {
 	[ "$status" -eq 0 ]
 	[ "$(installed mark-c | cut -c1-3)" = "ii " ]
 }
+
+@test "no MIRROR: of the host's apt mirrors, the one with SUITE and Origin Debian" {
+	local etc=$BATS_TEST_TMPDIR/etc deb=$BATS_TEST_TMPDIR/debian d
+	fixture_keys
+	d=$deb/dists/$XB_SUITE
+	mkdir -p "$etc" "$d"
+	cp -al "$XB_FIXTURE/repo/pool" "$deb/pool"
+	cp -r "$XB_FIXTURE/repo/dists/$XB_SUITE/." "$d/"
+	sed -i 's/^Origin: .*/Origin: Debian/' "$d/Release"
+	rm -f "$d/InRelease" "$d/Release.gpg"
+	GNUPGHOME=$XB_FIXTURE/gnupg gpg --batch --quiet --yes --local-user "$XB_FIXTURE_KEY" \
+		--digest-algo SHA256 --clearsign -o "$d/InRelease" "$d/Release"
+	# the first is another origin's, the second Debian's
+	printf 'deb %s %s main\ndeb file://%s %s main\n' "$XB_REPO_URL" "$XB_SUITE" "$deb" "$XB_SUITE" \
+		>"$etc/sources.list"
+	XBOOT_APT_ETC=$etc xb --variant=essential "$XB_SUITE" "$T"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"file://$deb: suite $XB_SUITE"* ]]
+	! printf '%s\n' "$stderr" | grep -q '^xboot: error'
+	grep -qx "deb file://$deb $XB_SUITE main" "$T/etc/apt/sources.list"
+}
