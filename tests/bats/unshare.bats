@@ -55,6 +55,18 @@ as_user() {
 	[ "$(ls -A "$W" | sort | tr '\n' ' ')" = "cache keyring.gpg out.tar " ]
 }
 
+@test "unshare: hooks run in the user's namespace, chroot into the tree, write the user's files" {
+	as_user "$XB" --mode=unshare --keyring="$W/keyring.gpg" --cache-dir="$W/cache" \
+		--customize-hook='chroot "$1" /bin/sh -c "id -u >/hook-uid"' \
+		--customize-hook="echo \"\$MMDEBSTRAP_MODE\" >$W/hook-mode" \
+		--customize-hook="download /hook-uid $W/hook-uid" \
+		"$XB_SUITE" "$W/hooked.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$W/hook-uid")" = 0 ] && [ "$(cat "$W/hook-mode")" = unshare ]
+	[ "$(stat -c %u "$W/hook-mode")" = "$XU_ID" ]
+	rm -f "$W/hooked.tar" "$W/hook-uid" "$W/hook-mode"
+}
+
 @test "unshare: --mode=auto picks it for an ordinary user; root mode is refused" {
 	as_user "$XB" --keyring="$W/keyring.gpg" --cache-dir="$W/cache" "$XB_SUITE" "$W/auto.tar" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
