@@ -2,6 +2,7 @@
 #include "cmd.h"
 
 #include "../core/pipeline/bootstrap.h"
+#include "../core/pipeline/enter.h"
 
 #include <getopt.h>
 
@@ -27,7 +28,10 @@
 	FLAG("merged-usr", MERGED_USR) FLAG("no-merged-usr", NO_MERGED_USR)           \
 	FLAG("resolve-deps", RESOLVE_DEPS) FLAG("print-debs", PRINT_DEBS)                \
 	FLAG("simulate", SIMULATE) FLAG("download-only", DOWNLOAD_ONLY)                \
-	OPT("make-tarball", MAKE_TARBALL) OPT("unpack-tarball", UNPACK_TARBALL)
+	OPT("make-tarball", MAKE_TARBALL) OPT("unpack-tarball", UNPACK_TARBALL)        \
+	FLAG("foreign", FOREIGN) FLAG("second-stage", SECOND_STAGE)                    \
+	OPT("second-stage-target", SECOND_STAGE_TARGET)                               \
+	FLAG("keep-debootstrap-dir", KEEP_DEBOOTSTRAP_DIR)
 /* The names mmdebstrap and debootstrap give some of them. */
 #define ALIASES(OPT, FLAG)                                                              \
 	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
@@ -41,8 +45,8 @@ static const char usage_head[] =
 	"Builds a Debian root filesystem of SUITE (a codename such as trixie, or an\n"
 	"alias such as stable) in the directory TARGET, for any architecture.\n"
 	"\n"
-	"  --arch=ARCH             target architecture (default: the host's);\n"
-	"                          also --architectures\n";
+	"  --arch=ARCH[,FOREIGN..] target architecture (default: the host's), then\n"
+	"                          dpkg's foreign ones (multiarch); also --architectures\n";
 
 static const char usage_tail[] =
 	"  --components=A,B        archive components (default: main)\n"
@@ -88,6 +92,10 @@ static const char usage_tail[] =
 	"  --download-only         download the packages into the cache, and stop\n"
 	"  --make-tarball=FILE     the packages and signed indices into FILE, and stop\n"
 	"  --unpack-tarball=FILE   bootstrap from such a FILE, with no network\n"
+	"  --foreign               do the native work only, and leave in TARGET the second\n"
+	"                          stage, for the board: /debootstrap/debootstrap --second-stage\n"
+	"  --second-stage [TARGET] run that second stage in TARGET here (under emulation\n"
+	"                          if foreign); also --second-stage-target=TARGET\n"
 	"  --logfile=FILE          write the log to FILE (default: TARGET's var/log/xboot.log)\n"
 	"  --no-merged-usr         no merged /usr, where the suite allows it (--merged-usr and\n"
 	"                          --resolve-deps are accepted and change nothing)\n"
@@ -186,7 +194,15 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	if (parse_hook(p, c, arg) || cmd_verbosity(c))
 		return 0;
 	switch (c) {
-	case OPT_ARCH: set_string(&p->arch_name, arg); return 0;
+	case OPT_ARCH: /* mmdebstrap's lists add up: --arch=a --arch=b,c */
+		if (p->arch_name) {
+			char *both = xasprintf("%s,%s", p->arch_name, arg);
+			free(p->arch_name);
+			p->arch_name = both;
+		} else {
+			p->arch_name = xstrdup(arg);
+		}
+		return 0;
 	case OPT_VARIANT: set_string(&p->variant_name, arg); return 0;
 	case OPT_FORMAT: set_string(&p->format_name, arg); return 0;
 	case OPT_CACHE_DIR: set_string(&p->cache_dir, arg); return 0;
@@ -218,6 +234,10 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_DOWNLOAD_ONLY: p->stop = PLAN_STOP_DOWNLOAD; return 0;
 	case OPT_MAKE_TARBALL: p->stop = PLAN_STOP_DOWNLOAD; set_string(&p->make_tarball, arg); return 0;
 	case OPT_UNPACK_TARBALL: set_string(&p->unpack_tarball, arg); return 0;
+	case OPT_FOREIGN: p->two_stage = true; return 0;
+	case OPT_SECOND_STAGE: p->second_stage = true; return 0;
+	case OPT_SECOND_STAGE_TARGET: p->second_stage = true; set_string(&p->target, arg); return 0;
+	case OPT_KEEP_DEBOOTSTRAP_DIR: p->keep_debootstrap_dir = true; return 0;
 	case OPT_VERSION: puts("xboot " XB_VERSION); return 1;
 	case 'h': return print_usage();
 	default:
@@ -234,9 +254,18 @@ static int parse_args(struct xb_plan *p, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, CMD_SHORT_OPTIONS, options, NULL)) != -1)
 		if ((r = cmd_exclusive(&excl, c)) != 0 || (r = parse_option(p, c, optarg)) != 0)
 			return r;
+	int n = argc - optind;
+	if (p->second_stage) {
+		if (n > (p->target ? 0 : 1) || (!p->target && !n)) {
+			xb_error("--second-stage: expected TARGET, the tree --foreign made, only");
+			return -XB_EUSAGE;
+		}
+		if (!p->target)
+			p->target = xstrdup(argv[optind]);
+		return 0;
+	}
 	/* mmdebstrap's [SUITE [TARGET [MIRROR...]]]: no TARGET is a tar on
 	 * stdout, no SUITE takes the sources from stdin. */
-	int n = argc - optind;
 	if (n == 0 && isatty(STDIN_FILENO)) {
 		xb_error("expected SUITE and TARGET (see 'xboot --help')");
 		return -XB_EUSAGE;
@@ -248,10 +277,33 @@ static int parse_args(struct xb_plan *p, int argc, char **argv)
 	return 0;
 }
 
+/* debootstrap --second-stage --second-stage-target=TARGET: the script
+ * the first stage left, run in TARGET as `xboot enter` would run it. */
+static int second_stage(const struct xb_plan *p)
+{
+	struct enter_opts o = ENTER_OPTS_INIT;
+	int code = 0;
+	o.root = p->target;
+	o.workdir = "/";
+	strvec_pushl(&o.argv, "/debootstrap/debootstrap", "--second-stage", NULL);
+	if (p->keep_debootstrap_dir)
+		strvec_push(&o.argv, "--keep-debootstrap-dir");
+	int r = enter_run(&o, &code);
+	enter_opts_release(&o);
+	if (!r && code)
+		xb_error("the second stage in %s failed (exit status %d)", p->target, code);
+	return r < 0 ? r : code ? -XB_ECHILD : 0;
+}
+
 int cmd_bootstrap(int argc, char **argv)
 {
 	struct xb_plan plan = { 0 };
 	int r = parse_args(&plan, argc, argv);
+	if (r == 0 && plan.second_stage) {
+		r = second_stage(&plan);
+		plan_release(&plan);
+		return cmd_exit_code(r);
+	}
 	if (r == 0)
 		r = plan_complete(&plan);
 	if (r == 0) {

@@ -184,13 +184,20 @@ static int fetch_component(const struct fetch_indices_req *q, const char *compon
 	for (char *p = name; *p; p++)
 		if (*p == '/')
 			*p = '_';
-	cleanup_free char *out = xasprintf("%s/%d_%s_Packages", q->workdir, q->index, name);
+	cleanup_free char *out = component ? xasprintf("%s/%d_%s_%s_Packages", q->workdir, q->index,
+	                                               name, q->arch)
+	                                   : xasprintf("%s/%d_flat_Packages", q->workdir, q->index);
 	int rc = -XB_ENOTFOUND;
 	for (size_t i = 0; i < n && rc == -XB_ENOTFOUND; i++)
 		rc = fetch_one(q, f[i], ext[i], out, i + 1 < n);
 	if (rc == 0)
 		strvec_push(paths, out);
 	return rc;
+}
+
+bool fetch_indices_has_arch(const struct fetch_release *r, const char *suite, const char *arch)
+{
+	return fetch_source_is_flat(suite) || listed(&r->architectures, arch);
 }
 
 int fetch_indices_get(const struct fetch_indices_req *q, struct strvec *paths)

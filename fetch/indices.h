@@ -22,5 +22,8 @@ struct fetch_indices_req {
  * paths.  A component or architecture the Release does not list is an
  * error naming it.  Errors reported once. */
 int fetch_indices_get(const struct fetch_indices_req *q, struct strvec *paths);
+/* Whether the Release r of suite has indices for arch (a flat repository's
+ * one index may hold any). */
+bool fetch_indices_has_arch(const struct fetch_release *r, const char *suite, const char *arch);
 
 #endif

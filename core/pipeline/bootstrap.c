@@ -15,6 +15,8 @@
 #include "../base/progress.h"
 #include "../dpkg/debfile.h"
 #include "../pkgset/order.h"
+#include "../secondstage/secondstage.h"
+#include "../secondstage/twostage.h"
 #include "../../emu/userns.h"
 
 #include <errno.h>
@@ -181,6 +183,16 @@ static int keep_debs(const struct run *run)
 	return r ? r : aptlists_install(run->workdir, APT_ARCHIVES, run->root);
 }
 
+/* --foreign: the scripts are left for the board, with the policy-rc.d
+ * they run under and what the clean-up removes after them. */
+static int leave_second_stage(struct run *run)
+{
+	cleanup_strvec struct strvec remove = STRVEC_INIT;
+	finish_after_scripts(run->plan, &remove);
+	int r = secondstage_prepare(run->root);
+	return r ? r : twostage_write(run->root, run->pkgs, run->n_pkgs, &remove);
+}
+
 /* From the unpack to the customize hooks: what hooks may use is in place
  * (apt's lists, policy-rc.d, the emulator) until the clean-up. */
 static int fill_tree(struct run *run)
@@ -193,14 +205,16 @@ static int fill_tree(struct run *run)
 	    (r = hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks)) < 0)
 		return r;
 	/* extract: unpacked, and no script of them runs */
-	if (p->variant->scripts &&
-	    (r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1,
-	                        run->log_name)) < 0)
-		return r;
-	if ((r = finish_tree(p, run->hooks_sources_list ? NULL : &run->sources, run->root)) < 0 ||
+	if (p->variant->scripts && p->two_stage)
+		r = leave_second_stage(run);
+	else if (p->variant->scripts)
+		r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs,
+		                   run->log ? fileno(run->log) : -1, run->log_name);
+	if (r < 0 ||
+	    (r = finish_tree(p, run->hooks_sources_list ? NULL : &run->sources, run->root)) < 0 ||
 	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0)
 		return r;
-	return hooks_run(&p->hooks, HOOK_CUSTOMIZE, &run->hooks);
+	return p->two_stage ? 0 : hooks_run(&p->hooks, HOOK_CUSTOMIZE, &run->hooks);
 }
 
 /* Before anything is fetched: the run's sources and keyrings, and with
@@ -242,7 +256,7 @@ static int build_tree(struct run *run)
 	if ((r = distro_links(run, &links)) < 0 || (r = setup_merged_usr(p, run->root, links)) < 0 ||
 	    (r = fill_tree(run)) < 0)
 		return r;
-	if (p->variant->scripts && (r = configure_done(p, run->root)) < 0)
+	if (p->variant->scripts && !p->two_stage && (r = configure_done(p, run->root)) < 0)
 		return r;
 	return finish_cleanup(p, run->root);
 }
@@ -305,7 +319,11 @@ int bootstrap_run(const struct xb_plan *p)
 	run.http.connect_timeout_s = run.http.stall_timeout_s = p->timeout;
 	if (strcmp(p->target, "-") || (r = divert_stdout(&stdout_fd)) == 0)
 		r = run_stages(&run, stdout_fd);
-	if (!r && p->stop == PLAN_STOP_NONE)
+	if (!r && p->stop == PLAN_STOP_NONE && p->two_stage)
+		xb_info("%s: the first stage of %s %s %s is done in %.1f s (%zu packages); the "
+		        "second: chroot TARGET /debootstrap/debootstrap --second-stage", p->target,
+		        p->suite, p->arch->deb, p->variant->name, stage_seconds_since(t0), run.n_pkgs);
+	else if (!r && p->stop == PLAN_STOP_NONE)
 		xb_info("%s: %s %s %s ready in %.1f s (%zu packages)", p->target, p->suite,
 		        p->arch->deb, p->variant->name, stage_seconds_since(t0), run.n_pkgs);
 	if (r == -XB_EINTR || (r < 0 && xb_interrupted)) {

@@ -84,15 +84,22 @@ static int reproducible_shadow(int rootfd, const char *root, long long epoch)
  * password ages count from it, and logs and caches with times go. */
 /* What mmdebstrap removes from every tree (unless --skip=cleanup/reproducible):
  * logs with times, ldconfig's cache of mtimes, dbus's machine id. */
+static const char *const unreproducible[] = {
+	"var/log/dpkg.log", "var/log/apt/history.log", "var/log/apt/term.log",
+	"var/log/alternatives.log", "var/cache/ldconfig/aux-cache", "var/log/apt/eipp.log.xz",
+	"var/lib/dbus/machine-id",
+};
+
 static void remove_unreproducible(int rootfd)
 {
-	static const char *const timed[] = {
-		"var/log/dpkg.log", "var/log/apt/history.log", "var/log/apt/term.log",
-		"var/log/alternatives.log", "var/cache/ldconfig/aux-cache", "var/log/apt/eipp.log.xz",
-		"var/lib/dbus/machine-id",
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(timed); i++)
-		inroot_unlink(rootfd, timed[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(unreproducible); i++)
+		inroot_unlink(rootfd, unreproducible[i]);
+}
+
+void finish_after_scripts(const struct xb_plan *p, struct strvec *out)
+{
+	for (size_t i = 0; p->cleanup_reproducible && i < ARRAY_SIZE(unreproducible); i++)
+		strvec_push(out, unreproducible[i]);
 }
 
 /* With SOURCE_DATE_EPOCH, also what holds the time of this run. */
@@ -156,9 +163,12 @@ static int apt_and_dpkg_files(const struct xb_plan *p, int rootfd, const char *r
 	cleanup_fd int run = r ? -1 : inroot_open(rootfd, "run", O_PATH | O_DIRECTORY, 0);
 	if (run >= 0 && mkdirat(run, "lock", 01777) == 0)
 		fchmodat(run, "lock", 01777, 0);
-	cleanup_free char *arch = xasprintf("%s\n", p->arch->deb);
+	cleanup_strbuf struct strbuf arch = STRBUF_INIT;
+	strbuf_addf(&arch, "%s\n", p->arch->deb);
+	for (size_t i = 0; i < p->foreign_archs.n; i++)
+		strbuf_addf(&arch, "%s\n", p->foreign_archs.v[i]);
 	if (!r)
-		r = inroot_write_file(rootfd, DPKGDB "/arch", arch, strlen(arch), 0644);
+		r = inroot_write_file(rootfd, DPKGDB "/arch", arch.buf, arch.len, 0644);
 	cleanup_fd int mid = inroot_open(rootfd, "etc/machine-id", O_PATH | O_NOFOLLOW, 0);
 	if (!r && mid != -ENOENT)
 		r = inroot_write_file(rootfd, "etc/machine-id", "", 0, 0644);
@@ -207,18 +217,20 @@ int finish_apt_states(const struct xb_plan *p, const char *root, const struct xb
                       size_t n)
 {
 	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
-	cleanup_strvec struct strvec names = STRVEC_INIT;
+	cleanup_strvec struct strvec stanzas = STRVEC_INIT;
 	if (!apt_installs(p, pkgs, n))
 		return 0;
+	/* apt counts "all" as the native architecture. */
 	for (size_t i = 0; i < n; i++)
 		if (!pkgs[i].requested && pkgs[i].phase != ORDER_ESSENTIAL)
-			strvec_push(&names, pkgs[i].name);
-	if (!names.n)
+			strvec_pushf(&stanzas, "Package: %s\nArchitecture: %s\nAuto-Installed: 1\n\n",
+			             pkgs[i].name, strcmp(pkgs[i].arch, "all") ? pkgs[i].arch
+			                                                       : p->arch->deb);
+	if (!stanzas.n)
 		return 0;
-	strvec_sort(&names);
-	for (size_t i = 0; i < names.n; i++)
-		strbuf_addf(&sb, "Package: %s\nArchitecture: %s\nAuto-Installed: 1\n\n", names.v[i],
-		            p->arch->deb);
+	strvec_sort(&stanzas);
+	for (size_t i = 0; i < stanzas.n; i++)
+		strbuf_addstr(&sb, stanzas.v[i]);
 	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int r = rootfd < 0 ? -errno
 	                   : inroot_write_file(rootfd, "var/lib/apt/extended_states", sb.buf, sb.len, 0644);

@@ -21,6 +21,9 @@ int finish_tree(const struct xb_plan *p, const struct fetch_sources *src, const 
  * tree reproducible (no logs, no backups of the account files, password
  * ages from the epoch).  Reports errors. */
 int finish_cleanup(const struct xb_plan *p, const char *root);
+/* The paths of that clean-up that maintainer scripts write, for a second
+ * stage run later (--foreign) to remove: appended to out. */
+void finish_after_scripts(const struct xb_plan *p, struct strvec *out);
 
 /* var/lib/apt/extended_states as mmdebstrap's trees have it: where apt
  * installs a variant that selects by priority after the essential set,

@@ -14,7 +14,7 @@ void plan_release(struct xb_plan *p)
 		             &p->make_tarball, &p->unpack_tarball };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
 		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip,
-		                     &p->local_debs, &p->mirror_candidates };
+		                     &p->local_debs, &p->mirror_candidates, &p->foreign_archs };
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
 		free(xb_steal(strings[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++)
@@ -24,6 +24,21 @@ void plan_release(struct xb_plan *p)
 	fetch_sources_release(&p->sources);
 }
 
+static int unknown_arch(const char *name)
+{
+	size_t n;
+	const struct emu_arch *all = emu_arch_all(&n);
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", all[i].deb);
+	xb_error("unknown architecture %s (known: %s)", name, sb.buf);
+	strbuf_release(&sb);
+	return -XB_EARCH;
+}
+
+/* --arch's list (comma or white space between, given once or more, as
+ * mmdebstrap takes it): the first is the tree's, the others are dpkg's
+ * foreign architectures; a name listed again is dropped. */
 static int pick_arch(struct xb_plan *p)
 {
 	if (!p->arch_name) {
@@ -32,21 +47,22 @@ static int pick_arch(struct xb_plan *p)
 		xb_error("cannot tell the host's architecture; use --arch");
 		return -XB_EARCH;
 	}
-	if (strchr(p->arch_name, ',')) {
-		xb_error("--architectures=%s: a tree of several architectures (multiarch) is not "
-		         "supported yet; give one", p->arch_name);
+	cleanup_free char *list = xstrdup(p->arch_name);
+	char *save = NULL;
+	for (char *w = strtok_r(list, ", \t\n", &save); w; w = strtok_r(NULL, ", \t\n", &save)) {
+		const struct emu_arch *a = emu_arch_find(w);
+		if (!a)
+			return unknown_arch(w);
+		if (!p->arch)
+			p->arch = a;
+		else if (a != p->arch && !strvec_has(&p->foreign_archs, a->deb))
+			strvec_push(&p->foreign_archs, a->deb);
+	}
+	if (!p->arch) {
+		xb_error("--arch: no architecture in \"%s\"", p->arch_name);
 		return -XB_EUSAGE;
 	}
-	if ((p->arch = emu_arch_find(p->arch_name)))
-		return 0;
-	size_t n;
-	const struct emu_arch *all = emu_arch_all(&n);
-	struct strbuf sb = STRBUF_INIT;
-	for (size_t i = 0; i < n; i++)
-		strbuf_addf(&sb, "%s%s", i ? " " : "", all[i].deb);
-	xb_error("unknown architecture %s (known: %s)", p->arch_name, sb.buf);
-	strbuf_release(&sb);
-	return -XB_EARCH;
+	return 0;
 }
 
 /* The template's defaults, and the variant, which must be one of its. */
@@ -293,10 +309,29 @@ static int check_files(const struct xb_plan *p)
 	return 0;
 }
 
+/* --foreign leaves the scripts for later: what needs them run cannot be. */
+static int check_two_stage(const struct xb_plan *p)
+{
+	if (!p->two_stage)
+		return 0;
+	if (hooks_any(&p->hooks, HOOK_ESSENTIAL) || hooks_any(&p->hooks, HOOK_CUSTOMIZE)) {
+		xb_error("--foreign: essential and customize hooks need the configured tree; "
+		         "run them after the second stage");
+		return -XB_EUSAGE;
+	}
+	if (p->stop != PLAN_STOP_NONE) {
+		xb_error("--foreign: nothing is unpacked with --print-debs, --simulate or a download "
+		         "only");
+		return -XB_EUSAGE;
+	}
+	return 0;
+}
+
 int plan_complete(struct xb_plan *p)
 {
 	int r;
 	if ((r = pick_arch(p)) < 0 || (r = pick_local_debs(p)) < 0 || (r = check_files(p)) < 0 ||
+	    (r = check_two_stage(p)) < 0 ||
 	    (r = apply_template(p)) < 0 ||
 	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 || (r = pick_output(p)) < 0 ||
 	    (r = read_epoch(p)) < 0)

@@ -31,7 +31,7 @@ struct xb_plan {
 	char *suite;                 /* as given: codename or alias; NULL: from the sources */
 	char *target;                /* the directory to build, or the archive to write */
 	struct strvec mirrors;       /* MIRROR arguments; none: the host's Debian mirror */
-	char *arch_name;             /* --arch; NULL: the host's */
+	char *arch_name;             /* --arch, the lists of every one; NULL: the host's */
 	char *variant_name;          /* --variant; NULL: the template's default */
 	char *format_name;           /* --format; NULL: from TARGET's name */
 	struct strvec components;    /* --components; empty: the template's */
@@ -54,11 +54,15 @@ struct xb_plan {
 	enum plan_stop stop;         /* TARGET is neither made nor written unless NONE */
 	char *make_tarball;          /* --make-tarball=FILE (stop is DOWNLOAD) */
 	char *unpack_tarball;        /* --unpack-tarball=FILE: the sources come from it */
+	bool two_stage;              /* --foreign: the second stage is left in TARGET */
+	bool second_stage;           /* --second-stage: run it in TARGET (no plan_complete) */
+	bool keep_debootstrap_dir;   /* --keep-debootstrap-dir, for it */
 
 	/* What plan_complete() decides. */
 	struct template tmpl;                   /* the distribution's */
 	const struct template_variant *variant; /* in tmpl */
-	const struct emu_arch *arch;
+	const struct emu_arch *arch;   /* the tree's (the first of --arch's list) */
+	struct strvec foreign_archs;   /* the rest of the list: dpkg's foreign ones */
 	struct strvec local_debs;      /* --include's .deb files (moved out of include) */
 	struct fetch_sources sources;  /* suites and components filled in */
 	bool sources_from_tree;        /* none given (an empty file): the setup hooks write them */

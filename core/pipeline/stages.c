@@ -31,10 +31,9 @@ static void add_updates(struct run *run, const char *codename)
 	fetch_sources_add(&run->sources, p->security_uri, sec, &p->components);
 }
 
-/* The source's verified Release and its indices (from run->packages'
- * first), as apt's lists for the hooks. */
-static int stage_lists(struct run *run, const struct fetch_source *e,
-                       const struct fetch_release *rel, size_t first)
+/* The source's verified Release, as apt's lists for the hooks. */
+static int stage_release_lists(struct run *run, const struct fetch_source *e,
+                               const struct fetch_release *rel)
 {
 	cleanup_free char *prefix = aptlists_prefix(e->tree_uri ? e->tree_uri : e->uri, e->suite);
 	int r = 0;
@@ -43,13 +42,22 @@ static int stage_lists(struct run *run, const struct fetch_source *e,
 		cleanup_free char *name = xasprintf("%s%s", prefix, file ? file + 1 : rel->kept.v[i]);
 		r = aptlists_stage(run->workdir, APT_LISTS, rel->kept.v[i], name);
 	}
-	if (!r && fetch_source_is_flat(e->suite)) {
+	return r;
+}
+
+/* The source's indices of arch (from run->packages' first), as apt's lists. */
+static int stage_lists(struct run *run, const struct fetch_source *e, const char *arch,
+                       size_t first)
+{
+	cleanup_free char *prefix = aptlists_prefix(e->tree_uri ? e->tree_uri : e->uri, e->suite);
+	int r = 0;
+	if (fetch_source_is_flat(e->suite)) {
 		cleanup_free char *name = xasprintf("%sPackages", prefix);
 		return aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first], name);
 	}
 	for (size_t i = 0; !r && i < e->components.n; i++) {
 		cleanup_free char *name = xasprintf("%s%s_binary-%s_Packages", prefix,
-		                                    e->components.v[i], run->plan->arch->deb);
+		                                    e->components.v[i], arch);
 		for (char *c = name + strlen(prefix); *c; c++)
 			*c = *c == '/' ? '_' : *c;
 		r = aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first + i], name);
@@ -57,10 +65,9 @@ static int stage_lists(struct run *run, const struct fetch_source *e,
 	return r;
 }
 
-/* --make-tarball: the source's Release files and indices, where the
- * tarball's mirror-M keeps them. */
-static void offline_files(struct run *run, size_t m, const struct fetch_release *rel,
-                          size_t first)
+/* --make-tarball: the source's Release files, where the tarball's
+ * mirror-M keeps them. */
+static void offline_release(struct run *run, size_t m, const struct fetch_release *rel)
 {
 	const struct fetch_source *e = &run->sources.v[m];
 	cleanup_free char *mirror = offline_mirror_dir(m);
@@ -70,6 +77,14 @@ static void offline_files(struct run *run, size_t m, const struct fetch_release 
 		strvec_pushl(&run->offline, rel->kept.v[i], NULL);
 		strvec_pushf(&run->offline, "%s/%s", dist, file ? file + 1 : rel->kept.v[i]);
 	}
+}
+
+/* And its indices of arch. */
+static void offline_indices(struct run *run, size_t m, const char *arch, size_t first)
+{
+	const struct fetch_source *e = &run->sources.v[m];
+	cleanup_free char *mirror = offline_mirror_dir(m);
+	cleanup_free char *dist = fetch_source_dist_url(mirror, e->suite);
 	bool flat = fetch_source_is_flat(e->suite);
 	for (size_t i = 0; i < (flat ? 1 : e->components.n); i++) {
 		strvec_push(&run->offline, run->packages.v[first + i]);
@@ -77,8 +92,50 @@ static void offline_files(struct run *run, size_t m, const struct fetch_release 
 			strvec_pushf(&run->offline, "%s/Packages", dist);
 		else
 			strvec_pushf(&run->offline, "%s/%s/binary-%s/Packages", dist, e->components.v[i],
-			             run->plan->arch->deb);
+			             arch);
 	}
+}
+
+/* The architectures whose indices a source gives: the tree's, then the
+ * foreign ones, those its arch= option leaves out dropped; a flat
+ * repository's one index holds every architecture. */
+static void source_archs(const struct run *run, const struct fetch_source *e, struct strvec *out)
+{
+	const struct xb_plan *p = run->plan;
+	if (fetch_source_has_arch(e, p->arch->deb))
+		strvec_push(out, p->arch->deb);
+	for (size_t i = 0; i < p->foreign_archs.n && !(out->n && fetch_source_is_flat(e->suite)); i++)
+		if (fetch_source_has_arch(e, p->foreign_archs.v[i]))
+			strvec_push(out, p->foreign_archs.v[i]);
+}
+
+/* The source's indices of each of archs, with their apt lists and
+ * --make-tarball's copies. */
+static int fetch_source_indices(struct run *run, size_t m, const struct fetch_release *rel,
+                                const struct strvec *archs)
+{
+	const struct fetch_source *e = &run->sources.v[m];
+	int r = stage_release_lists(run, e, rel);
+	if (!r && run->plan->make_tarball)
+		offline_release(run, m, rel);
+	for (size_t a = 0; !r && a < archs->n; a++) {
+		size_t first = run->packages.n;
+		/* As apt does: a foreign architecture a suite lacks is skipped. */
+		if (strcmp(archs->v[a], run->plan->arch->deb) &&
+		    !fetch_indices_has_arch(rel, e->suite, archs->v[a])) {
+			xb_info("%s: suite %s has no %s packages, none taken from it", e->uri,
+			        e->suite, archs->v[a]);
+			continue;
+		}
+		struct fetch_indices_req q = { e->uri, e->suite, rel, &e->components,
+			                       archs->v[a], run->workdir, (int)m, &run->http };
+		r = fetch_indices_get(&q, &run->packages);
+		if (!r)
+			r = stage_lists(run, e, archs->v[a], first);
+		if (!r && run->plan->make_tarball)
+			offline_indices(run, m, archs->v[a], first);
+	}
+	return r;
 }
 
 static int fetch_source(struct run *run, size_t m, const struct fetch_release_opts *defaults,
@@ -89,10 +146,12 @@ static int fetch_source(struct run *run, size_t m, const struct fetch_release_op
 	struct fetch_release_opts own = *defaults;
 	const struct fetch_release_opts *ro = &own;
 	cleanup_strvec struct strvec keys = STRVEC_INIT;
+	cleanup_strvec struct strvec archs = STRVEC_INIT;
 	size_t before = run->packages.n;
 	bool trusted;
 
-	if (!fetch_source_has_arch(e, run->plan->arch->deb))
+	source_archs(run, e, &archs);
+	if (!archs.n)
 		return 0;
 	strvec_pushv(&keys, defaults->keyrings);
 	int r = fetch_source_trust(e, run->workdir, m, &keys, &trusted);
@@ -105,16 +164,10 @@ static int fetch_source(struct run *run, size_t m, const struct fetch_release_op
 		xb_info("%s: suite %s%s%s%s, %s", e->uri, e->suite, alias ? " (" : "",
 		        alias ? rel.codename : "", alias ? ")" : "",
 		        ro->no_check_sig ? "signature NOT checked" : "signature verified");
-		struct fetch_indices_req q = { e->uri, e->suite, &rel, &e->components,
-			                       run->plan->arch->deb, run->workdir, (int)m, &run->http };
-		r = fetch_indices_get(&q, &run->packages);
+		r = fetch_source_indices(run, m, &rel, &archs);
 		if (!*codename)
 			*codename = xstrdup(rel.codename ? rel.codename : e->suite);
 	}
-	if (!r)
-		r = stage_lists(run, e, &rel, before);
-	if (!r && run->plan->make_tarball)
-		offline_files(run, m, &rel, before);
 	fetch_release_free(&rel);
 	cleanup_free char *mirror = offline_mirror_dir(m);
 	for (size_t i = before; !r && i < run->packages.n; i++) {
@@ -205,7 +258,7 @@ int stage_indices(struct run *run)
 int stage_resolve(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
-	struct resolve_req req = { p->arch->deb, run->packages.v, run->packages.n,
+	struct resolve_req req = { p->arch->deb, &p->foreign_archs, run->packages.v, run->packages.n,
 		                   &p->variant->select, &p->variant->packages, &run->include,
 		                   &p->exclude, run->pkg_suite.v, run->apt.recommends };
 	int r = resolve_packages(&req, &run->pkgs, &run->n_pkgs);
@@ -217,8 +270,12 @@ int stage_resolve(struct run *run)
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < run->n_pkgs; i++)
 		bytes += run->pkgs[i].size;
+	cleanup_strbuf struct strbuf archs = STRBUF_INIT;
+	strbuf_addstr(&archs, p->arch->deb);
+	for (size_t i = 0; i < p->foreign_archs.n; i++)
+		strbuf_addf(&archs, ",%s", p->foreign_archs.v[i]);
 	xb_info("resolved %s %s: %zu packages, %.1f MB to download", p->variant->name,
-	        p->arch->deb, run->n_pkgs, (double)bytes / 1e6);
+	        archs.buf, run->n_pkgs, (double)bytes / 1e6);
 	return 0;
 }
 

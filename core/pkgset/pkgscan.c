@@ -322,9 +322,17 @@ static int load_file(Pool *pool, struct pkgscan_file *pf)
 	return r;
 }
 
+static bool arch_wanted(Id arch, const Id *archs, size_t n_archs)
+{
+	for (size_t i = 0; i < n_archs; i++)
+		if (archs[i] == arch)
+			return true;
+	return arch == ARCH_ALL;
+}
+
 /* Ties every solvable to its stanza, and marks considered only those of
- * our architecture and "all". */
-static void attach_meta(struct pkgscan *ps, Id arch)
+ * our architectures and "all". */
+static void attach_meta(struct pkgscan *ps, const Id *archs, size_t n_archs)
 {
 	Pool *pool = ps->pool;
 	Map *considered = xcalloc(1, sizeof(*considered));
@@ -337,7 +345,7 @@ static void attach_meta(struct pkgscan *ps, Id arch)
 		Solvable *s;
 		Id p;
 		FOR_REPO_SOLVABLES(pf->repo, p, s) {
-			if (s->arch != arch && s->arch != ARCH_ALL)
+			if (!arch_wanted(s->arch, archs, n_archs))
 				continue;
 			map_set(considered, p);
 			ps->meta[p] = find_stanza(pf, pool_id2str(pool, s->name),
@@ -350,7 +358,7 @@ static void attach_meta(struct pkgscan *ps, Id arch)
 }
 
 int pkgscan_load(struct pkgscan *ps, Pool *pool, char *const *paths, size_t n,
-		 Id arch)
+		 const Id *archs, size_t n_archs)
 {
 	int r;
 
@@ -362,7 +370,7 @@ int pkgscan_load(struct pkgscan *ps, Pool *pool, char *const *paths, size_t n,
 		if ((r = load_file(pool, &ps->files[i])) < 0)
 			return r;
 	}
-	attach_meta(ps, arch);
+	attach_meta(ps, archs, n_archs);
 	return 0;
 }
 

@@ -36,10 +36,10 @@ struct pkgscan {
 
 /* Loads paths[0..n) into pool, one repo each, in that order, and takes out
  * of consideration (pool->considered) the solvables of architectures other
- * than arch and "all", so that libsolv never picks one.  Errors are
- * reported; ps must be released either way. */
+ * than archs[0..n_archs) and "all", so that libsolv never picks one.
+ * Errors are reported; ps must be released either way. */
 int pkgscan_load(struct pkgscan *ps, Pool *pool, char *const *paths, size_t n,
-		 Id arch);
+		 const Id *archs, size_t n_archs);
 void pkgscan_release(struct pkgscan *ps);
 /* The index of the path repo was loaded from, or -1. */
 int pkgscan_file_of(const struct pkgscan *ps, const Repo *repo);

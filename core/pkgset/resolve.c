@@ -14,6 +14,7 @@
 #include <solv/solver.h>
 #include <solv/transaction.h>
 
+#include "multiarch.h"
 #include "order.h"
 #include "pkgscan.h"
 #include "resolve.h"
@@ -22,6 +23,7 @@ struct ctx {
 	const struct resolve_req *req;
 	Pool *pool;
 	struct pkgscan scan;
+	Id native;                    /* req->arch */
 };
 
 /* The solvable libsolv would choose for a package name: the newest of the
@@ -96,7 +98,7 @@ static int seed_include(struct ctx *c, const char *spec, Queue *seed, Map *seen)
 		*suite++ = '\0';
 	if ((version = strchr(name, '=')))
 		*version++ = '\0';
-	Id id = pool_str2id(pool, name, 0), p, pp;
+	Id id = multiarch_user_name(pool, name, c->native), p, pp;
 	size_t left = 0;
 	FOR_PROVIDES(p, pp, id) {
 		if (!id || pool->solvables[p].name != id || !MAPTST(pool->considered, p))
@@ -129,7 +131,9 @@ static int build_seed(struct ctx *c, unsigned traits, Queue *seed)
 	map_init(&seen, pool->ss.nstrings);
 	FOR_POOL_SOLVABLES(p) {
 		Solvable *s = pool->solvables + p;
-		if (MAPTST(&seen, s->name) || !pool_installable(pool, s))
+		/* The variant's selection is the native architecture's. */
+		if (MAPTST(&seen, s->name) || !pool_installable(pool, s) ||
+		    (s->arch != c->native && s->arch != ARCH_ALL))
 			continue;
 		Id best = best_by_name(pool, s->name);
 		if (best && (pkgscan_traits(&c->scan, best) & traits))
@@ -419,7 +423,7 @@ static int fill_pkg(const struct ctx *c, Id p, struct xb_pkg *pkg)
 	Pool *pool = c->pool;
 	Solvable *s = pool->solvables + p;
 
-	pkg->name = xstrdup(pool_id2str(pool, s->name));
+	pkg->name = multiarch_debian_name(pool, p, c->native);
 	pkg->version = xstrdup(pool_id2str(pool, s->evr));
 	pkg->arch = xstrdup(pool_id2str(pool, s->arch));
 	pkg->source = pkgscan_source(ps, p);
@@ -531,6 +535,31 @@ static int seed_traits(const struct strvec *select, unsigned *traits)
 	return 0;
 }
 
+/* The indices into the pool, with every architecture of the request
+ * installable and dpkg's multiarch rules laid over them. */
+static int load_indices(struct ctx *c)
+{
+	const struct strvec *foreign = c->req->foreign_archs;
+	size_t n = foreign ? foreign->n : 0;
+	cleanup_free Id *archs = xcalloc(n + 1, sizeof(*archs));
+	cleanup_strbuf struct strbuf policy = STRBUF_INIT;
+
+	strbuf_addstr(&policy, c->req->arch);
+	archs[0] = c->native = pool_str2id(c->pool, c->req->arch, 1);
+	for (size_t i = 0; i < n; i++) {
+		strbuf_addf(&policy, ":%s", foreign->v[i]);
+		archs[i + 1] = pool_str2id(c->pool, foreign->v[i], 1);
+	}
+	if (n)
+		pool_setarchpolicy(c->pool, policy.buf);
+	else
+		pool_setarch(c->pool, c->req->arch);
+	int r = pkgscan_load(&c->scan, c->pool, c->req->files, c->req->n_files, archs, n + 1);
+	if (!r)
+		multiarch_apply(c->pool, &c->scan, c->native, archs + 1, n);
+	return r;
+}
+
 int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t *n_out)
 {
 	struct ctx c = { .req = req, .scan = PKGSCAN_INIT };
@@ -553,9 +582,7 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 		r = -XB_EUSAGE;
 		goto out;
 	}
-	pool_setarch(c.pool, req->arch);
-	Id arch = pool_str2id(c.pool, req->arch, 1);
-	if ((r = pkgscan_load(&c.scan, c.pool, req->files, req->n_files, arch)) < 0)
+	if ((r = load_indices(&c)) < 0)
 		goto out;
 	pool_addfileprovides(c.pool);
 	pool_createwhatprovides(c.pool);

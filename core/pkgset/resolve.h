@@ -29,11 +29,14 @@ struct xb_pkg {
 
 struct resolve_req {
 	const char *arch;             /* Debian architecture, e.g. "armhf" */
+	const struct strvec *foreign_archs; /* dpkg's foreign architectures (multiarch, see
+	                                 multiarch.h): their packages only by --include's
+	                                 NAME:ARCH and as dependencies; may be NULL */
 	char *const *files;           /* decompressed Packages files */
 	size_t n_files;
 	const struct strvec *select;  /* the seed: "essential" (Essential: yes) and priorities */
 	const struct strvec *packages;/* added to the seed where the indices have them; may be NULL */
-	const struct strvec *include; /* NAME, NAME=VERSION, NAME/SUITE, NAME=VERSION/SUITE;
+	const struct strvec *include; /* NAME[:ARCH], with =VERSION, /SUITE or both;
 	                                 may be NULL */
 	const struct strvec *exclude; /* may be NULL */
 	char *const *file_suites;     /* the suite of each file, for NAME/SUITE; may be NULL */

@@ -254,13 +254,15 @@ same_tree() {
 	done
 }
 
-# compare_mmdebstrap VARIANT: trixie amd64 by both, the same tree.
+# compare_mmdebstrap VARIANT [OPTION...]: trixie amd64 by both with the
+# same options, the same tree (in $ROOTS/mm-VARIANT).
 compare_mmdebstrap() {
-	local dir=$ROOTS/mm-$1
+	local dir=$ROOTS/mm-$1 variant=$1
+	shift
 	rm -rf "$dir" && mkdir -p "$dir"
-	run mmdebstrap -q --variant="$1" trixie "$dir/mm" "$MIRROR"
+	run mmdebstrap -q --variant="$variant" "$@" trixie "$dir/mm" "$MIRROR"
 	[ "$status" -eq 0 ]
-	run "$XB" -q --variant="$1" --cache-dir="$CACHE" trixie "$dir/xb"
+	run "$XB" -q --variant="$variant" "$@" --cache-dir="$CACHE" trixie "$dir/xb"
 	[ "$status" -eq 0 ]
 	same_tree "$dir/mm" "$dir/xb"
 }
@@ -277,6 +279,37 @@ compare_mmdebstrap() {
 	command -v mmdebstrap || skip "mmdebstrap is not installed"
 	compare_mmdebstrap minbase
 	rm -rf "$ROOTS/mm-minbase"
+}
+
+@test "trixie --architectures=amd64,i386: hello:i386 runs, the same tree as mmdebstrap's" {
+	command -v mmdebstrap || skip "mmdebstrap is not installed"
+	compare_mmdebstrap minbase --architectures=amd64,i386 --include=hello:i386
+	local t=$ROOTS/mm-minbase/xb
+	[ "$(chroot "$t" dpkg --print-foreign-architectures)" = i386 ]
+	[ "$(chroot "$t" dpkg-query -W -f '${db:Status-Abbrev}' hello:i386 libc6:i386 libc6:amd64)" = "ii ii ii " ]
+	[ "$(chroot "$t" hello)" = "Hello, world!" ]
+	run -0 chroot "$t" dpkg --audit
+	[ -z "$output" ]
+	run -0 chroot "$t" apt-get check
+	rm -rf "$ROOTS/mm-minbase"
+}
+
+@test "trixie armhf --foreign, its second stage then run under emulation: the one-stage tree" {
+	local dir=$ROOTS/two
+	rm -rf "$dir" && mkdir -p "$dir"
+	run "$XB" -q --foreign --arch=armhf --variant=minbase --cache-dir="$CACHE" trixie "$dir/two"
+	[ "$status" -eq 0 ]
+	# the board needs no emulator
+	[ -z "$(find "$dir/two" -name 'qemu-*')" ]
+	# the board's command, with xboot enter standing in for the board
+	run "$XB" enter "$dir/two" /debootstrap/debootstrap --second-stage
+	echo "$output" | tail -5
+	[ "$status" -eq 0 ]
+	run "$XB" -q --arch=armhf --variant=minbase --remove-emulator --cache-dir="$CACHE" trixie \
+		"$dir/one"
+	[ "$status" -eq 0 ]
+	same_tree "$dir/one" "$dir/two"
+	rm -rf "$dir"
 }
 
 # The second stage runs scripts side by side (--script-jobs): on the

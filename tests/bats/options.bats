@@ -166,3 +166,45 @@ setup() {
 	[ "$status" -ne 0 ]
 	[[ $stderr == *"signed by a key not in the keyring"* ]]
 }
+
+# tree_listing DIR: every path with its type, mode and owners, but xboot's log.
+tree_listing() {
+	(cd "$1" && find . ! -path ./var/log/xboot.log -printf '%p %M %U:%G %l\n' | sort)
+}
+
+@test "--foreign, then /debootstrap/debootstrap --second-stage in the tree: the one-stage tree" {
+	xb --foreign --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"chroot TARGET /debootstrap/debootstrap --second-stage"* ]]
+	# unpacked, and no script has run
+	run -0 chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}\n'
+	[ "$(echo "$output" | sort -u)" = "iU " ]
+	[ ! -e "$T/var/lib/xboot-marks/mark-a" ]
+	# what board builders' scripts call, with no xboot in the tree
+	run chroot "$T" /debootstrap/debootstrap
+	[ "$status" -eq 2 ] && [[ $output == *"usage: /debootstrap/debootstrap --second-stage"* ]]
+	run -0 chroot "$T" /debootstrap/debootstrap --second-stage
+	[[ $output == *"I: base system installed successfully."* ]]
+	run -0 chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}\n'
+	[ "$(echo "$output" | sort -u)" = "ii " ]
+	[ "$(cat "$T/var/lib/xboot-marks/mark-a")" = "$(printf 'preinst install\npostinst configure')" ]
+	[ ! -e "$T/debootstrap" ] && [ ! -e "$T/usr/sbin/policy-rc.d" ]
+	xb --include=mark-c "$XB_SUITE" "$BATS_TEST_TMPDIR/one" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	diff <(tree_listing "$BATS_TEST_TMPDIR/one") <(tree_listing "$T")
+}
+
+@test "--second-stage TARGET runs the second stage from the host; --foreign refuses what needs it run" {
+	xb --foreign --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	xb --second-stage --keep-debootstrap-dir "$T"
+	[ "$status" -eq 0 ]
+	[ "$(chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}\n' | sort -u)" = "ii " ]
+	[ -x "$T/debootstrap/debootstrap" ]
+	rm -rf "$T"
+	xb --foreign --customize-hook=true --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--foreign: essential and customize hooks need the configured tree"* ]]
+	xb --second-stage
+	[ "$status" -eq 2 ] && [[ $stderr == *"--second-stage: expected TARGET"* ]]
+}

@@ -201,3 +201,71 @@ fixture_keys() {
 	! printf '%s\n' "$stderr" | grep -q '^xboot: error'
 	grep -qx "deb file://$deb $XB_SUITE main" "$T/etc/apt/sources.list"
 }
+
+# mkdeb_arch DIR NAME ARCH MULTI-ARCH|- [DEPENDS]: a package of ARCH with a file
+# in its architecture's library directory, a copyright file the same in every
+# architecture, and a postinst that writes down what dpkg would tell it.
+mkdeb_arch() {
+	local dir=$1 name=$2 arch=$3 ma=$4 depends=${5:-} stage
+	stage=$(mktemp -d)
+	mkdir -p "$stage/DEBIAN" "$stage/usr/share/doc/$name" "$stage/usr/lib/$arch-xb"
+	echo "$name, in any architecture" >"$stage/usr/share/doc/$name/copyright"
+	echo "$name for $arch" >"$stage/usr/lib/$arch-xb/$name.so"
+	{
+		printf 'Package: %s\nVersion: 1.0\nArchitecture: %s\n' "$name" "$arch"
+		[ "$ma" = - ] || printf 'Multi-Arch: %s\n' "$ma"
+		printf 'Maintainer: xboot tests <t@xboot.invalid>\nDescription: test package\n'
+		[ -z "$depends" ] || printf 'Depends: %s\n' "$depends"
+	} >"$stage/DEBIAN/control"
+	cat >"$stage/DEBIAN/postinst" <<-'SH'
+	#!/bin/sh
+	mkdir -p /var/lib/ma-marks
+	echo "$DPKG_MAINTSCRIPT_PACKAGE $DPKG_MAINTSCRIPT_ARCH $1" >>/var/lib/ma-marks/log
+	SH
+	chmod 755 "$stage/DEBIAN/postinst"
+	dpkg-deb --root-owner-group -b "$stage" "$dir/${name}_1.0_$arch.deb" >&2
+	rm -rf "$stage"
+}
+
+@test "--architectures=NATIVE,FOREIGN: a foreign package, its dependencies met as dpkg meets them" {
+	local ma=$BATS_TEST_TMPDIR/ma na fa=i386
+	na=$(dpkg --print-architecture)
+	[ "$na" != i386 ] || fa=amd64
+	fixture_keys
+	mkdir -p "$ma"
+	mkdeb_arch "$ma" ma-lib "$na" same
+	mkdeb_arch "$ma" ma-lib "$fa" same
+	mkdeb_arch "$ma" ma-conf all foreign
+	mkdeb_arch "$ma" ma-tool "$fa" - "ma-lib, ma-conf"
+	mkdeb_arch "$ma" ma-bad "$fa" - "mark-c"
+	flatrepo "$ma" "$XB_FIXTURE_KEY"
+	xb --variant=essential --architectures="$na,$fa" --include="ma-tool:$fa,ma-lib" \
+		"$XB_SUITE" "$T" "$XB_REPO_URL" "deb file://$ma ./"
+	[ "$status" -eq 0 ]
+	# the hermetic suite has no packages of $fa: apt skips it for $fa, and so does xboot
+	[[ $stderr == *"suite $XB_SUITE has no $fa packages, none taken from it"* ]]
+	[ "$(chroot "$T" dpkg --print-foreign-architectures)" = "$fa" ]
+	run chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}${binary:Package}\n' 'ma-*'
+	[ "$(echo "$output" | sort)" = "$(printf 'ii ma-conf\nii ma-lib:%s\nii ma-lib:%s\nii ma-tool:%s' \
+		"$(printf '%s\n' "$na" "$fa" | sort | head -1)" "$(printf '%s\n' "$na" "$fa" | sort | tail -1)" "$fa")" ]
+	run -0 chroot "$T" dpkg --audit
+	[ -z "$output" ]
+	chroot "$T" dpkg -L "ma-lib:$fa" | grep -qx "/usr/lib/$fa-xb/ma-lib.so"
+	chroot "$T" dpkg -L "ma-lib:$na" | grep -qx "/usr/share/doc/ma-lib/copyright"
+	[ "$(cat "$T/usr/lib/$fa-xb/ma-lib.so")" = "ma-lib for $fa" ]
+	grep -qx "ma-lib $na configure" "$T/var/lib/ma-marks/log"
+	grep -qx "ma-lib $fa configure" "$T/var/lib/ma-marks/log"
+	grep -qx "ma-tool $fa configure" "$T/var/lib/ma-marks/log"
+
+	# mark-c is Architecture: all and not Multi-Arch: foreign: dpkg counts it
+	# native, so it cannot meet a $fa package's Depends
+	rm -rf "$T"
+	xb --variant=essential --architectures="$na,$fa" --include="ma-bad:$fa" \
+		"$XB_SUITE" "$T" "$XB_REPO_URL" "deb file://$ma ./"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"cannot resolve the package set"*"mark-c"* ]]
+	# and without $fa among the architectures, there is no ma-tool:$fa
+	xb --variant=essential --include="ma-tool:$fa" "$XB_SUITE" "$T" "$XB_REPO_URL" "deb file://$ma ./"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"package ma-tool:$fa not found"* ]]
+}

@@ -241,7 +241,7 @@ static void test_good(void)
 	rc = get_indices("good", &r, &comps, "armhf", 3, &paths);
 	CHECK(rc == 0 && paths.n == 1, "fetch_indices_get: %d", rc);
 	if (rc == 0) {
-		cleanup_free char *want = xasprintf("%s/3_main_Packages", work);
+		cleanup_free char *want = xasprintf("%s/3_main_armhf_Packages", work);
 		cleanup_free char *got = get(paths.v[0]);
 		CHECK(!strcmp(paths.v[0], want), "index path %s", paths.v[0]);
 		CHECK(got && !strcmp(got, PACKAGES), "decompressed index");

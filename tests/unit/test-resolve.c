@@ -16,11 +16,15 @@ struct result {
 	size_t n;
 };
 
-/* Resolves for amd64; files is a NULL-terminated list of names in datadir,
- * inc and exc comma-separated lists (or NULL). */
-static struct result run(const char *variant, const char *const *files, const char *inc,
-			 const char *exc)
+/* Resolves for amd64 (and the foreign architectures in the comma-separated
+ * list foreign, or none when NULL); files is a NULL-terminated list of names
+ * in datadir, inc and exc comma-separated lists (or NULL). */
+static struct result run_ma(const char *variant, const char *const *files, const char *inc,
+			    const char *exc, const char *foreign)
 {
+	cleanup_strvec struct strvec vf = STRVEC_INIT;
+	if (foreign)
+		strvec_split(&vf, foreign, ",");
 	struct strvec paths = STRVEC_INIT, vi = STRVEC_INIT, vx = STRVEC_INIT;
 	struct result res;
 	for (size_t i = 0; files[i]; i++)
@@ -37,13 +41,19 @@ static struct result run(const char *variant, const char *const *files, const ch
 	struct resolve_req req = {
 		.arch = "amd64", .files = paths.v, .n_files = paths.n,
 		.select = v ? &v->select : &word, .packages = v ? &v->packages : NULL,
-		.include = &vi, .exclude = &vx,
+		.include = &vi, .exclude = &vx, .foreign_archs = &vf,
 	};
 	res.r = resolve_packages(&req, &res.p, &res.n);
 	strvec_clear(&paths);
 	strvec_clear(&vi);
 	strvec_clear(&vx);
 	return res;
+}
+
+static struct result run(const char *variant, const char *const *files, const char *inc,
+			 const char *exc)
+{
+	return run_ma(variant, files, inc, exc, NULL);
 }
 
 static int pos(const struct result *res, const char *name)
@@ -218,6 +228,54 @@ static void test_errors(void)
 	CHECK(res.r < 0 && res.r != -XB_EUNSAT, "missing Packages file: %d", res.r);
 }
 
+/* The package NAME of architecture arch and its version, or NULL. */
+static const struct xb_pkg *find_arch(const struct result *res, const char *name,
+                                      const char *arch)
+{
+	for (size_t i = 0; i < res->n; i++)
+		if (!strcmp(res->p[i].name, name) && !strcmp(res->p[i].arch, arch))
+			return &res->p[i];
+	return NULL;
+}
+
+/* dpkg's multiarch rules: a foreign package's dependencies are met in its
+ * own architecture, or by Multi-Arch: foreign packages of any, :any by
+ * Multi-Arch: allowed ones; "all" counts as native; Multi-Arch: same
+ * packages share a version; the variant's selection stays native. */
+static void test_multiarch(void)
+{
+	static const char *const ma[] = { "Packages-ma-amd64", "Packages-ma-i386", NULL };
+	struct result res = run_ma("minbase", ma, "app:i386", NULL, "i386");
+	const struct xb_pkg *lib = find_arch(&res, "libm", "i386");
+	CHECK(res.r == 0 && find_arch(&res, "app", "i386") && lib && !strcmp(lib->version, "1.0"),
+	      "app:i386 with libm:i386 at amd64's version: %d", res.r);
+	CHECK(find_arch(&res, "libm", "amd64") && find_arch(&res, "essent", "amd64") &&
+	      !find_arch(&res, "essent", "i386"), "the selection is amd64's");
+	CHECK(find_arch(&res, "tool-all", "all") && find_arch(&res, "shell", "amd64") &&
+	      find_arch(&res, "interp", "amd64") && !has(&res, "native-only"),
+	      "foreign and allowed packages of amd64 meet i386's dependencies");
+	CHECK(find_arch(&res, "app", "i386") && find_arch(&res, "app", "i386")->requested,
+	      "app:i386 is requested");
+	done(&res);
+
+	static const char *const bad[] = { "bad-app:i386", "bad-app2:i386", "single,single:i386" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		xb_mute_errors(true);
+		res = run_ma("minbase", ma, bad[i], NULL, "i386");
+		xb_mute_errors(false);
+		CHECK(res.r == -XB_EUNSAT, "%s cannot be installed: %d", bad[i], res.r);
+		done(&res);
+	}
+	res = run_ma("minbase", ma, "single:amd64", NULL, "i386");
+	CHECK(res.r == 0 && find_arch(&res, "single", "amd64"), "NAME:NATIVE is NAME: %d", res.r);
+	done(&res);
+	xb_mute_errors(true);
+	res = run_ma("minbase", ma, "app:i386", NULL, NULL);
+	xb_mute_errors(false);
+	CHECK(res.r == -XB_ENOTFOUND, "without i386, no app:i386: %d", res.r);
+	done(&res);
+}
+
 int main(void)
 {
 	/* the data sits next to this source file; make runs tests from the top */
@@ -232,6 +290,7 @@ int main(void)
 	test_variants();
 	test_include_exclude();
 	test_errors();
+	test_multiarch();
 	free(datadir);
 	template_release(&tmpl);
 	return tap_done();
