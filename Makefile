@@ -34,7 +34,7 @@ DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         libcurl4-openssl-dev libseccomp-dev libzstd-dev libssl-dev gpgv gpg \
         debian-archive-keyring qemu-user-static dpkg-dev bats python3 \
         debootstrap mmdebstrap util-linux file xz-utils zstd ca-certificates \
-        squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4
+        squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman
 
 all: xboot
 

@@ -31,7 +31,7 @@
 	OPT("make-tarball", MAKE_TARBALL) OPT("unpack-tarball", UNPACK_TARBALL)        \
 	FLAG("foreign", FOREIGN) FLAG("second-stage", SECOND_STAGE)                    \
 	OPT("second-stage-target", SECOND_STAGE_TARGET)                               \
-	FLAG("keep-debootstrap-dir", KEEP_DEBOOTSTRAP_DIR)
+	FLAG("keep-debootstrap-dir", KEEP_DEBOOTSTRAP_DIR) OPT("tag", TAG)
 /* The names mmdebstrap and debootstrap give some of them. */
 #define ALIASES(OPT, FLAG)                                                              \
 	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
@@ -70,8 +70,10 @@ static const char usage_tail[] =
 	"  --remove-emulator       remove the qemu emulator from TARGET at the end\n"
 	"  --mode=MODE             root, unshare (an ordinary user, through a user namespace)\n"
 	"                          or auto (default: root as root, unshare otherwise)\n"
-	"  --format=FORMAT         directory, tar, tar.gz, tar.xz, tar.zst, squashfs or ext4\n"
-	"                          (default: from TARGET's name; - is a tar on stdout)\n"
+	"  --format=FORMAT         directory, tar, tar.gz, tar.xz, tar.zst, squashfs, ext4,\n"
+	"                          oci or oci.tar (default: from TARGET's name; - is a tar\n"
+	"                          on stdout)\n"
+	"  --tag=NAME:TAG          the name of an OCI image (default: debian:SUITE-ARCH)\n"
 	"  --setup-hook=CMD        run CMD with the tree as $1 before unpacking (repeatable)\n"
 	"  --extract-hook=CMD      ... after unpacking, before any script runs\n"
 	"  --essential-hook=CMD    ... once the essential packages are configured\n"
@@ -235,6 +237,7 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_MAKE_TARBALL: p->stop = PLAN_STOP_DOWNLOAD; set_string(&p->make_tarball, arg); return 0;
 	case OPT_UNPACK_TARBALL: set_string(&p->unpack_tarball, arg); return 0;
 	case OPT_FOREIGN: p->two_stage = true; return 0;
+	case OPT_TAG: set_string(&p->oci_tag, arg); return 0;
 	case OPT_SECOND_STAGE: p->second_stage = true; return 0;
 	case OPT_SECOND_STAGE_TARGET: p->second_stage = true; set_string(&p->target, arg); return 0;
 	case OPT_KEEP_DEBOOTSTRAP_DIR: p->keep_debootstrap_dir = true; return 0;

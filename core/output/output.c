@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 
 #include "image.h"
+#include "oci.h"
 #include "../base/devfiles.h"
 #include "../base/outfile.h"
 #include "walk.h"
@@ -25,6 +26,9 @@ static const struct {
 	int filter;
 } formats[] = {
 	{ "directory", OUTPUT_DIR, { NULL }, -1 },
+	/* before tar: the first ending that matches picks */
+	{ "oci", OUTPUT_OCI, { ".oci" }, -1 },
+	{ "oci.tar", OUTPUT_OCI_TAR, { ".oci.tar" }, -1 },
 	{ "tar", OUTPUT_TAR, { ".tar" }, ARCHIVE_FILTER_NONE },
 	{ "tar.gz", OUTPUT_TAR_GZ, { ".tar.gz", ".tgz" }, ARCHIVE_FILTER_GZIP },
 	{ "tar.xz", OUTPUT_TAR_XZ, { ".tar.xz", ".txz" }, ARCHIVE_FILTER_XZ },
@@ -69,6 +73,12 @@ const char *output_format_name(enum output_format f)
 bool output_format_is_archive(enum output_format f)
 {
 	return f != OUTPUT_DIR && f != OUTPUT_NULL;
+}
+
+bool output_format_is_stream(enum output_format f)
+{
+	return output_format_is_archive(f) && f != OUTPUT_SQUASHFS && f != OUTPUT_EXT4 &&
+	       f != OUTPUT_OCI && f != OUTPUT_OCI_TAR;
 }
 
 /* A name no directory gets: an archive's or a compressor's ending. */
@@ -415,6 +425,9 @@ int output_write(const char *rootdir, const char *target, enum output_format f,
 	case OUTPUT_SQUASHFS:
 	case OUTPUT_EXT4:
 		return image_write(rootdir, target, f, o);
+	case OUTPUT_OCI:
+	case OUTPUT_OCI_TAR:
+		return oci_write(rootdir, target, f, o);
 	case OUTPUT_DIR:
 		break;
 	}

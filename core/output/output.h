@@ -35,6 +35,14 @@ enum output_format {
 	OUTPUT_SQUASHFS,
 	OUTPUT_EXT4,
 	OUTPUT_NULL,     /* the tree is built, and nothing kept */
+	OUTPUT_OCI,      /* an OCI image layout directory (core/output/oci) */
+	OUTPUT_OCI_TAR,  /* and its tar */
+};
+
+/* What an OCI image says of itself. */
+struct output_oci {
+	const char *deb_arch;         /* its platform, from the Debian architecture */
+	const char *ref;              /* org.opencontainers.image.ref.name */
 };
 
 struct output_opts {
@@ -52,21 +60,24 @@ struct output_opts {
 	 * with its directory's time, whatever the tree holds there: a tree
 	 * made in a user namespace cannot hold them. */
 	bool dev_nodes;
+	const struct output_oci *oci; /* for OUTPUT_OCI and OUTPUT_OCI_TAR */
 };
-#define OUTPUT_OPTS_INIT { -1, NULL, NULL, false }
+#define OUTPUT_OPTS_INIT { -1, NULL, NULL, false, NULL }
 
 /* Parses a --format= value ("directory", "tar", "tar.gz", "tar.xz",
  * "tar.zst", "tar.bz2", "tar.lz4", "tar.lzma", "cpio", "squashfs", "ext4",
- * "null"); reports and returns -XB_EUSAGE for anything else. */
+ * "null", "oci", "oci.tar"); reports and returns -XB_EUSAGE for anything else. */
 int output_format_parse(const char *name, enum output_format *f);
 /* The --format= spelling of f (static string). */
 const char *output_format_name(enum output_format f);
 /* Whether f is a file made from the tree (neither directory nor null). */
 bool output_format_is_archive(enum output_format f);
+/* Whether f is a tar (of any compression) or cpio, which a pipe can take. */
+bool output_format_is_stream(enum output_format f);
 /* The format from a target's name: "-" is a tar on stdout, /dev/null is
  * null; *.tar, *.tar.gz|*.tgz, *.tar.xz|*.txz, *.tar.zst|*.tzst,
  * *.tar.bz2|*.tbz2|*.tbz, *.tar.lz4, *.tar.lzma|*.tlz, *.cpio,
- * *.squashfs|*.sqfs, *.ext4; another archive's or compressor's ending is
+ * *.squashfs|*.sqfs, *.ext4, *.oci, *.oci.tar; another archive's or compressor's ending is
  * refused (reported, -XB_EUSAGE); anything else a directory. */
 int output_format_of_target(const char *target, enum output_format *f);
 

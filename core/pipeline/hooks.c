@@ -197,8 +197,7 @@ static int tar_out(const struct strvec *words, const char *target, const char *h
 	enum output_format f = OUTPUT_TAR;
 	if (!src)
 		return -XB_EUNSAFE;
-	if (output_format_of_target(words->v[2], &f) < 0 || !output_format_is_archive(f) ||
-	    f == OUTPUT_SQUASHFS || f == OUTPUT_EXT4)
+	if (output_format_of_target(words->v[2], &f) < 0 || !output_format_is_stream(f))
 		f = OUTPUT_TAR;
 	return output_write(src, words->v[2], f, NULL);
 }

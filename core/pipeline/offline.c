@@ -69,8 +69,7 @@ int offline_write(const struct run *run, const char *file)
 	enum output_format f = OUTPUT_TAR;
 	struct output_opts oo = OUTPUT_OPTS_INIT;
 	oo.source_date_epoch = run->plan->source_date_epoch;
-	if (output_format_of_target(file, &f) < 0 || !output_format_is_archive(f) ||
-	    f == OUTPUT_SQUASHFS || f == OUTPUT_EXT4 || f == OUTPUT_CPIO)
+	if (output_format_of_target(file, &f) < 0 || !output_format_is_stream(f) || f == OUTPUT_CPIO)
 		f = OUTPUT_TAR;
 	r = output_write(top, file, f, &oo);
 	if (!r)

@@ -11,7 +11,7 @@ void plan_release(struct xb_plan *p)
 {
 	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
 		             &p->format_name, &p->cache_dir, &p->security_uri, &p->logfile,
-		             &p->make_tarball, &p->unpack_tarball };
+		             &p->make_tarball, &p->unpack_tarball, &p->oci_tag };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
 		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip,
 		                     &p->local_debs, &p->mirror_candidates, &p->foreign_archs };
@@ -78,7 +78,10 @@ static int apply_template(struct xb_plan *p)
 	/* "main main" is main once, in sources.list too */
 	strvec_uniq(&p->components);
 	strvec_uniq(&p->include);
-	const char *name = p->variant_name ? p->variant_name : p->tmpl.default_variant;
+	/* A container image wants less than a root file system, as image
+	 * builders make them: minbase unless asked. */
+	bool oci = p->format == OUTPUT_OCI || p->format == OUTPUT_OCI_TAR;
+	const char *name = p->variant_name ? p->variant_name : oci ? "minbase" : p->tmpl.default_variant;
 	if ((p->variant = template_variant(&p->tmpl, name)))
 		return 0;
 	cleanup_free char *known = template_variant_names(&p->tmpl, " ");
@@ -197,8 +200,15 @@ static int pick_output(struct xb_plan *p)
 		return -XB_EUSAGE;
 	if (!p->format_name && output_format_of_target(p->target, &p->format) < 0)
 		return -XB_EUSAGE;
-	if (!strcmp(p->target, "-") && !output_format_is_archive(p->format)) {
+	if (!strcmp(p->target, "-") && !output_format_is_stream(p->format)) {
 		xb_error("TARGET - is standard output: only a tar format goes there");
+		return -XB_EUSAGE;
+	}
+	/* and no emulator left inside it */
+	if (p->format == OUTPUT_OCI || p->format == OUTPUT_OCI_TAR)
+		p->remove_emulator = true;
+	if (p->oci_tag && p->format != OUTPUT_OCI && p->format != OUTPUT_OCI_TAR) {
+		xb_error("--tag names an OCI image: TARGET NAME.oci or NAME.oci.tar, or --format=oci");
 		return -XB_EUSAGE;
 	}
 	if (!strcmp(p->target, "-") && isatty(STDOUT_FILENO)) {
@@ -331,9 +341,9 @@ int plan_complete(struct xb_plan *p)
 {
 	int r;
 	if ((r = pick_arch(p)) < 0 || (r = pick_local_debs(p)) < 0 || (r = check_files(p)) < 0 ||
-	    (r = check_two_stage(p)) < 0 ||
+	    (r = check_two_stage(p)) < 0 || (r = pick_output(p)) < 0 ||
 	    (r = apply_template(p)) < 0 ||
-	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 || (r = pick_output(p)) < 0 ||
+	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 ||
 	    (r = read_epoch(p)) < 0)
 		return r;
 	pick_skips(p);

@@ -54,6 +54,7 @@ struct xb_plan {
 	enum plan_stop stop;         /* TARGET is neither made nor written unless NONE */
 	char *make_tarball;          /* --make-tarball=FILE (stop is DOWNLOAD) */
 	char *unpack_tarball;        /* --unpack-tarball=FILE: the sources come from it */
+	char *oci_tag;               /* --tag=NAME:TAG of an OCI image; NULL: from the suite */
 	bool two_stage;              /* --foreign: the second stage is left in TARGET */
 	bool second_stage;           /* --second-stage: run it in TARGET (no plan_complete) */
 	bool keep_debootstrap_dir;   /* --keep-debootstrap-dir, for it */

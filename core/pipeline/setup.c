@@ -10,14 +10,21 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-/* An archive TARGET may be replaced, but not be a directory; its
- * directory must exist (checked here, not after the whole run). */
-static int check_archive_target(const char *target)
+/* An archive TARGET may be replaced, but not be a directory (but for an
+ * OCI image layout there); its directory must exist (checked here, not
+ * after the whole run). */
+static int check_archive_target(const char *target, enum output_format f)
 {
 	struct stat st;
+	cleanup_free char *layout = xasprintf("%s/oci-layout", target);
 	if (!strcmp(target, "-"))
 		return 0;
-	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (f == OUTPUT_OCI && lstat(target, &st) == 0 &&
+	    (!S_ISDIR(st.st_mode) || access(layout, F_OK) < 0)) {
+		xb_error("%s exists and is no OCI image layout; an image replaces only one", target);
+		return -EEXIST;
+	}
+	if (f != OUTPUT_OCI && stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
 		xb_error("%s is a directory; an archive needs a file name", target);
 		return -EISDIR;
 	}
@@ -84,7 +91,7 @@ int setup_check_target(const struct xb_plan *p)
 {
 	if (p->format == OUTPUT_NULL)
 		return 0;
-	return p->format != OUTPUT_DIR ? check_archive_target(p->target)
+	return p->format != OUTPUT_DIR ? check_archive_target(p->target, p->format)
 	                               : check_target(p->target, p->check_empty);
 }
 

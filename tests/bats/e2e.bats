@@ -312,6 +312,71 @@ compare_mmdebstrap() {
 	rm -rf "$dir"
 }
 
+# oci_conf ARCH: the binfmt.d line of qemu-ARCH-static, with the F flag (the
+# image has no emulator inside).
+oci_conf() {
+	sed "s#:[^:]*:\([A-Z]*\)\$#:$(realpath "/usr/bin/qemu-$1-static"):F#" "/usr/lib/binfmt.d/qemu-$1.conf"
+}
+
+# host_entries: the entries of the host's binfmt_misc (mounted for the look
+# in a mount namespace of its own).
+host_entries() {
+	unshare --mount --propagation private sh -c 'b=/proc/sys/fs/binfmt_misc
+		[ -e $b/register ] || mount -t binfmt_misc binfmt_misc $b && ls $b'
+}
+
+# podman_usable STORE IMAGE: skips the test where podman cannot run a
+# container at all (its runtime's refusal, not the image's).
+podman_usable() {
+	run podman_in "$1" run --rm --network=none "$2" true
+	[ "$status" -eq 0 ] || [[ $output != *"OCI runtime"* && $output != *"crun:"* ]] ||
+		skip "podman cannot run containers here: $(echo "$output" | tail -1)"
+}
+
+@test "trixie amd64 OCI image: skopeo, umoci and podman take it; the same digests again" {
+	local d=$ROOTS/oci ref=debian:trixie-amd64
+	rm -rf "$d" && mkdir -p "$d"
+	SOURCE_DATE_EPOCH=1700000000 run "$XB" -q --cache-dir="$CACHE" trixie "$d/img.oci"
+	[ "$status" -eq 0 ]
+	[ "$(skopeo inspect --format '{{.Architecture}} {{.Os}}' "oci:$d/img.oci:$ref")" = "amd64 linux" ]
+	run -0 umoci unpack --image "$d/img.oci:$ref" "$d/bundle"
+	local r=$d/bundle/rootfs
+	[ -s "$r/etc/debian_version" ] && [ -u "$r/usr/bin/passwd" ]
+	# minbase, cleaned as image builders clean
+	! chroot "$r" dpkg-query -W -f '${db:Status-Abbrev}' e2fsprogs 2>/dev/null | grep -q ii
+	[ ! -s "$r/etc/machine-id" ] && [ ! -e "$r/usr/sbin/policy-rc.d" ]
+	[ -z "$(find "$r" -name 'qemu-*-static')" ]
+	[ -z "$(ls "$r/var/lib/apt/lists" | grep -v -e '^lock$' -e '^partial$' -e '^auxfiles$')" ]
+	run -0 skopeo copy "oci:$d/img.oci:$ref" "oci-archive:$d/copy.tar"
+	# the same inputs, the same image
+	SOURCE_DATE_EPOCH=1700000000 run "$XB" -q --cache-dir="$CACHE" trixie "$d/img.oci.tar"
+	[ "$status" -eq 0 ]
+	tar -xOf "$d/img.oci.tar" ./index.json | cmp - "$d/img.oci/index.json"
+	podman_in "$d/store" load -i "$d/img.oci.tar"
+	podman_usable "$d/store" "localhost/$ref"
+	run -0 podman_in "$d/store" run --rm --network=none "localhost/$ref" cat /etc/debian_version
+	[ "$output" = "$(cat "$r/etc/debian_version")" ]
+	rm -rf "$d"
+}
+
+@test "trixie arm64 OCI image: platform arm64/v8, uname -m aarch64 under podman" {
+	local d=$ROOTS/oci-arm64 ref=debian:trixie-arm64 before
+	rm -rf "$d" && mkdir -p "$d"
+	SOURCE_DATE_EPOCH=1700000000 run "$XB" -q --arch=arm64 --cache-dir="$CACHE" trixie "$d/img.oci.tar"
+	[ "$status" -eq 0 ]
+	run -0 skopeo inspect --format '{{.Architecture}}' "oci-archive:$d/img.oci.tar:$ref"
+	[ "$output" = arm64 ]
+	tar -xOf "$d/img.oci.tar" ./index.json | grep -q '"architecture":"arm64","os":"linux","variant":"v8"'
+	podman_in "$d/store" load -i "$d/img.oci.tar"
+	podman_usable "$d/store" "localhost/$ref"
+	before=$(host_entries)
+	run -0 podman_in "$d/store" --binfmt "$(oci_conf aarch64)" run --rm --network=none \
+		--arch=arm64 "localhost/$ref" uname -m
+	[ "$output" = aarch64 ]
+	[ "$(host_entries)" = "$before" ]
+	rm -rf "$d"
+}
+
 # The second stage runs scripts side by side (--script-jobs): on the
 # default variant, with its many scripts that add users, groups and
 # alternatives, the tree must be the one a run of one script at a time gives.

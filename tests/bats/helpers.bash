@@ -289,3 +289,36 @@ host_binfmt_chroot() {
 		echo -1 >$b/$name
 		exit $rc' _ "$@"
 }
+
+# podman_in STORE [--binfmt CONF] PODMAN-ARGS...: podman with its storage
+# under STORE (nothing in the host's), in a mount namespace of its own: a
+# private cgroup2 mount where the host has a hybrid hierarchy (crun refuses
+# one; containers run with --cgroups=disabled), and with CONF (a binfmt.d
+# line) a temporary entry of the host's binfmt_misc, removed afterwards.
+# For `run`, the limits podman would raise are kept to what the host allows.
+podman_in() {
+	local store=$1 conf=
+	shift
+	if [ "$1" = --binfmt ]; then
+		conf=$2
+		shift 2
+	fi
+	unshare --mount --propagation private --fork bash -c '
+		store=$1 conf=$2 b=/proc/sys/fs/binfmt_misc name=xboot-test-$$
+		shift 2
+		if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+			umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 125
+		fi
+		if [ -n "$conf" ]; then
+			[ -e $b/register ] || mount -t binfmt_misc binfmt_misc $b || exit 125
+			echo ":$name:${conf#:*:}" >$b/register || exit 125
+		fi
+		if [ "$1" = run ]; then
+			shift
+			set -- run --cgroups=disabled --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"
+		fi
+		podman --root "$store/root" --runroot "$store/run" --cgroup-manager=cgroupfs "$@"
+		rc=$?
+		[ -z "$conf" ] || echo -1 >$b/$name
+		exit $rc' _ "$store" "$conf" "$@"
+}

@@ -120,6 +120,33 @@ expected_dev() {
 	[ -z "$(tar --zstd -tvf "$O/a.tar.zst" --full-time | awk '$4 > "2023-11-14"')" ]
 }
 
+@test "OCI: a layout directory and its tar that skopeo and umoci read; the tree is the tarball's" {
+	command -v skopeo && command -v umoci || skip "skopeo or umoci is not installed"
+	local d=$BATS_TEST_TMPDIR ref=xb/test:1
+	SOURCE_DATE_EPOCH=1700000000 xb --variant=essential --tag="$ref" "$XB_SUITE" "$d/img.oci" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(skopeo inspect --format '{{.Architecture}}' "oci:$d/img.oci:$ref")" = "$(dpkg --print-architecture)" ]
+	run -0 umoci unpack --image "$d/img.oci:$ref" "$d/bundle"
+	SOURCE_DATE_EPOCH=1700000000 xb --variant=essential "$XB_SUITE" "$d/t.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	diff <(tar -tf "$d/t.tar" | sed 's|/$||; s|^\./||; /^\.$/d' | sort) \
+		<(cd "$d/bundle/rootfs" && find . -mindepth 1 | sed 's|^\./||' | sort)
+	# again, as its tar, and over the directory: the same digests
+	SOURCE_DATE_EPOCH=1700000000 xb --variant=essential --tag="$ref" "$XB_SUITE" "$d/img.oci.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	tar -xOf "$d/img.oci.tar" ./index.json | cmp - "$d/img.oci/index.json"
+	cp "$d/img.oci/index.json" "$d/index.before"
+	SOURCE_DATE_EPOCH=1700000000 xb --variant=essential --tag="$ref" "$XB_SUITE" "$d/img.oci" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	cmp "$d/index.before" "$d/img.oci/index.json"
+	# what is not an image layout is not replaced
+	mkdir "$d/other.oci" && touch "$d/other.oci/keep"
+	xb --variant=essential "$XB_SUITE" "$d/other.oci" "$XB_REPO_URL"
+	[ "$status" -ne 0 ] && [ -e "$d/other.oci/keep" ]
+	[[ $stderr == *"exists and is no OCI image layout"* ]]
+	[ -z "$(ls -d "$d"/*.tmp-* 2>/dev/null)" ]
+}
+
 @test "refused: an archive into a missing directory, before any download" {
 	: >"$XB_SERVER_LOG"
 	xb "$XB_SUITE" "$O/missing/rootfs.tar" "$XB_REPO_URL"

@@ -94,6 +94,19 @@ as_user() {
 	[ "$(sha256sum <"$W/u1.tar")" = "$(sha256sum <"$BATS_TEST_TMPDIR/r.tar")" ]
 }
 
+@test "unshare: an OCI image with SOURCE_DATE_EPOCH has root mode's digests" {
+	local sde=1700000000
+	as_user env SOURCE_DATE_EPOCH=$sde "$XB" --mode=unshare --keyring="$W/keyring.gpg" \
+		--cache-dir="$W/cache" --variant=essential "$XB_SUITE" "$W/u.oci" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	SOURCE_DATE_EPOCH=$sde run "$XB" --mode=root --keyring="$W/keyring.gpg" --variant=essential \
+		--cache-dir="$BATS_TEST_TMPDIR/cache" "$XB_SUITE" "$BATS_TEST_TMPDIR/r.oci" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	cmp "$W/u.oci/index.json" "$BATS_TEST_TMPDIR/r.oci/index.json"
+	diff <(cd "$W/u.oci" && find . | sort) <(cd "$BATS_TEST_TMPDIR/r.oci" && find . | sort)
+	rm -rf "$W/u.oci"
+}
+
 @test "unshare: a user without a subordinate range gets one line saying what to add" {
 	local u=xbnorange$$
 	useradd -M -s /bin/sh "$u"

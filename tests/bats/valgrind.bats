@@ -22,3 +22,19 @@ hermetic
 	grep -q '^Package: mark-c$' "$BATS_TEST_TMPDIR/target/var/lib/dpkg/status"
 	[ -z "$(mounts_under "$BATS_TEST_TMPDIR/target")" ]
 }
+
+@test "valgrind: an OCI image of a hermetic bootstrap, the same" {
+	command -v valgrind >/dev/null || skip "valgrind is not installed"
+	export TMPDIR=$BATS_TEST_TMPDIR
+	run --separate-stderr valgrind --quiet --leak-check=full \
+		--show-leak-kinds=definite,indirect,possible \
+		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
+		--suppressions="$XB_SRC/tests/fixtures/valgrind.supp" \
+		"$XB" -q --keyring="$XB_KEYRING" --cache-dir="$BATS_TEST_TMPDIR/cache" \
+		--variant=essential "$XB_SUITE" "$BATS_TEST_TMPDIR/img.oci.tar" "$XB_REPO_URL"
+	echo "exit $status"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$(printf '%s\n' "$stderr" | grep -E '==[0-9]+==')" ]
+	tar -tf "$BATS_TEST_TMPDIR/img.oci.tar" ./index.json
+}
