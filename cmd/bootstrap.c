@@ -3,6 +3,7 @@
 
 #include "../core/pipeline/bootstrap.h"
 #include "../core/pipeline/enter.h"
+#include "../core/pipeline/platforms.h"
 
 #include <getopt.h>
 
@@ -31,7 +32,8 @@
 	OPT("make-tarball", MAKE_TARBALL) OPT("unpack-tarball", UNPACK_TARBALL)        \
 	FLAG("foreign", FOREIGN) FLAG("second-stage", SECOND_STAGE)                    \
 	OPT("second-stage-target", SECOND_STAGE_TARGET)                               \
-	FLAG("keep-debootstrap-dir", KEEP_DEBOOTSTRAP_DIR) OPT("tag", TAG)
+	FLAG("keep-debootstrap-dir", KEEP_DEBOOTSTRAP_DIR) OPT("tag", TAG)              \
+	OPT("platforms", PLATFORMS)
 /* The names mmdebstrap and debootstrap give some of them. */
 #define ALIASES(OPT, FLAG)                                                              \
 	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
@@ -74,6 +76,8 @@ static const char usage_tail[] =
 	"                          oci or oci.tar (default: from TARGET's name; - is a tar\n"
 	"                          on stdout)\n"
 	"  --tag=NAME:TAG          the name of an OCI image (default: debian:SUITE-ARCH)\n"
+	"  --platforms=A,B,...     one OCI image of these architectures, each built by a run\n"
+	"                          of its own, side by side\n"
 	"  --setup-hook=CMD        run CMD with the tree as $1 before unpacking (repeatable)\n"
 	"  --extract-hook=CMD      ... after unpacking, before any script runs\n"
 	"  --essential-hook=CMD    ... once the essential packages are configured\n"
@@ -238,6 +242,7 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_UNPACK_TARBALL: set_string(&p->unpack_tarball, arg); return 0;
 	case OPT_FOREIGN: p->two_stage = true; return 0;
 	case OPT_TAG: set_string(&p->oci_tag, arg); return 0;
+	case OPT_PLATFORMS: strvec_split(&p->platforms, arg, ", "); return 0;
 	case OPT_SECOND_STAGE: p->second_stage = true; return 0;
 	case OPT_SECOND_STAGE_TARGET: p->second_stage = true; set_string(&p->target, arg); return 0;
 	case OPT_KEEP_DEBOOTSTRAP_DIR: p->keep_debootstrap_dir = true; return 0;
@@ -298,10 +303,38 @@ static int second_stage(const struct xb_plan *p)
 	return r < 0 ? r : code ? -XB_ECHILD : 0;
 }
 
+/* The options of argv (as given, before getopt reorders it) for each of
+ * --platforms' runs: every word but the positional ones and --platforms'. */
+static void platform_args(char **given, int argc, char **argv, struct strvec *out)
+{
+	for (int i = 1; i < argc; i++) {
+		bool positional = false;
+		for (int k = optind; k < argc && !positional; k++)
+			positional = given[i] == argv[k];
+		if (positional || str_starts_with(given[i], "--platforms="))
+			continue;
+		if (!strcmp(given[i], "--platforms")) {
+			i++;
+			continue;
+		}
+		strvec_push(out, given[i]);
+	}
+}
+
 int cmd_bootstrap(int argc, char **argv)
 {
 	struct xb_plan plan = { 0 };
+	cleanup_free char **given = xcalloc((size_t)argc + 1, sizeof(*given));
+	memcpy(given, argv, (size_t)argc * sizeof(*argv));
 	int r = parse_args(&plan, argc, argv);
+	if (r == 0 && plan.platforms.n) {
+		cleanup_strvec struct strvec args = STRVEC_INIT;
+		platform_args(given, argc, argv, &args);
+		cmd_install_signal_handlers();
+		r = platforms_run(&plan, &args);
+		plan_release(&plan);
+		return cmd_exit_code(r);
+	}
 	if (r == 0 && plan.second_stage) {
 		r = second_stage(&plan);
 		plan_release(&plan);

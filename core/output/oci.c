@@ -3,6 +3,7 @@
 #include "oci.h"
 
 #include <archive.h>
+#include <dirent.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -238,6 +239,18 @@ static void index_json(const struct output_opts *o, const struct blob *manifest,
 	strbuf_addstr(sb, "}}]}");
 }
 
+/* index.json and oci-layout, the layout's last files. */
+static int write_index(int dirfd, const char *dir, const struct strbuf *index)
+{
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	int r = xb_write_file_at(dirfd, "oci-layout", layout, sizeof(layout) - 1, 0644);
+	if (!r)
+		r = xb_write_file_at(dirfd, "index.json", index->buf, index->len, 0644);
+	if (r)
+		xb_error("writing %s/index.json: %s", dir, strerror(-r));
+	return r;
+}
+
 /* The whole layout into dir. */
 static int make_layout(const char *rootdir, const char *dir, const struct output_opts *o)
 {
@@ -261,13 +274,7 @@ static int make_layout(const char *rootdir, const char *dir, const struct output
 	if ((r = put_blob(dirfd, &manifest, &man)) < 0)
 		return r;
 	index_json(o, &man, &index);
-	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-	r = xb_write_file_at(dirfd, "oci-layout", layout, sizeof(layout) - 1, 0644);
-	if (!r)
-		r = xb_write_file_at(dirfd, "index.json", index.buf, index.len, 0644);
-	if (r)
-		xb_error("writing %s/index.json: %s", dir, strerror(-r));
-	return r;
+	return write_index(dirfd, dir, &index);
 }
 
 /* The layout directory into target's place: a layout there before is
@@ -293,6 +300,9 @@ static int put_layout(const char *dir, const char *target)
 	return -errno;
 }
 
+static int finish_layout(const char *dir, const char *target, enum output_format f,
+                         long long epoch, int r);
+
 int oci_write(const char *rootdir, const char *target, enum output_format f,
               const struct output_opts *o)
 {
@@ -308,9 +318,16 @@ int oci_write(const char *rootdir, const char *target, enum output_format f,
 	}
 	chmod(dir, 0755);
 	int r = make_layout(rootdir, dir, o);
+	return finish_layout(dir, target, f, o->source_date_epoch, r);
+}
+
+/* The layout at dir (made with result r) into target's place as f. */
+static int finish_layout(const char *dir, const char *target, enum output_format f,
+                         long long epoch, int r)
+{
 	if (!r && f == OUTPUT_OCI_TAR) {
 		struct output_opts to = OUTPUT_OPTS_INIT;
-		to.source_date_epoch = o->source_date_epoch;
+		to.source_date_epoch = epoch;
 		r = output_write(dir, target, OUTPUT_TAR, &to);
 	} else if (!r) {
 		r = put_layout(dir, target);
@@ -318,4 +335,83 @@ int oci_write(const char *rootdir, const char *target, enum output_format f,
 	if (r || f == OUTPUT_OCI_TAR)
 		xb_rm_rf_at(AT_FDCWD, dir);
 	return r;
+}
+
+/* The manifest descriptor of a layout oci_write() made: its index.json's
+ * first entry, whose fields come in the order written above. */
+static int layout_manifest(const char *layout, struct strbuf *desc)
+{
+	cleanup_free char *path = xasprintf("%s/index.json", layout);
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	int r = xb_read_file(path, &text);
+	const char *start = r ? NULL : strstr(text.buf, "\"manifests\":[{");
+	const char *end = start ? strstr(start, ",\"annotations\":") : NULL;
+	if (!end) {
+		xb_error("reading %s: not an image index of xboot's", path);
+		return r ? r : -XB_EPARSE;
+	}
+	start += strlen("\"manifests\":[");
+	strbuf_add(desc, start, (size_t)(end - start));
+	strbuf_addch(desc, '}');
+	return 0;
+}
+
+/* Moves the blobs of layout into dir's. */
+static int move_blobs(const char *layout, const char *dir)
+{
+	cleanup_free char *from = xasprintf("%s/blobs/sha256", layout);
+	DIR *d = opendir(from);
+	int r = d ? 0 : -errno;
+	for (struct dirent *e; d && !r && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		cleanup_free char *src = xasprintf("%s/%s", from, e->d_name);
+		cleanup_free char *dst = xasprintf("%s/blobs/sha256/%s", dir, e->d_name);
+		if (rename(src, dst) < 0)
+			r = -errno;
+	}
+	if (d)
+		closedir(d);
+	if (r)
+		xb_error("moving the blobs of %s: %s", layout, strerror(-r));
+	return r;
+}
+
+int oci_merge(char *const *layouts, size_t n, const char *ref, const char *target,
+              enum output_format f, long long source_date_epoch)
+{
+	cleanup_free char *dir = xasprintf("%s.tmp-XXXXXX", target);
+	cleanup_strbuf struct strbuf list = STRBUF_INIT, index = STRBUF_INIT;
+	struct blob inner;
+	if (!mkdtemp(dir)) {
+		xb_error("writing %s: creating %s: %s", target, dir, strerror(errno));
+		return -errno;
+	}
+	chmod(dir, 0755);
+	cleanup_fd int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r = dirfd < 0 ? -errno : inroot_mkdir_p(dirfd, "blobs/sha256", 0755);
+	if (r)
+		xb_error("writing %s/blobs/sha256: %s", dir, strerror(-r));
+	strbuf_addstr(&list, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index."
+	              "v1+json\",\"manifests\":[");
+	for (size_t i = 0; !r && i < n; i++) {
+		if (i)
+			strbuf_addch(&list, ',');
+		if (!(r = layout_manifest(layouts[i], &list)))
+			r = move_blobs(layouts[i], dir);
+	}
+	strbuf_addstr(&list, "]}");
+	if (!r)
+		r = put_blob(dirfd, &list, &inner);
+	if (!r) {
+		strbuf_addf(&index, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image."
+		            "index.v1+json\",\"manifests\":[{\"mediaType\":\"application/vnd.oci."
+		            "image.index.v1+json\",\"digest\":\"sha256:%s\",\"size\":%llu,"
+		            "\"annotations\":{\"org.opencontainers.image.ref.name\":", inner.digest,
+		            (unsigned long long)inner.size);
+		json_str(&index, ref);
+		strbuf_addstr(&index, "}}]}");
+		r = write_index(dirfd, dir, &index);
+	}
+	return finish_layout(dir, target, f, source_date_epoch, r);
 }

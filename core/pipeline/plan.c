@@ -14,7 +14,8 @@ void plan_release(struct xb_plan *p)
 		             &p->make_tarball, &p->unpack_tarball, &p->oci_tag };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
 		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip,
-		                     &p->local_debs, &p->mirror_candidates, &p->foreign_archs };
+		                     &p->local_debs, &p->mirror_candidates, &p->foreign_archs,
+		                     &p->platforms };
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
 		free(xb_steal(strings[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++)

@@ -55,6 +55,7 @@ struct xb_plan {
 	char *make_tarball;          /* --make-tarball=FILE (stop is DOWNLOAD) */
 	char *unpack_tarball;        /* --unpack-tarball=FILE: the sources come from it */
 	char *oci_tag;               /* --tag=NAME:TAG of an OCI image; NULL: from the suite */
+	struct strvec platforms;     /* --platforms: one image of these (core/pipeline/platforms) */
 	bool two_stage;              /* --foreign: the second stage is left in TARGET */
 	bool second_stage;           /* --second-stage: run it in TARGET (no plan_complete) */
 	bool keep_debootstrap_dir;   /* --keep-debootstrap-dir, for it */

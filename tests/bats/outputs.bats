@@ -147,6 +147,22 @@ expected_dev() {
 	[ -z "$(ls -d "$d"/*.tmp-* 2>/dev/null)" ]
 }
 
+@test "--platforms: refused with --arch or for a tar; a platform that fails stops the run, its errors shown" {
+	local d=$BATS_TEST_TMPDIR na fa=i386
+	na=$(dpkg --print-architecture)
+	[ "$na" != i386 ] || fa=amd64
+	xb --platforms="$na" --arch="$na" "$XB_SUITE" "$d/m.oci" "$XB_REPO_URL"
+	[ "$status" -eq 2 ] && [[ $stderr == *"--platforms and --arch cannot be used together"* ]]
+	xb --platforms="$na" "$XB_SUITE" "$d/m.tar" "$XB_REPO_URL"
+	[ "$status" -eq 2 ] && [[ $stderr == *"--platforms makes an OCI image"* ]]
+	# the hermetic suite has no $fa packages: that run fails, the whole image with it
+	xb --platforms="$na,$fa" --variant=essential "$XB_SUITE" "$d/m.oci" "$XB_REPO_URL"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"suite $XB_SUITE has no architecture $fa"*"the $fa image failed (exit status 1)"* ]]
+	[[ $stderr != *interrupted* ]]
+	[ ! -e "$d/m.oci" ] && [ -z "$(ls -d "$d"/*platforms* "$d"/*.tmp-* 2>/dev/null)" ]
+}
+
 @test "refused: an archive into a missing directory, before any download" {
 	: >"$XB_SERVER_LOG"
 	xb "$XB_SUITE" "$O/missing/rootfs.tar" "$XB_REPO_URL"
