@@ -325,9 +325,24 @@ host_entries() {
 		[ -e $b/register ] || mount -t binfmt_misc binfmt_misc $b && ls $b'
 }
 
+# podman_env_refusal: whether $output is podman refusing this machine (its
+# runtime: cgroups, limits; its storage: overlay mounts), not the image.
+podman_env_refusal() {
+	[[ $output == *"OCI runtime"* || $output == *"setrlimit"* || $output == *"cgroup"* ||
+		$output == *"overlay"* || $output == *"mount"* || $output == *"driver"* ]]
+}
+
+# podman_load STORE FILE: podman load; skips the test where podman's storage
+# cannot work here.
+podman_load() {
+	run podman_in "$1" load -i "$2"
+	[ "$status" -eq 0 ] || ! podman_env_refusal ||
+		skip "podman cannot store images here: $(echo "$output" | tail -1)"
+	[ "$status" -eq 0 ]
+}
+
 # podman_usable STORE [--binfmt CONF] IMAGE [RUN-OPTION...]: skips the test
-# where podman cannot run a container at all (the refusal of its runtime:
-# cgroups, limits, not the image).
+# where podman cannot run a container at all.
 podman_usable() {
 	local store=$1 pre=()
 	shift
@@ -336,8 +351,8 @@ podman_usable() {
 		shift 2
 	fi
 	run podman_in "$store" "${pre[@]}" run --rm --network=none "${@:2}" "$1" true
-	[ "$status" -eq 0 ] || [[ $output != *"OCI runtime"* && $output != *"setrlimit"* &&
-		$output != *"cgroup"* ]] || skip "podman cannot run containers here: $(echo "$output" | tail -1)"
+	[ "$status" -eq 0 ] || ! podman_env_refusal ||
+		skip "podman cannot run containers here: $(echo "$output" | tail -1)"
 }
 
 @test "trixie amd64 OCI image: skopeo, umoci and podman take it; the same digests again" {
@@ -359,7 +374,7 @@ podman_usable() {
 	SOURCE_DATE_EPOCH=1700000000 run "$XB" -q --cache-dir="$CACHE" trixie "$d/img.oci.tar"
 	[ "$status" -eq 0 ]
 	tar -xOf "$d/img.oci.tar" ./index.json | cmp - "$d/img.oci/index.json"
-	podman_in "$d/store" load -i "$d/img.oci.tar"
+	podman_load "$d/store" "$d/img.oci.tar"
 	podman_usable "$d/store" "localhost/$ref"
 	run -0 podman_in "$d/store" run --rm --network=none "localhost/$ref" cat /etc/debian_version
 	[ "$output" = "$(cat "$r/etc/debian_version")" ]
@@ -383,7 +398,7 @@ podman_usable() {
 	run -0 skopeo copy "oci-archive:$d/arm64.tar:$ref-arm64" "oci:$d/arm64.oci:a"
 	run -0 umoci unpack --image "$d/arm64.oci:a" "$d/bundle"
 	[[ $(file -L "$d/bundle/rootfs/bin/sh") == *"ARM aarch64"* ]]
-	podman_in "$d/store" load -i "$d/arm64.tar"
+	podman_load "$d/store" "$d/arm64.tar"
 	podman_usable "$d/store" --binfmt "$(oci_conf aarch64)" "localhost/$ref-arm64" --arch=arm64
 	before=$(host_entries)
 	run -0 podman_in "$d/store" --binfmt "$(oci_conf aarch64)" run --rm --network=none \
