@@ -264,7 +264,7 @@ static void test_tar_formats(void)
 static void test_map_owner(void)
 {
 	int calls = 0;
-	struct output_opts o = { EPOCH, map_real, &calls, false };
+	struct output_opts o = { EPOCH, map_real, &calls, false, NULL };
 	cleanup_free char *t = tpath("mapped.tar");
 	int r = output_write(root, t, OUTPUT_TAR, &o);
 	CHECK(r == 0 && calls == (int)ARRAY_SIZE(want_order), "mapped tar: %d, %d calls", r, calls);
@@ -368,6 +368,7 @@ static void test_names(void)
 		{ "x.tar.lz4", OUTPUT_TAR_LZ4 }, { "x.tar.lzma", OUTPUT_TAR_LZMA },
 		{ "x.cpio", OUTPUT_CPIO },     { "/dev/null", OUTPUT_NULL },
 		{ ".tar", OUTPUT_DIR },        { "srv/v1.2", OUTPUT_DIR },
+		{ "x.oci", OUTPUT_OCI },       { "x.oci.tar", OUTPUT_OCI_TAR },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(guess); i++) {
 		enum output_format g = OUTPUT_TAR;
