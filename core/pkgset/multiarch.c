@@ -1,5 +1,6 @@
 /* multiarch: dpkg's multiarch rules as renamed solvables and rewritten
  * relations (see multiarch.h). */
+#include <solv/poolarch.h>
 #include <solv/repo.h>
 
 #include "multiarch.h"
@@ -144,8 +145,7 @@ static void rewrite_solvable(struct ma *m, Solvable *s, int ns, enum ma_kind kin
 	queue_free(&extra);
 }
 
-void multiarch_apply(Pool *pool, const struct pkgscan *ps, Id native, const Id *foreign,
-                     size_t n)
+static void apply(Pool *pool, const struct pkgscan *ps, Id native, const Id *foreign, size_t n)
 {
 	struct ma m = { pool, native, foreign, (int)n + 1, STRBUF_INIT };
 	Id p;
@@ -159,6 +159,29 @@ void multiarch_apply(Pool *pool, const struct pkgscan *ps, Id native, const Id *
 			rewrite_solvable(&m, s, ns, kind_of(ps, p));
 	}
 	strbuf_release(&m.sb);
+}
+
+int multiarch_load(Pool *pool, struct pkgscan *ps, const char *arch,
+                   const struct strvec *foreign, char *const *files, size_t n_files, Id *native)
+{
+	size_t n = foreign ? foreign->n : 0;
+	cleanup_free Id *archs = xcalloc(n + 1, sizeof(*archs));
+	cleanup_strbuf struct strbuf policy = STRBUF_INIT;
+
+	strbuf_addstr(&policy, arch);
+	archs[0] = *native = pool_str2id(pool, arch, 1);
+	for (size_t i = 0; i < n; i++) {
+		strbuf_addf(&policy, ":%s", foreign->v[i]);
+		archs[i + 1] = pool_str2id(pool, foreign->v[i], 1);
+	}
+	if (n)
+		pool_setarchpolicy(pool, policy.buf);
+	else
+		pool_setarch(pool, arch);
+	int r = pkgscan_load(ps, pool, files, n_files, archs, n + 1);
+	if (!r)
+		apply(pool, ps, *native, archs + 1, n);
+	return r;
 }
 
 char *multiarch_debian_name(Pool *pool, Id p, Id native)

@@ -25,10 +25,12 @@
 
 #include "pkgscan.h"
 
-/* Rewrites the considered solvables of pool as above, before whatprovides
- * is made.  foreign[0..n) are architecture ids other than native. */
-void multiarch_apply(Pool *pool, const struct pkgscan *ps, Id native, const Id *foreign,
-                     size_t n);
+/* The Packages files[0..n_files) into pool through ps (pkgscan_load()),
+ * arch and the foreign ones (may be NULL) installable, and the considered
+ * solvables rewritten as above (before whatprovides is made); *native gets
+ * arch's id.  Errors are reported. */
+int multiarch_load(Pool *pool, struct pkgscan *ps, const char *arch,
+                   const struct strvec *foreign, char *const *files, size_t n_files, Id *native);
 
 /* The Debian name of solvable p (without the ":F" given above), a copy the
  * caller frees. */

@@ -535,31 +535,6 @@ static int seed_traits(const struct strvec *select, unsigned *traits)
 	return 0;
 }
 
-/* The indices into the pool, with every architecture of the request
- * installable and dpkg's multiarch rules laid over them. */
-static int load_indices(struct ctx *c)
-{
-	const struct strvec *foreign = c->req->foreign_archs;
-	size_t n = foreign ? foreign->n : 0;
-	cleanup_free Id *archs = xcalloc(n + 1, sizeof(*archs));
-	cleanup_strbuf struct strbuf policy = STRBUF_INIT;
-
-	strbuf_addstr(&policy, c->req->arch);
-	archs[0] = c->native = pool_str2id(c->pool, c->req->arch, 1);
-	for (size_t i = 0; i < n; i++) {
-		strbuf_addf(&policy, ":%s", foreign->v[i]);
-		archs[i + 1] = pool_str2id(c->pool, foreign->v[i], 1);
-	}
-	if (n)
-		pool_setarchpolicy(c->pool, policy.buf);
-	else
-		pool_setarch(c->pool, c->req->arch);
-	int r = pkgscan_load(&c->scan, c->pool, c->req->files, c->req->n_files, archs, n + 1);
-	if (!r)
-		multiarch_apply(c->pool, &c->scan, c->native, archs + 1, n);
-	return r;
-}
-
 int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t *n_out)
 {
 	struct ctx c = { .req = req, .scan = PKGSCAN_INIT };
@@ -582,7 +557,8 @@ int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t 
 		r = -XB_EUSAGE;
 		goto out;
 	}
-	if ((r = load_indices(&c)) < 0)
+	if ((r = multiarch_load(c.pool, &c.scan, req->arch, req->foreign_archs, req->files,
+	                        req->n_files, &c.native)) < 0)
 		goto out;
 	pool_addfileprovides(c.pool);
 	pool_createwhatprovides(c.pool);
