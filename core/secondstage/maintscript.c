@@ -30,7 +30,10 @@ static const struct word words[] = {
 	{ "debconf-set-selections", MAINTSCRIPT_DEBCONF },
 	{ "delgroup", MAINTSCRIPT_ACCOUNTS },
 	{ "deluser", MAINTSCRIPT_ACCOUNTS },
-	{ "dpkg-divert", MAINTSCRIPT_DIVERT },
+	/* --rename moves the diverted file away for a moment, and the file
+	 * may be one every script runs: bookworm's dash diverts /bin/sh, and
+	 * a #!/bin/sh script started beside it fails with ENOENT. */
+	{ "dpkg-divert", MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL },
 	{ "dpkg-query", MAINTSCRIPT_GLOBAL },
 	{ "dpkg-reconfigure", MAINTSCRIPT_DEBCONF },
 	{ "dpkg-statoverride", MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS },

@@ -27,9 +27,10 @@ enum {
 	MAINTSCRIPT_TRIGGERS = 1u << 9,     /* dpkg-trigger */
 	MAINTSCRIPT_PAM = 1u << 10,         /* pam-auth-update */
 	MAINTSCRIPT_NSS = 1u << 11,         /* /etc/nsswitch.conf, which postinsts edit */
-	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script, or
+	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script,
 	                                     * dpkg-query (whose answer changes as
-	                                     * packages get configured): alone */
+	                                     * packages get configured) or dpkg-divert
+	                                     * (which moves files others run): alone */
 };
 
 /* The classes of a script's text (a shell or perl script, or anything).

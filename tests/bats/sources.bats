@@ -269,3 +269,35 @@ mkdeb_arch() {
 	[ "$status" -ne 0 ]
 	[[ $stderr == *"package ma-tool:$fa not found"* ]]
 }
+
+# mkdeb_script DIR NAME POSTINST: an Architecture: all package whose postinst
+# is the text POSTINST.
+mkdeb_script() {
+	local stage
+	stage=$(mktemp -d)
+	mkdir -p "$stage/DEBIAN"
+	printf 'Package: %s\nVersion: 1.0\nArchitecture: all\nMaintainer: xboot tests <t@xboot.invalid>\nDescription: test package\n' \
+		"$2" >"$stage/DEBIAN/control"
+	printf '#!/bin/sh\nset -e\n%s\n' "$3" >"$stage/DEBIAN/postinst"
+	chmod 755 "$stage/DEBIAN/postinst"
+	dpkg-deb --root-owner-group -b "$stage" "$1/$2_1.0_all.deb" >&2
+	rm -rf "$stage"
+}
+
+@test "a script that diverts with --rename runs alone: another's use of the diverted file never fails" {
+	local d=$BATS_TEST_TMPDIR/div
+	fixture_keys
+	mkdir -p "$d"
+	# bookworm's dash does this to /bin/sh, which every other script runs
+	mkdeb_script "$d" div-a 'dpkg-divert --package div-a --rename --divert /usr/bin/env.real --add /usr/bin/env
+sleep 2
+dpkg-divert --package div-a --rename --remove /usr/bin/env'
+	mkdeb_script "$d" use-b 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+/usr/bin/env true; sleep 0.1; done'
+	flatrepo "$d" "$XB_FIXTURE_KEY"
+	xb --variant=essential --script-jobs=4 --include=div-a,use-b "$XB_SUITE" "$T" "$XB_REPO_URL" \
+		"deb file://$d ./"
+	[ "$status" -eq 0 ]
+	[ "$(chroot "$T" dpkg-query -W -f '${db:Status-Abbrev}\n' div-a use-b)" = "$(printf 'ii \nii ')" ]
+	[ -x "$T/usr/bin/env" ] && [ ! -e "$T/usr/bin/env.real" ]
+}

@@ -26,8 +26,8 @@ static void test_words(void)
 	      (MAINTSCRIPT_UCF | MAINTSCRIPT_DEBCONF), "ucf asks through debconf");
 	CHECK(cls("adduser --system --group _apt\n") == MAINTSCRIPT_ACCOUNTS, "adduser");
 	CHECK(cls("chown root:staff /var/local\n") == MAINTSCRIPT_ACCOUNTS, "chown reads accounts");
-	CHECK(cls("dpkg-divert --package x --rename --remove /bin/gzip\n") == MAINTSCRIPT_DIVERT,
-	      "dpkg-divert");
+	CHECK(cls("dpkg-divert --package x --rename --remove /bin/gzip\n") ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "dpkg-divert runs alone");
 	CHECK(cls("  update-alternatives --install /usr/bin/pager pager /bin/more 50\n") ==
 	      MAINTSCRIPT_ALTERNATIVES, "update-alternatives");
 	CHECK(cls("if [ -x /usr/sbin/update-shells ]; then update-shells; fi\n") == MAINTSCRIPT_SHELLS,
