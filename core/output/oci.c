@@ -283,21 +283,26 @@ static int put_layout(const char *dir, const char *target)
 {
 	cleanup_free char *mark = xasprintf("%s/oci-layout", target);
 	struct stat st;
-	if (lstat(target, &st) == 0) {
-		if (!S_ISDIR(st.st_mode) || access(mark, F_OK) < 0) {
-			xb_error("writing %s: it exists and is no OCI image layout", target);
-			return -EEXIST;
-		}
-		int r = xb_rm_rf_at(AT_FDCWD, target);
-		if (r < 0) {
-			xb_error("replacing %s: %s", target, strerror(-r));
-			return r;
-		}
+	if (lstat(target, &st) < 0) {
+		if (rename(dir, target) == 0)
+			return 0;
+		xb_error("renaming %s to %s: %s", dir, target, strerror(errno));
+		return -errno;
 	}
-	if (rename(dir, target) == 0)
-		return 0;
-	xb_error("renaming %s to %s: %s", dir, target, strerror(errno));
-	return -errno;
+	if (!S_ISDIR(st.st_mode) || access(mark, F_OK) < 0) {
+		xb_error("writing %s: it exists and is no OCI image layout", target);
+		return -EEXIST;
+	}
+	/* The old layout goes only once the new one holds its name: an
+	 * exchange, so that no failure leaves the user without either. */
+	if (renameat2(AT_FDCWD, dir, AT_FDCWD, target, RENAME_EXCHANGE) < 0) {
+		xb_error("replacing %s with %s: %s", target, dir, strerror(errno));
+		return -errno;
+	}
+	int r = xb_rm_rf_at(AT_FDCWD, dir);
+	if (r < 0)
+		xb_warn("removing the earlier image layout, now at %s: %s", dir, strerror(-r));
+	return 0;
 }
 
 static int finish_layout(const char *dir, const char *target, enum output_format f,

@@ -139,6 +139,12 @@ expected_dev() {
 	SOURCE_DATE_EPOCH=1700000000 xb --variant=essential --tag="$ref" "$XB_SUITE" "$d/img.oci" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	cmp "$d/index.before" "$d/img.oci/index.json"
+	# a layout replaced by another: only the new blobs, no temporary left
+	SOURCE_DATE_EPOCH=1700000001 xb --variant=essential --tag="$ref" "$XB_SUITE" "$d/img.oci" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	! cmp -s "$d/index.before" "$d/img.oci/index.json"
+	[ "$(ls "$d/img.oci/blobs/sha256" | wc -l)" -eq 3 ]
+	[ -z "$(ls -d "$d"/img.oci.tmp-* 2>/dev/null)" ]
 	# what is not an image layout is not replaced
 	mkdir "$d/other.oci" && touch "$d/other.oci/keep"
 	xb --variant=essential "$XB_SUITE" "$d/other.oci" "$XB_REPO_URL"
