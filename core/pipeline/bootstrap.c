@@ -162,10 +162,8 @@ static int write_output(const struct run *run, int stdout_fd)
 static int distro_links(const struct run *run, bool *yes)
 {
 	*yes = false;
-	for (size_t i = 0; i < run->n_pkgs; i++)
-		if (!strcmp(run->pkgs[i].name, "base-files"))
-			return debfile_ships_symlink(run->debs.v[i], "bin", yes);
-	return 0;
+	ssize_t i = resolve_find(run->pkgs, run->n_pkgs, "base-files");
+	return i < 0 ? 0 : debfile_ships_symlink(run->debs.v[i], "bin", yes);
 }
 
 /* --skip=essential/unlink: the essential set's .debs in the tree's

@@ -205,9 +205,7 @@ static int copy_host_file(int rootfd, const char *root, const char *path, const 
  * dependency as installed automatically. */
 static bool apt_installs(const struct xb_plan *p, const struct xb_pkg *pkgs, size_t n)
 {
-	bool apt = false, prio = false;
-	for (size_t i = 0; i < n && !apt; i++)
-		apt = !strcmp(pkgs[i].name, "apt");
+	bool apt = resolve_find(pkgs, n, "apt") >= 0, prio = false;
 	for (size_t i = 0; i < p->variant->select.n; i++)
 		prio |= strcmp(p->variant->select.v[i], "essential") != 0;
 	return apt && prio;

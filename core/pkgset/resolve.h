@@ -7,6 +7,9 @@
 #ifndef XB_RESOLVE_H
 #define XB_RESOLVE_H
 
+#include <string.h>
+#include <sys/types.h>
+
 #include "../base/util.h"
 
 struct xb_pkg {
@@ -61,5 +64,14 @@ bool resolve_select_known(const char *word);
  * one of them. */
 int resolve_packages(const struct resolve_req *req, struct xb_pkg **out, size_t *n_out);
 void resolve_free(struct xb_pkg *pkgs, size_t n);
+
+/* The position of the package called name in pkgs[0..n), or -1. */
+static inline ssize_t resolve_find(const struct xb_pkg *pkgs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(pkgs[i].name, name))
+			return (ssize_t)i;
+	return -1;
+}
 
 #endif

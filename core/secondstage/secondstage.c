@@ -44,10 +44,8 @@ static void base_env(struct strvec *env)
 
 static const char *dpkg_version(const struct secondstage *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->pkgs[i].name, "dpkg"))
-			return s->pkgs[i].version;
-	return "";
+	ssize_t i = resolve_find(s->pkgs, s->n, "dpkg");
+	return i < 0 ? "" : s->pkgs[i].version;
 }
 
 static bool quiet_to_log(const struct secondstage *s)

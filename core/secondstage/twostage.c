@@ -80,14 +80,6 @@ static const char script[] =
 	"[ -n \"$keep\" ] || rm -rf \"$dir\"\n"
 	"echo \"I: base system installed successfully.\"\n";
 
-static const char *dpkg_version(const struct xb_pkg *pkgs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(pkgs[i].name, "dpkg"))
-			return pkgs[i].version;
-	return "";
-}
-
 /* "name arch info-name phase" per package, in install order. */
 static void package_list(const struct xb_pkg *pkgs, size_t n, struct strbuf *out)
 {
@@ -102,7 +94,8 @@ static void package_list(const struct xb_pkg *pkgs, size_t n, struct strbuf *out
 static void settings(const struct xb_pkg *pkgs, size_t n, const struct strvec *remove,
                      struct strbuf *out)
 {
-	strbuf_addf(out, "dpkg_version='%s'\nphases='", dpkg_version(pkgs, n));
+	ssize_t dpkg = resolve_find(pkgs, n, "dpkg");
+	strbuf_addf(out, "dpkg_version='%s'\nphases='", dpkg < 0 ? "" : pkgs[dpkg].version);
 	int ph = -1;
 	for (size_t i = 0; i < n; i++) {
 		if (pkgs[i].phase == ph)
