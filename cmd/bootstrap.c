@@ -33,7 +33,7 @@
 	FLAG("foreign", FOREIGN) FLAG("second-stage", SECOND_STAGE)                    \
 	OPT("second-stage-target", SECOND_STAGE_TARGET)                               \
 	FLAG("keep-debootstrap-dir", KEEP_DEBOOTSTRAP_DIR) OPT("tag", TAG)              \
-	OPT("platforms", PLATFORMS)
+	OPT("platforms", PLATFORMS) OPT("oci-descriptor", OCI_DESCRIPTOR)
 /* The names mmdebstrap and debootstrap give some of them. */
 #define ALIASES(OPT, FLAG)                                                              \
 	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
@@ -242,6 +242,7 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_UNPACK_TARBALL: set_string(&p->unpack_tarball, arg); return 0;
 	case OPT_FOREIGN: p->two_stage = true; return 0;
 	case OPT_TAG: set_string(&p->oci_tag, arg); return 0;
+	case OPT_OCI_DESCRIPTOR: set_string(&p->oci_descriptor, arg); return 0;
 	case OPT_PLATFORMS: strvec_split(&p->platforms, arg, ", "); return 0;
 	case OPT_SECOND_STAGE: p->second_stage = true; return 0;
 	case OPT_SECOND_STAGE_TARGET: p->second_stage = true; set_string(&p->target, arg); return 0;
@@ -254,14 +255,23 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	}
 }
 
-static int parse_args(struct xb_plan *p, int argc, char **argv)
+/* drop (argc slots) gets the words --platforms took, for platform_args(). */
+static int parse_args(struct xb_plan *p, int argc, char **argv, char **drop)
 {
 	struct cmd_excl excl = CMD_EXCL_INIT(options, exclusive);
 	int c, r;
 	opterr = 1;
-	while ((c = getopt_long(argc, argv, CMD_SHORT_OPTIONS, options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, CMD_SHORT_OPTIONS, options, NULL)) != -1) {
 		if ((r = cmd_exclusive(&excl, c)) != 0 || (r = parse_option(p, c, optarg)) != 0)
 			return r;
+		/* Whatever its spelling (--platforms X, --platf=X), getopt has
+		 * just passed over it and not yet moved any word. */
+		if (c == OPT_PLATFORMS) {
+			*drop++ = argv[optind - 1];
+			if (optarg == argv[optind - 1])
+				*drop++ = argv[optind - 2];
+		}
+	}
 	int n = argc - optind;
 	if (p->second_stage) {
 		if (n > (p->target ? 0 : 1) || (!p->target && !n)) {
@@ -304,20 +314,18 @@ static int second_stage(const struct xb_plan *p)
 }
 
 /* The options of argv (as given, before getopt reorders it) for each of
- * --platforms' runs: every word but the positional ones and --platforms'. */
-static void platform_args(char **given, int argc, char **argv, struct strvec *out)
+ * --platforms' runs: every word but the positional ones and drop's. */
+static void platform_args(char **given, int argc, char **argv, char **drop,
+                          struct strvec *out)
 {
 	for (int i = 1; i < argc; i++) {
-		bool positional = false;
-		for (int k = optind; k < argc && !positional; k++)
-			positional = given[i] == argv[k];
-		if (positional || str_starts_with(given[i], "--platforms="))
-			continue;
-		if (!strcmp(given[i], "--platforms")) {
-			i++;
-			continue;
-		}
-		strvec_push(out, given[i]);
+		bool skip = false;
+		for (int k = optind; k < argc && !skip; k++)
+			skip = given[i] == argv[k];
+		for (char **d = drop; *d && !skip; d++)
+			skip = given[i] == *d;
+		if (!skip)
+			strvec_push(out, given[i]);
 	}
 }
 
@@ -325,11 +333,12 @@ int cmd_bootstrap(int argc, char **argv)
 {
 	struct xb_plan plan = { 0 };
 	cleanup_free char **given = xcalloc((size_t)argc + 1, sizeof(*given));
+	cleanup_free char **drop = xcalloc((size_t)argc + 1, sizeof(*drop));
 	memcpy(given, argv, (size_t)argc * sizeof(*argv));
-	int r = parse_args(&plan, argc, argv);
+	int r = parse_args(&plan, argc, argv, drop);
 	if (r == 0 && plan.platforms.n) {
 		cleanup_strvec struct strvec args = STRVEC_INIT;
-		platform_args(given, argc, argv, &args);
+		platform_args(given, argc, argv, drop, &args);
 		cmd_install_signal_handlers();
 		r = platforms_run(&plan, &args);
 		plan_release(&plan);

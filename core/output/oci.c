@@ -220,12 +220,13 @@ static void manifest_json(const struct blob *config, const struct blob *layer, s
 	            (unsigned long long)layer->size);
 }
 
-static void index_json(const struct output_opts *o, const struct blob *manifest, struct strbuf *sb)
+/* The manifest's descriptor as an index lists it, without its closing
+ * brace (an index adds the annotations). */
+static void descriptor_open(const char *deb_arch, const struct blob *manifest, struct strbuf *sb)
 {
 	const char *arch = "", *variant = NULL;
-	oci_platform(o->oci->deb_arch, &arch, &variant);
-	strbuf_addf(sb, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json"
-	            "\",\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+	oci_platform(deb_arch, &arch, &variant);
+	strbuf_addf(sb, "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
 	            "\"digest\":\"sha256:%s\",\"size\":%llu,\"platform\":{\"architecture\":",
 	            manifest->digest, (unsigned long long)manifest->size);
 	json_str(sb, arch);
@@ -234,12 +235,28 @@ static void index_json(const struct output_opts *o, const struct blob *manifest,
 		strbuf_addstr(sb, ",\"variant\":");
 		json_str(sb, variant);
 	}
-	strbuf_addstr(sb, "},\"annotations\":{\"org.opencontainers.image.ref.name\":");
+	strbuf_addch(sb, '}');
+}
+static void index_json(const struct output_opts *o, const struct blob *manifest, struct strbuf *sb)
+{
+	strbuf_addstr(sb, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json"
+	              "\",\"manifests\":[");
+	descriptor_open(o->oci->deb_arch, manifest, sb);
+	strbuf_addstr(sb, ",\"annotations\":{\"org.opencontainers.image.ref.name\":");
 	json_str(sb, o->oci->ref);
 	strbuf_addstr(sb, "}}]}");
 }
-
-/* index.json and oci-layout, the layout's last files. */
+/* --oci-descriptor's file. */
+static int write_descriptor(const struct output_opts *o, const struct blob *manifest)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	descriptor_open(o->oci->deb_arch, manifest, &sb);
+	strbuf_addch(&sb, '}');
+	int r = xb_write_file_at(AT_FDCWD, o->oci->descriptor, sb.buf, sb.len, 0644);
+	if (r)
+		xb_error("writing %s: %s", o->oci->descriptor, strerror(-r));
+	return r;
+}
 static int write_index(int dirfd, const char *dir, const struct strbuf *index)
 {
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -272,6 +289,8 @@ static int make_layout(const char *rootdir, const char *dir, const struct output
 		return r;
 	manifest_json(&cfg, &layer, &manifest);
 	if ((r = put_blob(dirfd, &manifest, &man)) < 0)
+		return r;
+	if (o->oci->descriptor && (r = write_descriptor(o, &man)) < 0)
 		return r;
 	index_json(o, &man, &index);
 	return write_index(dirfd, dir, &index);
@@ -342,25 +361,6 @@ static int finish_layout(const char *dir, const char *target, enum output_format
 	return r;
 }
 
-/* The manifest descriptor of a layout oci_write() made: its index.json's
- * first entry, whose fields come in the order written above. */
-static int layout_manifest(const char *layout, struct strbuf *desc)
-{
-	cleanup_free char *path = xasprintf("%s/index.json", layout);
-	cleanup_strbuf struct strbuf text = STRBUF_INIT;
-	int r = xb_read_file(path, &text);
-	const char *start = r ? NULL : strstr(text.buf, "\"manifests\":[{");
-	const char *end = start ? strstr(start, ",\"annotations\":") : NULL;
-	if (!end) {
-		xb_error("reading %s: not an image index of xboot's", path);
-		return r ? r : -XB_EPARSE;
-	}
-	start += strlen("\"manifests\":[");
-	strbuf_add(desc, start, (size_t)(end - start));
-	strbuf_addch(desc, '}');
-	return 0;
-}
-
 /* Moves the blobs of layout into dir's. */
 static int move_blobs(const char *layout, const char *dir)
 {
@@ -382,8 +382,8 @@ static int move_blobs(const char *layout, const char *dir)
 	return r;
 }
 
-int oci_merge(char *const *layouts, size_t n, const char *ref, const char *target,
-              enum output_format f, long long source_date_epoch)
+int oci_merge(char *const *layouts, char *const *descriptors, size_t n, const char *ref,
+              const char *target, enum output_format f, long long source_date_epoch)
 {
 	cleanup_free char *dir = xasprintf("%s.tmp-XXXXXX", target);
 	cleanup_strbuf struct strbuf list = STRBUF_INIT, index = STRBUF_INIT;
@@ -402,7 +402,9 @@ int oci_merge(char *const *layouts, size_t n, const char *ref, const char *targe
 	for (size_t i = 0; !r && i < n; i++) {
 		if (i)
 			strbuf_addch(&list, ',');
-		if (!(r = layout_manifest(layouts[i], &list)))
+		if ((r = xb_read_file(descriptors[i], &list)) < 0)
+			xb_error("reading %s: %s", descriptors[i], strerror(-r));
+		else
 			r = move_blobs(layouts[i], dir);
 	}
 	strbuf_addstr(&list, "]}");

@@ -21,12 +21,13 @@ bool oci_platform(const char *deb_arch, const char **arch, const char **variant)
 int oci_write(const char *rootdir, const char *target, enum output_format f,
               const struct output_opts *o);
 
-/* Several single-platform image layouts (as oci_write() makes them) as
- * one image of those platforms: their blobs side by side, an image index
- * listing each one's manifest with its platform, and index.json naming
- * that by ref; written to target as f (OUTPUT_OCI or OUTPUT_OCI_TAR).
- * The layouts' blobs are moved, not copied.  Errors are reported. */
-int oci_merge(char *const *layouts, size_t n, const char *ref, const char *target,
-              enum output_format f, long long source_date_epoch);
+/* Several single-platform image layouts (as oci_write() makes them, each
+ * with its manifest's descriptor in a file, output_oci.descriptor) as one
+ * image of those platforms: their blobs side by side, an image index
+ * listing the descriptors, and index.json naming that by ref; written to
+ * target as f (OUTPUT_OCI or OUTPUT_OCI_TAR).  The layouts' blobs are
+ * moved, not copied.  Errors are reported. */
+int oci_merge(char *const *layouts, char *const *descriptors, size_t n, const char *ref,
+              const char *target, enum output_format f, long long source_date_epoch);
 
 #endif

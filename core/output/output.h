@@ -43,6 +43,8 @@ enum output_format {
 struct output_oci {
 	const char *deb_arch;         /* its platform, from the Debian architecture */
 	const char *ref;              /* org.opencontainers.image.ref.name */
+	const char *descriptor;       /* NULL, or a file that gets the manifest's
+	                                 descriptor (JSON, with its platform) */
 };
 
 struct output_opts {

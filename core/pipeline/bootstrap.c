@@ -141,10 +141,8 @@ static int write_output(const struct run *run, int stdout_fd)
 	long long t0 = progress_now_ms();
 	oo.source_date_epoch = p->source_date_epoch;
 	oo.dev_nodes = p->dev_nodes;
-	cleanup_free char *ref = p->oci_tag ? xstrdup(p->oci_tag)
-	                                    : xasprintf("debian:%s-%s", p->suite ? p->suite : "custom",
-	                                                p->arch->deb);
-	struct output_oci oci = { p->arch->deb, ref };
+	cleanup_free char *ref = plan_oci_ref(p);
+	struct output_oci oci = { p->arch->deb, ref, p->oci_descriptor };
 	oo.oci = &oci;
 	if (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0) {
 		xb_error("writing the tar to standard output: %s", strerror(errno));

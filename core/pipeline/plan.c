@@ -11,7 +11,8 @@ void plan_release(struct xb_plan *p)
 {
 	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
 		             &p->format_name, &p->cache_dir, &p->security_uri, &p->logfile,
-		             &p->make_tarball, &p->unpack_tarball, &p->oci_tag };
+		             &p->make_tarball, &p->unpack_tarball, &p->oci_tag,
+		             &p->oci_descriptor };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
 		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip,
 		                     &p->local_debs, &p->mirror_candidates, &p->foreign_archs,
@@ -259,7 +260,7 @@ static void pick_skips(struct xb_plan *p)
 	}
 }
 
-static int read_epoch(struct xb_plan *p)
+int plan_read_epoch(struct xb_plan *p)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	p->source_date_epoch = -1;
@@ -345,12 +346,22 @@ int plan_complete(struct xb_plan *p)
 	    (r = check_two_stage(p)) < 0 || (r = pick_output(p)) < 0 ||
 	    (r = apply_template(p)) < 0 ||
 	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 ||
-	    (r = read_epoch(p)) < 0)
+	    (r = plan_read_epoch(p)) < 0)
 		return r;
 	pick_skips(p);
 	if (!p->no_cache && !p->cache_dir)
 		p->cache_dir = fetch_cache_default_dir();
 	return 0;
+}
+
+char *plan_oci_ref(const struct xb_plan *p)
+{
+	const char *suite = p->suite ? p->suite : "custom";
+	if (p->oci_tag)
+		return xstrdup(p->oci_tag);
+	if (p->platforms.n)
+		return xasprintf("debian:%s", suite);
+	return xasprintf("debian:%s-%s", suite, p->arch->deb);
 }
 
 char *plan_variants_help(void)

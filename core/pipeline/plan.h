@@ -54,7 +54,8 @@ struct xb_plan {
 	enum plan_stop stop;         /* TARGET is neither made nor written unless NONE */
 	char *make_tarball;          /* --make-tarball=FILE (stop is DOWNLOAD) */
 	char *unpack_tarball;        /* --unpack-tarball=FILE: the sources come from it */
-	char *oci_tag;               /* --tag=NAME:TAG of an OCI image; NULL: from the suite */
+	char *oci_tag;               /* --tag=NAME:TAG of an OCI image; NULL: plan_oci_ref() */
+	char *oci_descriptor;        /* --oci-descriptor=FILE: the manifest's descriptor too */
 	struct strvec platforms;     /* --platforms: one image of these (core/pipeline/platforms) */
 	bool two_stage;              /* --foreign: the second stage is left in TARGET */
 	bool second_stage;           /* --second-stage: run it in TARGET (no plan_complete) */
@@ -89,6 +90,13 @@ struct xb_plan {
  * unknown architecture). */
 int plan_complete(struct xb_plan *p);
 void plan_release(struct xb_plan *p);
+
+/* SOURCE_DATE_EPOCH into p->source_date_epoch (plan_complete() does it). */
+int plan_read_epoch(struct xb_plan *p);
+
+/* The name of the OCI image: --tag, else debian:SUITE-ARCH, or debian:SUITE
+ * for --platforms' image of several.  The caller frees it. */
+char *plan_oci_ref(const struct xb_plan *p);
 
 /* The template's variants for the usage text: "essential, minbase, ..."
  * and the default (the caller frees the string; NULL when the template

@@ -17,6 +17,7 @@
 struct job {
 	const char *arch;
 	char *layout, *log;  /* WORK/ARCH.oci, WORK/ARCH.log */
+	char *desc;          /* WORK/ARCH.json: its manifest's descriptor */
 	char *err;           /* WORK/ARCH.err: its standard error */
 	pid_t pid;           /* 0: not started, -1: done */
 	long long t0;
@@ -59,6 +60,7 @@ static int start(const struct xb_plan *p, const struct strvec *args, struct job 
 	strvec_pushv(&argv, args);
 	strvec_pushf(&argv, "--arch=%s", j->arch);
 	strvec_pushf(&argv, "--logfile=%s", j->log);
+	strvec_pushf(&argv, "--oci-descriptor=%s", j->desc);
 	strvec_pushl(&argv, "-q", "--format=oci", p->suite, j->layout, NULL);
 	strvec_pushv(&argv, &p->mirrors);
 	cleanup_fd int err = open(j->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -131,18 +133,12 @@ static int run_all(const struct xb_plan *p, const struct strvec *args, struct jo
 	return r;
 }
 
-static long long epoch_of_env(void)
-{
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	long long v = s && *s ? strtoll(s, &end, 10) : -1;
-	return s && *s && !*end && v >= 0 ? v : -1;
-}
-
-int platforms_run(const struct xb_plan *p, const struct strvec *args)
+int platforms_run(struct xb_plan *p, const struct strvec *args)
 {
 	enum output_format f;
 	int r = check(p, &f);
+	if (!r)
+		r = plan_read_epoch(p);
 	if (r < 0)
 		return r;
 	cleanup_free char *work = xasprintf("%s.platforms-XXXXXX", p->target);
@@ -152,19 +148,21 @@ int platforms_run(const struct xb_plan *p, const struct strvec *args)
 	}
 	size_t n = p->platforms.n;
 	struct job *jobs = xcalloc(n, sizeof(*jobs));
-	cleanup_strvec struct strvec layouts = STRVEC_INIT;
+	cleanup_strvec struct strvec layouts = STRVEC_INIT, descs = STRVEC_INIT;
 	for (size_t i = 0; i < n; i++) {
 		jobs[i].arch = p->platforms.v[i];
 		jobs[i].layout = xasprintf("%s/%s.oci", work, jobs[i].arch);
 		jobs[i].log = xasprintf("%s/%s.log", work, jobs[i].arch);
 		jobs[i].err = xasprintf("%s/%s.err", work, jobs[i].arch);
+		jobs[i].desc = xasprintf("%s/%s.json", work, jobs[i].arch);
 		strvec_push(&layouts, jobs[i].layout);
+		strvec_push(&descs, jobs[i].desc);
 	}
 	long long t0 = progress_now_ms();
 	r = run_all(p, args, jobs, n);
-	cleanup_free char *ref = p->oci_tag ? xstrdup(p->oci_tag) : xasprintf("debian:%s", p->suite);
+	cleanup_free char *ref = plan_oci_ref(p);
 	if (!r)
-		r = oci_merge(layouts.v, n, ref, p->target, f, epoch_of_env());
+		r = oci_merge(layouts.v, descs.v, n, ref, p->target, f, p->source_date_epoch);
 	if (!r)
 		xb_info("%s: %s for %zu platforms ready in %.1f s", p->target, ref, n,
 		        (double)(progress_now_ms() - t0) / 1000.0);
@@ -172,6 +170,7 @@ int platforms_run(const struct xb_plan *p, const struct strvec *args)
 		free(jobs[i].layout);
 		free(jobs[i].log);
 		free(jobs[i].err);
+		free(jobs[i].desc);
 	}
 	free(jobs);
 	xb_rm_rf_at(AT_FDCWD, work);

@@ -12,6 +12,6 @@
 
 /* p holds the plan as cmd/ parsed it (plan_complete() not run); args are
  * the options to hand each run, every word of them but --platforms'. */
-int platforms_run(const struct xb_plan *p, const struct strvec *args);
+int platforms_run(struct xb_plan *p, const struct strvec *args);
 
 #endif

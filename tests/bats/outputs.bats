@@ -169,6 +169,20 @@ expected_dev() {
 	[ ! -e "$d/m.oci" ] && [ -z "$(ls -d "$d"/*platforms* "$d"/*.tmp-* 2>/dev/null)" ]
 }
 
+@test "--platforms, spelled as getopt allows: an index whose manifest names the platform" {
+	command -v skopeo || skip "skopeo is not installed"
+	local d=$BATS_TEST_TMPDIR na
+	na=$(dpkg --print-architecture)
+	SOURCE_DATE_EPOCH=1700000000 xb --platf "$na" --variant=essential "$XB_SUITE" "$d/m.oci" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	run -0 skopeo inspect --raw "oci:$d/m.oci:debian:$XB_SUITE"
+	[[ $output == *'"platform":{"architecture":"'* ]] && [[ $output == *'"os":"linux"'* ]]
+	[ "$(skopeo inspect --format '{{.Architecture}}' "oci:$d/m.oci:debian:$XB_SUITE")" = "$na" ]
+	SOURCE_DATE_EPOCH=1700000000 xb --platforms="$na" --variant=essential "$XB_SUITE" "$d/n.oci" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	cmp "$d/m.oci/index.json" "$d/n.oci/index.json"
+}
+
 @test "refused: an archive into a missing directory, before any download" {
 	: >"$XB_SERVER_LOG"
 	xb "$XB_SUITE" "$O/missing/rootfs.tar" "$XB_REPO_URL"
