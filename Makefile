@@ -20,7 +20,7 @@ CFLAGS   ?= -O2 -g
 XB_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -DXB_TEMPLATES='"$(XB_TEMPLATES)"' \
             -DXB_VERSION='"$(VERSION)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
 B        ?= build
 
 LIB_SRC  := $(wildcard core/*/*.c fetch/*.c emu/*.c)
@@ -34,7 +34,9 @@ DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         libcurl4-openssl-dev libseccomp-dev libzstd-dev libssl-dev gpgv gpg \
         debian-archive-keyring qemu-user-static dpkg-dev bats python3 \
         debootstrap mmdebstrap util-linux file xz-utils zstd ca-certificates \
-        squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman
+        squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman \
+        libcrypt-dev fdisk dosfstools mtools btrfs-progs qemu-system-x86 qemu-system-arm \
+        ovmf qemu-efi-aarch64
 
 all: xboot
 

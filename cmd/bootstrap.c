@@ -5,7 +5,10 @@
 #include "../core/pipeline/enter.h"
 #include "../core/pipeline/platforms.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <strings.h>
 
 /* Each option once: OPT("name", ID) takes an argument, FLAG("name", ID)
  * none (see cmd.h). */
@@ -33,7 +36,9 @@
 	FLAG("foreign", FOREIGN) FLAG("second-stage", SECOND_STAGE)                    \
 	OPT("second-stage-target", SECOND_STAGE_TARGET)                               \
 	FLAG("keep-debootstrap-dir", KEEP_DEBOOTSTRAP_DIR) OPT("tag", TAG)              \
-	OPT("platforms", PLATFORMS) OPT("oci-descriptor", OCI_DESCRIPTOR)
+	OPT("platforms", PLATFORMS) OPT("oci-descriptor", OCI_DESCRIPTOR)                 \
+	OPT("size", SIZE) OPT("root-fs", ROOT_FS) FLAG("kernel", KERNEL)                   \
+	OPT("root-password-file", ROOT_PASSWORD_FILE) OPT("ssh-key", SSH_KEY)
 /* The names mmdebstrap and debootstrap give some of them. */
 #define ALIASES(OPT, FLAG)                                                              \
 	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
@@ -78,6 +83,11 @@ static const char usage_tail[] =
 	"  --tag=NAME:TAG          the name of an OCI image (default: debian:SUITE-ARCH)\n"
 	"  --platforms=A,B,...     one OCI image of these architectures, each built by a run\n"
 	"                          of its own, side by side\n"
+	"  --kernel                install the distribution's kernel for --arch\n"
+	"  --size=SIZE             a disk image's size (K, M, G, T; default: the tree + 30 %)\n"
+	"  --root-fs=FS            a disk image's root file system: ext4 (default) or btrfs\n"
+	"  --root-password-file=F  root's password: the first line of F\n"
+	"  --ssh-key=FILE          a public key root logs in with over ssh (repeatable)\n"
 	"  --setup-hook=CMD        run CMD with the tree as $1 before unpacking (repeatable)\n"
 	"  --extract-hook=CMD      ... after unpacking, before any script runs\n"
 	"  --essential-hook=CMD    ... once the essential packages are configured\n"
@@ -137,6 +147,25 @@ static int parse_number(const char *opt, const char *s, long max, long *v)
 		xb_error("--%s=%s: expected a number from 1 to %ld", opt, s, max);
 		return -XB_EUSAGE;
 	}
+	return 0;
+}
+
+/* A size in bytes: digits, then K, M, G or T (powers of 1024, "MiB" too). */
+static int parse_size(const char *opt, const char *s, uint64_t *v)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	const char *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	bool unit_ok = !*end || (u && (!end[1] || !strcasecmp(end + 1, "iB") ||
+	                               !strcasecmp(end + 1, "B")));
+	int shift = u ? 10 * (int)(u - units + 1) : 0;
+	if (!*s || !isdigit((unsigned char)*s) || errno || !n || !unit_ok || n > (~0ull >> shift)) {
+		xb_error("--%s=%s: expected a size, as 2G or 512M", opt, s);
+		return -XB_EUSAGE;
+	}
+	*v = (uint64_t)n << shift;
 	return 0;
 }
 
@@ -243,6 +272,11 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_FOREIGN: p->two_stage = true; return 0;
 	case OPT_TAG: set_string(&p->oci_tag, arg); return 0;
 	case OPT_OCI_DESCRIPTOR: set_string(&p->oci_descriptor, arg); return 0;
+	case OPT_SIZE: return parse_size("size", arg, &p->disk_size);
+	case OPT_ROOT_FS: set_string(&p->root_fs, arg); return 0;
+	case OPT_KERNEL: p->kernel = true; return 0;
+	case OPT_ROOT_PASSWORD_FILE: set_string(&p->root_password_file, arg); return 0;
+	case OPT_SSH_KEY: strvec_push(&p->ssh_keys, arg); return 0;
 	case OPT_PLATFORMS: strvec_split(&p->platforms, arg, ", "); return 0;
 	case OPT_SECOND_STAGE: p->second_stage = true; return 0;
 	case OPT_SECOND_STAGE_TARGET: p->second_stage = true; set_string(&p->target, arg); return 0;

@@ -174,6 +174,20 @@ int xb_rm_rf_at(int dirfd, const char *path)
 	return r;
 }
 
+int xb_copy_fd(int in, int out)
+{
+	struct stat st;
+	if (fstat(in, &st) < 0)
+		return -errno;
+	for (off_t left = st.st_size; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		left -= n;
+	}
+	return 0;
+}
+
 int xb_link_or_copy(const char *src, const char *dst)
 {
 	if (link(src, dst) == 0)
@@ -182,16 +196,7 @@ int xb_link_or_copy(const char *src, const char *dst)
 		return -errno;
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	int out = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	struct stat st;
-	int r = out < 0 || fstat(in, &st) < 0 ? -errno : 0;
-	for (off_t left = r ? 0 : st.st_size; left > 0;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		left -= n;
-	}
+	int r = out < 0 ? -errno : xb_copy_fd(in, out);
 	if (in >= 0)
 		close(in);
 	if (out >= 0 && close(out) < 0 && !r)

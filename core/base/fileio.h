@@ -26,6 +26,8 @@ int xb_write_all(int fd, const void *data, size_t len);
 int xb_readlink_at(int dirfd, const char *path, struct strbuf *sb);
 /* mkdir -p relative to dirfd. */
 int xb_mkdir_p_at(int dirfd, const char *path, mode_t mode);
+/* Copies the regular file open at in (from its start) to out.  0 or -errno. */
+int xb_copy_fd(int in, int out);
 /* dst (which must not exist) as a hard link to src, or where the two are
  * on different file systems a copy (mode 0644).  Returns 0 or -errno. */
 int xb_link_or_copy(const char *src, const char *dst);

@@ -3,6 +3,9 @@
 #include "image.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -14,11 +17,32 @@
 /* What an image needs to know of the tree before it is made. */
 struct image_scan {
 	struct strbuf skip;  /* mksquashfs -ef list, or debugfs commands */
+	struct strbuf times; /* debugfs commands: the ctimes an epoch sets */
 	bool ext4;
+	long long epoch;     /* ext4's clamp of every time (the tree's own copy); -1: none */
 	unsigned long long kib, inodes;
 	bool has_dev;        /* the tree has ./dev, with these times */
 	time_t dev_mtime, dev_ctime;
 };
+
+/* mke2fs -d copies each file's three times: mtime is clamped to the
+ * epoch here, ctime (which only the kernel sets) and atime by debugfs
+ * after.  A name debugfs cannot take keeps its times. */
+static int clamp_times(struct walk *w, int dfd, const char *name, const struct stat *st,
+                       struct image_scan *s)
+{
+	time_t t = st->st_mtime < s->epoch ? st->st_mtime : (time_t)s->epoch;
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+	if ((st->st_mtime != t || st->st_atime != t || st->st_mtim.tv_nsec || st->st_atim.tv_nsec) &&
+	    utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	const char *path = w->path.buf[1] ? w->path.buf + 1 : "/";
+	/* atime too: reading a directory (this walk, mke2fs) sets it again */
+	if (!strpbrk(path, "\n\"\\"))
+		strbuf_addf(&s->times, "sif \"%s\" ctime @%lld\nsif \"%s\" atime @%lld\n", path,
+		            s->epoch, path, (long long)t);
+	return 0;
+}
 
 static int scan_visit(struct walk *w, int dfd, const char *name, const struct stat *st)
 {
@@ -28,10 +52,16 @@ static int scan_visit(struct walk *w, int dfd, const char *name, const struct st
 	(void)name;
 	s->kib += (unsigned long long)st->st_blocks / 2;
 	s->inodes++;
+	if (s->ext4 && s->epoch >= 0 && clamp_times(w, dfd, name, st, s) < 0)
+		return walk_fail(w, "setting the times of", errno);
 	if (S_ISDIR(st->st_mode) && !strcmp(w->path.buf, "./dev")) {
 		s->has_dev = true;
 		s->dev_mtime = st->st_mtime;
 		s->dev_ctime = st->st_ctime;
+		if (s->ext4 && s->epoch >= 0) {
+			s->dev_ctime = (time_t)s->epoch;
+			s->dev_mtime = s->dev_mtime < s->dev_ctime ? s->dev_mtime : s->dev_ctime;
+		}
 	}
 	if (!kind)
 		return 0;
@@ -57,8 +87,7 @@ static int scan_visit(struct walk *w, int dfd, const char *name, const struct st
 	return 0;
 }
 
-/* Finds a tool in PATH or the sbin directories a user's PATH may lack. */
-static char *find_tool(const char *name)
+char *image_find_tool(const char *name)
 {
 	cleanup_strvec struct strvec dirs = STRVEC_INIT;
 	const char *path = getenv("PATH");
@@ -75,32 +104,34 @@ static char *find_tool(const char *name)
 
 /* The environment without the variables the tools read times from,
  * plus E2FSPROGS_FAKE_TIME when there is an epoch (mksquashfs refuses
- * SOURCE_DATE_EPOCH next to -mkfs-time, so it gets options instead). */
-static void tool_env(struct strvec *env, const struct output_opts *o, bool ext4)
+ * SOURCE_DATE_EPOCH next to -mkfs-time, so it gets options instead), or
+ * SOURCE_DATE_EPOCH for the tools that take it (mtools). */
+static void tool_env(struct strvec *env, const struct output_opts *o, enum image_tool_time t)
 {
 	extern char **environ;
 	for (char **e = environ; *e; e++)
 		if (!str_starts_with(*e, "SOURCE_DATE_EPOCH=") &&
 		    !str_starts_with(*e, "E2FSPROGS_FAKE_TIME="))
 			strvec_push(env, *e);
-	if (ext4 && o->source_date_epoch >= 0)
+	if (t == IMAGE_TIME_E2FS && o->source_date_epoch >= 0)
 		strvec_pushf(env, "E2FSPROGS_FAKE_TIME=%lld", o->source_date_epoch);
+	if (t == IMAGE_TIME_SDE && o->source_date_epoch >= 0)
+		strvec_pushf(env, "SOURCE_DATE_EPOCH=%lld", o->source_date_epoch);
+	if (t == IMAGE_TIME_SDE)
+		strvec_push(env, "MTOOLS_SKIP_CHECK=1");
 }
 
-/* Runs a tool with stdout on stderr (stdout may be the user's pipe).  With
- * errs, stdout is dropped and stderr lines are collected there instead:
- * debugfs says nothing but errors after its banner, and exits 0 anyway. */
-static int run_tool(struct strvec *argv, const struct output_opts *o, bool ext4,
-                    const char *target, struct strbuf *errs)
+int image_run_tool(struct strvec *argv, const struct output_opts *o, enum image_tool_time t,
+                   int in_fd, const char *target, struct strbuf *errs)
 {
 	cleanup_strvec struct strvec env = STRVEC_INIT;
 	cleanup_strbuf struct strbuf junk = STRBUF_INIT;
 	struct spawn_opts so = SPAWN_OPTS_INIT;
 	cleanup_fd int efd = errs ? memfd_create("xboot-stderr", MFD_CLOEXEC) : -1;
 	int status = 0;
-	tool_env(&env, o, ext4);
+	tool_env(&env, o, t);
 	so.envp = env.v;
-	so.in_fd = -2;
+	so.in_fd = in_fd;
 	so.out_fd = STDERR_FILENO;
 	so.capture = errs ? &junk : NULL;
 	so.err_fd = efd;
@@ -122,9 +153,15 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static char *epoch_uuid(long long epoch)
+char *image_uuid(long long epoch, unsigned salt)
 {
-	uint64_t hi = (mix((uint64_t)epoch) & ~0xf000ull) | 0x4000u;
+	uint64_t seed = 0;
+	if (epoch < 0 && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	else if (epoch >= 0)
+		seed = (uint64_t)epoch;
+	seed = salt ? mix(seed ^ mix(salt)) : seed;
+	uint64_t hi = (mix(seed) & ~0xf000ull) | 0x4000u;
 	uint64_t lo = (mix(hi) & ~(3ull << 62)) | (2ull << 62);
 	return xasprintf("%08llx-%04llx-%04llx-%04llx-%012llx", (unsigned long long)(hi >> 32),
 	                 (unsigned long long)(hi >> 16) & 0xffff, (unsigned long long)hi & 0xffff,
@@ -199,49 +236,78 @@ static int make_squashfs(const char *tool, const char *rootdir, struct outfile *
 		dev_nodes(s, &pseudo);
 	if (pseudo.len && (pfd = list_fd(&pseudo, &argv, "-pf")) < 0)
 		return pfd;
-	return run_tool(&argv, o, false, of->target, NULL);
+	return image_run_tool(&argv, o, IMAGE_TIME_NONE, -2, of->target, NULL);
 }
 
-/* du of the tree plus a fifth, the inode tables and room for the journal
- * and metadata; inodes counted with a fifth to spare. */
-static int make_ext4(const char *tool, const char *rootdir, struct outfile *of,
-                     struct image_scan *s, const struct output_opts *o)
+/* mke2fs -d copies device nodes; debugfs takes them out again, makes
+ * /dev's own, and sets the ctimes an epoch asks for. */
+static int ext4_fix_nodes(const char *path, const char *target, struct image_scan *s,
+                          const struct output_opts *o)
 {
-	cleanup_strvec struct strvec argv = STRVEC_INIT;
-	cleanup_free char *uuid = NULL;
-	unsigned long long kib = s->kib + s->kib / 5 + s->inodes / 4 + 16384;
-	strvec_pushl(&argv, tool, "-q", "-F", "-t", "ext4", "-b", "4096", "-d", rootdir, NULL);
-	strvec_push(&argv, "-N");
-	strvec_pushf(&argv, "%llu", s->inodes + s->inodes / 5 + 64);
-	if (o->source_date_epoch >= 0) {
-		uuid = epoch_uuid(o->source_date_epoch);
-		strvec_pushl(&argv, "-U", uuid, "-E", NULL);
-		strvec_pushf(&argv, "hash_seed=%s", uuid);
-	}
-	strvec_push(&argv, of->tmp);
-	strvec_pushf(&argv, "%lluk", kib);
-	int r = run_tool(&argv, o, true, of->target, NULL);
+	cleanup_free char *debugfs = image_find_tool("debugfs");
+	cleanup_strvec struct strvec dargv = STRVEC_INIT;
+	cleanup_strbuf struct strbuf errs = STRBUF_INIT;
+	cleanup_fd int lfd = -1;
 	if (o->dev_nodes)
 		dev_nodes(s, &s->skip);
-	if (r < 0 || !s->skip.len)
-		return r;
-	/* mke2fs -d copies device nodes; debugfs takes them out again, and
-	 * makes /dev's own */
-	cleanup_free char *debugfs = find_tool("debugfs");
-	cleanup_strvec struct strvec dargv = STRVEC_INIT;
-	cleanup_fd int lfd = -1;
+	/* the times first: the rest removes some of those files */
+	strbuf_add(&s->times, s->skip.buf, s->skip.len);
+	if (!s->times.len)
+		return 0;
 	strvec_pushl(&dargv, debugfs ? debugfs : "debugfs", "-w", NULL);
-	if ((lfd = list_fd(&s->skip, &dargv, "-f")) < 0)
+	if ((lfd = list_fd(&s->times, &dargv, "-f")) < 0)
 		return lfd;
-	strvec_push(&dargv, of->tmp);
-	cleanup_strbuf struct strbuf errs = STRBUF_INIT;
-	r = run_tool(&dargv, o, true, of->target, &errs);
+	strvec_push(&dargv, path);
+	int r = image_run_tool(&dargv, o, IMAGE_TIME_E2FS, -2, target, &errs);
 	char *nl = strchr(errs.buf, '\n'); /* past the banner */
 	if (!r && nl && nl[1]) {
-		xb_error("writing %s: device nodes: %s", of->target, str_trim(nl + 1));
+		xb_error("writing %s: device nodes: %s", target, str_trim(nl + 1));
 		r = -XB_ECHILD;
 	}
 	return r;
+}
+
+/* An ext4 of kib KiB in path (an existing file), the tree copied in. */
+static int make_ext4(const char *tool, const char *rootdir, const char *path, const char *target,
+                     struct image_scan *s, const struct output_opts *o, const char *uuid,
+                     unsigned long long kib)
+{
+	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	strvec_pushl(&argv, tool, "-q", "-F", "-t", "ext4", "-b", "4096", "-d", rootdir, NULL);
+	strvec_push(&argv, "-N");
+	strvec_pushf(&argv, "%llu", s->inodes + s->inodes / 5 + 64);
+	if (uuid) {
+		strvec_pushl(&argv, "-U", uuid, "-E", NULL);
+		strvec_pushf(&argv, "hash_seed=%s", uuid);
+	}
+	strvec_push(&argv, path);
+	strvec_pushf(&argv, "%lluk", kib);
+	int r = image_run_tool(&argv, o, IMAGE_TIME_E2FS, -2, target, NULL);
+	return r < 0 ? r : ext4_fix_nodes(path, target, s, o);
+}
+
+/* The walk of the tree, and its owners checked: the tools copy them as
+ * they are on disk. */
+static int scan_tree(const char *rootdir, const char *target, const char *what,
+                     const struct output_opts *o, struct image_scan *s)
+{
+	if (o->map_owner) {
+		xb_error("writing %s: owners cannot be mapped in %s image; make it inside the "
+		         "user namespace", target, what);
+		return -ENOTSUP;
+	}
+	struct walk w = { .rootdir = rootdir, .path = STRBUF_INIT, .visit = scan_visit, .ctx = s };
+	int r = walk_tree(&w);
+	strbuf_release(&w.path);
+	return r;
+}
+
+static char *need_tool(const char *target, const char *name, const char *package)
+{
+	char *tool = image_find_tool(name);
+	if (!tool)
+		xb_error("writing %s: %s not found; install %s", target, name, package);
+	return tool;
 }
 
 int image_write(const char *rootdir, const char *target, enum output_format f,
@@ -253,29 +319,83 @@ int image_write(const char *rootdir, const char *target, enum output_format f,
 		xb_error("cannot write %s image to standard output", what);
 		return -XB_EUSAGE;
 	}
-	if (o->map_owner) {
-		xb_error("writing %s: owners cannot be mapped in %s image; make it inside the "
-		         "user namespace", target, what);
-		return -ENOTSUP;
-	}
-	cleanup_free char *tool = find_tool(ext4 ? "mke2fs" : "mksquashfs");
-	if (!tool) {
-		xb_error("writing %s: %s not found; install %s", target,
-		         ext4 ? "mke2fs" : "mksquashfs", ext4 ? "e2fsprogs" : "squashfs-tools");
+	cleanup_free char *tool = ext4 ? need_tool(target, "mke2fs", "e2fsprogs")
+	                               : need_tool(target, "mksquashfs", "squashfs-tools");
+	if (!tool)
 		return -ENOENT;
-	}
-	struct image_scan s = { .skip = STRBUF_INIT, .ext4 = ext4 };
-	struct walk w = { .rootdir = rootdir, .path = STRBUF_INIT, .visit = scan_visit, .ctx = &s };
+	struct image_scan s = { .skip = STRBUF_INIT, .times = STRBUF_INIT, .ext4 = ext4,
+	                        .epoch = o->source_date_epoch };
 	struct outfile of = OUTFILE_INIT;
-	int r = walk_tree(&w);
+	cleanup_free char *uuid = ext4 && o->source_date_epoch >= 0
+	                                  ? image_uuid(o->source_date_epoch, 0) : NULL;
+	int r = scan_tree(rootdir, target, what, o, &s);
 	if (!r)
 		r = outfile_open(&of, target, false);
-	if (!r)
-		r = ext4 ? make_ext4(tool, rootdir, &of, &s, o) : make_squashfs(tool, rootdir, &of, &s, o);
+	if (!r && ext4)
+		r = make_ext4(tool, rootdir, of.tmp, target, &s, o, uuid,
+		              s.kib + s.kib / 5 + s.inodes / 4 + 16384);
+	else if (!r)
+		r = make_squashfs(tool, rootdir, &of, &s, o);
 	if (!r)
 		r = outfile_commit(&of);
 	outfile_release(&of);
 	strbuf_release(&s.skip);
-	strbuf_release(&w.path);
+	strbuf_release(&s.times);
+	return r;
+}
+
+static int make_btrfs(const char *tool, const char *rootdir, const char *path,
+                      const char *target, const struct output_opts *o, const char *uuid)
+{
+	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	cleanup_strbuf struct strbuf errs = STRBUF_INIT;
+	strvec_pushl(&argv, tool, "-q", "-f", "-r", rootdir, "-U", uuid, path, NULL);
+	/* its notes go to stderr even with -q: shown only when it fails */
+	int r = image_run_tool(&argv, o, IMAGE_TIME_SDE, -2, target, &errs);
+	if (r < 0)
+		xb_error("writing %s: mkfs.btrfs: %s", target, str_trim(errs.buf));
+	return r;
+}
+
+int image_make_fs(const char *rootdir, const char *path, const char *fs, const char *uuid,
+                  uint64_t *bytes, const char *target, const struct output_opts *o)
+{
+	bool ext4 = !strcmp(fs, "ext4");
+	cleanup_free char *tool = ext4 ? need_tool(target, "mke2fs", "e2fsprogs")
+	                               : need_tool(target, "mkfs.btrfs", "btrfs-progs");
+	if (!tool)
+		return -ENOENT;
+	struct image_scan s = { .skip = STRBUF_INIT, .times = STRBUF_INIT, .ext4 = ext4,
+	                        .epoch = o->source_date_epoch };
+	int r = scan_tree(rootdir, target, ext4 ? "an ext4" : "a btrfs", o, &s);
+	/* the tree plus 30 %, with room for the inode tables, in whole MiB */
+	unsigned long long need = s.kib + s.kib * 3 / 10 + s.inodes / 4 + 16384;
+	need = (need + 1023) / 1024 * 1024 * 1024;
+	if (!r && *bytes && *bytes < need / 10 * 9) {
+		xb_error("writing %s: its root file system needs about %llu MiB, more than the "
+		         "%llu MiB --size leaves it", target, need >> 20,
+		         (unsigned long long)(*bytes >> 20));
+		r = -ENOSPC;
+	}
+	if (!r && !*bytes)
+		*bytes = need;
+	cleanup_fd int fd = r ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!r && (fd < 0 || ftruncate(fd, (off_t)*bytes) < 0)) {
+		r = -errno;
+		xb_error("writing %s: creating %s: %s", target, path, strerror(-r));
+	}
+	if (!r && ext4)
+		r = make_ext4(tool, rootdir, path, target, &s, o, uuid, *bytes / 1024);
+	else if (!r)
+		r = make_btrfs(tool, rootdir, path, target, o, uuid);
+	/* mkfs.btrfs grows a file below its minimum */
+	struct stat st;
+	if (!r && fstat(fd, &st) == 0 && (uint64_t)st.st_size > *bytes) {
+		*bytes = ((uint64_t)st.st_size + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+		if (ftruncate(fd, (off_t)*bytes) < 0)
+			r = -errno;
+	}
+	strbuf_release(&s.skip);
+	strbuf_release(&s.times);
 	return r;
 }

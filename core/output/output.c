@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include "disk.h"
 #include "image.h"
 #include "oci.h"
 #include "../base/devfiles.h"
@@ -39,6 +40,7 @@ static const struct {
 	{ "cpio", OUTPUT_CPIO, { ".cpio" }, ARCHIVE_FILTER_NONE },
 	{ "squashfs", OUTPUT_SQUASHFS, { ".squashfs", ".sqfs" }, -1 },
 	{ "ext4", OUTPUT_EXT4, { ".ext4" }, -1 },
+	{ "disk", OUTPUT_DISK, { ".img" }, -1 },
 	{ "null", OUTPUT_NULL, { NULL }, -1 },
 };
 
@@ -78,7 +80,7 @@ bool output_format_is_archive(enum output_format f)
 bool output_format_is_stream(enum output_format f)
 {
 	return output_format_is_archive(f) && f != OUTPUT_SQUASHFS && f != OUTPUT_EXT4 &&
-	       f != OUTPUT_OCI && f != OUTPUT_OCI_TAR;
+	       f != OUTPUT_OCI && f != OUTPUT_OCI_TAR && f != OUTPUT_DISK;
 }
 
 /* A name no directory gets: an archive's or a compressor's ending. */
@@ -428,6 +430,8 @@ int output_write(const char *rootdir, const char *target, enum output_format f,
 	case OUTPUT_OCI:
 	case OUTPUT_OCI_TAR:
 		return oci_write(rootdir, target, f, o);
+	case OUTPUT_DISK:
+		return disk_write(rootdir, target, o);
 	case OUTPUT_DIR:
 		break;
 	}

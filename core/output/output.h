@@ -10,11 +10,12 @@
  * (dev_nodes) written from the table.  Images are made by mksquashfs
  * (squashfs-tools) and mke2fs (e2fsprogs), which take owners from the tree
  * as the calling process sees it; with an epoch, squashfs gets it as every
- * file's time, ext4 as its own times (files keep theirs).  The tree's
- * device nodes are left out of images too, by mksquashfs -ef and by
- * debugfs after mke2fs -d, and /dev's added as pseudo files or by debugfs,
- * which makes that ext4 image's bytes vary (debugfs stamps the superblock
- * with the time now). */
+ * file's time, ext4 gets every time clamped to it (mtimes in the tree, which
+ * is the run's own copy; ctimes and atimes by debugfs) and a UUID derived
+ * from it.  The tree's device nodes are left out of images too, by
+ * mksquashfs -ef and by debugfs after mke2fs -d, and /dev's added as pseudo
+ * files or by debugfs.  Disk images (core/output/disk) hold such an ext4 (or
+ * a btrfs) beside an EFI system partition. */
 #ifndef XB_OUTPUT_H
 #define XB_OUTPUT_H
 
@@ -37,6 +38,7 @@ enum output_format {
 	OUTPUT_NULL,     /* the tree is built, and nothing kept */
 	OUTPUT_OCI,      /* an OCI image layout directory (core/output/oci) */
 	OUTPUT_OCI_TAR,  /* and its tar */
+	OUTPUT_DISK,     /* a raw GPT disk: an EFI system partition and the root (core/output/disk) */
 };
 
 /* What an OCI image says of itself. */
@@ -45,6 +47,18 @@ struct output_oci {
 	const char *ref;              /* org.opencontainers.image.ref.name */
 	const char *descriptor;       /* NULL, or a file that gets the manifest's
 	                                 descriptor (JSON, with its platform) */
+};
+
+/* What a disk holds besides the tree (core/pipeline/machine decides it). */
+struct output_disk {
+	const char *esp_dir;          /* the EFI system partition's files, on the host */
+	uint64_t esp_bytes;           /* its size */
+	uint64_t bytes;               /* the whole disk's; 0: from the tree */
+	const char *root_fs;          /* "ext4" or "btrfs" */
+	const char *root_type;        /* the root partition's GPT type (discoverable partitions) */
+	const char *disk_guid, *esp_guid, *root_guid; /* GPT's identifiers */
+	const char *root_uuid;        /* the root file system's UUID */
+	const char *esp_serial;       /* the ESP's FAT volume id: 8 hex digits */
 };
 
 struct output_opts {
@@ -63,8 +77,9 @@ struct output_opts {
 	 * made in a user namespace cannot hold them. */
 	bool dev_nodes;
 	const struct output_oci *oci; /* for OUTPUT_OCI and OUTPUT_OCI_TAR */
+	const struct output_disk *disk; /* for OUTPUT_DISK */
 };
-#define OUTPUT_OPTS_INIT { -1, NULL, NULL, false, NULL }
+#define OUTPUT_OPTS_INIT { -1, NULL, NULL, false, NULL, NULL }
 
 /* Parses a --format= value ("directory", "tar", "tar.gz", "tar.xz",
  * "tar.zst", "tar.bz2", "tar.lz4", "tar.lzma", "cpio", "squashfs", "ext4",

@@ -6,6 +6,7 @@
 #include "bootstrap.h"
 
 #include "aptlists.h"
+#include "bootable.h"
 #include "configure.h"
 #include "finish.h"
 #include "offline.h"
@@ -143,12 +144,17 @@ static int write_output(const struct run *run, int stdout_fd)
 	oo.dev_nodes = p->dev_nodes;
 	cleanup_free char *ref = plan_oci_ref(p);
 	struct output_oci oci = { p->arch->deb, ref, p->oci_descriptor };
+	struct bootable disk = { 0 };
 	oo.oci = &oci;
+	oo.disk = &disk.disk;
 	if (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0) {
 		xb_error("writing the tar to standard output: %s", strerror(errno));
 		return -errno;
 	}
-	int r = output_write(run->root, p->target, p->format, &oo);
+	int r = p->format == OUTPUT_DISK ? bootable_disk(p, run->root, run->workdir, &disk) : 0;
+	if (!r)
+		r = output_write(run->root, p->target, p->format, &oo);
+	bootable_release(&disk);
 	if (!r && p->format != OUTPUT_NULL)
 		xb_info("wrote %s (%s) in %.1f s", p->target, output_format_name(p->format),
 		        stage_seconds_since(t0));
@@ -213,7 +219,8 @@ static int fill_tree(struct run *run)
 		                   run->log ? fileno(run->log) : -1, run->log_name);
 	if (r < 0 ||
 	    (r = finish_tree(p, run->hooks_sources_list ? NULL : &run->sources, run->root)) < 0 ||
-	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0)
+	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0 ||
+	    (r = bootable_login(p, run->root)) < 0)
 		return r;
 	return p->two_stage ? 0 : hooks_run(&p->hooks, HOOK_CUSTOMIZE, &run->hooks);
 }

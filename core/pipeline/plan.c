@@ -12,11 +12,11 @@ void plan_release(struct xb_plan *p)
 	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
 		             &p->format_name, &p->cache_dir, &p->security_uri, &p->logfile,
 		             &p->make_tarball, &p->unpack_tarball, &p->oci_tag,
-		             &p->oci_descriptor };
+		             &p->oci_descriptor, &p->root_fs, &p->root_password_file };
 	struct strvec *vectors[] = { &p->mirrors, &p->components, &p->include, &p->exclude,
 		                     &p->keyrings, &p->aptopts, &p->dpkgopts, &p->skip,
 		                     &p->local_debs, &p->mirror_candidates, &p->foreign_archs,
-		                     &p->platforms };
+		                     &p->platforms, &p->ssh_keys, &p->boot_packages };
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
 		free(xb_steal(strings[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++)
@@ -221,6 +221,41 @@ static int pick_output(struct xb_plan *p)
 	return 0;
 }
 
+/* A disk image's machine and options; --kernel's package in --include,
+ * the loader's among those added where the indices have them. */
+static int pick_disk(struct xb_plan *p)
+{
+	bool disk = p->format == OUTPUT_DISK;
+	if (!disk && (p->disk_size || p->root_fs)) {
+		xb_error("--size and --root-fs are for a disk image: TARGET NAME.img or --format=disk");
+		return -XB_EUSAGE;
+	}
+	if (disk && !(p->vm = emu_vm_find(p->arch->deb))) {
+		xb_error("xboot makes disk images for %s, not %s", emu_vm_names(), p->arch->deb);
+		return -XB_EARCH;
+	}
+	if (p->root_fs && strcmp(p->root_fs, "ext4") && strcmp(p->root_fs, "btrfs")) {
+		xb_error("--root-fs=%s: ext4 or btrfs (mkfs.xfs cannot fill a file system from a "
+		         "directory without mounting it)", p->root_fs);
+		return -XB_EUSAGE;
+	}
+	if (p->kernel) {
+		size_t n = strlen(p->arch->deb), i = 0;
+		while (i < p->tmpl.kernels.n && (strncmp(p->tmpl.kernels.v[i], p->arch->deb, n) ||
+		                                 p->tmpl.kernels.v[i][n] != '='))
+			i++;
+		if (i == p->tmpl.kernels.n) {
+			xb_error("--kernel: %s names no kernel for %s", p->tmpl.path, p->arch->deb);
+			return -XB_EUSAGE;
+		}
+		strvec_push(&p->include, p->tmpl.kernels.v[i] + n + 1);
+	}
+	if (disk)
+		strvec_pushv(&p->boot_packages, &p->tmpl.boot_packages);
+	strvec_uniq(&p->include);
+	return 0;
+}
+
 /* --skip: of mmdebstrap's steps, the ones xboot has, each turning off
  * some of the plan's steps (offsets of its bools); the rest are said to be
  * ignored (a script written for mmdebstrap may name them). */
@@ -344,7 +379,7 @@ int plan_complete(struct xb_plan *p)
 	int r;
 	if ((r = pick_arch(p)) < 0 || (r = pick_local_debs(p)) < 0 || (r = check_files(p)) < 0 ||
 	    (r = check_two_stage(p)) < 0 || (r = pick_output(p)) < 0 ||
-	    (r = apply_template(p)) < 0 ||
+	    (r = apply_template(p)) < 0 || (r = pick_disk(p)) < 0 ||
 	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 ||
 	    (r = plan_read_epoch(p)) < 0)
 		return r;

@@ -12,6 +12,7 @@
 #include "../output/output.h"
 #include "../../fetch/sources.h"
 #include "../../emu/arch.h"
+#include "../../emu/vm.h"
 
 enum plan_mode { PLAN_MODE_AUTO, PLAN_MODE_ROOT, PLAN_MODE_UNSHARE };
 
@@ -56,6 +57,11 @@ struct xb_plan {
 	char *unpack_tarball;        /* --unpack-tarball=FILE: the sources come from it */
 	char *oci_tag;               /* --tag=NAME:TAG of an OCI image; NULL: plan_oci_ref() */
 	char *oci_descriptor;        /* --oci-descriptor=FILE: the manifest's descriptor too */
+	uint64_t disk_size;          /* --size: a disk image's bytes; 0: from the tree */
+	char *root_fs;               /* --root-fs: a disk's root file system; NULL: ext4 */
+	bool kernel;                 /* --kernel: the template's kernel package for --arch */
+	char *root_password_file;    /* --root-password-file=FILE */
+	struct strvec ssh_keys;      /* --ssh-key=FILE: root's authorized_keys */
 	struct strvec platforms;     /* --platforms: one image of these (core/pipeline/platforms) */
 	bool two_stage;              /* --foreign: the second stage is left in TARGET */
 	bool second_stage;           /* --second-stage: run it in TARGET (no plan_complete) */
@@ -65,6 +71,8 @@ struct xb_plan {
 	struct template tmpl;                   /* the distribution's */
 	const struct template_variant *variant; /* in tmpl */
 	const struct emu_arch *arch;   /* the tree's (the first of --arch's list) */
+	const struct emu_vm *vm;       /* a disk image's machine (OUTPUT_DISK only) */
+	struct strvec boot_packages;   /* its loader's: added where the indices have them */
 	struct strvec foreign_archs;   /* the rest of the list: dpkg's foreign ones */
 	struct strvec local_debs;      /* --include's .deb files (moved out of include) */
 	struct fetch_sources sources;  /* suites and components filled in */

@@ -258,8 +258,11 @@ int stage_indices(struct run *run)
 int stage_resolve(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
+	cleanup_strvec struct strvec wanted = STRVEC_INIT;
+	strvec_pushv(&wanted, &p->variant->packages);
+	strvec_pushv(&wanted, &p->boot_packages);
 	struct resolve_req req = { p->arch->deb, &p->foreign_archs, run->packages.v, run->packages.n,
-		                   &p->variant->select, &p->variant->packages, &run->include,
+		                   &p->variant->select, &wanted, &run->include,
 		                   &p->exclude, run->pkg_suite.v, run->apt.recommends };
 	int r = resolve_packages(&req, &run->pkgs, &run->n_pkgs);
 	/* The pool is gone; give its tens of MB back, so that the children

@@ -69,6 +69,8 @@ static void load_distribution(struct template *t, const struct deb822 *d)
 	t->merged_usr = v && !strcmp(v, "yes");
 	t->updates_suffix = dup_field(d, "Updates-Suffix");
 	t->security_suffix = dup_field(d, "Security-Suffix");
+	split_field(d, "Kernels", &t->kernels);
+	split_field(d, "Boot-Packages", &t->boot_packages);
 }
 
 int template_load(const char *distribution, struct template *t)
@@ -115,6 +117,8 @@ void template_release(struct template *t)
 	free(t->default_variant);
 	free(t->updates_suffix);
 	free(t->security_suffix);
+	strvec_clear(&t->kernels);
+	strvec_clear(&t->boot_packages);
 	strvec_clear(&t->keyrings);
 	strvec_clear(&t->components);
 	*t = (struct template){ 0 };

@@ -23,6 +23,8 @@ struct template {
 	char *default_variant;
 	bool merged_usr;               /* xboot creates /bin -> usr/bin etc. */
 	char *updates_suffix, *security_suffix;
+	struct strvec kernels;         /* ARCH=PACKAGE: --kernel's package */
+	struct strvec boot_packages;   /* what a disk image's loader comes from */
 	struct template_variant *variants;
 	size_t n_variants;
 };

@@ -264,7 +264,7 @@ static void test_tar_formats(void)
 static void test_map_owner(void)
 {
 	int calls = 0;
-	struct output_opts o = { EPOCH, map_real, &calls, false, NULL };
+	struct output_opts o = { EPOCH, map_real, &calls, false, NULL, NULL };
 	cleanup_free char *t = tpath("mapped.tar");
 	int r = output_write(root, t, OUTPUT_TAR, &o);
 	CHECK(r == 0 && calls == (int)ARRAY_SIZE(want_order), "mapped tar: %d, %d calls", r, calls);
@@ -369,6 +369,7 @@ static void test_names(void)
 		{ "x.cpio", OUTPUT_CPIO },     { "/dev/null", OUTPUT_NULL },
 		{ ".tar", OUTPUT_DIR },        { "srv/v1.2", OUTPUT_DIR },
 		{ "x.oci", OUTPUT_OCI },       { "x.oci.tar", OUTPUT_OCI_TAR },
+		{ "x.img", OUTPUT_DISK },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(guess); i++) {
 		enum output_format g = OUTPUT_TAR;
@@ -377,7 +378,7 @@ static void test_names(void)
 	}
 	static const char *const names[] = { "directory", "tar", "tar.gz", "tar.xz", "tar.zst",
 		                             "tar.bz2", "tar.lz4", "tar.lzma", "cpio",
-		                             "squashfs", "ext4", "null" };
+		                             "squashfs", "ext4", "null", "oci", "oci.tar", "disk" };
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		enum output_format f = OUTPUT_DIR;
 		CHECK(output_format_parse(names[i], &f) == 0 &&

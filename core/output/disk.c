@@ -1,0 +1,165 @@
+/* disk: raw GPT disk images (see disk.h). */
+#include "disk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../base/fileio.h"
+#include "../base/outfile.h"
+#include "image.h"
+
+#define MIB (1024ull * 1024)
+#define ESP_TYPE "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+
+/* The ESP in the file path: a FAT32 of d->esp_bytes holding d->esp_dir. */
+static int make_esp(const struct output_disk *d, const char *path, const char *target,
+                    const struct output_opts *o)
+{
+	cleanup_free char *mkfs = image_find_tool("mkfs.fat");
+	cleanup_free char *mcopy = image_find_tool("mcopy");
+	if (!mkfs || !mcopy) {
+		xb_error("writing %s: %s not found; install %s", target, mkfs ? "mcopy" : "mkfs.fat",
+		         mkfs ? "mtools" : "dosfstools");
+		return -ENOENT;
+	}
+	cleanup_strvec struct strvec argv = STRVEC_INIT, cp = STRVEC_INIT;
+	strvec_pushl(&argv, mkfs, "--invariant", "-C", "-F", "32", "-n", "ESP", "-i", d->esp_serial,
+	             path, NULL);
+	strvec_pushf(&argv, "%llu", (unsigned long long)(d->esp_bytes / 1024));
+	/* mkfs.fat prints its banner on stdout: only its errors are shown */
+	cleanup_strbuf struct strbuf errs = STRBUF_INIT;
+	int r = image_run_tool(&argv, o, IMAGE_TIME_NONE, -2, target, &errs);
+	if (r < 0) {
+		xb_error("writing %s: mkfs.fat: %s", target, str_trim(errs.buf));
+		return r;
+	}
+	/* -s: the directories; -m: the files' times, which machine set */
+	cleanup_strvec struct strvec names = STRVEC_INIT;
+	DIR *dir = opendir(d->esp_dir);
+	if (!dir) {
+		xb_error("writing %s: reading %s: %s", target, d->esp_dir, strerror(errno));
+		return -errno;
+	}
+	for (struct dirent *e; (e = readdir(dir));)
+		if (e->d_name[0] != '.')
+			strvec_pushf(&names, "%s/%s", d->esp_dir, e->d_name);
+	closedir(dir);
+	strvec_sort(&names);
+	strvec_pushl(&cp, mcopy, "-s", "-m", "-Q", "-i", path, NULL);
+	strvec_pushv(&cp, &names);
+	strvec_push(&cp, "::/");
+	return image_run_tool(&cp, o, IMAGE_TIME_SDE, -2, target, NULL);
+}
+
+/* The partition table, as sfdisk reads it on stdin. */
+static int make_table(const struct output_disk *d, const char *path, uint64_t esp_off,
+                      uint64_t root_off, uint64_t root_bytes, const char *target,
+                      const struct output_opts *o)
+{
+	cleanup_free char *sfdisk = image_find_tool("sfdisk");
+	if (!sfdisk) {
+		xb_error("writing %s: sfdisk not found; install fdisk", target);
+		return -ENOENT;
+	}
+	cleanup_strbuf struct strbuf script = STRBUF_INIT;
+	strbuf_addf(&script, "label: gpt\nlabel-id: %s\nunit: sectors\nsector-size: 512\n"
+	            "first-lba: 2048\n\n", d->disk_guid);
+	strbuf_addf(&script, "start=%llu, size=%llu, type=%s, uuid=%s, name=\"esp\"\n",
+	            (unsigned long long)(esp_off / 512), (unsigned long long)(d->esp_bytes / 512),
+	            ESP_TYPE, d->esp_guid);
+	strbuf_addf(&script, "start=%llu, size=%llu, type=%s, uuid=%s, name=\"root\"\n",
+	            (unsigned long long)(root_off / 512), (unsigned long long)(root_bytes / 512),
+	            d->root_type, d->root_guid);
+	cleanup_fd int in = memfd_create("xboot-sfdisk", MFD_CLOEXEC);
+	if (in < 0 || xb_write_all(in, script.buf, script.len) < 0 || lseek(in, 0, SEEK_SET) < 0) {
+		xb_error("writing %s: the partition table's script: %s", target, strerror(errno));
+		return -errno;
+	}
+	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	strvec_pushl(&argv, sfdisk, "-q", "--no-reread", "--no-tell-kernel", "--wipe", "always",
+	             path, NULL);
+	return image_run_tool(&argv, o, IMAGE_TIME_NONE, in, target, NULL);
+}
+
+/* Copies the file at path into out at offset off, its holes left holes. */
+static int copy_in(const char *path, int out, uint64_t off, const char *target)
+{
+	cleanup_fd int in = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0)
+		goto fail;
+	for (off_t pos = 0; pos < st.st_size;) {
+		off_t data = lseek(in, pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		off_t hole = data < 0 ? -1 : lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			goto fail;
+		loff_t from = data, to = (loff_t)off + data;
+		while (from < hole) {
+			ssize_t n = copy_file_range(in, &from, out, &to, (size_t)(hole - from), 0);
+			if (n <= 0) {
+				errno = n < 0 ? errno : EIO;
+				goto fail;
+			}
+		}
+		pos = hole;
+	}
+	return 0;
+fail:
+	xb_error("writing %s: copying %s into it: %s", target, path, strerror(errno));
+	return -errno;
+}
+
+int disk_write(const char *rootdir, const char *target, const struct output_opts *o)
+{
+	const struct output_disk *d = o->disk;
+	if (!d) {
+		xb_error("writing %s: no disk layout for this architecture", target);
+		return -EINVAL;
+	}
+	if (!strcmp(target, "-")) {
+		xb_error("cannot write a disk image to standard output");
+		return -XB_EUSAGE;
+	}
+	struct outfile of = OUTFILE_INIT;
+	cleanup_free char *esp = xasprintf("%s.esp-%ld", target, (long)getpid());
+	cleanup_free char *root = xasprintf("%s.root-%ld", target, (long)getpid());
+	const uint64_t esp_off = MIB, root_off = esp_off + d->esp_bytes;
+	uint64_t root_bytes = 0;
+	if (d->bytes && d->bytes < root_off + 2 * MIB) {
+		xb_error("writing %s: --size is smaller than its EFI system partition", target);
+		return -ENOSPC;
+	}
+	if (d->bytes)
+		root_bytes = (d->bytes - root_off - MIB) / MIB * MIB;
+	uint64_t asked = root_bytes;
+	int r = image_make_fs(rootdir, root, d->root_fs, d->root_uuid, &root_bytes, target, o);
+	if (!r && asked && root_bytes > asked) {
+		xb_error("writing %s: mkfs.%s made a root file system of %llu MiB, more than the "
+		         "%llu MiB --size leaves it", target, d->root_fs,
+		         (unsigned long long)(root_bytes / MIB), (unsigned long long)(asked / MIB));
+		r = -ENOSPC;
+	}
+	if (!r)
+		r = make_esp(d, esp, target, o);
+	uint64_t total = root_off + root_bytes + MIB; /* the backup table at the end */
+	if (!r && !(r = outfile_open(&of, target, false)) && ftruncate(of.fd, (off_t)total) < 0) {
+		r = -errno;
+		xb_error("writing %s: %s", of.tmp, strerror(-r));
+	}
+	if (!r)
+		r = make_table(d, of.tmp, esp_off, root_off, root_bytes, target, o);
+	if (!r && !(r = copy_in(esp, of.fd, esp_off, target)))
+		r = copy_in(root, of.fd, root_off, target);
+	if (!r)
+		r = outfile_commit(&of);
+	outfile_release(&of);
+	unlink(esp);
+	unlink(root);
+	return r;
+}
