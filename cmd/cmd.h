@@ -11,6 +11,7 @@
 int cmd_dispatch(int argc, char **argv);
 int cmd_bootstrap(int argc, char **argv);
 int cmd_enter(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 /* Options that exclude each other, declared as pairs of getopt values:
  * cmd_exclusive(), called with each option parsed, refuses the second of a
  * pair with one line naming both (-XB_EUSAGE). */

@@ -9,6 +9,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "enter", cmd_enter },
+	{ "boot", cmd_boot },
 	{ "bootstrap", cmd_bootstrap },
 };
 

@@ -26,6 +26,14 @@ const struct emu_vm *emu_vm_find(const char *deb)
 	return NULL;
 }
 
+const struct emu_vm *emu_vm_by_root_type(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vms); i++)
+		if (!strcmp(vms[i].root_type, type))
+			return &vms[i];
+	return NULL;
+}
+
 const char *emu_vm_names(void)
 {
 	return "amd64, arm64, armhf, i386, riscv64";

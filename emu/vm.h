@@ -23,6 +23,8 @@ struct emu_vm {
 
 /* NULL for an architecture xboot makes no disk for. */
 const struct emu_vm *emu_vm_find(const char *deb);
+/* The machine whose root partition has the GPT type (lower case), or NULL. */
+const struct emu_vm *emu_vm_by_root_type(const char *type);
 /* "amd64, arm64, ..." for messages (static). */
 const char *emu_vm_names(void);
 

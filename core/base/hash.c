@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <openssl/evp.h>
 
+#include "strbuf.h"
+
 struct xb_hash {
 	EVP_MD_CTX *ctx;
 };
@@ -71,4 +73,13 @@ void xb_hash_buf(enum xb_hash_kind kind, const void *data, size_t n, char *hex)
 	struct xb_hash *h = xb_hash_new(kind);
 	xb_hash_update(h, data, n);
 	xb_hash_final_hex(h, hex);
+}
+
+void xb_base64(const void *data, size_t n, struct strbuf *out)
+{
+	size_t at = out->len, len = 4 * ((n + 2) / 3);
+	strbuf_grow(out, len + 1);
+	EVP_EncodeBlock((unsigned char *)out->buf + at, data, (int)n);
+	out->len = at + len;
+	out->buf[out->len] = '\0';
 }

@@ -19,4 +19,8 @@ void xb_hash_free(struct xb_hash *h);
 int xb_hash_fd(enum xb_hash_kind kind, int fd, char *hex);
 void xb_hash_buf(enum xb_hash_kind kind, const void *data, size_t n, char *hex);
 
+/* data as base64 (RFC 4648, with padding, no newlines), appended to out. */
+struct strbuf;
+void xb_base64(const void *data, size_t n, struct strbuf *out);
+
 #endif

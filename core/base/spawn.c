@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 int xb_wait_code(int wstatus)
@@ -22,8 +24,14 @@ static void child_fail(int errfd, int stage)
 	_exit(127);
 }
 
-static void child(char *const *argv, const struct spawn_opts *o, int errfd, int capfd)
+static void child(char *const *argv, const struct spawn_opts *o, int errfd, int capfd,
+                  pid_t parent)
 {
+	/* SIGKILL with the parent, even when the parent is SIGKILLed; a parent
+	 * already gone before the prctl took effect is caught by the check */
+	if (o->die_with_parent &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+		_exit(127);
 	if (o->in_fd == -2) {
 		int n = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (n < 0 || dup2(n, 0) < 0)
@@ -73,6 +81,7 @@ static int start(char *const *argv, const struct spawn_opts *o, int cap_w, pid_t
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
 		return report_pipe(argv);
 	fflush(NULL);
+	pid_t parent = getpid();
 	*pid = fork();
 	if (*pid < 0) {
 		int e = -errno;
@@ -82,7 +91,7 @@ static int start(char *const *argv, const struct spawn_opts *o, int cap_w, pid_t
 		return e;
 	}
 	if (*pid == 0)
-		child(argv, o, errpipe[1], cap_w);
+		child(argv, o, errpipe[1], cap_w, parent);
 	close(errpipe[1]);
 	/* Returns at the exec (close-on-exec) or with the child's error. */
 	int e[2] = { 0, 0 };

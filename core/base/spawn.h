@@ -13,8 +13,9 @@ struct spawn_opts {
 	int in_fd, out_fd, err_fd; /* -1: inherit; in_fd -2: /dev/null */
 	struct strbuf *capture; /* non-NULL: child's stdout appended here */
 	bool quiet_exec_error;  /* don't report a failed exec (caller will) */
+	bool die_with_parent;   /* SIGKILLed when this process ends, however it ends */
 };
-#define SPAWN_OPTS_INIT { NULL, -1, NULL, -1, -1, -1, NULL, false }
+#define SPAWN_OPTS_INIT { NULL, -1, NULL, -1, -1, -1, NULL, false, false }
 
 /* Runs argv[0] (searched in PATH unless it contains a '/') and waits.
  * Returns 0 when it exits 0; -XB_ECHILD otherwise, with *status set as a

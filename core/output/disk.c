@@ -13,7 +13,7 @@
 #include "image.h"
 
 #define MIB (1024ull * 1024)
-#define ESP_TYPE "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+#define ESP_TYPE "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" /* upper case: sfdisk's */
 
 /* The ESP in the file path: a FAT32 of d->esp_bytes holding d->esp_dir. */
 static int make_esp(const struct output_disk *d, const char *path, const char *target,
@@ -162,4 +162,53 @@ int disk_write(const char *rootdir, const char *target, const struct output_opts
 	unlink(esp);
 	unlink(root);
 	return r;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A GUID as GPT stores it: three little-endian fields, then bytes. */
+static void guid_str(const unsigned char *g, char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12],
+	         g[13], g[14], g[15]);
+}
+
+int disk_partitions(const char *path, struct disk_part *parts, size_t max, size_t *n)
+{
+	unsigned char hdr[92], e[128];
+	cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
+	*n = 0;
+	if (fd < 0) {
+		xb_error("opening %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (pread(fd, hdr, sizeof(hdr), 512) != sizeof(hdr) || memcmp(hdr, "EFI PART", 8)) {
+		xb_error("%s: no GPT partition table (a disk image xboot made has one)", path);
+		return -XB_EPARSE;
+	}
+	uint64_t lba = le64(hdr + 72);
+	uint32_t count = (uint32_t)le64(hdr + 80) & 0xffffffffu, size = (uint32_t)le64(hdr + 84);
+	if (size < sizeof(e) || count > 1024) {
+		xb_error("%s: a GPT partition table xboot cannot read", path);
+		return -XB_EPARSE;
+	}
+	for (uint32_t i = 0; i < count && *n < max; i++) {
+		if (pread(fd, e, sizeof(e), (off_t)(lba * 512 + (uint64_t)i * size)) != sizeof(e))
+			break;
+		static const unsigned char unused[16];
+		if (!memcmp(e, unused, 16))
+			continue;
+		struct disk_part *p = &parts[(*n)++];
+		guid_str(e, p->type);
+		p->offset = le64(e + 32) * 512;
+		p->bytes = (le64(e + 40) - le64(e + 32) + 1) * 512;
+	}
+	return 0;
 }

@@ -16,4 +16,15 @@
  * missing tool names its package. */
 int disk_write(const char *rootdir, const char *target, const struct output_opts *o);
 
+/* A partition of a GPT disk: its type as a lower-case GUID string, and
+ * where it is in bytes. */
+struct disk_part {
+	char type[37];
+	uint64_t offset, bytes;
+};
+
+/* Reads the GPT of the disk image at path into parts (at most max of
+ * them, *n set): -XB_EPARSE for a file with no GPT (reported). */
+int disk_partitions(const char *path, struct disk_part *parts, size_t max, size_t *n);
+
 #endif

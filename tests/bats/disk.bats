@@ -99,3 +99,22 @@ part() {
 	xb --ssh-key="$d/pw" "$XB_SUITE" "$O/v" "$XB_REPO_URL"
 	[ "$status" -ne 0 ] && [[ $stderr == *"holds no ssh public key"* ]]
 }
+
+@test "xboot boot: a disk without a kernel fails at once, one line; no GPT, no IMAGE, bad options refused" {
+	xb "$XB_SUITE" "$O/d.img" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	local t0=$SECONDS
+	run --separate-stderr "$XB" boot "$O/d.img" -- true
+	[ "$status" -eq 1 ] && [ $((SECONDS - t0)) -lt 5 ]
+	[ "$stderr" = "xboot: error: $O/d.img has no kernel on its EFI system partition (make it with --kernel, or --include=linux-image-...)" ]
+	truncate -s 1M "$O/blank.img"
+	run --separate-stderr "$XB" boot "$O/blank.img" -- true
+	[ "$status" -ne 0 ] && [[ $stderr == *"no GPT partition table"* ]]
+	run --separate-stderr "$XB" boot "$O/missing.img"
+	[ "$status" -ne 0 ] && [[ $stderr == *"missing.img: No such file or directory"* ]]
+	run --separate-stderr "$XB" boot "$O/d.img" uname
+	[ "$status" -eq 2 ] && [[ $stderr == *"expected -- before the command"* ]]
+	run --separate-stderr "$XB" boot --accel=fast "$O/d.img"
+	[ "$status" -eq 2 ] && [[ $stderr == *"--accel=fast: expected auto, kvm or tcg"* ]]
+	[ -z "$(ls "$O" | grep -v '^d.img$\|^blank.img$')" ]
+}

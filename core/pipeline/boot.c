@@ -1,0 +1,433 @@
+/* boot: a disk image under qemu-system (see boot.h). */
+#include "boot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../base/fileio.h"
+#include "../base/hash.h"
+#include "../base/progress.h"
+#include "../base/spawn.h"
+#include "../output/disk.h"
+#include "../../emu/arch.h"
+#include "../../emu/vm.h"
+
+#define ESP_TYPE "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+#define PROBE_SECONDS 15
+
+struct vm_run {
+	const struct boot_opts *o;
+	const struct emu_vm *vm;
+	char *work;                   /* our temporary directory */
+	char *esp;                    /* IMAGE@@OFFSET, as mtools takes it */
+	char *vars, *kernel, *console, *out;
+	bool kvm;
+	char nonce[17];
+};
+
+static void vm_run_release(struct vm_run *v)
+{
+	if (v->work)
+		xb_rm_rf_at(AT_FDCWD, v->work);
+	free(v->work);
+	free(v->esp);
+	free(v->vars);
+	free(v->kernel);
+	free(v->console);
+	free(v->out);
+}
+
+/* ---- what the image holds ---- */
+
+static int find_machine(struct vm_run *v)
+{
+	struct disk_part parts[16];
+	size_t n;
+	int r = disk_partitions(v->o->image, parts, ARRAY_SIZE(parts), &n);
+	const struct disk_part *esp = NULL;
+	for (size_t i = 0; !r && i < n; i++) {
+		if (!strcmp(parts[i].type, ESP_TYPE) && !esp)
+			esp = &parts[i];
+		else if (!v->vm && !v->o->arch)
+			v->vm = emu_vm_by_root_type(parts[i].type);
+	}
+	if (r)
+		return r;
+	if (v->o->arch && !(v->vm = emu_vm_find(v->o->arch))) {
+		xb_error("--arch=%s: xboot boots %s", v->o->arch, emu_vm_names());
+		return -XB_EARCH;
+	}
+	if (!esp || !v->vm) {
+		xb_error("%s: no %s partition; xboot boots the disks it makes (TARGET NAME.img)",
+		         v->o->image, esp ? "root partition of a type that names the architecture "
+		                            "(give --arch)" : "EFI system");
+		return -XB_EPARSE;
+	}
+	v->esp = xasprintf("%s@@%llu", v->o->image, (unsigned long long)esp->offset);
+	return 0;
+}
+
+/* An mtools command on the ESP; its output in out (may be NULL). */
+static int mtools(const char *tool, struct vm_run *v, const char *arg, const char *arg2,
+                  struct strbuf *out)
+{
+	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	cleanup_strbuf struct strbuf junk = STRBUF_INIT;
+	struct spawn_opts so = SPAWN_OPTS_INIT;
+	cleanup_fd int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int status;
+	strvec_pushl(&argv, tool, "-i", v->esp, arg, arg2, NULL);
+	so.in_fd = -2;
+	so.err_fd = null;
+	so.capture = out ? out : &junk;
+	return xb_spawn(argv.v, &so, &status);
+}
+
+static int check_loader(struct vm_run *v)
+{
+	cleanup_free char *loader = xasprintf("::/EFI/BOOT/BOOT%s.EFI", v->vm->efi);
+	for (char *c = loader; *c; c++)
+		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+	if (mtools("mdir", v, "-b", loader, NULL) == 0)
+		return 0;
+	xb_error("%s: no EFI loader (%s) on its EFI system partition", v->o->image, loader + 3);
+	return -ENOENT;
+}
+
+/* A kernel an entry names (copied out for the KVM probe), and the loader
+ * the firmware starts. */
+static int check_esp(struct vm_run *v)
+{
+	cleanup_strbuf struct strbuf list = STRBUF_INIT;
+	cleanup_strvec struct strvec entries = STRVEC_INIT;
+	if (mtools("mdir", v, "-b", "::/loader/entries", &list) == 0)
+		strvec_split(&entries, list.buf, "\n");
+	for (size_t i = 0; i < entries.n; i++) {
+		cleanup_strbuf struct strbuf conf = STRBUF_INIT;
+		if (!str_ends_with(entries.v[i], ".conf") || mtools("mtype", v, entries.v[i], NULL, &conf))
+			continue;
+		for (char *line = strtok(conf.buf, "\n"); line; line = strtok(NULL, "\n")) {
+			if (strncmp(line, "linux ", 6))
+				continue;
+			cleanup_free char *src = xasprintf("::%s", str_trim(line + 6));
+			if (mtools("mcopy", v, src, v->kernel, NULL) == 0)
+				return check_loader(v);
+		}
+	}
+	xb_error("%s has no kernel on its EFI system partition (make it with --kernel, or "
+	         "--include=linux-image-...)", v->o->image);
+	return -ENOENT;
+}
+
+static int check_host(struct vm_run *v)
+{
+	cleanup_free char *qemu = NULL;
+	if (access(v->vm->fw_code ? v->vm->fw_code : "/", F_OK) < 0 || !v->vm->fw_code) {
+		xb_error("no UEFI firmware for %s%s%s", v->vm->deb, v->vm->fw_package ? ": install " : "",
+		         v->vm->fw_package ? v->vm->fw_package : " is packaged");
+		return -ENOENT;
+	}
+	const char *path = getenv("PATH");
+	cleanup_strvec struct strvec dirs = STRVEC_INIT;
+	strvec_split(&dirs, path ? path : "/usr/bin:/bin", ":");
+	for (size_t i = 0; i < dirs.n && !qemu; i++) {
+		char *p = xasprintf("%s/%s", dirs.v[i], v->vm->qemu);
+		if (access(p, X_OK) == 0)
+			qemu = p;
+		else
+			free(p);
+	}
+	if (!qemu) {
+		xb_error("%s not found: install %s", v->vm->qemu, v->vm->qemu_package);
+		return -ENOENT;
+	}
+	int r = xb_link_or_copy(v->vm->fw_vars, v->vars);
+	if (r < 0)
+		xb_error("copying the firmware's variables %s: %s", v->vm->fw_vars, strerror(-r));
+	else if (chmod(v->vars, 0644) < 0)
+		r = -errno;
+	return r;
+}
+
+/* ---- qemu ---- */
+
+static void machine_args(const struct vm_run *v, bool kvm, struct strvec *a)
+{
+	strvec_pushl(a, v->vm->qemu, "-machine", v->vm->machine, "-accel", kvm ? "kvm" : "tcg",
+	             "-cpu", kvm ? "host" : v->vm->cpu, "-nodefaults", "-no-user-config",
+	             "-display", "none", "-no-reboot", "-m", NULL);
+	strvec_pushf(a, "%ld", v->o->memory);
+	strvec_push(a, "-smp");
+	strvec_pushf(a, "%ld", v->o->cpus ? v->o->cpus : xb_ncpus() < 2 ? 1 : 2);
+}
+
+/* qemu, as our child that dies with us; err_fd -1: its stderr is ours */
+static int start_qemu(struct strvec *argv, bool terminal, int err_fd, pid_t *pid)
+{
+	struct spawn_opts so = SPAWN_OPTS_INIT;
+	int status;
+	so.die_with_parent = true;
+	so.in_fd = terminal ? -1 : -2;
+	so.err_fd = err_fd;
+	xb_debug("running %s", argv->v[0]);
+	return xb_spawn_start(argv->v, &so, pid, &status);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	return xb_read_file(path, &sb) == 0 && memmem(sb.buf, sb.len, needle, strlen(needle));
+}
+
+static void stop(pid_t pid)
+{
+	if (pid > 0 && kill(pid, SIGKILL) == 0)
+		waitpid(pid, NULL, 0);
+}
+
+/* KVM only where it really runs a guest: the image's kernel must print its
+ * banner within PROBE_SECONDS (a /dev/kvm that opens may still run nothing). */
+static bool kvm_works(struct vm_run *v, const char **why)
+{
+	const struct emu_arch *host = emu_arch_host();
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	*why = v->o->accel == BOOT_ACCEL_TCG      ? "--accel=tcg"
+	       : !host || strcmp(host->deb, v->vm->deb) ? "another architecture than the host's"
+	       : fd < 0                           ? "/dev/kvm cannot be opened"
+	                                          : NULL;
+	if (*why)
+		return false;
+	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	cleanup_free char *log = xasprintf("%s/probe.log", v->work);
+	machine_args(v, true, &argv);
+	strvec_pushl(&argv, "-kernel", v->kernel, "-append", NULL);
+	strvec_pushf(&argv, "console=%s panic=-1", v->vm->console);
+	strvec_push(&argv, "-serial");
+	strvec_pushf(&argv, "file:%s", log);
+	pid_t pid;
+	cleanup_free char *errlog = xasprintf("%s/probe.err", v->work);
+	cleanup_fd int err = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (start_qemu(&argv, false, err, &pid) < 0)
+		return (*why = "qemu did not start"), false;
+	bool up = false, gone = false;
+	for (int i = 0; i < PROBE_SECONDS * 10 && !up && !gone && !xb_interrupted; i++) {
+		usleep(100 * 1000);
+		up = file_has(log, "Linux version");
+		gone = waitpid(pid, NULL, WNOHANG) == pid;
+	}
+	if (!gone)
+		stop(pid);
+	*why = up ? NULL : "a probe guest did not run under KVM";
+	return up;
+}
+
+/* The guest's part of CMD: run once the system is up, its output to the
+ * virtio console, its status to the serial console, then power off. */
+static void guest_cmdline(const struct vm_run *v, struct strbuf *extra)
+{
+	cleanup_strbuf struct strbuf sh = STRBUF_INIT, b64 = STRBUF_INIT;
+	strbuf_addstr(&sh, "systemctl is-system-running --wait >/dev/null 2>&1\n"
+	              "i=0; while [ ! -c /dev/hvc0 ] && [ $i -lt 100 ]; do modprobe -q "
+	              "virtio_console; sleep 0.1; i=$((i+1)); done\n"
+	              /* the bytes as CMD writes them, no \r added: on the fd
+	               * CMD gets (a tty's settings go with its last close) */
+	              "exec 3<>/dev/hvc0; stty -opost <&3 2>/dev/null\n");
+	strbuf_addf(&sh, "echo 'xboot-boot %s: running' >/dev/console\n(", v->nonce);
+	for (size_t i = 0; i < v->o->argv.n; i++) {
+		strbuf_addstr(&sh, " '");
+		for (const char *c = v->o->argv.v[i]; *c; c++)
+			*c == '\'' ? strbuf_addstr(&sh, "'\\''") : strbuf_addch(&sh, *c);
+		strbuf_addch(&sh, '\'');
+	}
+	strbuf_addf(&sh, " ) </dev/null >&3 2>&3 3>&-\ns=$?\necho \"xboot-boot %s: exit status "
+	            "$s\" >/dev/console\nsystemctl poweroff\n", v->nonce);
+	xb_base64(sh.buf, sh.len, &b64);
+	strbuf_addf(extra, "type=11,value=io.systemd.boot.kernel-cmdline-extra=systemd.unit=multi-"
+	            "user.target systemd.wants=kernel-command-line.service systemd.getty_auto=0 "
+	            "systemd.run_success_action=none systemd.run_failure_action=none systemd.run="
+	            "\"/bin/sh -c 'echo %s|base64 -d >/run/xboot-boot; systemd-run -q --no-block "
+	            "--service-type=exec /bin/sh /run/xboot-boot'\"", b64.buf);
+}
+
+static void boot_args(const struct vm_run *v, struct strvec *a)
+{
+	machine_args(v, v->kvm, a);
+	strvec_pushl(a, "-drive", NULL);
+	strvec_pushf(a, "if=pflash,format=raw,unit=0,readonly=on,file=%s", v->vm->fw_code);
+	strvec_push(a, "-drive");
+	strvec_pushf(a, "if=pflash,format=raw,unit=1,file=%s", v->vars);
+	strvec_push(a, "-drive");
+	strvec_pushf(a, "if=none,id=disk,format=raw,file=%s", v->o->image);
+	strvec_pushl(a, "-device", "virtio-blk-pci,drive=disk", "-nic",
+	             v->o->net_none ? "none" : "user,model=virtio-net-pci", NULL);
+	if (!v->o->argv.n) {
+		strvec_pushl(a, "-serial", "mon:stdio", NULL);
+		return;
+	}
+	cleanup_strbuf struct strbuf extra = STRBUF_INIT;
+	guest_cmdline(v, &extra);
+	strvec_push(a, "-serial");
+	strvec_pushf(a, "file:%s", v->console);
+	strvec_pushl(a, "-device", "virtio-serial-pci", "-chardev", NULL);
+	strvec_pushf(a, "file,id=xbout,path=%s", v->out);
+	strvec_pushl(a, "-device", "virtconsole,chardev=xbout", "-smbios", extra.buf, NULL);
+}
+
+/* ---- the run ---- */
+
+/* The console's last lines, escape sequences and carriage returns out. */
+static void show_console(const struct vm_run *v)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT, clean = STRBUF_INIT;
+	if (xb_read_file(v->console, &sb) < 0)
+		return;
+	for (size_t i = 0; i < sb.len; i++) {
+		if (sb.buf[i] == '\033') {
+			while (++i < sb.len && !((sb.buf[i] >= 'A' && sb.buf[i] <= 'Z') ||
+			                         (sb.buf[i] >= 'a' && sb.buf[i] <= 'z')))
+				;
+		} else if (sb.buf[i] != '\r') {
+			strbuf_addch(&clean, sb.buf[i]);
+		}
+	}
+	size_t start = clean.len, lines = 0;
+	while (start > 0 && lines <= 15)
+		lines += clean.buf[--start] == '\n';
+	fprintf(stderr, "xboot: the console's last lines:\n%s\n", clean.buf + start + (start > 0));
+}
+
+/* New bytes of the guest's virtio console to stdout. */
+static void pass_output(const struct vm_run *v, int *fd)
+{
+	char buf[65536];
+	if (*fd < 0)
+		*fd = open(v->out, O_RDONLY | O_CLOEXEC);
+	for (ssize_t n; *fd >= 0 && (n = read(*fd, buf, sizeof(buf))) > 0;)
+		if (xb_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			break;
+}
+
+/* CMD's exit status from the console; -1 before it is there. */
+static int exit_status(const struct vm_run *v)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	cleanup_free char *mark = xasprintf("xboot-boot %s: exit status ", v->nonce);
+	const char *at = xb_read_file(v->console, &sb) == 0 ? strstr(sb.buf, mark) : NULL;
+	return at ? atoi(at + strlen(mark)) : -1;
+}
+
+static int watch(struct vm_run *v, pid_t pid, int *code)
+{
+	long long t0 = progress_now_ms();
+	cleanup_fd int out = -1;
+	cleanup_free char *up = xasprintf("xboot-boot %s: running", v->nonce);
+	bool running = false, cmd = v->o->argv.n > 0;
+	int ws = 0;
+	for (pid_t w = 0; w != pid;) {
+		w = waitpid(pid, &ws, WNOHANG);
+		if (cmd)
+			pass_output(v, &out);
+		if (cmd && !running && (running = file_has(v->console, up)))
+			xb_info("%s is up after %.0f s; running the command", v->o->image,
+			        (double)(progress_now_ms() - t0) / 1000.0);
+		if (w == pid)
+			break;
+		if (xb_interrupted) {
+			stop(pid);
+			return -XB_EINTR;
+		}
+		if (v->o->timeout && progress_now_ms() - t0 > v->o->timeout * 1000) {
+			stop(pid);
+			xb_error("%s: %s after %ld s (--timeout)", v->o->image,
+			         running ? "the command had not ended" : "not up", v->o->timeout);
+			if (cmd)
+				show_console(v);
+			return -ETIMEDOUT;
+		}
+		usleep(200 * 1000);
+	}
+	if (!cmd) {
+		*code = xb_wait_code(ws);
+		return 0;
+	}
+	if ((*code = exit_status(v)) >= 0)
+		return 0;
+	xb_error("%s: the guest stopped (qemu's exit status %d) before the command %s",
+	         v->o->image, xb_wait_code(ws), running ? "ended" : "ran");
+	show_console(v);
+	return -XB_ECHILD;
+}
+
+static int make_work(struct vm_run *v)
+{
+	const char *tmp = getenv("TMPDIR");
+	uint64_t rnd = 0;
+	v->work = xasprintf("%s/xboot-boot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(v->work)) {
+		xb_error("creating %s: %s", v->work, strerror(errno));
+		free(xb_steal(&v->work));
+		return -errno;
+	}
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint64_t)progress_now_ms() ^ (uint64_t)getpid();
+	snprintf(v->nonce, sizeof(v->nonce), "%016llx", (unsigned long long)rnd);
+	v->vars = xasprintf("%s/vars.fd", v->work);
+	v->kernel = xasprintf("%s/vmlinuz", v->work);
+	v->console = xasprintf("%s/console.log", v->work);
+	v->out = xasprintf("%s/out", v->work);
+	return 0;
+}
+
+int boot_run(const struct boot_opts *o, int *code)
+{
+	struct vm_run v = { .o = o };
+	const char *why = NULL;
+	pid_t pid = -1;
+	*code = 0;
+	setenv("MTOOLS_SKIP_CHECK", "1", 1);
+	int r = access(o->image, R_OK | W_OK) < 0 ? -errno : 0;
+	if (r < 0)
+		xb_error("%s: %s", o->image, strerror(-r));
+	if (!r && !(r = find_machine(&v)) && !(r = make_work(&v)) && !(r = check_esp(&v)))
+		r = check_host(&v);
+	if (!r) {
+		v.kvm = kvm_works(&v, &why);
+		if (!v.kvm && o->accel == BOOT_ACCEL_KVM) {
+			xb_error("--accel=kvm: %s", why);
+			r = -ENODEV;
+		}
+	}
+	cleanup_strvec struct strvec argv = STRVEC_INIT;
+	if (!r) {
+		xb_info("booting %s (%s) under %s%s%s%s", o->image, v.vm->deb, v.kvm ? "KVM" : "TCG",
+		        why ? " (" : "", why ? why : "", why ? ")" : "");
+		boot_args(&v, &argv);
+		r = start_qemu(&argv, !o->argv.n, -1, &pid);
+	}
+	if (!r)
+		r = watch(&v, pid, code);
+	if (r == -XB_EINTR)
+		xb_error("interrupted; the guest is stopped");
+	if (r < 0 && v.work && o->argv.n && access(v.console, F_OK) == 0) {
+		/* the console log outlives the run for the user to read */
+		cleanup_free char *kept = xasprintf("%s.console.log", o->image);
+		if (rename(v.console, kept) == 0)
+			xb_info("the console's log: %s", kept);
+	}
+	vm_run_release(&v);
+	return r;
+}
+
+void boot_opts_release(struct boot_opts *o)
+{
+	strvec_clear(&o->argv);
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bats
+# xboot boot: disk images of real trixie trees with Debian's kernel, booted
+# under qemu-system with Debian's UEFI firmware (KVM where a probe guest
+# runs, TCG otherwise), a command run in the booted system and its status
+# returned.  And: qemu dies with xboot, even by SIGKILL.
+
+load helpers
+
+setup_file() {
+	export XB="$BATS_TEST_DIRNAME/../../xboot"
+	export CACHE=${XB_TEST_CACHE:-/var/cache/xboot-tests}
+	export IMAGES=${XB_TEST_ROOTS:-/var/tmp/xboot-test-roots}/boot
+	mkdir -p "$IMAGES"
+}
+
+teardown_file() {
+	rm -rf "$IMAGES"
+}
+
+# make_disk ARCH: minbase, an init and the kernel, as a disk image
+make_disk() {
+	local img=$IMAGES/$1.img
+	[ -e "$img" ] && return 0
+	run "$XB" -q --arch="$1" --variant=minbase --include=systemd-sysv --kernel \
+		--cache-dir="$CACHE" trixie "$img"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+# qemu processes that are children of pid $1
+qemu_of() {
+	pgrep -P "$1" -f 'qemu-system' || true
+}
+
+@test "trixie amd64 disk: xboot boot runs uname -m in the booted system; qemu dies with a SIGKILLed xboot" {
+	make_disk amd64
+	run --separate-stderr "$XB" boot --timeout=900 "$IMAGES/amd64.img" -- uname -m
+	echo "$output" | od -c | head -5; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = x86_64 ]
+	[[ $stderr == *"booting $IMAGES/amd64.img (amd64) under "*"is up after"* ]]
+	# SIGKILL: qemu is gone with xboot
+	"$XB" boot --timeout=900 "$IMAGES/amd64.img" -- sleep 600 >/dev/null 2>&1 &
+	local xpid=$! q= i
+	for i in $(seq 100); do
+		q=$(qemu_of "$xpid" | tail -1)
+		[ -n "$q" ] && [ -z "$(qemu_of "$xpid" | grep -vx "$q")" ] && grep -q -- '-smbios' "/proc/$q/cmdline" && break
+		sleep 0.2
+	done
+	[ -n "$q" ]
+	kill -9 "$xpid"
+	wait "$xpid" || true
+	for i in $(seq 50); do kill -0 "$q" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$q" 2>/dev/null
+}
+
+@test "trixie arm64 disk: aarch64 under emulation, systemd up (running or degraded), CMD's exit status" {
+	make_disk arm64
+	run --separate-stderr "$XB" boot --timeout=1200 "$IMAGES/arm64.img" -- \
+		sh -c 'uname -m; systemctl is-system-running; exit 7'
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 7 ]
+	[ "${lines[0]}" = aarch64 ]
+	[[ ${lines[1]} == running || ${lines[1]} == degraded ]]
+	[[ $stderr == *"(arm64) under TCG (another architecture than the host's)"* ]]
+	[ -z "$(pgrep -f "qemu-system-aarch64.*$IMAGES/arm64.img" || true)" ]
+}
