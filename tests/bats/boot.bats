@@ -17,11 +17,16 @@ teardown_file() {
 	rm -rf "$IMAGES"
 }
 
-# make_disk ARCH: minbase, an init and the kernel, as a disk image
+# make_disk ARCH: minbase, an init and the kernel, as a disk image.  The
+# initramfs holds only what a VM's root needs (MODULES=list, as an image
+# builder for VMs would set it): under emulation, Debian's default (most)
+# takes minutes to build, twice.
 make_disk() {
 	local img=$IMAGES/$1.img
 	[ -e "$img" ] && return 0
 	run "$XB" -q --arch="$1" --variant=minbase --include=systemd-sysv --kernel \
+		--extract-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/vm"
+			printf "virtio_blk\next4\n" >>"$1/etc/initramfs-tools/modules"' \
 		--cache-dir="$CACHE" trixie "$img"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -35,7 +40,7 @@ qemu_of() {
 @test "trixie amd64 disk: xboot boot runs uname -m in the booted system; qemu dies with a SIGKILLed xboot" {
 	make_disk amd64
 	run --separate-stderr "$XB" boot --timeout=900 "$IMAGES/amd64.img" -- uname -m
-	echo "$output" | od -c | head -5; echo "$stderr"
+	echo "$output"; echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ "$output" = x86_64 ]
 	[[ $stderr == *"booting $IMAGES/amd64.img (amd64) under "*"is up after"* ]]
