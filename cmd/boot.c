@@ -10,9 +10,10 @@
 CMD_OPTIONS(OPTIONS);
 
 static const char usage[] =
-	"usage: xboot boot [OPTIONS] IMAGE [-- CMD [ARG...]]\n"
+	"usage: xboot boot [OPTIONS] IMAGE|DIR [-- CMD [ARG...]]\n"
 	"\n"
-	"Boots the disk image IMAGE (as xboot makes it: TARGET NAME.img) under\n"
+	"Boots the disk image IMAGE (as xboot makes it: TARGET NAME.img), or a disk\n"
+	"made of the root file system DIR for this boot only, under\n"
 	"qemu-system with UEFI firmware, KVM where it works, TCG otherwise.  Without\n"
 	"CMD, the serial console is the terminal (Ctrl-A X ends qemu).  With CMD, it\n"
 	"runs once the system is up, its output is printed, the guest powers off,\n"

@@ -179,11 +179,23 @@ int xb_copy_fd(int in, int out)
 	struct stat st;
 	if (fstat(in, &st) < 0)
 		return -errno;
-	for (off_t left = st.st_size; left > 0;) {
+	off_t left = st.st_size;
+	while (left > 0) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP ||
+		              errno == ENOSYS) && left == st.st_size)
+			break; /* across file systems of other kinds: read and write */
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
 		left -= n;
+	}
+	char buf[65536];
+	for (ssize_t n; left > 0; left -= n) {
+		if ((n = read(in, buf, sizeof(buf))) <= 0)
+			return n < 0 ? -errno : -EIO;
+		int r = xb_write_all(out, buf, (size_t)n);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -194,6 +206,11 @@ int xb_link_or_copy(const char *src, const char *dst)
 		return 0;
 	if (errno != EXDEV && errno != EPERM)
 		return -errno;
+	return xb_copy_file(src, dst);
+}
+
+int xb_copy_file(const char *src, const char *dst)
+{
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	int out = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	int r = out < 0 ? -errno : xb_copy_fd(in, out);

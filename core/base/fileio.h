@@ -31,6 +31,8 @@ int xb_copy_fd(int in, int out);
 /* dst (which must not exist) as a hard link to src, or where the two are
  * on different file systems a copy (mode 0644).  Returns 0 or -errno. */
 int xb_link_or_copy(const char *src, const char *dst);
+/* dst (which must not exist) as a copy of src, mode 0644.  0 or -errno. */
+int xb_copy_file(const char *src, const char *dst);
 /* rm -rf of dirfd/path, never crossing into other file systems. */
 int xb_rm_rf_at(int dirfd, const char *path);
 

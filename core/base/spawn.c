@@ -31,7 +31,7 @@ static void child(char *const *argv, const struct spawn_opts *o, int errfd, int 
 	 * already gone before the prctl took effect is caught by the check */
 	if (o->die_with_parent &&
 	    (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
-		_exit(127);
+		child_fail(errfd, 1);
 	if (o->in_fd == -2) {
 		int n = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (n < 0 || dup2(n, 0) < 0)

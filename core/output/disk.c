@@ -27,7 +27,12 @@ static int make_esp(const struct output_disk *d, const char *path, const char *t
 		return -ENOENT;
 	}
 	cleanup_strvec struct strvec argv = STRVEC_INIT, cp = STRVEC_INIT;
-	strvec_pushl(&argv, mkfs, "--invariant", "-C", "-F", "32", "-n", "ESP", "-i", d->esp_serial,
+	cleanup_fd int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)d->esp_bytes) < 0) {
+		xb_error("writing %s: sizing %s: %s", target, path, strerror(errno));
+		return -errno;
+	}
+	strvec_pushl(&argv, mkfs, "--invariant", "-F", "32", "-n", "ESP", "-i", d->esp_serial,
 	             path, NULL);
 	strvec_pushf(&argv, "%llu", (unsigned long long)(d->esp_bytes / 1024));
 	/* mkfs.fat prints its banner on stdout: only its errors are shown */
@@ -53,6 +58,18 @@ static int make_esp(const struct output_disk *d, const char *path, const char *t
 	strvec_pushv(&cp, &names);
 	strvec_push(&cp, "::/");
 	return image_run_tool(&cp, o, IMAGE_TIME_SDE, -2, target, NULL);
+}
+
+static int make_empty(const char *path, const char *target, bool *made)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		xb_error("writing %s: creating %s: %s", target, path, strerror(errno));
+		return -errno;
+	}
+	close(fd);
+	*made = true;
+	return 0;
 }
 
 /* The partition table, as sfdisk reads it on stdin. */
@@ -138,7 +155,13 @@ int disk_write(const char *rootdir, const char *target, const struct output_opts
 	if (d->bytes)
 		root_bytes = (d->bytes - root_off - MIB) / MIB * MIB;
 	uint64_t asked = root_bytes;
-	int r = image_make_fs(rootdir, root, d->root_fs, d->root_uuid, &root_bytes, target, o);
+	/* both made here, so that only what this run made is removed */
+	bool made_root = false, made_esp = false;
+	int r = make_empty(root, target, &made_root);
+	if (!r)
+		r = make_empty(esp, target, &made_esp);
+	if (!r)
+		r = image_make_fs(rootdir, root, d->root_fs, d->root_uuid, &root_bytes, target, o);
 	if (!r && asked && root_bytes > asked) {
 		xb_error("writing %s: mkfs.%s made a root file system of %llu MiB, more than the "
 		         "%llu MiB --size leaves it", target, d->root_fs,
@@ -147,7 +170,8 @@ int disk_write(const char *rootdir, const char *target, const struct output_opts
 	}
 	if (!r)
 		r = make_esp(d, esp, target, o);
-	uint64_t total = root_off + root_bytes + MIB; /* the backup table at the end */
+	/* the backup table at the end; --size exactly where it is given */
+	uint64_t total = d->bytes ? d->bytes & ~511ull : root_off + root_bytes + MIB;
 	if (!r && !(r = outfile_open(&of, target, false)) && ftruncate(of.fd, (off_t)total) < 0) {
 		r = -errno;
 		xb_error("writing %s: %s", of.tmp, strerror(-r));
@@ -159,8 +183,10 @@ int disk_write(const char *rootdir, const char *target, const struct output_opts
 	if (!r)
 		r = outfile_commit(&of);
 	outfile_release(&of);
-	unlink(esp);
-	unlink(root);
+	if (made_root)
+		unlink(root);
+	if (made_esp)
+		unlink(esp);
 	return r;
 }
 

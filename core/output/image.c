@@ -82,8 +82,9 @@ static int scan_visit(struct walk *w, int dfd, const char *name, const struct st
 	const char *parent = slash > 1 ? w->path.buf + 1 : "/";
 	int plen = slash > 1 ? (int)slash - 1 : 1;
 	strbuf_addf(&s->skip, "rm \"%s\"\n", w->path.buf + 1);
+	long long ctime = s->epoch >= 0 ? s->epoch : (long long)dir.st_ctime;
 	strbuf_addf(&s->skip, "sif \"%.*s\" mtime @%lld\n", plen, parent, (long long)dir.st_mtime);
-	strbuf_addf(&s->skip, "sif \"%.*s\" ctime @%lld\n", plen, parent, (long long)dir.st_ctime);
+	strbuf_addf(&s->skip, "sif \"%.*s\" ctime @%lld\n", plen, parent, ctime);
 	return 0;
 }
 
@@ -379,10 +380,10 @@ int image_make_fs(const char *rootdir, const char *path, const char *fs, const c
 	}
 	if (!r && !*bytes)
 		*bytes = need;
-	cleanup_fd int fd = r ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cleanup_fd int fd = r ? -1 : open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (!r && (fd < 0 || ftruncate(fd, (off_t)*bytes) < 0)) {
 		r = -errno;
-		xb_error("writing %s: creating %s: %s", target, path, strerror(-r));
+		xb_error("writing %s: sizing %s: %s", target, path, strerror(-r));
 	}
 	if (!r && ext4)
 		r = make_ext4(tool, rootdir, path, target, &s, o, uuid, *bytes / 1024);

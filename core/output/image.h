@@ -37,7 +37,7 @@ int image_run_tool(struct strvec *argv, const struct output_opts *o, enum image_
 char *image_uuid(long long epoch, unsigned salt);
 
 /* The tree as a file system of type fs ("ext4" or "btrfs") in the file
- * path (created), with the UUID uuid, *bytes large (0: the tree plus 30 %,
+ * path (an empty file the caller made), with the UUID uuid, *bytes large (0: the tree plus 30 %,
  * in whole MiB; set to the size made).  Messages name target.  Refuses
  * o->map_owner, and a *bytes far below what the tree needs (-ENOSPC). */
 int image_make_fs(const char *rootdir, const char *path, const char *fs, const char *uuid,

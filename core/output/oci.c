@@ -314,9 +314,23 @@ static int put_layout(const char *dir, const char *target)
 	}
 	/* The old layout goes only once the new one holds its name: an
 	 * exchange, so that no failure leaves the user without either. */
-	if (renameat2(AT_FDCWD, dir, AT_FDCWD, target, RENAME_EXCHANGE) < 0) {
-		xb_error("replacing %s with %s: %s", target, dir, strerror(errno));
-		return -errno;
+	int e = renameat2(AT_FDCWD, dir, AT_FDCWD, target, RENAME_EXCHANGE) < 0 ? errno : 0;
+	bool no_exchange = e == EINVAL || e == ENOSYS || e == EOPNOTSUPP;
+	if (e && !no_exchange) {
+		xb_error("replacing %s with %s: %s", target, dir, strerror(e));
+		return -e;
+	}
+	if (no_exchange) {
+		/* no exchange on this file system (NFS, some FUSE): the old one
+		 * aside, the new one in, the old one back if that fails */
+		cleanup_free char *aside = xasprintf("%s.old", dir);
+		if (rename(target, aside) < 0 || rename(dir, target) < 0) {
+			e = errno;
+			rename(aside, target);
+			xb_error("replacing %s with %s: %s", target, dir, strerror(e));
+			return -e;
+		}
+		rename(aside, dir);
 	}
 	int r = xb_rm_rf_at(AT_FDCWD, dir);
 	if (r < 0)

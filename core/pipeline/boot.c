@@ -16,20 +16,25 @@
 #include "../base/progress.h"
 #include "../base/spawn.h"
 #include "../output/disk.h"
+#include "../output/image.h"
+#include "bootable.h"
 #include "../../emu/arch.h"
 #include "../../emu/vm.h"
 
 #define ESP_TYPE "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 #define PROBE_SECONDS 15
+#define CMDLINE_ROOM 1700
 
 struct vm_run {
 	const struct boot_opts *o;
+	const char *image;            /* o->image, or the disk made of a directory */
 	const struct emu_vm *vm;
 	char *work;                   /* our temporary directory */
 	char *esp;                    /* IMAGE@@OFFSET, as mtools takes it */
 	char *vars, *kernel, *console, *out;
 	bool kvm;
 	char nonce[17];
+	struct strbuf extra;          /* -smbios's kernel-cmdline-extra, with CMD */
 };
 
 static void vm_run_release(struct vm_run *v)
@@ -42,6 +47,7 @@ static void vm_run_release(struct vm_run *v)
 	free(v->kernel);
 	free(v->console);
 	free(v->out);
+	strbuf_release(&v->extra);
 }
 
 /* ---- what the image holds ---- */
@@ -50,7 +56,7 @@ static int find_machine(struct vm_run *v)
 {
 	struct disk_part parts[16];
 	size_t n;
-	int r = disk_partitions(v->o->image, parts, ARRAY_SIZE(parts), &n);
+	int r = disk_partitions(v->image, parts, ARRAY_SIZE(parts), &n);
 	const struct disk_part *esp = NULL;
 	for (size_t i = 0; !r && i < n; i++) {
 		if (!strcmp(parts[i].type, ESP_TYPE) && !esp)
@@ -70,7 +76,7 @@ static int find_machine(struct vm_run *v)
 		                            "(give --arch)" : "EFI system");
 		return -XB_EPARSE;
 	}
-	v->esp = xasprintf("%s@@%llu", v->o->image, (unsigned long long)esp->offset);
+	v->esp = xasprintf("%s@@%llu", v->image, (unsigned long long)esp->offset);
 	return 0;
 }
 
@@ -95,16 +101,36 @@ static int check_loader(struct vm_run *v)
 	cleanup_free char *loader = xasprintf("::/EFI/BOOT/BOOT%s.EFI", v->vm->efi);
 	for (char *c = loader; *c; c++)
 		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-	if (mtools("mdir", v, "-b", loader, NULL) == 0)
-		return 0;
-	xb_error("%s: no EFI loader (%s) on its EFI system partition", v->o->image, loader + 3);
-	return -ENOENT;
+	cleanup_free char *copy = xasprintf("%s/loader.efi", v->work);
+	if (mtools("mcopy", v, loader, copy, NULL) < 0) {
+		xb_error("%s: no EFI loader (%s) on its EFI system partition", v->o->image,
+		         loader + 3);
+		return -ENOENT;
+	}
+	/* CMD rides on io.systemd.boot.kernel-cmdline-extra, systemd-boot 256's */
+	cleanup_strbuf struct strbuf efi = STRBUF_INIT;
+	const char *mark = "LoaderInfo: systemd-boot ";
+	const char *at = xb_read_file(copy, &efi) == 0 ? memmem(efi.buf, efi.len, mark, strlen(mark))
+	                                               : NULL;
+	if (v->o->argv.n && (!at || atoi(at + strlen(mark)) < 256)) {
+		xb_error("%s: its loader is not systemd-boot 256 or later (trixie's), which a "
+		         "command needs (it reads SMBIOS io.systemd.boot.kernel-cmdline-extra)",
+		         v->o->image);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 /* A kernel an entry names (copied out for the KVM probe), and the loader
  * the firmware starts. */
 static int check_esp(struct vm_run *v)
 {
+	cleanup_free char *mdir = image_find_tool("mdir");
+	if (!mdir) {
+		xb_error("mdir not found: install mtools (to read %s's EFI system partition)",
+		         v->o->image);
+		return -ENOENT;
+	}
 	cleanup_strbuf struct strbuf list = STRBUF_INIT;
 	cleanup_strvec struct strvec entries = STRVEC_INIT;
 	if (mtools("mdir", v, "-b", "::/loader/entries", &list) == 0)
@@ -129,9 +155,14 @@ static int check_esp(struct vm_run *v)
 static int check_host(struct vm_run *v)
 {
 	cleanup_free char *qemu = NULL;
-	if (access(v->vm->fw_code ? v->vm->fw_code : "/", F_OK) < 0 || !v->vm->fw_code) {
-		xb_error("no UEFI firmware for %s%s%s", v->vm->deb, v->vm->fw_package ? ": install " : "",
-		         v->vm->fw_package ? v->vm->fw_package : " is packaged");
+	if (!v->vm->fw_code) {
+		xb_error("xboot cannot boot %s images: no UEFI firmware it knows how to start for "
+		         "them", v->vm->deb);
+		return -ENOTSUP;
+	}
+	if (access(v->vm->fw_code, F_OK) < 0) {
+		xb_error("no UEFI firmware for %s (%s): install %s", v->vm->deb, v->vm->fw_code,
+		         v->vm->fw_package);
 		return -ENOENT;
 	}
 	const char *path = getenv("PATH");
@@ -148,7 +179,8 @@ static int check_host(struct vm_run *v)
 		xb_error("%s not found: install %s", v->vm->qemu, v->vm->qemu_package);
 		return -ENOENT;
 	}
-	int r = xb_link_or_copy(v->vm->fw_vars, v->vars);
+	/* a copy, never a link: qemu writes the variables */
+	int r = xb_copy_file(v->vm->fw_vars, v->vars);
 	if (r < 0)
 		xb_error("copying the firmware's variables %s: %s", v->vm->fw_vars, strerror(-r));
 	else if (chmod(v->vars, 0644) < 0)
@@ -166,6 +198,24 @@ static void machine_args(const struct vm_run *v, bool kvm, struct strvec *a)
 	strvec_pushf(a, "%ld", v->o->memory);
 	strvec_push(a, "-smp");
 	strvec_pushf(a, "%ld", v->o->cpus ? v->o->cpus : xb_ncpus() < 2 ? 1 : 2);
+}
+
+/* A path in qemu's option syntax: commas doubled, a relative one made
+ * ./NAME (NAME: would name a protocol). */
+static void qemu_opt_path(struct strbuf *sb, const char *path)
+{
+	if (path[0] != '/')
+		strbuf_addstr(sb, "./");
+	for (const char *c = path; *c; c++)
+		*c == ',' ? strbuf_addstr(sb, ",,") : strbuf_addch(sb, *c);
+}
+
+static void push_opt(struct strvec *a, const char *opt, const char *prefix, const char *path)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, prefix);
+	qemu_opt_path(&sb, path);
+	strvec_pushl(a, opt, sb.buf, NULL);
 }
 
 /* qemu, as our child that dies with us; err_fd -1: its stderr is ours */
@@ -186,10 +236,18 @@ static bool file_has(const char *path, const char *needle)
 	return xb_read_file(path, &sb) == 0 && memmem(sb.buf, sb.len, needle, strlen(needle));
 }
 
+/* SIGTERM first: qemu then gives the terminal its settings back. */
 static void stop(pid_t pid)
 {
-	if (pid > 0 && kill(pid, SIGKILL) == 0)
-		waitpid(pid, NULL, 0);
+	if (pid <= 0 || kill(pid, SIGTERM) < 0)
+		return;
+	for (int i = 0; i < 20; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(100 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 
 /* KVM only where it really runs a guest: the image's kernel must print its
@@ -209,10 +267,11 @@ static bool kvm_works(struct vm_run *v, const char **why)
 	cleanup_strvec struct strvec argv = STRVEC_INIT;
 	cleanup_free char *log = xasprintf("%s/probe.log", v->work);
 	machine_args(v, true, &argv);
-	strvec_pushl(&argv, "-kernel", v->kernel, "-append", NULL);
+	push_opt(&argv, "-kernel", "", v->kernel);
+	strvec_push(&argv, "-append");
 	strvec_pushf(&argv, "console=%s panic=-1", v->vm->console);
-	strvec_push(&argv, "-serial");
-	strvec_pushf(&argv, "file:%s", log);
+	push_opt(&argv, "-chardev", "file,id=xbcon,path=", log);
+	strvec_pushl(&argv, "-serial", "chardev:xbcon", NULL);
 	pid_t pid;
 	cleanup_free char *errlog = xasprintf("%s/probe.err", v->work);
 	cleanup_fd int err = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -232,54 +291,57 @@ static bool kvm_works(struct vm_run *v, const char **why)
 
 /* The guest's part of CMD: run once the system is up, its output to the
  * virtio console, its status to the serial console, then power off. */
-static void guest_cmdline(const struct vm_run *v, struct strbuf *extra)
+static int guest_cmdline(const struct vm_run *v, struct strbuf *extra)
 {
 	cleanup_strbuf struct strbuf sh = STRBUF_INIT, b64 = STRBUF_INIT;
+	strbuf_addf(&sh, "N=%s\n", v->nonce);
 	strbuf_addstr(&sh, "systemctl is-system-running --wait >/dev/null 2>&1\n"
 	              "i=0; while [ ! -c /dev/hvc0 ] && [ $i -lt 100 ]; do modprobe -q "
 	              "virtio_console; sleep 0.1; i=$((i+1)); done\n"
 	              /* the bytes as CMD writes them, no \r added: on the fd
 	               * CMD gets (a tty's settings go with its last close) */
-	              "exec 3<>/dev/hvc0; stty -opost <&3 2>/dev/null\n");
-	strbuf_addf(&sh, "echo 'xboot-boot %s: running' >/dev/console\n(", v->nonce);
+	              "command exec 3<>/dev/hvc0 || { echo \"xboot-boot $N: exit status 125\" "
+	              ">/dev/console; systemctl poweroff; exit; }\nstty -opost <&3 2>/dev/null\n");
+	strbuf_addstr(&sh, "echo \"xboot-boot $N: running\" >/dev/console\n(");
 	for (size_t i = 0; i < v->o->argv.n; i++) {
 		strbuf_addstr(&sh, " '");
 		for (const char *c = v->o->argv.v[i]; *c; c++)
 			*c == '\'' ? strbuf_addstr(&sh, "'\\''") : strbuf_addch(&sh, *c);
 		strbuf_addch(&sh, '\'');
 	}
-	strbuf_addf(&sh, " ) </dev/null >&3 2>&3 3>&-\ns=$?\necho \"xboot-boot %s: exit status "
-	            "$s\" >/dev/console\nsystemctl poweroff\n", v->nonce);
+	strbuf_addstr(&sh, " ) </dev/null >&3 2>&3 3>&-\ns=$?\necho \"xboot-boot $N: exit status "
+	              "$s\" >/dev/console\nsystemctl poweroff\n");
 	xb_base64(sh.buf, sh.len, &b64);
 	strbuf_addf(extra, "type=11,value=io.systemd.boot.kernel-cmdline-extra=systemd.unit=multi-"
 	            "user.target systemd.wants=kernel-command-line.service systemd.getty_auto=0 "
 	            "systemd.run_success_action=none systemd.run_failure_action=none systemd.run="
 	            "\"/bin/sh -c 'echo %s|base64 -d >/run/xboot-boot; systemd-run -q --no-block "
 	            "--service-type=exec /bin/sh /run/xboot-boot'\"", b64.buf);
+	/* the kernel keeps 2048 bytes of its command line; the entry's own
+	 * options and initrd= take the rest */
+	if (extra->len <= CMDLINE_ROOM)
+		return 0;
+	xb_error("the command is too long for the kernel's command line: it takes %zu bytes "
+	         "there, of at most %d", extra->len, CMDLINE_ROOM);
+	return -XB_EUSAGE;
 }
 
 static void boot_args(const struct vm_run *v, struct strvec *a)
 {
 	machine_args(v, v->kvm, a);
-	strvec_pushl(a, "-drive", NULL);
-	strvec_pushf(a, "if=pflash,format=raw,unit=0,readonly=on,file=%s", v->vm->fw_code);
-	strvec_push(a, "-drive");
-	strvec_pushf(a, "if=pflash,format=raw,unit=1,file=%s", v->vars);
-	strvec_push(a, "-drive");
-	strvec_pushf(a, "if=none,id=disk,format=raw,file=%s", v->o->image);
+	push_opt(a, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=", v->vm->fw_code);
+	push_opt(a, "-drive", "if=pflash,format=raw,unit=1,file=", v->vars);
+	push_opt(a, "-drive", "if=none,id=disk,format=raw,file=", v->image);
 	strvec_pushl(a, "-device", "virtio-blk-pci,drive=disk", "-nic",
 	             v->o->net_none ? "none" : "user,model=virtio-net-pci", NULL);
 	if (!v->o->argv.n) {
 		strvec_pushl(a, "-serial", "mon:stdio", NULL);
 		return;
 	}
-	cleanup_strbuf struct strbuf extra = STRBUF_INIT;
-	guest_cmdline(v, &extra);
-	strvec_push(a, "-serial");
-	strvec_pushf(a, "file:%s", v->console);
-	strvec_pushl(a, "-device", "virtio-serial-pci", "-chardev", NULL);
-	strvec_pushf(a, "file,id=xbout,path=%s", v->out);
-	strvec_pushl(a, "-device", "virtconsole,chardev=xbout", "-smbios", extra.buf, NULL);
+	push_opt(a, "-chardev", "file,id=xbcon,path=", v->console);
+	strvec_pushl(a, "-serial", "chardev:xbcon", "-device", "virtio-serial-pci", NULL);
+	push_opt(a, "-chardev", "file,id=xbout,path=", v->out);
+	strvec_pushl(a, "-device", "virtconsole,chardev=xbout", "-smbios", v->extra.buf, NULL);
 }
 
 /* ---- the run ---- */
@@ -339,12 +401,13 @@ static int watch(struct vm_run *v, pid_t pid, int *code)
 		if (cmd && !running && (running = file_has(v->console, up)))
 			xb_info("%s is up after %.0f s; running the command", v->o->image,
 			        (double)(progress_now_ms() - t0) / 1000.0);
-		if (w == pid)
-			break;
 		if (xb_interrupted) {
+			/* Ctrl-C reached qemu too; what it left is no guest's failure */
 			stop(pid);
 			return -XB_EINTR;
 		}
+		if (w == pid)
+			break;
 		if (v->o->timeout && progress_now_ms() - t0 > v->o->timeout * 1000) {
 			stop(pid);
 			xb_error("%s: %s after %ld s (--timeout)", v->o->image,
@@ -387,18 +450,61 @@ static int make_work(struct vm_run *v)
 	return 0;
 }
 
+/* A directory is booted from a disk made of it in the work directory:
+ * the tree is only read, and what the guest changes is lost. */
+static int disk_of_dir(struct vm_run *v, char **path)
+{
+	const struct emu_arch *a = v->o->arch ? emu_arch_find(v->o->arch)
+	                                      : emu_arch_of_root(v->o->image);
+	if (!a || !(v->vm = emu_vm_find(a->deb))) {
+		xb_error("%s: %s; xboot boots %s", v->o->image,
+		         a ? "an architecture xboot makes no disk for" : "its architecture is unknown "
+		                                                        "(give --arch)", emu_vm_names());
+		return -XB_EARCH;
+	}
+	struct bootable_in in = { v->vm, -1, NULL, 0, v->o->image, "", false };
+	struct bootable b = { 0 };
+	struct output_opts oo = OUTPUT_OPTS_INIT;
+	*path = xasprintf("%s/disk.img", v->work);
+	xb_info("making a disk of %s to boot", v->o->image);
+	int r = bootable_disk_of(&in, v->o->image, v->work, &b);
+	oo.disk = &b.disk;
+	if (!r)
+		r = disk_write(v->o->image, *path, &oo);
+	bootable_release(&b);
+	return r;
+}
+
+/* The image (or a directory's disk), its machine, and the host's part. */
+static int prepare(struct vm_run *v, char **made)
+{
+	struct stat st;
+	int r = stat(v->o->image, &st) < 0 || (!S_ISDIR(st.st_mode) && access(v->o->image, R_OK | W_OK) < 0)
+	                ? -errno : 0;
+	if (r < 0) {
+		xb_error("%s: %s", v->o->image, strerror(-r));
+		return r;
+	}
+	if ((r = make_work(v)) < 0)
+		return r;
+	if (S_ISDIR(st.st_mode) && (r = disk_of_dir(v, made)) < 0)
+		return r;
+	v->image = S_ISDIR(st.st_mode) ? *made : v->o->image;
+	if ((r = find_machine(v)) < 0 || (r = check_esp(v)) < 0 ||
+	    (v->o->argv.n && (r = guest_cmdline(v, &v->extra)) < 0))
+		return r;
+	return check_host(v);
+}
+
 int boot_run(const struct boot_opts *o, int *code)
 {
-	struct vm_run v = { .o = o };
+	struct vm_run v = { .o = o, .extra = STRBUF_INIT };
 	const char *why = NULL;
+	cleanup_free char *made = NULL;
 	pid_t pid = -1;
 	*code = 0;
 	setenv("MTOOLS_SKIP_CHECK", "1", 1);
-	int r = access(o->image, R_OK | W_OK) < 0 ? -errno : 0;
-	if (r < 0)
-		xb_error("%s: %s", o->image, strerror(-r));
-	if (!r && !(r = find_machine(&v)) && !(r = make_work(&v)) && !(r = check_esp(&v)))
-		r = check_host(&v);
+	int r = prepare(&v, &made);
 	if (!r) {
 		v.kvm = kvm_works(&v, &why);
 		if (!v.kvm && o->accel == BOOT_ACCEL_KVM) {

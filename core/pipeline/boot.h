@@ -1,5 +1,6 @@
-/* boot: `xboot boot IMAGE [-- CMD...]`: a disk image (core/output/disk's
- * GPT, an ESP with a loader and a kernel) booted under qemu-system of its
+/* boot: `xboot boot IMAGE|DIR [-- CMD...]`: a disk image (core/output/disk's
+ * GPT, an ESP with a loader and a kernel; for a directory, one made of it
+ * in the work directory, the tree only read) booted under qemu-system of its
  * architecture (emu/vm) with Debian's UEFI firmware, under KVM where the
  * host's architecture matches and a probe guest really runs (a kernel of
  * the image must print its banner), under TCG otherwise.  Without CMD the
@@ -32,7 +33,7 @@ struct boot_opts {
 
 /* Boots; *code gets CMD's exit status (or qemu's without CMD).  Errors
  * (no kernel, no firmware, a timeout, a guest that stopped before CMD
- * ran: the console's last lines) are reported; -XB_ETIMEDOUT for the
+ * ran: the console's last lines) are reported; -ETIMEDOUT for the
  * timeout. */
 int boot_run(const struct boot_opts *o, int *code);
 void boot_opts_release(struct boot_opts *o);

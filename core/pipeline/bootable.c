@@ -39,7 +39,7 @@ static int set_shadow(int rootfd, const char *hash)
 		}
 	}
 	if (!done)
-		return -ENOENT;
+		return -ESRCH;
 	/* written in place: shadow keeps its owner, group and mode */
 	cleanup_fd int fd = inroot_open(rootfd, "etc/shadow", O_WRONLY | O_TRUNC | O_NOFOLLOW, 0);
 	if (fd < 0)
@@ -70,7 +70,9 @@ static int root_password(int rootfd, const char *file)
 	}
 	if ((r = set_shadow(rootfd, hash)) < 0)
 		xb_error("setting root's password in the tree's /etc/shadow: %s",
-		         r == -ENOENT ? "no root entry" : strerror(-r));
+		         r == -ESRCH    ? "it has no entry for root"
+		         : r == -ENOENT ? "there is none (the passwd package makes it)"
+		                        : strerror(-r));
 	explicit_bzero(&cd, sizeof(cd));
 	return r;
 }
@@ -172,11 +174,11 @@ static int stage_text(int dirfd, const char *path, const struct strbuf *sb, long
 }
 
 /* The ESP: the loader, its entry, the kernel and its initrd. */
-static int stage_esp(const struct xb_plan *p, int rootfd, struct bootable *b, const char *kver,
+static int stage_esp(const struct bootable_in *p, int rootfd, struct bootable *b, const char *kver,
                      uint64_t *bytes)
 {
 	const struct emu_vm *vm = p->vm;
-	long long t = p->source_date_epoch;
+	long long t = p->epoch;
 	cleanup_free char *loader = xasprintf("usr/lib/systemd/boot/efi/systemd-boot%s.efi", vm->efi);
 	cleanup_free char *upper = xasprintf("EFI/BOOT/BOOT%s.EFI", vm->efi);
 	for (char *c = upper; *c; c++)
@@ -209,11 +211,11 @@ static int stage_esp(const struct xb_plan *p, int rootfd, struct bootable *b, co
 	if ((r = stage(rootfd, kin, kout, t)) < 0 || (initrd && (r = stage(rootfd, iin, iout, t)) < 0))
 		return r;
 	strbuf_addf(&entry, "title Debian GNU/Linux %s\nversion %s\nlinux /debian/vmlinuz-%s\n",
-	            p->suite ? p->suite : "", kver, kver);
+	            p->title, kver, kver);
 	if (initrd)
 		strbuf_addf(&entry, "initrd /debian/initrd.img-%s\n", kver);
-	strbuf_addf(&entry, "options root=UUID=%s ro console=tty0 console=%s,115200\n",
-	            b->disk.root_uuid, vm->console);
+	strbuf_addf(&entry, "options root=UUID=%s %s console=tty0 console=%s,115200\n",
+	            b->disk.root_uuid, p->fstab ? "ro" : "rw", vm->console);
 	struct stat k, i = { 0 };
 	if (stat(kout, &k) == 0 && (!initrd || stat(iout, &i) == 0))
 		*bytes += (uint64_t)k.st_size + (uint64_t)i.st_size;
@@ -221,7 +223,7 @@ static int stage_esp(const struct xb_plan *p, int rootfd, struct bootable *b, co
 }
 
 /* /etc/fstab by UUID, unless the tree has one of its own. */
-static int write_fstab(const struct xb_plan *p, int rootfd, const struct bootable *b)
+static int write_fstab(const struct bootable_in *p, int rootfd, const struct bootable *b)
 {
 	cleanup_strbuf struct strbuf old = STRBUF_INIT, sb = STRBUF_INIT;
 	int r = inroot_read_file(rootfd, "etc/fstab", 1 << 20, &old);
@@ -240,10 +242,10 @@ static int write_fstab(const struct xb_plan *p, int rootfd, const struct bootabl
 	return r;
 }
 
-static void make_ids(const struct xb_plan *p, struct bootable *b)
+static void make_ids(const struct bootable_in *p, struct bootable *b)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(b->ids); i++)
-		b->ids[i] = image_uuid(p->source_date_epoch, i + 1);
+		b->ids[i] = image_uuid(p->epoch, i + 1);
 	/* a FAT serial: 8 upper-case hex digits */
 	b->ids[4][8] = '\0';
 	for (char *c = b->ids[4]; *c; c++)
@@ -256,12 +258,20 @@ static void make_ids(const struct xb_plan *p, struct bootable *b)
 	d->esp_serial = b->ids[4];
 	d->root_fs = p->root_fs ? p->root_fs : "ext4";
 	d->root_type = p->vm->root_type;
-	d->bytes = p->disk_size;
+	d->bytes = p->bytes;
 	d->esp_dir = b->esp_dir;
 }
 
-int bootable_disk(const struct xb_plan *p, const char *root, const char *workdir,
+int bootable_disk(const struct xb_plan *plan, const char *root, const char *workdir,
                   struct bootable *b)
+{
+	struct bootable_in in = { plan->vm, plan->source_date_epoch, plan->root_fs, plan->disk_size,
+		                  plan->target, plan->suite ? plan->suite : "", true };
+	return bootable_disk_of(&in, root, workdir, b);
+}
+
+int bootable_disk_of(const struct bootable_in *p, const char *root, const char *workdir,
+                     struct bootable *b)
 {
 	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
@@ -280,12 +290,12 @@ int bootable_disk(const struct xb_plan *p, const char *root, const char *workdir
 		        "the disk will not boot", p->target);
 	uint64_t bytes = 0;
 	int r = stage_esp(p, rootfd, b, kver, &bytes);
-	if (!r)
+	if (!r && p->fstab)
 		r = write_fstab(p, rootfd, b);
 	/* mcopy -m gives directories their times too */
 	static const char *const dirs[] = { "EFI/BOOT", "EFI", "loader/entries", "loader", "debian" };
-	struct timespec ts[2] = { { p->source_date_epoch, 0 }, { p->source_date_epoch, 0 } };
-	for (size_t i = 0; !r && p->source_date_epoch >= 0 && i < ARRAY_SIZE(dirs); i++) {
+	struct timespec ts[2] = { { p->epoch, 0 }, { p->epoch, 0 } };
+	for (size_t i = 0; !r && p->epoch >= 0 && i < ARRAY_SIZE(dirs); i++) {
 		cleanup_free char *dir = xasprintf("%s/%s", b->esp_dir, dirs[i]);
 		if (utimensat(AT_FDCWD, dir, ts, 0) < 0)
 			r = -errno;

@@ -22,9 +22,23 @@ struct bootable {
 	char *esp_dir, *ids[5];     /* disk, ESP, root partition, root fs, FAT serial */
 };
 
+/* What a disk is made of besides the tree. */
+struct bootable_in {
+	const struct emu_vm *vm;
+	long long epoch;            /* SOURCE_DATE_EPOCH, or -1 */
+	const char *root_fs;        /* NULL: ext4 */
+	uint64_t bytes;             /* the disk's size; 0: from the tree */
+	const char *target;         /* for messages */
+	const char *title;          /* the loader entry's: the suite */
+	bool fstab;                 /* write /etc/fstab (else root is mounted rw by the
+	                               kernel, and the tree is only read, unless epoch) */
+};
+
 /* Prepares root for a disk image and stages its ESP in workdir/esp.  A
  * tree without a kernel or without the loader gets a warning: the disk is
- * made, and will not boot. */
+ * made, and will not boot.  bootable_disk() takes it all from the plan. */
+int bootable_disk_of(const struct bootable_in *in, const char *root, const char *workdir,
+                     struct bootable *b);
 int bootable_disk(const struct xb_plan *p, const char *root, const char *workdir,
                   struct bootable *b);
 void bootable_release(struct bootable *b);

@@ -371,6 +371,11 @@ static int check_two_stage(const struct xb_plan *p)
 		         "only");
 		return -XB_EUSAGE;
 	}
+	if (p->root_password_file || p->format == OUTPUT_DISK) {
+		xb_error("--foreign: %s needs the configured tree; set it after the second stage",
+		         p->root_password_file ? "--root-password-file" : "a disk image");
+		return -XB_EUSAGE;
+	}
 	return 0;
 }
 
@@ -378,7 +383,7 @@ int plan_complete(struct xb_plan *p)
 {
 	int r;
 	if ((r = pick_arch(p)) < 0 || (r = pick_local_debs(p)) < 0 || (r = check_files(p)) < 0 ||
-	    (r = check_two_stage(p)) < 0 || (r = pick_output(p)) < 0 ||
+	    (r = pick_output(p)) < 0 || (r = check_two_stage(p)) < 0 ||
 	    (r = apply_template(p)) < 0 || (r = pick_disk(p)) < 0 ||
 	    (r = pick_sources(p)) < 0 || (r = pick_mode(p)) < 0 ||
 	    (r = plan_read_epoch(p)) < 0)

@@ -98,6 +98,12 @@ part() {
 	[ "$status" -ne 0 ] && [[ $stderr == *"holds no password on its first line"* ]]
 	xb --ssh-key="$d/pw" "$XB_SUITE" "$O/v" "$XB_REPO_URL"
 	[ "$status" -ne 0 ] && [[ $stderr == *"holds no ssh public key"* ]]
+	xb --root-password-file="$d/pw" "$XB_SUITE" "$O/w" "$XB_REPO_URL"
+	[ "$status" -ne 0 ] && [[ $stderr == *"/etc/shadow: there is none (the passwd package makes it)"* ]]
+	xb --foreign --root-password-file="$d/pw" "$XB_SUITE" "$O/x" "$XB_REPO_URL"
+	[ "$status" -eq 2 ] && [[ $stderr == *"--foreign: --root-password-file needs the configured tree"* ]]
+	xb --foreign "$XB_SUITE" "$O/x.img" "$XB_REPO_URL"
+	[ "$status" -eq 2 ] && [[ $stderr == *"--foreign: a disk image needs the configured tree"* ]]
 }
 
 @test "xboot boot: a disk without a kernel fails at once, one line; no GPT, no IMAGE, bad options refused" {

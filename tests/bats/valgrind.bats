@@ -32,3 +32,19 @@ xb_valgrind() {
 	xb_valgrind --variant=essential "$XB_SUITE" "$BATS_TEST_TMPDIR/img.oci.tar" "$XB_REPO_URL"
 	tar -tf "$BATS_TEST_TMPDIR/img.oci.tar" ./index.json
 }
+
+@test "valgrind: a disk image of a hermetic bootstrap with a password and a key, the same; and boot's refusal" {
+	printf 'pw\n' >"$BATS_TEST_TMPDIR/pw"
+	printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample k\n' >"$BATS_TEST_TMPDIR/k.pub"
+	xb_valgrind --variant=essential --size=200M --ssh-key="$BATS_TEST_TMPDIR/k.pub" \
+		--extract-hook='echo "root:*:1::::::" >"$1/etc/shadow"' \
+		--root-password-file="$BATS_TEST_TMPDIR/pw" "$XB_SUITE" "$BATS_TEST_TMPDIR/d.img" "$XB_REPO_URL"
+	sfdisk -d "$BATS_TEST_TMPDIR/d.img" | grep -q 'name="root"'
+	run --separate-stderr valgrind --quiet --leak-check=full --error-exitcode=99 \
+		--errors-for-leak-kinds=definite,indirect,possible \
+		--suppressions="$XB_SRC/tests/fixtures/valgrind.supp" \
+		"$XB" boot "$BATS_TEST_TMPDIR/d.img" -- true
+	echo "$stderr"
+	[ "$status" -eq 1 ] && [[ $stderr == *"has no kernel on its EFI system partition"* ]]
+	[ -z "$(printf '%s\n' "$stderr" | grep -E '==[0-9]+==')" ]
+}
