@@ -29,26 +29,15 @@ static const char usage[] =
 	"  -v, --verbose           print more\n"
 	"  -h, --help              print this help\n";
 
-static int number(const char *opt, const char *s, long max, long *v)
-{
-	char *end;
-	*v = strtol(s, &end, 10);
-	if (!*s || *end || *v < 1 || *v > max) {
-		xb_error("--%s=%s: expected a number from 1 to %ld", opt, s, max);
-		return -XB_EUSAGE;
-	}
-	return 0;
-}
-
 static int parse_option(struct boot_opts *o, int c, const char *arg)
 {
 	if (cmd_verbosity(c))
 		return 0;
 	switch (c) {
 	case OPT_ARCH: o->arch = arg; return 0;
-	case OPT_TIMEOUT: return number("timeout", arg, 7 * 24 * 3600, &o->timeout);
-	case OPT_MEMORY: return number("memory", arg, 1 << 20, &o->memory);
-	case OPT_CPUS: return number("cpus", arg, 64, &o->cpus);
+	case OPT_TIMEOUT: return cmd_number("timeout", arg, 7 * 24 * 3600, &o->timeout);
+	case OPT_MEMORY: return cmd_number("memory", arg, 1 << 20, &o->memory);
+	case OPT_CPUS: return cmd_number("cpus", arg, 64, &o->cpus);
 	case OPT_NETWORK:
 		if (strcmp(arg, "user") && strcmp(arg, "none")) {
 			xb_error("--network=%s: expected user or none", arg);

@@ -139,16 +139,6 @@ static int print_usage(void)
 	return 1;
 }
 
-static int parse_number(const char *opt, const char *s, long max, long *v)
-{
-	char *end;
-	*v = strtol(s, &end, 10);
-	if (*end || *v < 1 || *v > max) {
-		xb_error("--%s=%s: expected a number from 1 to %ld", opt, s, max);
-		return -XB_EUSAGE;
-	}
-	return 0;
-}
 
 /* A size in bytes: digits, then K, M, G or T (powers of 1024, "MiB" too). */
 static int parse_size(const char *opt, const char *s, uint64_t *v)
@@ -172,7 +162,7 @@ static int parse_size(const char *opt, const char *s, uint64_t *v)
 static int parse_int(const char *opt, const char *s, long max, int *out)
 {
 	long v;
-	int r = parse_number(opt, s, max, &v);
+	int r = cmd_number(opt, s, max, &v);
 	if (!r)
 		*out = (int)v;
 	return r;
@@ -251,7 +241,7 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_SKIP: strvec_split(&p->skip, arg, ", "); return 0;
 	case OPT_JOBS: return parse_int("jobs", arg, 64, &p->jobs);
 	case OPT_SCRIPT_JOBS: return parse_int("script-jobs", arg, 64, &p->script_jobs);
-	case OPT_TIMEOUT: return parse_number("timeout", arg, 3600, &p->timeout);
+	case OPT_TIMEOUT: return cmd_number("timeout", arg, 3600, &p->timeout);
 	case OPT_NO_CACHE: p->no_cache = true; return 0;
 	case OPT_IGNORE_VALID_UNTIL: p->ignore_valid_until = true; return 0;
 	case OPT_NO_CHECK_SIG: p->no_check_sig = true; return 0;

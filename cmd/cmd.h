@@ -46,6 +46,9 @@ int cmd_exclusive(struct cmd_excl *x, int c);
 		aliases(CMD_OPT_ARG, CMD_OPT_FLAG) CMD_COMMON_OPTIONS }
 #define CMD_OPTIONS(list) CMD_OPTIONS_ALIASED(list, CMD_NO_ALIASES)
 bool cmd_verbosity(int c);
+/* --opt=s as a number from 1 to max into *v; reports and returns
+ * -XB_EUSAGE otherwise. */
+int cmd_number(const char *opt, const char *s, long max, long *v);
 /* Exit status for a negative error code. */
 int cmd_exit_code(int r);
 /* SIGINT/SIGTERM set xb_interrupted; a second one exits at once. */

@@ -24,6 +24,17 @@ int cmd_exit_code(int r)
 	return 1;
 }
 
+int cmd_number(const char *opt, const char *s, long max, long *v)
+{
+	char *end;
+	*v = strtol(s, &end, 10);
+	if (!*s || *end || *v < 1 || *v > max) {
+		xb_error("--%s=%s: expected a number from 1 to %ld", opt, s, max);
+		return -XB_EUSAGE;
+	}
+	return 0;
+}
+
 bool cmd_verbosity(int c)
 {
 	switch (c) {
