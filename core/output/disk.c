@@ -13,19 +13,15 @@
 #include "image.h"
 
 #define MIB (1024ull * 1024)
-#define ESP_TYPE "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" /* upper case: sfdisk's */
 
 /* The ESP in the file path: a FAT32 of d->esp_bytes holding d->esp_dir. */
 static int make_esp(const struct output_disk *d, const char *path, const char *target,
                     const struct output_opts *o)
 {
-	cleanup_free char *mkfs = image_find_tool("mkfs.fat");
-	cleanup_free char *mcopy = image_find_tool("mcopy");
-	if (!mkfs || !mcopy) {
-		xb_error("writing %s: %s not found; install %s", target, mkfs ? "mcopy" : "mkfs.fat",
-		         mkfs ? "mtools" : "dosfstools");
+	cleanup_free char *mkfs = image_need_tool(target, "mkfs.fat", "dosfstools");
+	cleanup_free char *mcopy = mkfs ? image_need_tool(target, "mcopy", "mtools") : NULL;
+	if (!mcopy)
 		return -ENOENT;
-	}
 	cleanup_strvec struct strvec argv = STRVEC_INIT, cp = STRVEC_INIT;
 	cleanup_fd int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, (off_t)d->esp_bytes) < 0) {
@@ -77,17 +73,15 @@ static int make_table(const struct output_disk *d, const char *path, uint64_t es
                       uint64_t root_off, uint64_t root_bytes, const char *target,
                       const struct output_opts *o)
 {
-	cleanup_free char *sfdisk = image_find_tool("sfdisk");
-	if (!sfdisk) {
-		xb_error("writing %s: sfdisk not found; install fdisk", target);
+	cleanup_free char *sfdisk = image_need_tool(target, "sfdisk", "fdisk");
+	if (!sfdisk)
 		return -ENOENT;
-	}
 	cleanup_strbuf struct strbuf script = STRBUF_INIT;
 	strbuf_addf(&script, "label: gpt\nlabel-id: %s\nunit: sectors\nsector-size: 512\n"
 	            "first-lba: 2048\n\n", d->disk_guid);
 	strbuf_addf(&script, "start=%llu, size=%llu, type=%s, uuid=%s, name=\"esp\"\n",
 	            (unsigned long long)(esp_off / 512), (unsigned long long)(d->esp_bytes / 512),
-	            ESP_TYPE, d->esp_guid);
+	            DISK_ESP_TYPE, d->esp_guid);
 	strbuf_addf(&script, "start=%llu, size=%llu, type=%s, uuid=%s, name=\"root\"\n",
 	            (unsigned long long)(root_off / 512), (unsigned long long)(root_bytes / 512),
 	            d->root_type, d->root_guid);

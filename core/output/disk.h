@@ -16,6 +16,10 @@
  * missing tool names its package. */
 int disk_write(const char *rootdir, const char *target, const struct output_opts *o);
 
+/* The EFI system partition's GPT type (compared without case: sfdisk
+ * prints GUIDs in upper case, disk_partitions in lower). */
+#define DISK_ESP_TYPE "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+
 /* A partition of a GPT disk: its type as a lower-case GUID string, and
  * where it is in bytes. */
 struct disk_part {

@@ -303,7 +303,7 @@ static int scan_tree(const char *rootdir, const char *target, const char *what,
 	return r;
 }
 
-static char *need_tool(const char *target, const char *name, const char *package)
+char *image_need_tool(const char *target, const char *name, const char *package)
 {
 	char *tool = image_find_tool(name);
 	if (!tool)
@@ -320,8 +320,8 @@ int image_write(const char *rootdir, const char *target, enum output_format f,
 		xb_error("cannot write %s image to standard output", what);
 		return -XB_EUSAGE;
 	}
-	cleanup_free char *tool = ext4 ? need_tool(target, "mke2fs", "e2fsprogs")
-	                               : need_tool(target, "mksquashfs", "squashfs-tools");
+	cleanup_free char *tool = ext4 ? image_need_tool(target, "mke2fs", "e2fsprogs")
+	                               : image_need_tool(target, "mksquashfs", "squashfs-tools");
 	if (!tool)
 		return -ENOENT;
 	struct image_scan s = { .skip = STRBUF_INIT, .times = STRBUF_INIT, .ext4 = ext4,
@@ -362,8 +362,8 @@ int image_make_fs(const char *rootdir, const char *path, const char *fs, const c
                   uint64_t *bytes, const char *target, const struct output_opts *o)
 {
 	bool ext4 = !strcmp(fs, "ext4");
-	cleanup_free char *tool = ext4 ? need_tool(target, "mke2fs", "e2fsprogs")
-	                               : need_tool(target, "mkfs.btrfs", "btrfs-progs");
+	cleanup_free char *tool = ext4 ? image_need_tool(target, "mke2fs", "e2fsprogs")
+	                               : image_need_tool(target, "mkfs.btrfs", "btrfs-progs");
 	if (!tool)
 		return -ENOENT;
 	struct image_scan s = { .skip = STRBUF_INIT, .times = STRBUF_INIT, .ext4 = ext4,

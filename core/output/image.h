@@ -25,6 +25,10 @@ enum image_tool_time { IMAGE_TIME_NONE, IMAGE_TIME_E2FS, IMAGE_TIME_SDE };
  * none (the caller frees the path). */
 char *image_find_tool(const char *name);
 
+/* image_find_tool, or NULL after "writing TARGET: NAME not found; install
+ * PACKAGE" is reported. */
+char *image_need_tool(const char *target, const char *name, const char *package);
+
 /* Runs argv with stdin in_fd (-2: /dev/null) and stdout on stderr (stdout
  * may be the user's pipe).  With errs, stdout is dropped and stderr lines
  * are collected there instead (debugfs says nothing but errors after its

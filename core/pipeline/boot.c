@@ -2,13 +2,17 @@
 #include "boot.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <strings.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/fileio.h"
@@ -21,7 +25,6 @@
 #include "../../emu/arch.h"
 #include "../../emu/vm.h"
 
-#define ESP_TYPE "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 #define PROBE_SECONDS 15
 #define CMDLINE_ROOM 1700
 
@@ -30,6 +33,7 @@ struct vm_run {
 	const char *image;            /* o->image, or the disk made of a directory */
 	const struct emu_vm *vm;
 	char *work;                   /* our temporary directory */
+	int lock;                     /* work/lock, flocked while we run */
 	char *esp;                    /* IMAGE@@OFFSET, as mtools takes it */
 	char *vars, *kernel, *console, *out;
 	bool kvm;
@@ -41,6 +45,8 @@ static void vm_run_release(struct vm_run *v)
 {
 	if (v->work)
 		xb_rm_rf_at(AT_FDCWD, v->work);
+	if (v->lock >= 0)
+		close(v->lock);
 	free(v->work);
 	free(v->esp);
 	free(v->vars);
@@ -59,7 +65,7 @@ static int find_machine(struct vm_run *v)
 	int r = disk_partitions(v->image, parts, ARRAY_SIZE(parts), &n);
 	const struct disk_part *esp = NULL;
 	for (size_t i = 0; !r && i < n; i++) {
-		if (!strcmp(parts[i].type, ESP_TYPE) && !esp)
+		if (!strcasecmp(parts[i].type, DISK_ESP_TYPE) && !esp)
 			esp = &parts[i];
 		else if (!v->vm && !v->o->arch)
 			v->vm = emu_vm_by_root_type(parts[i].type);
@@ -165,17 +171,7 @@ static int check_host(struct vm_run *v)
 		         v->vm->fw_package);
 		return -ENOENT;
 	}
-	const char *path = getenv("PATH");
-	cleanup_strvec struct strvec dirs = STRVEC_INIT;
-	strvec_split(&dirs, path ? path : "/usr/bin:/bin", ":");
-	for (size_t i = 0; i < dirs.n && !qemu; i++) {
-		char *p = xasprintf("%s/%s", dirs.v[i], v->vm->qemu);
-		if (access(p, X_OK) == 0)
-			qemu = p;
-		else
-			free(p);
-	}
-	if (!qemu) {
+	if (!(qemu = image_find_tool(v->vm->qemu))) {
 		xb_error("%s not found: install %s", v->vm->qemu, v->vm->qemu_package);
 		return -ENOENT;
 	}
@@ -230,10 +226,38 @@ static int start_qemu(struct strvec *argv, bool terminal, int err_fd, pid_t *pid
 	return xb_spawn_start(argv->v, &so, pid, &status);
 }
 
-static bool file_has(const char *path, const char *needle)
+/* Looks for needle in what a log file gained since the last call: the
+ * console is only read once, however long the guest takes. */
+struct log_scan {
+	const char *path, *needle;
+	int fd;
+	struct strbuf tail;           /* unread bytes, or the last needle-1 ones */
+};
+#define LOG_SCAN_INIT(p, n) { (p), (n), -1, STRBUF_INIT }
+
+static bool log_scan_found(struct log_scan *s)
 {
-	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
-	return xb_read_file(path, &sb) == 0 && memmem(sb.buf, sb.len, needle, strlen(needle));
+	char buf[16384];
+	size_t keep = strlen(s->needle) - 1;
+	if (s->fd < 0)
+		s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	for (ssize_t n; s->fd >= 0 && (n = read(s->fd, buf, sizeof(buf))) > 0;) {
+		strbuf_add(&s->tail, buf, (size_t)n);
+		if (memmem(s->tail.buf, s->tail.len, s->needle, keep + 1))
+			return true;
+		if (s->tail.len > keep) {
+			memmove(s->tail.buf, s->tail.buf + s->tail.len - keep, keep);
+			strbuf_setlen(&s->tail, keep);
+		}
+	}
+	return false;
+}
+
+static void log_scan_release(struct log_scan *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	strbuf_release(&s->tail);
 }
 
 /* SIGTERM first: qemu then gives the terminal its settings back. */
@@ -278,11 +302,13 @@ static bool kvm_works(struct vm_run *v, const char **why)
 	if (start_qemu(&argv, false, err, &pid) < 0)
 		return (*why = "qemu did not start"), false;
 	bool up = false, gone = false;
+	struct log_scan banner = LOG_SCAN_INIT(log, "Linux version");
 	for (int i = 0; i < PROBE_SECONDS * 10 && !up && !gone && !xb_interrupted; i++) {
 		usleep(100 * 1000);
-		up = file_has(log, "Linux version");
+		up = log_scan_found(&banner);
 		gone = waitpid(pid, NULL, WNOHANG) == pid;
 	}
+	log_scan_release(&banner);
 	if (!gone)
 		stop(pid);
 	*why = up ? NULL : "a probe guest did not run under KVM";
@@ -392,19 +418,21 @@ static int watch(struct vm_run *v, pid_t pid, int *code)
 	long long t0 = progress_now_ms();
 	cleanup_fd int out = -1;
 	cleanup_free char *up = xasprintf("xboot-boot %s: running", v->nonce);
+	struct log_scan scan = LOG_SCAN_INIT(v->console, up);
 	bool running = false, cmd = v->o->argv.n > 0;
-	int ws = 0;
+	int ws = 0, r = 0;
 	for (pid_t w = 0; w != pid;) {
 		w = waitpid(pid, &ws, WNOHANG);
 		if (cmd)
 			pass_output(v, &out);
-		if (cmd && !running && (running = file_has(v->console, up)))
+		if (cmd && !running && (running = log_scan_found(&scan)))
 			xb_info("%s is up after %.0f s; running the command", v->o->image,
 			        (double)(progress_now_ms() - t0) / 1000.0);
 		if (xb_interrupted) {
 			/* Ctrl-C reached qemu too; what it left is no guest's failure */
 			stop(pid);
-			return -XB_EINTR;
+			r = -XB_EINTR;
+			goto out;
 		}
 		if (w == pid)
 			break;
@@ -414,30 +442,66 @@ static int watch(struct vm_run *v, pid_t pid, int *code)
 			         running ? "the command had not ended" : "not up", v->o->timeout);
 			if (cmd)
 				show_console(v);
-			return -ETIMEDOUT;
+			r = -ETIMEDOUT;
+			goto out;
 		}
 		usleep(200 * 1000);
 	}
-	if (!cmd) {
+	if (!cmd)
 		*code = xb_wait_code(ws);
-		return 0;
+	else if ((*code = exit_status(v)) < 0) {
+		xb_error("%s: the guest stopped (qemu's exit status %d) before the command %s",
+		         v->o->image, xb_wait_code(ws), running ? "ended" : "ran");
+		show_console(v);
+		r = -XB_ECHILD;
 	}
-	if ((*code = exit_status(v)) >= 0)
-		return 0;
-	xb_error("%s: the guest stopped (qemu's exit status %d) before the command %s",
-	         v->o->image, xb_wait_code(ws), running ? "ended" : "ran");
-	show_console(v);
-	return -XB_ECHILD;
+out:
+	log_scan_release(&scan);
+	return r;
+}
+
+/* A work directory whose run was SIGKILLed: its lock is free and it is
+ * over a minute old (a new run takes its lock at once). */
+static bool stale_work(int tmpfd, const char *name, uid_t uid)
+{
+	struct stat st;
+	if (strncmp(name, "xboot-boot.", 11) || fstatat(tmpfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != uid || st.st_mtime > time(NULL) - 60)
+		return false;
+	cleanup_free char *lock = xasprintf("%s/lock", name);
+	cleanup_fd int fd = openat(tmpfd, lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+}
+
+static void remove_stale_work(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (stale_work(dirfd(d), e->d_name, getuid())) {
+			xb_debug("removing %s/%s, left by a run that was killed", tmp, e->d_name);
+			xb_rm_rf_at(dirfd(d), e->d_name);
+		}
+	if (d)
+		closedir(d);
 }
 
 static int make_work(struct vm_run *v)
 {
 	const char *tmp = getenv("TMPDIR");
 	uint64_t rnd = 0;
-	v->work = xasprintf("%s/xboot-boot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	tmp = tmp && *tmp ? tmp : "/tmp";
+	remove_stale_work(tmp);
+	v->work = xasprintf("%s/xboot-boot.XXXXXX", tmp);
 	if (!mkdtemp(v->work)) {
 		xb_error("creating %s: %s", v->work, strerror(errno));
 		free(xb_steal(&v->work));
+		return -errno;
+	}
+	/* held until we exit, however we exit: remove_stale_work's test */
+	cleanup_free char *lock = xasprintf("%s/lock", v->work);
+	v->lock = open(lock, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (v->lock < 0 || flock(v->lock, LOCK_EX) < 0) {
+		xb_error("locking %s: %s", lock, strerror(errno));
 		return -errno;
 	}
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
@@ -498,7 +562,7 @@ static int prepare(struct vm_run *v, char **made)
 
 int boot_run(const struct boot_opts *o, int *code)
 {
-	struct vm_run v = { .o = o, .extra = STRBUF_INIT };
+	struct vm_run v = { .o = o, .lock = -1, .extra = STRBUF_INIT };
 	const char *why = NULL;
 	cleanup_free char *made = NULL;
 	pid_t pid = -1;

@@ -163,10 +163,11 @@ static int stage(int rootfd, const char *from, const char *to, long long t)
 
 static int stage_text(int dirfd, const char *path, const struct strbuf *sb, long long t)
 {
-	int r = xb_write_file_at(dirfd, path, sb->buf, sb->len, 0644);
-	cleanup_fd int fd = r < 0 ? -1 : openat(dirfd, path, O_WRONLY | O_CLOEXEC);
 	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
-	if (!r && t >= 0 && (fd < 0 || futimens(fd, ts) < 0))
+	cleanup_fd int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	                           0644);
+	int r = fd < 0 ? -errno : xb_write_all(fd, sb->buf, sb->len);
+	if (!r && t >= 0 && futimens(fd, ts) < 0)
 		r = -errno;
 	if (r < 0)
 		xb_error("writing the EFI system partition's %s: %s", path, strerror(-r));

@@ -30,6 +30,11 @@ static int check(const struct xb_plan *p, enum output_format *f)
 		         "image's architecture");
 		return -XB_EUSAGE;
 	}
+	if (p->oci_descriptor) {
+		xb_error("--platforms and --oci-descriptor cannot be used together: each platform's "
+		         "run writes its own, merged into the image's index");
+		return -XB_EUSAGE;
+	}
 	if ((p->format_name ? output_format_parse(p->format_name, f)
 	                    : output_format_of_target(p->target, f)) < 0)
 		return -XB_EUSAGE;

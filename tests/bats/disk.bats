@@ -124,3 +124,18 @@ part() {
 	[ "$status" -eq 2 ] && [[ $stderr == *"--accel=fast: expected auto, kvm or tcg"* ]]
 	[ -z "$(ls "$O" | grep -v '^d.img$\|^blank.img$')" ]
 }
+
+@test "xboot boot removes what SIGKILLed runs left in TMPDIR, and only that" {
+	local t=$BATS_TEST_TMPDIR/tmp d
+	for d in old young held nolock; do mkdir -p "$t/xboot-boot.$d"; done
+	touch "$t/xboot-boot.old/lock" "$t/xboot-boot.young/lock" "$t/xboot-boot.held/lock"
+	touch -d '-2 min' "$t/xboot-boot.old" "$t/xboot-boot.held" "$t/xboot-boot.nolock"
+	local fd
+	exec {fd}>"$t/xboot-boot.held/lock"
+	flock "$fd"
+	truncate -s 1M "$O/blank.img"
+	TMPDIR=$t run --separate-stderr "$XB" boot "$O/blank.img" -- true
+	exec {fd}>&-
+	[ "$status" -ne 0 ] && [[ $stderr == *"no GPT partition table"* ]]
+	[ "$(ls "$t")" = "$(printf 'xboot-boot.held\nxboot-boot.nolock\nxboot-boot.young')" ]
+}

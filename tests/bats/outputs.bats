@@ -153,12 +153,15 @@ expected_dev() {
 	[ -z "$(ls -d "$d"/*.tmp-* 2>/dev/null)" ]
 }
 
-@test "--platforms: refused with --arch or for a tar; a platform that fails stops the run, its errors shown" {
+@test "--platforms: refused with --arch, --oci-descriptor or for a tar; a platform that fails stops the run, its errors shown" {
 	local d=$BATS_TEST_TMPDIR na fa=i386
 	na=$(dpkg --print-architecture)
 	[ "$na" != i386 ] || fa=amd64
 	xb --platforms="$na" --arch="$na" "$XB_SUITE" "$d/m.oci" "$XB_REPO_URL"
 	[ "$status" -eq 2 ] && [[ $stderr == *"--platforms and --arch cannot be used together"* ]]
+	xb --platforms="$na" --oci-descriptor="$d/m.json" "$XB_SUITE" "$d/m.oci" "$XB_REPO_URL"
+	[ "$status" -eq 2 ] && [[ $stderr == *"--platforms and --oci-descriptor cannot"* ]]
+	[ ! -e "$d/m.json" ]
 	xb --platforms="$na" "$XB_SUITE" "$d/m.tar" "$XB_REPO_URL"
 	[ "$status" -eq 2 ] && [[ $stderr == *"--platforms makes an OCI image"* ]]
 	# the hermetic suite has no $fa packages: that run fails, the whole image with it
