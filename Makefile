@@ -36,7 +36,7 @@ DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         debootstrap mmdebstrap util-linux file xz-utils zstd ca-certificates \
         squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman \
         libcrypt-dev fdisk dosfstools mtools btrfs-progs qemu-system-x86 qemu-system-arm \
-        ovmf qemu-efi-aarch64
+        ovmf qemu-efi-aarch64 qemu-efi-arm u-boot-qemu
 
 all: xboot
 

@@ -6,7 +6,7 @@
 
 #define OPTIONS(OPT, FLAG)                                                         \
 	OPT("arch", ARCH) OPT("timeout", TIMEOUT) OPT("memory", MEMORY) OPT("cpus", CPUS) \
-	OPT("network", NETWORK) OPT("accel", ACCEL)
+	OPT("network", NETWORK) OPT("accel", ACCEL) OPT("firmware", FIRMWARE)
 CMD_OPTIONS(OPTIONS);
 
 static const char usage[] =
@@ -25,6 +25,8 @@ static const char usage[] =
 	"  --cpus=N                its processors (default: 2, or 1 on one core)\n"
 	"  --network=user|none     qemu's user-mode network (default) or none\n"
 	"  --accel=auto|kvm|tcg    KVM when a probe guest runs under it (default), or force\n"
+	"  --firmware=uefi|u-boot  UEFI and systemd-boot (default), or U-Boot's distro boot\n"
+	"                          of the ESP's extlinux.conf, as armhf boards do (no CMD)\n"
 	"  -q, --quiet             print only errors and warnings\n"
 	"  -v, --verbose           print more\n"
 	"  -h, --help              print this help\n";
@@ -52,6 +54,13 @@ static int parse_option(struct boot_opts *o, int c, const char *arg)
 		}
 		o->accel = !strcmp(arg, "kvm") ? BOOT_ACCEL_KVM
 		           : !strcmp(arg, "tcg") ? BOOT_ACCEL_TCG : BOOT_ACCEL_AUTO;
+		return 0;
+	case OPT_FIRMWARE:
+		if (strcmp(arg, "uefi") && strcmp(arg, "u-boot")) {
+			xb_error("--firmware=%s: expected uefi or u-boot", arg);
+			return -XB_EUSAGE;
+		}
+		o->uboot = !strcmp(arg, "u-boot");
 		return 0;
 	case 'h': fputs(usage, stdout); return 1;
 	default:
@@ -82,6 +91,11 @@ int cmd_boot(int argc, char **argv)
 	}
 	if (r == 0 && optind + 1 == argc) {
 		xb_error("boot: expected a command after --");
+		r = -XB_EUSAGE;
+	}
+	if (r == 0 && o.uboot && o.argv.n) {
+		xb_error("--firmware=u-boot boots the image's extlinux.conf as it is: a command needs "
+		         "--firmware=uefi (systemd-boot takes it from SMBIOS)");
 		r = -XB_EUSAGE;
 	}
 	if (r == 0) {

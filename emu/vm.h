@@ -1,7 +1,8 @@
 /* vm: the virtual machine of each architecture xboot makes disks for and
  * boots: what the firmware looks for (the removable-media EFI loader's
  * name), the GPT type of the root partition (the Discoverable Partitions
- * Specification's), the serial console of qemu's machine, and the
+ * Specification's), whether its boards' U-Boot wants an extlinux.conf
+ * (distro boot), the serial console of qemu's machine, and the
  * qemu-system binary, machine and firmware (Debian's files and packages). */
 #ifndef XB_EMU_VM_H
 #define XB_EMU_VM_H
@@ -19,6 +20,8 @@ struct emu_vm {
 	const char *cpu;          /* qemu's -cpu under TCG */
 	const char *fw_code, *fw_vars; /* the UEFI firmware (pflash), NULL: none packaged */
 	const char *fw_package;
+	bool extlinux;            /* boards boot it with U-Boot's distro boot: extlinux.conf */
+	const char *uboot;        /* U-Boot for qemu's machine (u-boot-qemu), NULL: none */
 };
 
 /* NULL for an architecture xboot makes no disk for. */

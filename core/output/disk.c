@@ -79,9 +79,10 @@ static int make_table(const struct output_disk *d, const char *path, uint64_t es
 	cleanup_strbuf struct strbuf script = STRBUF_INIT;
 	strbuf_addf(&script, "label: gpt\nlabel-id: %s\nunit: sectors\nsector-size: 512\n"
 	            "first-lba: 2048\n\n", d->disk_guid);
-	strbuf_addf(&script, "start=%llu, size=%llu, type=%s, uuid=%s, name=\"esp\"\n",
+	strbuf_addf(&script, "start=%llu, size=%llu, type=%s, uuid=%s, name=\"esp\"%s\n",
 	            (unsigned long long)(esp_off / 512), (unsigned long long)(d->esp_bytes / 512),
-	            DISK_ESP_TYPE, d->esp_guid);
+	            DISK_ESP_TYPE, d->esp_guid,
+	            d->esp_legacy_boot ? ", attrs=\"LegacyBIOSBootable\"" : "");
 	strbuf_addf(&script, "start=%llu, size=%llu, type=%s, uuid=%s, name=\"root\"\n",
 	            (unsigned long long)(root_off / 512), (unsigned long long)(root_bytes / 512),
 	            d->root_type, d->root_guid);

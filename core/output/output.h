@@ -59,6 +59,8 @@ struct output_disk {
 	const char *disk_guid, *esp_guid, *root_guid; /* GPT's identifiers */
 	const char *root_uuid;        /* the root file system's UUID */
 	const char *esp_serial;       /* the ESP's FAT volume id: 8 hex digits */
+	bool esp_legacy_boot;         /* the ESP marked LegacyBIOSBootable: U-Boot's distro
+	                                 boot looks there for extlinux/extlinux.conf */
 };
 
 struct output_opts {

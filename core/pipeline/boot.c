@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -16,17 +15,19 @@
 #include <unistd.h>
 
 #include "../base/fileio.h"
-#include "../base/hash.h"
 #include "../base/progress.h"
 #include "../base/spawn.h"
 #include "../output/disk.h"
 #include "../output/image.h"
 #include "bootable.h"
+#include "bootdisk.h"
 #include "../../emu/arch.h"
 #include "../../emu/vm.h"
 
 #define PROBE_SECONDS 15
-#define CMDLINE_ROOM 1700
+/* the guest's name of the disk guest_cmdline() writes CMD's script to */
+#define SCRIPT_SERIAL "xboot-boot"
+#define SCRIPT_DISK "/dev/disk/by-id/virtio-" SCRIPT_SERIAL
 
 struct vm_run {
 	const struct boot_opts *o;
@@ -34,8 +35,8 @@ struct vm_run {
 	const struct emu_vm *vm;
 	char *work;                   /* our temporary directory */
 	int lock;                     /* work/lock, flocked while we run */
-	char *esp;                    /* IMAGE@@OFFSET, as mtools takes it */
-	char *vars, *kernel, *console, *out;
+	struct bootdisk disk;         /* what the image holds */
+	char *vars, *kernel, *console, *out, *script;
 	bool kvm;
 	char nonce[17];
 	struct strbuf extra;          /* -smbios's kernel-cmdline-extra, with CMD */
@@ -48,125 +49,34 @@ static void vm_run_release(struct vm_run *v)
 	if (v->lock >= 0)
 		close(v->lock);
 	free(v->work);
-	free(v->esp);
+	bootdisk_release(&v->disk);
 	free(v->vars);
 	free(v->kernel);
 	free(v->console);
 	free(v->out);
+	free(v->script);
 	strbuf_release(&v->extra);
-}
-
-/* ---- what the image holds ---- */
-
-static int find_machine(struct vm_run *v)
-{
-	struct disk_part parts[16];
-	size_t n;
-	int r = disk_partitions(v->image, parts, ARRAY_SIZE(parts), &n);
-	const struct disk_part *esp = NULL;
-	for (size_t i = 0; !r && i < n; i++) {
-		if (!strcasecmp(parts[i].type, DISK_ESP_TYPE) && !esp)
-			esp = &parts[i];
-		else if (!v->vm && !v->o->arch)
-			v->vm = emu_vm_by_root_type(parts[i].type);
-	}
-	if (r)
-		return r;
-	if (v->o->arch && !(v->vm = emu_vm_find(v->o->arch))) {
-		xb_error("--arch=%s: xboot boots %s", v->o->arch, emu_vm_names());
-		return -XB_EARCH;
-	}
-	if (!esp || !v->vm) {
-		xb_error("%s: no %s partition; xboot boots the disks it makes (TARGET NAME.img)",
-		         v->o->image, esp ? "root partition of a type that names the architecture "
-		                            "(give --arch)" : "EFI system");
-		return -XB_EPARSE;
-	}
-	v->esp = xasprintf("%s@@%llu", v->image, (unsigned long long)esp->offset);
-	return 0;
-}
-
-/* An mtools command on the ESP; its output in out (may be NULL). */
-static int mtools(const char *tool, struct vm_run *v, const char *arg, const char *arg2,
-                  struct strbuf *out)
-{
-	cleanup_strvec struct strvec argv = STRVEC_INIT;
-	cleanup_strbuf struct strbuf junk = STRBUF_INIT;
-	struct spawn_opts so = SPAWN_OPTS_INIT;
-	cleanup_fd int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	int status;
-	strvec_pushl(&argv, tool, "-i", v->esp, arg, arg2, NULL);
-	so.in_fd = -2;
-	so.err_fd = null;
-	so.capture = out ? out : &junk;
-	return xb_spawn(argv.v, &so, &status);
-}
-
-static int check_loader(struct vm_run *v)
-{
-	cleanup_free char *loader = xasprintf("::/EFI/BOOT/BOOT%s.EFI", v->vm->efi);
-	for (char *c = loader; *c; c++)
-		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-	cleanup_free char *copy = xasprintf("%s/loader.efi", v->work);
-	if (mtools("mcopy", v, loader, copy, NULL) < 0) {
-		xb_error("%s: no EFI loader (%s) on its EFI system partition", v->o->image,
-		         loader + 3);
-		return -ENOENT;
-	}
-	/* CMD rides on io.systemd.boot.kernel-cmdline-extra, systemd-boot 256's */
-	cleanup_strbuf struct strbuf efi = STRBUF_INIT;
-	const char *mark = "LoaderInfo: systemd-boot ";
-	const char *at = xb_read_file(copy, &efi) == 0 ? memmem(efi.buf, efi.len, mark, strlen(mark))
-	                                               : NULL;
-	if (v->o->argv.n && (!at || atoi(at + strlen(mark)) < 256)) {
-		xb_error("%s: its loader is not systemd-boot 256 or later (trixie's), which a "
-		         "command needs (it reads SMBIOS io.systemd.boot.kernel-cmdline-extra)",
-		         v->o->image);
-		return -ENOTSUP;
-	}
-	return 0;
-}
-
-/* A kernel an entry names (copied out for the KVM probe), and the loader
- * the firmware starts. */
-static int check_esp(struct vm_run *v)
-{
-	cleanup_free char *mdir = image_find_tool("mdir");
-	if (!mdir) {
-		xb_error("mdir not found: install mtools (to read %s's EFI system partition)",
-		         v->o->image);
-		return -ENOENT;
-	}
-	cleanup_strbuf struct strbuf list = STRBUF_INIT;
-	cleanup_strvec struct strvec entries = STRVEC_INIT;
-	if (mtools("mdir", v, "-b", "::/loader/entries", &list) == 0)
-		strvec_split(&entries, list.buf, "\n");
-	for (size_t i = 0; i < entries.n; i++) {
-		cleanup_strbuf struct strbuf conf = STRBUF_INIT;
-		if (!str_ends_with(entries.v[i], ".conf") || mtools("mtype", v, entries.v[i], NULL, &conf))
-			continue;
-		for (char *line = strtok(conf.buf, "\n"); line; line = strtok(NULL, "\n")) {
-			if (strncmp(line, "linux ", 6))
-				continue;
-			cleanup_free char *src = xasprintf("::%s", str_trim(line + 6));
-			if (mtools("mcopy", v, src, v->kernel, NULL) == 0)
-				return check_loader(v);
-		}
-	}
-	xb_error("%s has no kernel on its EFI system partition (make it with --kernel, or "
-	         "--include=linux-image-...)", v->o->image);
-	return -ENOENT;
 }
 
 static int check_host(struct vm_run *v)
 {
 	cleanup_free char *qemu = NULL;
-	if (!v->vm->fw_code) {
+	if (v->o->uboot && !v->vm->uboot) {
+		xb_error("--firmware=u-boot: xboot boots %s images with UEFI firmware only; U-Boot "
+		         "is armhf's", v->vm->deb);
+		return -ENOTSUP;
+	}
+	if (v->o->uboot && access(v->vm->uboot, F_OK) < 0) {
+		xb_error("no U-Boot for qemu's %s machine (%s): install u-boot-qemu", v->vm->deb,
+		         v->vm->uboot);
+		return -ENOENT;
+	}
+	if (!v->o->uboot && !v->vm->fw_code) {
 		xb_error("xboot cannot boot %s images: no UEFI firmware it knows how to start for "
 		         "them", v->vm->deb);
 		return -ENOTSUP;
 	}
-	if (access(v->vm->fw_code, F_OK) < 0) {
+	if (!v->o->uboot && access(v->vm->fw_code, F_OK) < 0) {
 		xb_error("no UEFI firmware for %s (%s): install %s", v->vm->deb, v->vm->fw_code,
 		         v->vm->fw_package);
 		return -ENOENT;
@@ -175,6 +85,8 @@ static int check_host(struct vm_run *v)
 		xb_error("%s not found: install %s", v->vm->qemu, v->vm->qemu_package);
 		return -ENOENT;
 	}
+	if (v->o->uboot)
+		return 0;
 	/* a copy, never a link: qemu writes the variables */
 	int r = xb_copy_file(v->vm->fw_vars, v->vars);
 	if (r < 0)
@@ -315,11 +227,15 @@ static bool kvm_works(struct vm_run *v, const char **why)
 	return up;
 }
 
-/* The guest's part of CMD: run once the system is up, its output to the
- * virtio console, its status to the serial console, then power off. */
+/* The guest's part of CMD: a script on a small read-only disk of its own
+ * (so neither CMD's length nor its characters meet the kernel's command
+ * line, 1 KB on arm), run once the system is up, its output to the virtio
+ * console, its status to the serial console, then power off.  The command
+ * line only finds that disk by its serial and starts the script outside
+ * kernel-command-line.service, whose end is-system-running would wait for. */
 static int guest_cmdline(const struct vm_run *v, struct strbuf *extra)
 {
-	cleanup_strbuf struct strbuf sh = STRBUF_INIT, b64 = STRBUF_INIT;
+	cleanup_strbuf struct strbuf sh = STRBUF_INIT;
 	strbuf_addf(&sh, "N=%s\n", v->nonce);
 	strbuf_addstr(&sh, "systemctl is-system-running --wait >/dev/null 2>&1\n"
 	              "i=0; while [ ! -c /dev/hvc0 ] && [ $i -lt 100 ]; do modprobe -q "
@@ -336,27 +252,34 @@ static int guest_cmdline(const struct vm_run *v, struct strbuf *extra)
 		strbuf_addch(&sh, '\'');
 	}
 	strbuf_addstr(&sh, " ) </dev/null >&3 2>&3 3>&-\ns=$?\necho \"xboot-boot $N: exit status "
-	              "$s\" >/dev/console\nsystemctl poweroff\n");
-	xb_base64(sh.buf, sh.len, &b64);
-	strbuf_addf(extra, "type=11,value=io.systemd.boot.kernel-cmdline-extra=systemd.unit=multi-"
-	            "user.target systemd.wants=kernel-command-line.service systemd.getty_auto=0 "
-	            "systemd.run_success_action=none systemd.run_failure_action=none systemd.run="
-	            "\"/bin/sh -c 'echo %s|base64 -d >/run/xboot-boot; systemd-run -q --no-block "
-	            "--service-type=exec /bin/sh /run/xboot-boot'\"", b64.buf);
-	/* the kernel keeps 2048 bytes of its command line; the entry's own
-	 * options and initrd= take the rest */
-	if (extra->len <= CMDLINE_ROOM)
-		return 0;
-	xb_error("the command is too long for the kernel's command line: it takes %zu bytes "
-	         "there, of at most %d", extra->len, CMDLINE_ROOM);
-	return -XB_EUSAGE;
+	              "$s\" >/dev/console\nsystemctl poweroff\nexit\n");
+	/* a disk is whole sectors: newlines fill the last one */
+	while (sh.len % 512)
+		strbuf_addch(&sh, '\n');
+	int r = xb_write_file_at(AT_FDCWD, v->script, sh.buf, sh.len, 0644);
+	if (r < 0) {
+		xb_error("writing %s: %s", v->script, strerror(-r));
+		return r;
+	}
+	strbuf_addstr(extra, "type=11,value=io.systemd.boot.kernel-cmdline-extra=systemd.unit=multi-"
+	              "user.target systemd.wants=kernel-command-line.service systemd.getty_auto=0 "
+	              "systemd.run_success_action=none systemd.run_failure_action=none systemd.run="
+	              "\"/bin/sh -c 'until [ -b " SCRIPT_DISK " ]; do sleep 0.2; done; cp "
+	              SCRIPT_DISK " /run/xboot-boot; systemd-run -q --no-block --service-type=exec "
+	              "/bin/sh /run/xboot-boot'\"");
+	return 0;
 }
 
 static void boot_args(const struct vm_run *v, struct strvec *a)
 {
 	machine_args(v, v->kvm, a);
-	push_opt(a, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=", v->vm->fw_code);
-	push_opt(a, "-drive", "if=pflash,format=raw,unit=1,file=", v->vars);
+	if (v->o->uboot) {
+		strvec_pushl(a, "-bios", v->vm->uboot, NULL);
+	} else {
+		push_opt(a, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=",
+		         v->vm->fw_code);
+		push_opt(a, "-drive", "if=pflash,format=raw,unit=1,file=", v->vars);
+	}
 	push_opt(a, "-drive", "if=none,id=disk,format=raw,file=", v->image);
 	strvec_pushl(a, "-device", "virtio-blk-pci,drive=disk", "-nic",
 	             v->o->net_none ? "none" : "user,model=virtio-net-pci", NULL);
@@ -368,6 +291,8 @@ static void boot_args(const struct vm_run *v, struct strvec *a)
 	strvec_pushl(a, "-serial", "chardev:xbcon", "-device", "virtio-serial-pci", NULL);
 	push_opt(a, "-chardev", "file,id=xbout,path=", v->out);
 	strvec_pushl(a, "-device", "virtconsole,chardev=xbout", "-smbios", v->extra.buf, NULL);
+	push_opt(a, "-drive", "if=none,id=xbcmd,format=raw,readonly=on,file=", v->script);
+	strvec_pushl(a, "-device", "virtio-blk-pci,drive=xbcmd,serial=" SCRIPT_SERIAL, NULL);
 }
 
 /* ---- the run ---- */
@@ -511,6 +436,7 @@ static int make_work(struct vm_run *v)
 	v->kernel = xasprintf("%s/vmlinuz", v->work);
 	v->console = xasprintf("%s/console.log", v->work);
 	v->out = xasprintf("%s/out", v->work);
+	v->script = xasprintf("%s/cmd.sh", v->work);
 	return 0;
 }
 
@@ -554,8 +480,12 @@ static int prepare(struct vm_run *v, char **made)
 	if (S_ISDIR(st.st_mode) && (r = disk_of_dir(v, made)) < 0)
 		return r;
 	v->image = S_ISDIR(st.st_mode) ? *made : v->o->image;
-	if ((r = find_machine(v)) < 0 || (r = check_esp(v)) < 0 ||
-	    (v->o->argv.n && (r = guest_cmdline(v, &v->extra)) < 0))
+	v->disk = (struct bootdisk){ v->image, v->o->image, v->o->arch, v->work, v->kernel,
+		                     v->o->uboot, v->o->argv.n > 0, v->vm, NULL };
+	if ((r = bootdisk_inspect(&v->disk)) < 0)
+		return r;
+	v->vm = v->disk.vm;
+	if (v->o->argv.n && (r = guest_cmdline(v, &v->extra)) < 0)
 		return r;
 	return check_host(v);
 }

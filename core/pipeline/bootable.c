@@ -174,6 +174,82 @@ static int stage_text(int dirfd, const char *path, const struct strbuf *sb, long
 	return r;
 }
 
+/* The kernel's device trees (/usr/lib/linux-image-VERSION: *.dtb, and
+ * vendor directories of them) to the ESP's debian/dtbs-VERSION, where
+ * extlinux.conf's fdtdir names them; nothing when the kernel has none. */
+static int stage_dtbs(int rootfd, const char *from, const char *to, long long t, int depth,
+                      uint64_t *bytes)
+{
+	int fd = inroot_open(rootfd, from, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	cleanup_strvec struct strvec names = STRVEC_INIT;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	strvec_sort(&names);
+	if (mkdir(to, 0755) < 0) {
+		xb_error("creating %s: %s", to, strerror(errno));
+		return -errno;
+	}
+	int r = 0;
+	for (size_t i = 0; !r && i < names.n; i++) {
+		cleanup_free char *f = xasprintf("%s/%s", from, names.v[i]);
+		cleanup_free char *out = xasprintf("%s/%s", to, names.v[i]);
+		/* only what the kernel package holds: files and directories, no links */
+		struct stat st = { 0 };
+		int in = inroot_open(rootfd, f, O_PATH | O_NOFOLLOW, 0);
+		if (in >= 0 && fstat(in, &st) < 0)
+			st.st_mode = 0;
+		if (in >= 0)
+			close(in);
+		if (S_ISDIR(st.st_mode) && depth > 0)
+			r = stage_dtbs(rootfd, f, out, t, depth - 1, bytes);
+		else if (S_ISREG(st.st_mode) && str_ends_with(names.v[i], ".dtb") &&
+		         !(r = stage(rootfd, f, out, t)))
+			*bytes += (uint64_t)st.st_size;
+	}
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+	if (!r && t >= 0 && utimensat(AT_FDCWD, to, ts, 0) < 0) {
+		xb_error("setting the time of %s: %s", to, strerror(errno));
+		r = -errno;
+	}
+	return r;
+}
+
+/* What U-Boot's distro boot reads on boards (armhf's): the kernel, the
+ * initrd and the device trees on the ESP.  No console= here: the kernel
+ * takes the board's from its device tree's stdout-path. */
+static int stage_extlinux(const struct bootable_in *p, int rootfd, int dirfd,
+                          const struct bootable *b, const char *kver, bool initrd, uint64_t *bytes)
+{
+	cleanup_free char *from = xasprintf("usr/lib/linux-image-%s", kver);
+	cleanup_free char *to = xasprintf("%s/debian/dtbs-%s", b->esp_dir, kver);
+	int r = xb_mkdir_p_at(dirfd, "extlinux", 0755);
+	if (r < 0) {
+		xb_error("staging the EFI system partition's extlinux: %s", strerror(-r));
+		return r;
+	}
+	if ((r = stage_dtbs(rootfd, from, to, p->epoch, 1, bytes)) < 0)
+		return r;
+	cleanup_strbuf struct strbuf conf = STRBUF_INIT;
+	strbuf_addf(&conf, "# U-Boot's distro boot (written by xboot)\ndefault debian\n"
+	            "timeout 1\nmenu title Debian GNU/Linux %s\n\nlabel debian\n"
+	            "\tmenu label Debian GNU/Linux %s, Linux %s\n\tlinux /debian/vmlinuz-%s\n",
+	            p->title, p->title, kver, kver);
+	if (initrd)
+		strbuf_addf(&conf, "\tinitrd /debian/initrd.img-%s\n", kver);
+	if (in_tree(rootfd, from))
+		strbuf_addf(&conf, "\tfdtdir /debian/dtbs-%s/\n", kver);
+	strbuf_addf(&conf, "\tappend root=UUID=%s %s\n", b->disk.root_uuid, p->fstab ? "ro" : "rw");
+	return stage_text(dirfd, "extlinux/extlinux.conf", &conf, p->epoch);
+}
+
 /* The ESP: the loader, its entry, the kernel and its initrd. */
 static int stage_esp(const struct bootable_in *p, int rootfd, struct bootable *b, const char *kver,
                      uint64_t *bytes)
@@ -220,10 +296,14 @@ static int stage_esp(const struct bootable_in *p, int rootfd, struct bootable *b
 	struct stat k, i = { 0 };
 	if (stat(kout, &k) == 0 && (!initrd || stat(iout, &i) == 0))
 		*bytes += (uint64_t)k.st_size + (uint64_t)i.st_size;
-	return stage_text(dirfd, "loader/entries/debian.conf", &entry, t);
+	if ((r = stage_text(dirfd, "loader/entries/debian.conf", &entry, t)) < 0 || !vm->extlinux)
+		return r;
+	return stage_extlinux(p, rootfd, dirfd, b, kver, initrd, bytes);
 }
 
-/* /etc/fstab by UUID, unless the tree has one of its own. */
+/* /etc/fstab by UUID, unless the tree has one of its own.  The ESP is
+ * nofail: a machine slow to show it (emulated, loaded) still comes up,
+ * rather than in emergency mode for a partition only kernel updates use. */
 static int write_fstab(const struct bootable_in *p, int rootfd, const struct bootable *b)
 {
 	cleanup_strbuf struct strbuf old = STRBUF_INIT, sb = STRBUF_INIT;
@@ -234,7 +314,7 @@ static int write_fstab(const struct bootable_in *p, int rootfd, const struct boo
 	bool ext4 = !strcmp(b->disk.root_fs, "ext4");
 	strbuf_addf(&sb, "# /etc/fstab: static file system information (written by xboot for "
 	            "its disk image).\nUUID=%s / %s %s 0 1\nUUID=%.4s-%.4s /boot/efi vfat "
-	            "umask=0077 0 1\n", b->disk.root_uuid, b->disk.root_fs,
+	            "umask=0077,nofail 0 1\n", b->disk.root_uuid, b->disk.root_fs,
 	            ext4 ? "errors=remount-ro" : "defaults", s, s + 4);
 	if ((r = inroot_mkdir_p(rootfd, "boot/efi", 0755)) == 0)
 		r = inroot_write_file(rootfd, "etc/fstab", sb.buf, sb.len, 0644);
@@ -294,13 +374,15 @@ int bootable_disk_of(const struct bootable_in *p, const char *root, const char *
 	if (!r && p->fstab)
 		r = write_fstab(p, rootfd, b);
 	/* mcopy -m gives directories their times too */
-	static const char *const dirs[] = { "EFI/BOOT", "EFI", "loader/entries", "loader", "debian" };
+	static const char *const dirs[] = { "EFI/BOOT", "EFI", "loader/entries", "loader",
+		                            "extlinux", "debian" };
 	struct timespec ts[2] = { { p->epoch, 0 }, { p->epoch, 0 } };
 	for (size_t i = 0; !r && p->epoch >= 0 && i < ARRAY_SIZE(dirs); i++) {
 		cleanup_free char *dir = xasprintf("%s/%s", b->esp_dir, dirs[i]);
-		if (utimensat(AT_FDCWD, dir, ts, 0) < 0)
+		if (utimensat(AT_FDCWD, dir, ts, 0) < 0 && errno != ENOENT)
 			r = -errno;
 	}
+	b->disk.esp_legacy_boot = p->vm->extlinux;
 	/* room for the loader, the entry and a kernel update; whole MiB */
 	bytes = bytes + bytes / 2 + 32 * MIB;
 	b->disk.esp_bytes = (bytes < 64 * MIB ? 64 * MIB : bytes + MIB - 1) / MIB * MIB;

@@ -70,14 +70,53 @@ qemu_of() {
 	[ "$status" -ne 0 ] && [ ! -e "$left" ]
 }
 
-@test "trixie arm64 disk: aarch64 under emulation, systemd up (running or degraded), CMD's exit status" {
+@test "trixie arm64 disk: aarch64 under emulation, systemd up (running or degraded), CMD's exit status; a CMD longer than a kernel command line" {
 	make_disk arm64
+	local long
+	long=$(printf "'%.0s\"" $(seq 1500))
 	run --separate-stderr "$XB" boot --timeout=1200 "$IMAGES/arm64.img" -- \
-		sh -c 'uname -m; systemctl is-system-running; exit 7'
+		sh -c 'uname -m; systemctl is-system-running; echo ${#1}; exit 7' sh "$long"
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 7 ]
 	[ "${lines[0]}" = aarch64 ]
 	[[ ${lines[1]} == running || ${lines[1]} == degraded ]]
+	[ "${lines[2]}" = 3000 ]
 	[[ $stderr == *"(arm64) under TCG (another architecture than the host's)"* ]]
 	[ -z "$(pgrep -f "qemu-system-aarch64.*$IMAGES/arm64.img" || true)" ]
+}
+
+@test "trixie armhf disk: Debian's U-Boot (--firmware=u-boot) boots its extlinux.conf as a board would" {
+	local img=$IMAGES/armhf.img con=$BATS_TEST_TMPDIR/console off uuid
+	# no init: the boot is followed until the initramfs mounts the root by UUID
+	run "$XB" -q --arch=armhf --variant=minbase --kernel \
+		--extract-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/vm"
+			printf "virtio_blk\next4\n" >>"$1/etc/initramfs-tools/modules"' \
+		--cache-dir="$CACHE" trixie "$img"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run -0 sfdisk -d "$img"
+	[[ $output == *'name="esp", attrs="LegacyBIOSBootable"'* ]]
+	off=$(sfdisk -d "$img" | sed -n 's/.*img1 : start= *\([0-9]*\).*/\1/p')
+	run -0 env MTOOLS_SKIP_CHECK=1 mtype -i "$img@@$((off * 512))" ::/extlinux/extlinux.conf
+	uuid=$(sed -n 's/.*append root=UUID=\([^ ]*\) .*/\1/p' <<<"$output")
+	[ -n "$uuid" ]
+	[[ $output == *"fdtdir /debian/dtbs-"* ]]
+	run --separate-stderr "$XB" boot --firmware=u-boot "$img" -- true
+	[ "$status" -eq 2 ] && [[ $stderr == *"a command needs --firmware=uefi"* ]]
+	"$XB" boot --firmware=u-boot --timeout=900 "$img" </dev/null >"$con" 2>"$con.err" &
+	local xpid=$! i
+	for i in $(seq 900); do
+		grep -aq "EXT4-fs (vda2): mounted filesystem $uuid" "$con" && break
+		kill -0 "$xpid" 2>/dev/null || break
+		sleep 1
+	done
+	kill -TERM "$xpid" 2>/dev/null || true
+	wait "$xpid" || true
+	grep -a 'extlinux\|Linux version\|command line\|EXT4-fs' "$con" || tail -20 "$con"
+	cat "$con.err"
+	grep -aq "Retrieving file: /extlinux/extlinux.conf" "$con"
+	grep -aq "Linux version .*armmp" "$con"
+	grep -aq "Kernel command line: root=UUID=$uuid ro" "$con"
+	grep -aq "EXT4-fs (vda2): mounted filesystem $uuid" "$con"
+	[ -z "$(pgrep -f "qemu-system-arm.*$img" || true)" ]
 }

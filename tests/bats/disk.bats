@@ -41,7 +41,7 @@ part() {
 	ru=$(blkid -o value -s UUID "$O/root") eu=$(blkid -o value -s UUID "$O/esp")
 	run -0 debugfs -R 'cat /etc/fstab' "$O/root"
 	[[ $output == *"UUID=$ru / ext4 errors=remount-ro 0 1"* ]]
-	[[ $output == *"UUID=$eu /boot/efi vfat umask=0077 0 1"* ]]
+	[[ $output == *"UUID=$eu /boot/efi vfat umask=0077,nofail 0 1"* ]]
 	debugfs -R 'stat /boot/efi' "$O/root" | grep -q 'Type: directory'
 	debugfs -R 'cat /etc/hostbase.conf' "$O/root" | grep -q 'as shipped'
 	# the same tree and epoch: the same disk, identifiers included
@@ -122,6 +122,12 @@ part() {
 	[ "$status" -eq 2 ] && [[ $stderr == *"expected -- before the command"* ]]
 	run --separate-stderr "$XB" boot --accel=fast "$O/d.img"
 	[ "$status" -eq 2 ] && [[ $stderr == *"--accel=fast: expected auto, kvm or tcg"* ]]
+	run --separate-stderr "$XB" boot --firmware=bios "$O/d.img"
+	[ "$status" -eq 2 ] && [[ $stderr == *"--firmware=bios: expected uefi or u-boot"* ]]
+	run --separate-stderr "$XB" boot --firmware=u-boot "$O/d.img" -- true
+	[ "$status" -eq 2 ] && [[ $stderr == *"a command needs --firmware=uefi"* ]]
+	run --separate-stderr "$XB" boot --firmware=u-boot "$O/d.img"
+	[ "$status" -ne 0 ] && [[ $stderr == *"no extlinux/extlinux.conf on its EFI system partition"* ]]
 	[ -z "$(ls "$O" | grep -v '^d.img$\|^blank.img$')" ]
 }
 
