@@ -19,7 +19,8 @@
 	OPT("cache-dir", CACHE_DIR) FLAG("no-cache", NO_CACHE) FLAG("updates", UPDATES) \
 	FLAG("ignore-valid-until", IGNORE_VALID_UNTIL) FLAG("no-check-sig", NO_CHECK_SIG) \
 	FLAG("remove-emulator", REMOVE_EMULATOR) OPT("format", FORMAT) OPT("mode", MODE) \
-	FLAG("allow-suite-change", ALLOW_SUITE_CHANGE)                                \
+	FLAG("allow-suite-change", ALLOW_SUITE_CHANGE) FLAG("timings", TIMINGS)        \
+	FLAG("no-tree-cache", NO_TREE_CACHE) OPT("cache-max", CACHE_MAX)              \
 	FLAG("allow-releaseinfo-change-suite", ALLOW_RELEASEINFO_CHANGE_SUITE)        \
 	OPT("setup-hook", SETUP_HOOK) OPT("extract-hook", EXTRACT_HOOK)               \
 	OPT("essential-hook", ESSENTIAL_HOOK) OPT("customize-hook", CUSTOMIZE_HOOK)    \
@@ -69,12 +70,15 @@ static const char usage_tail[] =
 	"  --timeout=SECONDS       give up on a mirror silent for this long (default 30)\n"
 	"  --cache-dir=DIR         where downloaded packages are kept\n"
 	"  --no-cache              keep no packages after the run\n"
+	"  --no-tree-cache         neither use nor keep a configured tree in the cache\n"
+	"  --cache-max=SIZE        the configured trees kept take at most SIZE (default 4G)\n"
 	"  --ignore-valid-until    accept an expired Release file (snapshot mirrors)\n"
 	"  --no-check-sig          do not check signatures (hashes are still checked);\n"
 	"                          also --no-check-gpg\n"
 	"  --allow-suite-change    accept a Release of another Suite and Codename than\n"
 	"                          SUITE (apt: --allow-releaseinfo-change-suite)\n"
 	"  --remove-emulator       remove the qemu emulator from TARGET at the end\n"
+	"  --timings               print where the run's time went, phase by phase, at the end\n"
 	"  --mode=MODE             root, unshare (an ordinary user, through a user namespace)\n"
 	"                          or auto (default: root as root, unshare otherwise)\n"
 	"  --format=FORMAT         directory, tar, tar.gz, tar.xz, tar.zst, squashfs, ext4,\n"
@@ -248,6 +252,9 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 	case OPT_ALLOW_SUITE_CHANGE:
 	case OPT_ALLOW_RELEASEINFO_CHANGE_SUITE: p->allow_suite_change = true; return 0;
 	case OPT_REMOVE_EMULATOR: p->remove_emulator = true; return 0;
+	case OPT_TIMINGS: p->timings = true; return 0;
+	case OPT_NO_TREE_CACHE: p->no_tree_cache = true; return 0;
+	case OPT_CACHE_MAX: return parse_size("cache-max", arg, &p->cache_max);
 	case OPT_UPDATES: p->updates = true; return 0;
 	case OPT_MODE: return parse_mode(arg, &p->mode);
 	case OPT_LOGFILE: set_string(&p->logfile, arg); return 0;

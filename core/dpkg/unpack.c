@@ -20,7 +20,9 @@
 #include "debfile.h"
 #include "dpkgdb.h"
 #include "dpkgtrig.h"
+#include "../base/progress.h"
 #include "../base/spawn.h"
+#include "../base/timings.h"
 
 /* What the child sends back: index < n is a package, n the database. */
 struct record {
@@ -170,8 +172,13 @@ static int child_run(const char *target, int tfd, const struct unpack_item *item
 		goto out;
 	}
 	umask(022);
-	if (!(r = dpkgdb_init(pl.rootfd)) && !(r = extract_all(&pl)))
+	long long t0 = progress_now_ms();
+	if (!(r = dpkgdb_init(pl.rootfd)) && !(r = extract_all(&pl))) {
+		timings_since("unpack", t0);
+		t0 = progress_now_ms();
 		r = commit(pl.rootfd, pl.pkgs, n);
+		timings_since("dpkg database", t0);
+	}
 	send_record(out, n, r);
 out:
 	for (size_t j = 0; j < n; j++)

@@ -31,7 +31,7 @@ char *aptlists_prefix(const char *uri, const char *suite)
 	return strbuf_detach(&sb);
 }
 
-static char *stage_dir(const char *workdir, const char *dir)
+char *aptlists_stage_dir(const char *workdir, const char *dir)
 {
 	char *s = xasprintf("%s/stage/%s", workdir, dir);
 	for (char *c = s + strlen(workdir) + 7; *c; c++)
@@ -42,7 +42,7 @@ static char *stage_dir(const char *workdir, const char *dir)
 int aptlists_stage(const char *workdir, const char *dir, const char *src, const char *name)
 {
 	cleanup_free char *top = xasprintf("%s/stage", workdir);
-	cleanup_free char *stage = stage_dir(workdir, dir);
+	cleanup_free char *stage = aptlists_stage_dir(workdir, dir);
 	cleanup_free char *dst = xasprintf("%s/%s", stage, name);
 	int r = 0;
 	if ((mkdir(top, 0755) < 0 && errno != EEXIST) || (mkdir(stage, 0755) < 0 && errno != EEXIST))
@@ -56,7 +56,7 @@ int aptlists_stage(const char *workdir, const char *dir, const char *src, const 
 
 int aptlists_install(const char *workdir, const char *dir, const char *root)
 {
-	cleanup_free char *stage = stage_dir(workdir, dir);
+	cleanup_free char *stage = aptlists_stage_dir(workdir, dir);
 	cleanup_free char *what = xasprintf("the tree's %s", dir);
 	char *srcs[] = { stage };
 	struct stat st;

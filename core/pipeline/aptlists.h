@@ -21,6 +21,9 @@ char *aptlists_prefix(const char *uri, const char *suite);
  * (a hard link, or a copy, under workdir/stage/dir).  Reports errors. */
 int aptlists_stage(const char *workdir, const char *dir, const char *src, const char *name);
 
+/* Where what is staged for dir waits (caller frees). */
+char *aptlists_stage_dir(const char *workdir, const char *dir);
+
 /* Copies what was staged for dir into the tree at root, and drops it. */
 int aptlists_install(const char *workdir, const char *dir, const char *root);
 

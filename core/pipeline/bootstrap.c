@@ -12,8 +12,10 @@
 #include "offline.h"
 #include "setup.h"
 #include "stages.h"
+#include "treecache.h"
 #include "../base/inroot.h"
 #include "../base/progress.h"
+#include "../base/timings.h"
 #include "../dpkg/debfile.h"
 #include "../pkgset/order.h"
 #include "../secondstage/secondstage.h"
@@ -29,7 +31,7 @@
 
 /* The log: --logfile on the host, else var/log/xboot.log in the tree
  * (resolved inside it: a setup hook may have put anything there). */
-static int open_log(struct run *run)
+static int open_log(struct run *run, bool append)
 {
 	const char *host = run->plan->logfile;
 	int fd;
@@ -43,7 +45,8 @@ static int open_log(struct run *run)
 		cleanup_fd int rootfd = open(run->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		cleanup_free char *last = NULL;
 		cleanup_fd int dir = rootfd < 0 ? -1 : inroot_parent(rootfd, "var/log/xboot.log", true, &last);
-		fd = dir < 0 ? -1 : openat(dir, last, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+		fd = dir < 0 ? -1 : openat(dir, last, O_RDWR | O_CREAT | (append ? O_APPEND : O_TRUNC) |
+		                                          O_NOFOLLOW | O_CLOEXEC, 0644);
 	}
 	if (fd >= 0 && (run->log = fdopen(fd, "w")))
 		xb_set_log(run->log);
@@ -155,6 +158,7 @@ static int write_output(const struct run *run, int stdout_fd)
 	if (!r)
 		r = output_write(run->root, p->target, p->format, &oo);
 	bootable_release(&disk);
+	timings_since("output", t0);
 	if (!r && p->format != OUTPUT_NULL)
 		xb_info("wrote %s (%s) in %.1f s", p->target, output_format_name(p->format),
 		        stage_seconds_since(t0));
@@ -200,9 +204,9 @@ static int leave_second_stage(struct run *run)
 	return r ? r : twostage_write(run->root, run->pkgs, run->n_pkgs, &remove);
 }
 
-/* From the unpack to the customize hooks: what hooks may use is in place
- * (apt's lists, policy-rc.d, the emulator) until the clean-up. */
-static int fill_tree(struct run *run)
+/* From the unpack to the second stage's end: what the configured-tree
+ * cache keeps. */
+static int configure_fresh(struct run *run, struct treecache *tc)
 {
 	const struct xb_plan *p = run->plan;
 	int r;
@@ -213,15 +217,35 @@ static int fill_tree(struct run *run)
 		return r;
 	/* extract: unpacked, and no script of them runs */
 	if (p->variant->scripts && p->two_stage)
-		r = leave_second_stage(run);
-	else if (p->variant->scripts)
-		r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs,
-		                   run->log ? fileno(run->log) : -1, run->log_name);
+		return leave_second_stage(run);
+	if (!p->variant->scripts)
+		return 0;
+	r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1,
+	                   run->log_name);
+	if (!r && !xb_interrupted) {
+		long long t0 = progress_now_ms();
+		if (run->log)
+			fflush(run->log);
+		treecache_store(tc, run, p->cache_max ? p->cache_max : TREECACHE_MAX_DEFAULT);
+		timings_since("configured-tree cache", t0);
+	}
+	return r;
+}
+
+/* From the unpack (or the cache's configured tree) to the customize
+ * hooks: what hooks may use is in place (apt's lists, policy-rc.d, the
+ * emulator) until the clean-up. */
+static int fill_tree(struct run *run, struct treecache *tc, bool hit)
+{
+	const struct xb_plan *p = run->plan;
+	int r = hit ? 0 : configure_fresh(run, tc);
+	long long t0 = progress_now_ms();
 	if (r < 0 ||
 	    (r = finish_tree(p, run->hooks_sources_list ? NULL : &run->sources, run->root)) < 0 ||
 	    (r = finish_apt_states(p, run->root, run->pkgs, run->n_pkgs)) < 0 ||
 	    (r = bootable_login(p, run->root)) < 0)
 		return r;
+	timings_since("finish (apt, logins)", t0);
 	return p->two_stage ? 0 : hooks_run(&p->hooks, HOOK_CUSTOMIZE, &run->hooks);
 }
 
@@ -245,24 +269,43 @@ static int setup_tree(struct run *run)
 	if (!hooks_any(&p->hooks, HOOK_SETUP))
 		return 0;
 	if ((r = setup_skeleton(p, run->root)) < 0 ||
-	    (r = hooks_run(&p->hooks, HOOK_SETUP, &run->hooks)) < 0 || (r = open_log(run)) < 0)
+	    (r = hooks_run(&p->hooks, HOOK_SETUP, &run->hooks)) < 0 || (r = open_log(run, false)) < 0)
 		return r;
 	cleanup_free char *list = xasprintf("%s/etc/apt/sources.list", run->root);
 	run->hooks_sources_list = access(list, F_OK) == 0;
 	return setup_tree_apt(p, run->root, &run->sources, &run->keyrings);
 }
 
+/* A configured tree from the cache, where there is one for these inputs;
+ * the log goes on where its run left it. */
+static int from_cache(struct run *run, struct treecache *tc, bool *hit)
+{
+	long long t0 = progress_now_ms();
+	int r = treecache_prepare(tc, run);
+	if (!r)
+		r = treecache_restore(tc, run, hit);
+	if (!r && *hit)
+		r = open_log(run, true);
+	timings_since("configured-tree cache", t0);
+	return r;
+}
+
 /* Everything after the download, in the tree. */
 static int build_tree(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
-	bool links;
-	int r;
-	if (!hooks_any(&p->hooks, HOOK_SETUP) &&
-	    ((r = setup_skeleton(p, run->root)) < 0 || (r = open_log(run)) < 0))
-		return r;
-	if ((r = distro_links(run, &links)) < 0 || (r = setup_merged_usr(p, run->root, links)) < 0 ||
-	    (r = fill_tree(run)) < 0)
+	struct treecache tc = { .lock_fd = -1 };
+	bool links, hit = false;
+	int r = from_cache(run, &tc, &hit);
+	if (!r && !hit && !hooks_any(&p->hooks, HOOK_SETUP) &&
+	    !(r = setup_skeleton(p, run->root)))
+		r = open_log(run, false);
+	if (!r && !hit && !(r = distro_links(run, &links)))
+		r = setup_merged_usr(p, run->root, links);
+	if (!r)
+		r = fill_tree(run, &tc, hit);
+	treecache_release(&tc);
+	if (r < 0)
 		return r;
 	if (p->variant->scripts && !p->two_stage && (r = configure_done(p, run->root)) < 0)
 		return r;
@@ -290,11 +333,22 @@ static int run_stages(struct run *run, int stdout_fd)
 	if ((r = make_workdir(run, archive)) < 0)
 		return r;
 	prepare_hooks(run);
-	if ((r = setup_tree(run)) < 0 || (r = stage_indices(run)) < 0 || (r = stage_resolve(run)) < 0)
+	if ((r = setup_tree(run)) < 0)
 		return r;
+	long long t0 = progress_now_ms();
+	if ((r = stage_indices(run)) < 0)
+		return r;
+	timings_since("indices (fetch, verify)", t0);
+	t0 = progress_now_ms();
+	if ((r = stage_resolve(run)) < 0)
+		return r;
+	timings_since("resolve", t0);
 	if (p->stop == PLAN_STOP_PRINT_DEBS || p->stop == PLAN_STOP_SIMULATE)
 		return (r = stage_open_store(run)) < 0 ? r : stage_print_set(run);
-	if ((r = stage_download(run)) < 0 || p->stop == PLAN_STOP_DOWNLOAD)
+	t0 = progress_now_ms();
+	r = stage_download(run);
+	timings_since("download", t0);
+	if (r < 0 || p->stop == PLAN_STOP_DOWNLOAD)
 		return r || !p->make_tarball ? r : offline_write(run, p->make_tarball);
 	if (xb_interrupted)
 		return -XB_EINTR;
@@ -321,6 +375,10 @@ int bootstrap_run(const struct xb_plan *p)
 
 	if (r < 0 || (r = enter_process(p)) < 0)
 		return r;
+	if (p->timings && (r = timings_enable()) < 0) {
+		xb_error("--timings: %s", strerror(-r));
+		return r;
+	}
 	aptopts_read(&p->aptopts, &run.apt);
 	run.http.proxy = run.apt.http_proxy;
 	run.http.jobs = p->jobs;
@@ -334,6 +392,8 @@ int bootstrap_run(const struct xb_plan *p)
 	else if (!r && p->stop == PLAN_STOP_NONE)
 		xb_info("%s: %s %s %s ready in %.1f s (%zu packages)", p->target, p->suite,
 		        p->arch->deb, p->variant->name, stage_seconds_since(t0), run.n_pkgs);
+	if (!r)
+		timings_print(progress_now_ms() - t0);
 	if (r == -XB_EINTR || (r < 0 && xb_interrupted)) {
 		xb_error("interrupted; nothing is left mounted");
 		r = -XB_EINTR;

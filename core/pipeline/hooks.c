@@ -8,6 +8,8 @@
 
 #include "../base/spawn.h"
 #include "../base/inroot.h"
+#include "../base/progress.h"
+#include "../base/timings.h"
 #include "copy.h"
 #include "../output/output.h"
 #include "../../emu/launch.h"
@@ -223,6 +225,16 @@ static int find_form(const char *cmd)
 	return -1;
 }
 
+bool hooks_read_host(const struct hooks *h, enum hook_kind k)
+{
+	for (size_t i = 0; i < h->cmds[k].n; i++) {
+		int form = find_form(h->cmds[k].v[i]);
+		if (form >= 0 && forms[form].in)
+			return true;
+	}
+	return false;
+}
+
 /* The special forms, run by xboot itself: the in forms from the host
  * into the tree (through core/pipeline/copy's writer), the out forms the
  * other way (sources resolved inside the tree). */
@@ -313,9 +325,14 @@ static int run_cmd(const char *cmd, enum hook_kind k, const struct hooks_env *e)
 int hooks_run(const struct hooks *h, enum hook_kind k, const struct hooks_env *e)
 {
 	int r = 0;
+	long long t0 = progress_now_ms();
 	for (size_t i = 0; !r && i < h->cmds[k].n; i++)
 		r = run_cmd(h->cmds[k].v[i], k, e);
 	for (size_t i = 0; !r && i < h->dirs.n; i++)
 		r = run_dir(h->dirs.v[i], k, e);
+	if (h->cmds[k].n || h->dirs.n) {
+		cleanup_free char *phase = xasprintf("%s hooks", kind_names[k]);
+		timings_since(phase, t0);
+	}
 	return r;
 }

@@ -45,6 +45,8 @@ struct hooks_env {
 };
 
 bool hooks_any(const struct hooks *h, enum hook_kind k);
+/* Whether a hook of kind k is a special form that copies host files in. */
+bool hooks_read_host(const struct hooks *h, enum hook_kind k);
 void hooks_release(struct hooks *h);
 
 /* Runs the hooks of kind k, each to its end; the first that fails stops

@@ -44,8 +44,11 @@ struct xb_plan {
 	long timeout;                /* seconds to connect, and of silence; 0: the default */
 	char *cache_dir;             /* --cache-dir; NULL: the user's default */
 	bool no_cache;
+	bool no_tree_cache;          /* --no-tree-cache: no configured-tree snapshots */
+	uint64_t cache_max;          /* --cache-max: their bytes at most; 0: the default */
 	bool ignore_valid_until, no_check_sig, allow_suite_change;
 	bool remove_emulator;
+	bool timings;                /* --timings: where the time went, at the end */
 	struct hooks hooks;
 	struct strvec aptopts, dpkgopts; /* lines (or files) for apt.conf.d, dpkg.cfg.d */
 	struct strvec skip;          /* --skip: mmdebstrap's step names */

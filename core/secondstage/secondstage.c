@@ -9,6 +9,7 @@
 #include "../base/inroot.h"
 #include "../base/progress.h"
 #include "../base/spawn.h"
+#include "../base/timings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,10 +315,11 @@ static int run_phase(struct phase *ph)
 }
 
 static int run_scripts(const struct secondstage *s, struct db *db, const char *script,
-                       size_t from, size_t to)
+                       size_t from, size_t to, const char *phase)
 {
 	struct phase ph;
 	struct progress pr;
+	long long t0 = progress_now_ms();
 	phase_init(&ph, s, db, script, from, to);
 	if (!strcmp(script, "postinst")) {
 		progress_begin(&pr, "configuring", false);
@@ -327,6 +329,7 @@ static int run_scripts(const struct secondstage *s, struct db *db, const char *s
 	if (ph.pr)
 		progress_end(ph.pr);
 	phase_release(&ph);
+	timings_since(phase, t0);
 	if (r || xb_interrupted)
 		return r;
 	/* Activations by preinsts find no package configured: dpkg drops them. */
@@ -348,12 +351,14 @@ static int run_dpkg(const struct secondstage *s, bool last)
 	char *final[] = { "dpkg", "--configure", "--pending", NULL };
 	char *essential[] = { "dpkg", "--force-depends", "--triggers-only", "--pending", NULL };
 	int status;
+	long long t0 = progress_now_ms();
 	base_env(&env);
 	o.envp = env.v;
 	o.in_fd = -2;
 	if (quiet_to_log(s))
 		o.out_fd = o.err_fd = s->log_fd;
 	int r = xb_spawn(last ? final : essential, &o, &status);
+	timings_since("triggers (dpkg --configure)", t0);
 	if (r == -XB_ECHILD && status != 126 && status != 127)
 		xb_error("processing the triggers failed (dpkg exit status %d)%s%s", status,
 		         quiet_to_log(s) ? "; its output is in " : "", quiet_to_log(s) ? s->log_name : "");
@@ -381,14 +386,16 @@ static int run_parts(const struct secondstage *s, struct db *db)
 	size_t n_ess = phase_end(s, ORDER_ESSENTIAL), n_req = phase_end(s, ORDER_REQUIRED);
 	int r;
 	if (s->part != SECONDSTAGE_REST) {
-		if ((r = run_scripts(s, db, "preinst", 0, s->n)) < 0 ||
-		    (r = run_scripts(s, db, "postinst", 0, n_ess)) < 0)
+		if ((r = run_scripts(s, db, "preinst", 0, s->n, "preinst")) < 0 ||
+		    (r = run_scripts(s, db, "postinst", 0, n_ess, "postinst: essential")) < 0)
 			return r;
 		if (s->part == SECONDSTAGE_ESSENTIAL)
 			return xb_interrupted ? 0 : run_dpkg(s, false);
 	}
-	if ((r = run_scripts(s, db, "postinst", n_ess, n_req)) < 0 || xb_interrupted ||
-	    (r = run_scripts(s, db, "postinst", n_req, s->n)) < 0 || xb_interrupted)
+	if ((r = run_scripts(s, db, "postinst", n_ess, n_req, "postinst: required")) < 0 ||
+	    xb_interrupted ||
+	    (r = run_scripts(s, db, "postinst", n_req, s->n, "postinst: the rest")) < 0 ||
+	    xb_interrupted)
 		return r;
 	return run_dpkg(s, true);
 }

@@ -29,6 +29,8 @@ cache_clean() {
 	while IFS= read -r f; do
 		case $f in
 		*/.lock) continue ;;
+		*/trees/*.tar) [ -s "${f%.tar}.sha256" ] || { echo "snapshot without digest: $f"; return 1; } ;;
+		*/trees/*.sha256) [ -f "${f%.sha256}.tar" ] || { echo "digest without snapshot: $f"; return 1; } ;;
 		*/sha256/*.deb)
 			[ "$(sha256sum <"$f" | cut -d' ' -f1).deb" = "${f##*/}" ] ||
 				{ echo "bad file in cache: $f"; return 1; }
@@ -82,6 +84,24 @@ failed_with() {
 	[ ! -e "$T/usr/sbin/policy-rc.d" ]
 	[ -z "$(mounts_under "$T")" ]
 	cache_clean
+}
+
+@test "--timings: where the time went, each phase once, the second stage's included, adding up to the total" {
+	xb --timings --customize-hook='true' "$XB_SUITE" "$T.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	local phase
+	for phase in "indices (fetch, verify)" resolve download unpack "dpkg database" preinst \
+		"postinst: essential" "triggers (dpkg --configure)" "finish (apt, logins)" \
+		"customize hooks" output "other (set-up, clean-up)" total; do
+		[ "$(grep -c "^xboot:   $phase  *[0-9.]* s" <<<"$stderr")" -eq 1 ]
+	done
+	# the phases and "other" add up to the total (each rounded to 10 ms)
+	awk '/^xboot:   / && $NF == "%" { sum += $(NF - 3) } /^xboot:   total / { t = $(NF - 1) }
+		END { d = sum - t; exit !(d < 0.2 && d > -0.2) }' <<<"$stderr"
+	[[ $stderr == *"where the time went (--timings):"* ]]
+	# without --timings, no table
+	xb "$XB_SUITE" "$T.2.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && [[ $stderr != *"where the time went"* ]]
 }
 
 @test "bootstrap: maintainer scripts are no host root and run under the seccomp filter" {

@@ -75,14 +75,18 @@ as_user() {
 	printf '%s\n' "$stderr" | grep -q 'needs root'
 }
 
-@test "unshare: SOURCE_DATE_EPOCH gives the same tarball twice, and as root mode does" {
+@test "unshare: SOURCE_DATE_EPOCH gives the same tarball twice (cold, and from the configured-tree cache), and as root mode does" {
 	local sde=1700000000
 	as_user env SOURCE_DATE_EPOCH=$sde "$XB" --mode=unshare --keyring="$W/keyring.gpg" \
 		--cache-dir="$W/cache" "$XB_SUITE" "$W/u1.tar" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	as_user env SOURCE_DATE_EPOCH=$sde "$XB" --mode=unshare --keyring="$W/keyring.gpg" \
-		--cache-dir="$W/cache" "$XB_SUITE" "$W/u2.tar" "$XB_REPO_URL"
+		--no-tree-cache --cache-dir="$W/cache" "$XB_SUITE" "$W/u2.tar" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
+	as_user env SOURCE_DATE_EPOCH=$sde "$XB" --mode=unshare --keyring="$W/keyring.gpg" \
+		--cache-dir="$W/cache" "$XB_SUITE" "$W/u3.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && [[ $stderr == *"starting from the configured-tree cache"* ]]
+	[ "$(sha256sum <"$W/u1.tar")" = "$(sha256sum <"$W/u3.tar")" ]
 	SOURCE_DATE_EPOCH=$sde run "$XB" --mode=root --keyring="$W/keyring.gpg" \
 		--cache-dir="$BATS_TEST_TMPDIR/cache" "$XB_SUITE" "$BATS_TEST_TMPDIR/r.tar" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
@@ -129,7 +133,7 @@ as_user() {
 	before=$(binfmt_snapshot)
 	# the shared cache, copied for the user: nothing is downloaded twice
 	mkdir -p "$W/real-cache"
-	[ -d "${XB_TEST_CACHE:-/nonexistent}" ] && cp -a "$XB_TEST_CACHE/." "$W/real-cache/"
+	[ -d "${XB_TEST_CACHE:-/nonexistent}/sha256" ] && cp -a "$XB_TEST_CACHE/sha256" "$W/real-cache/"
 	chown -R "$XU:" "$W/real-cache"
 	as_user env SOURCE_DATE_EPOCH=1700000000 "$XB" --mode=unshare --arch=armhf \
 		--variant=minbase --cache-dir="$W/real-cache" stable "$W/armhf.tar" "$mirror"

@@ -1,0 +1,21 @@
+/* timings: where a run's time went, for --timings.  Phases are named by
+ * xboot (never by input), kept in the order first seen, each the sum of
+ * its spans.  The table is in shared memory (MAP_SHARED, made by
+ * timings_enable() before any fork), so the second stage, a forked child
+ * in its sandbox, adds its phases to the parent's table. */
+#ifndef XB_TIMINGS_H
+#define XB_TIMINGS_H
+
+#include "util.h"
+
+/* Turns the table on; until then the calls below do nothing.  0 or -errno. */
+int timings_enable(void);
+bool timings_enabled(void);
+/* Adds the milliseconds since t0 (progress_now_ms()) to phase. */
+void timings_since(const char *phase, long long t0);
+/* The table on stderr, whatever the verbosity: one line per phase with
+ * its seconds and share of total_ms, then the total and what the phases
+ * do not cover (set-up, checks, clean-up). */
+void timings_print(long long total_ms);
+
+#endif
