@@ -277,14 +277,16 @@ static int setup_tree(struct run *run)
 }
 
 /* A configured tree from the cache, where there is one for these inputs;
- * the log goes on where its run left it. */
+ * the log goes on where its run left it.  The snapshot holds no device
+ * node (a tar's run makes none, nor does unshare mode): the skeleton
+ * makes /dev's where this run would. */
 static int from_cache(struct run *run, struct treecache *tc, bool *hit)
 {
 	long long t0 = progress_now_ms();
 	int r = treecache_prepare(tc, run);
 	if (!r)
 		r = treecache_restore(tc, run, hit);
-	if (!r && *hit)
+	if (!r && *hit && !(r = setup_skeleton(run->plan, run->root)))
 		r = open_log(run, true);
 	timings_since("configured-tree cache", t0);
 	return r;

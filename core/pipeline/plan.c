@@ -235,8 +235,8 @@ static int pick_disk(struct xb_plan *p)
 		return -XB_EARCH;
 	}
 	if (p->root_fs && strcmp(p->root_fs, "ext4") && strcmp(p->root_fs, "btrfs")) {
-		xb_error("--root-fs=%s: ext4 or btrfs (mkfs.xfs cannot fill a file system from a "
-		         "directory without mounting it)", p->root_fs);
+		xb_error("--root-fs=%s: ext4 or btrfs (mkfs.xfs fills one only from a protofile, "
+		         "which loses the sticky bit, capabilities and hard links)", p->root_fs);
 		return -XB_EUSAGE;
 	}
 	if (p->kernel) {

@@ -11,9 +11,11 @@
  * unpacking and configuring.  Runs this cannot vouch for make no snapshot:
  * setup hooks (they wrote into TARGET before anything was known), hooks
  * that copy host files in, --foreign, the extract variant, --no-cache.
- * A snapshot counts only with its digest file beside it, both renamed into
- * place once whole, so a killed run's half is never used; one whose tar
- * does not match its digest is removed and the run is a cold one.  The
+ * The tar holds no device node (core/output leaves them out): the run
+ * makes /dev's as its skeleton would.  A snapshot counts only with its
+ * digest file beside it, both renamed into place once whole, so a killed
+ * run's half is never used; one whose tar does not match its digest is
+ * removed and the run is a cold one.  The
  * directory is flocked (shared to read, exclusive to add and evict) and
  * kept under a size, oldest snapshot first out. */
 #ifndef XB_TREECACHE_H
