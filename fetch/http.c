@@ -355,8 +355,11 @@ static int batch_reap(struct batch *b)
 		struct xfer *x = p;
 		curl_multi_remove_handle(b->multi, x->easy);
 		b->active--;
+		size_t i = (size_t)(x - b->xf);
 		int rr = xfer_finish(x, c);
-		b->items[x - b->xf].result = rr;
+		if (!rr && b->f.o && b->f.o->done)
+			rr = b->f.o->done(b->f.o->done_ctx, i);
+		b->items[i].result = rr;
 		if (rr < 0 && r == 0)
 			r = rr;
 	}

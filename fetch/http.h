@@ -28,8 +28,13 @@ struct fetch_http_opts {
 	void *progress_ctx;
 	const char *proxy;      /* for http:// (apt's Acquire::http::Proxy); NULL: the
 	                           environment's; "DIRECT": none */
+	/* fetch_http_many: called as each item is in place, verified, with
+	 * its index; a negative return stops the batch with that code (the
+	 * callback reports its own failures). */
+	int (*done)(void *ctx, size_t item);
+	void *done_ctx;
 };
-#define FETCH_HTTP_OPTS_INIT { 0, 0, 0, 0, NULL, NULL, NULL }
+#define FETCH_HTTP_OPTS_INIT { 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL }
 
 /* Global libcurl set-up; call once from main() before any thread. */
 /* base + "/" + path, path's bytes that a URL's path cannot hold as they

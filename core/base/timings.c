@@ -7,23 +7,35 @@
 #include "progress.h"
 
 #define TIMINGS_MAX 32
+#define TIMINGS_SLOW 8
 
 struct timing {
 	char phase[40];
 	long long ms;
+	long long work_ms; /* the scripts' own times, added up */
+	unsigned scripts;
 };
 
-static struct timing *table; /* TIMINGS_MAX entries, shared with children */
+struct slow {
+	char what[64];
+	long long ms;
+};
+
+/* TIMINGS_MAX phases, then TIMINGS_SLOW scripts, slowest first; shared
+ * with children */
+static struct timing *table;
+static struct slow *slowest;
 
 int timings_enable(void)
 {
 	if (table)
 		return 0;
-	void *m = mmap(NULL, TIMINGS_MAX * sizeof(*table), PROT_READ | PROT_WRITE,
-	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	size_t len = TIMINGS_MAX * sizeof(*table) + TIMINGS_SLOW * sizeof(*slowest);
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -errno;
 	table = m;
+	slowest = (struct slow *)(table + TIMINGS_MAX);
 	return 0;
 }
 
@@ -32,19 +44,39 @@ bool timings_enabled(void)
 	return table != NULL;
 }
 
-void timings_since(const char *phase, long long t0)
+static struct timing *entry(const char *phase)
 {
-	if (!table)
-		return;
-	long long ms = progress_now_ms() - t0;
 	for (size_t i = 0; i < TIMINGS_MAX; i++) {
 		if (!table[i].phase[0])
 			snprintf(table[i].phase, sizeof(table[i].phase), "%s", phase);
-		if (!strcmp(table[i].phase, phase)) {
-			table[i].ms += ms;
-			return;
-		}
+		if (!strcmp(table[i].phase, phase))
+			return &table[i];
 	}
+	return NULL;
+}
+
+void timings_since(const char *phase, long long t0)
+{
+	struct timing *t = table ? entry(phase) : NULL;
+	if (t)
+		t->ms += progress_now_ms() - t0;
+}
+
+void timings_script(const char *phase, const char *script, const char *pkg, long long ms)
+{
+	struct timing *t = table ? entry(phase) : NULL;
+	if (!t)
+		return;
+	t->work_ms += ms;
+	t->scripts++;
+	size_t at = TIMINGS_SLOW;
+	while (at > 0 && slowest[at - 1].ms < ms)
+		at--;
+	if (at == TIMINGS_SLOW)
+		return;
+	memmove(&slowest[at + 1], &slowest[at], (TIMINGS_SLOW - 1 - at) * sizeof(*slowest));
+	snprintf(slowest[at].what, sizeof(slowest[at].what), "%s of %s", script, pkg);
+	slowest[at].ms = ms;
 }
 
 void timings_print(long long total_ms)
@@ -58,9 +90,17 @@ void timings_print(long long total_ms)
 		sum += table[i].ms;
 		fprintf(stderr, "xboot:   %-28s %8.2f s %5.1f %%\n", table[i].phase,
 		        (double)table[i].ms / 1000.0, 100.0 * (double)table[i].ms / total);
+		/* how far the scripts ran side by side */
+		if (table[i].scripts && table[i].ms > 0)
+			fprintf(stderr, "xboot:     %u scripts, %.2f s of their own, %.1f at once\n",
+			        table[i].scripts, (double)table[i].work_ms / 1000.0,
+			        (double)table[i].work_ms / (double)table[i].ms);
 	}
 	long long rest = total_ms - sum > 0 ? total_ms - sum : 0;
 	fprintf(stderr, "xboot:   %-28s %8.2f s %5.1f %%\n", "other (set-up, clean-up)",
 	        (double)rest / 1000.0, 100.0 * (double)rest / total);
 	fprintf(stderr, "xboot:   %-28s %8.2f s\n", "total", (double)total_ms / 1000.0);
+	for (size_t i = 0; i < TIMINGS_SLOW && slowest[i].what[0]; i++)
+		fprintf(stderr, "xboot:   %s %8.2f s  %s\n", i ? "                " : "slowest scripts:",
+		        (double)slowest[i].ms / 1000.0, slowest[i].what);
 }

@@ -13,9 +13,14 @@ int timings_enable(void);
 bool timings_enabled(void);
 /* Adds the milliseconds since t0 (progress_now_ms()) to phase. */
 void timings_since(const char *phase, long long t0);
+/* One maintainer script's run of ms, counted in phase (whose own time
+ * timings_since gives): how many ran, their own times added up, and the
+ * slowest of the run by name (pkg is a package name, cut to fit). */
+void timings_script(const char *phase, const char *script, const char *pkg, long long ms);
 /* The table on stderr, whatever the verbosity: one line per phase with
  * its seconds and share of total_ms, then the total and what the phases
- * do not cover (set-up, checks, clean-up). */
+ * do not cover (set-up, checks, clean-up); under each phase with scripts,
+ * how many ran side by side on average; last, the slowest scripts. */
 void timings_print(long long total_ms);
 
 #endif

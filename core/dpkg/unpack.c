@@ -2,18 +2,21 @@
  * chrooted into the target, and the dpkg database (core/dpkg/dpkgdb and
  * dpkgtrig) written from the same child.
  *
- * The parent opens every .deb before fork(); the child enters the target
- * with chroot(".") and reads them through the inherited descriptors, so
- * every path it writes, including through symlinks planted by packages, is
- * resolved by the kernel inside the target.  The child sends one record per
- * package (and one for the database) back over a pipe; the parent turns
- * them into progress calls and its return code. */
+ * The child enters the target with chroot(".") and reads each .deb through
+ * a descriptor the parent opened: the parent sends it over a socket as
+ * soon as the file is whole (cached, or downloaded and verified), so
+ * extraction runs while the rest still downloads, and every path the child
+ * writes, including through symlinks planted by packages, is resolved by
+ * the kernel inside the target.  The child sends one record per package
+ * (and one for the database) back over a pipe; the parent turns them into
+ * progress calls and its return code. */
 #include "unpack.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -65,16 +68,22 @@ static void send_record(int fd, size_t index, int code)
 	(void)xb_write_all(fd, &rec, sizeof(rec));
 }
 
-/* Work shared by the extraction threads of the child. */
+/* Work shared by the threads of the child: the receiver takes each
+ * package's .deb as it comes, the workers extract them in install order
+ * (as dpkg would: a package's paths may go through a link its dependency
+ * ships), each as soon as its .deb is here. */
 struct pool {
 	const struct unpack_item *items;
-	const int *fds;
+	int *fds; /* -1 until received; closed by child_run */
 	struct debinfo *pkgs;
 	bool *deferred;
 	size_t n;
-	int rootfd, out;
-	pthread_mutex_t lock; /* guards next and failed */
-	size_t next;
+	int rootfd, out, in;
+	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t more;
+	size_t received, next;
+	bool closed; /* nothing more will come */
+	long long all_in; /* when the last .deb came: what the run waits for starts */
 	int failed;
 };
 
@@ -95,37 +104,108 @@ static int extract_index(struct pool *pl, size_t i, bool allow_defer)
 	return r;
 }
 
-static void *worker(void *arg)
+/* One message from the parent: a package's index and its .deb's
+ * descriptor; 0 at the end of the stream, -1 on a malformed message. */
+static int receive_one(int sock, uint32_t *index, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { index, sizeof(*index) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+		             .msg_controllen = sizeof(u.buf) };
+	ssize_t got;
+	while ((got = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (got <= 0)
+		return 0;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (got != sizeof(*index) || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(fd, CMSG_DATA(c), sizeof(*fd));
+	return 1;
+}
+
+static void *receiver(void *arg)
 {
 	struct pool *pl = arg;
 	for (;;) {
+		uint32_t i = 0;
+		int fd = -1, got = receive_one(pl->in, &i, &fd);
 		pthread_mutex_lock(&pl->lock);
-		size_t i = pl->failed ? pl->n : pl->next++;
-		pthread_mutex_unlock(&pl->lock);
-		if (i >= pl->n)
-			return NULL;
-		int r = extract_index(pl, i, true);
-		if (r) {
-			pthread_mutex_lock(&pl->lock);
-			if (!pl->failed)
-				pl->failed = r;
-			pthread_mutex_unlock(&pl->lock);
+		bool ok = got > 0 && i < pl->n && pl->fds[i] < 0;
+		if (ok) {
+			pl->fds[i] = fd;
+			pl->received++;
+		} else if (fd >= 0) {
+			close(fd);
 		}
+		if (!ok || pl->received == pl->n) {
+			pl->closed = true;
+			pl->all_in = progress_now_ms();
+		}
+		bool done = pl->closed;
+		pthread_cond_broadcast(&pl->more);
+		pthread_mutex_unlock(&pl->lock);
+		if (done)
+			return NULL;
 	}
 }
 
+/* The next package to extract, or n when there is none left (or a
+ * failure stops the others). */
+static size_t next_index(struct pool *pl)
+{
+	pthread_mutex_lock(&pl->lock);
+	while (!pl->failed && pl->next < pl->n && pl->fds[pl->next] < 0 && !pl->closed)
+		pthread_cond_wait(&pl->more, &pl->lock);
+	size_t i = pl->failed || pl->next == pl->n || pl->fds[pl->next] < 0 ? pl->n : pl->next++;
+	pthread_mutex_unlock(&pl->lock);
+	return i;
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	for (size_t i; (i = next_index(pl)) < pl->n;) {
+		int r = extract_index(pl, i, true);
+		if (!r)
+			continue;
+		pthread_mutex_lock(&pl->lock);
+		if (!pl->failed)
+			pl->failed = r;
+		pthread_cond_broadcast(&pl->more);
+		pthread_mutex_unlock(&pl->lock);
+		/* The parent's next send fails: it stops downloading what
+		 * would not be unpacked. */
+		shutdown(pl->in, SHUT_RDWR);
+	}
+	return NULL;
+}
+
 /* Packages are independent but for paths one of them Replaces: those are
- * deferred by the workers and extracted afterwards, in order. */
+ * deferred by the workers and extracted afterwards, in order.  A stream
+ * the parent ended early (its download failed: it says why) is -XB_EINTR
+ * here, and reported by nobody. */
 static int extract_all(struct pool *pl)
 {
 	int cpus = xb_ncpus();
 	size_t nt = cpus > 4 ? 4 : (size_t)cpus, started = 0;
-	pthread_t tid[4];
+	pthread_t tid[4], rx;
+	if (pthread_create(&rx, NULL, receiver, pl) != 0) {
+		xb_error("unpacking: cannot start a thread");
+		return -ENOMEM;
+	}
 	while (started + 1 < nt && pthread_create(&tid[started], NULL, worker, pl) == 0)
 		started++;
 	worker(pl);
 	for (size_t t = 0; t < started; t++)
 		pthread_join(tid[t], NULL);
+	shutdown(pl->in, SHUT_RDWR);
+	pthread_join(rx, NULL);
+	if (!pl->failed && pl->received < pl->n)
+		pl->failed = -XB_EINTR;
 	for (size_t i = 0; !pl->failed && i < pl->n; i++) {
 		if (!pl->deferred[i])
 			continue;
@@ -157,12 +237,17 @@ static int commit(int rootfd, const struct debinfo *pkgs, size_t n)
 	return r;
 }
 
-static int child_run(const char *target, int tfd, const struct unpack_item *items,
-                     const int *fds, size_t n, int out)
+static int child_run(const char *target, int tfd, const struct unpack_item *items, size_t n,
+                     int in, int out)
 {
-	struct pool pl = { items, fds, xcalloc(n, sizeof(*pl.pkgs)), xcalloc(n, sizeof(bool)),
-	                   n, -1, out, PTHREAD_MUTEX_INITIALIZER, 0, 0 };
+	struct pool pl = { .items = items, .fds = xmalloc((n ? n : 1) * sizeof(int)),
+		           .pkgs = xcalloc(n, sizeof(*pl.pkgs)), .deferred = xcalloc(n, sizeof(bool)),
+		           .n = n, .rootfd = -1,
+		           .out = out, .in = in, .lock = PTHREAD_MUTEX_INITIALIZER,
+		           .more = PTHREAD_COND_INITIALIZER };
 	int r = 0;
+	for (size_t i = 0; i < n; i++)
+		pl.fds[i] = -1;
 
 	if (fchdir(tfd) < 0 || chroot(".") < 0 || chdir("/") < 0 ||
 	    (pl.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -172,17 +257,23 @@ static int child_run(const char *target, int tfd, const struct unpack_item *item
 		goto out;
 	}
 	umask(022);
-	long long t0 = progress_now_ms();
 	if (!(r = dpkgdb_init(pl.rootfd)) && !(r = extract_all(&pl))) {
-		timings_since("unpack", t0);
-		t0 = progress_now_ms();
+		/* What the run waited for: the unpack beside the download is
+		 * the download's time. */
+		timings_since("unpack", pl.all_in);
+		long long t0 = progress_now_ms();
 		r = commit(pl.rootfd, pl.pkgs, n);
 		timings_since("dpkg database", t0);
 	}
-	send_record(out, n, r);
+	if (r != -XB_EINTR)
+		send_record(out, n, r);
 out:
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
 		debinfo_release(&pl.pkgs[j]);
+		if (pl.fds[j] >= 0)
+			close(pl.fds[j]);
+	}
+	free(pl.fds);
 	free(pl.pkgs);
 	free(pl.deferred);
 	if (pl.rootfd >= 0)
@@ -242,14 +333,21 @@ static int wait_child(pid_t pid, const char *target, int r, bool db_ok)
 	return 0;
 }
 
-int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
-                unpack_progress_fn progress, void *ctx)
-{
-	int tfd = -1, pfd[2] = { -1, -1 }, r = 0;
-	int *fds = xmalloc((n ? n : 1) * sizeof(*fds));
-	size_t opened = 0;
-	bool db_ok = false;
+struct unpack_job {
+	const char *target; /* not owned */
+	const struct unpack_item *items;
+	size_t n;
+	pid_t pid;
+	int sock; /* (index, descriptor) messages to the child */
+	int rec;  /* its records */
+};
 
+int unpack_start(const char *target, const struct unpack_item *items, size_t n,
+                 struct unpack_job **out)
+{
+	int tfd = -1, sv[2] = { -1, -1 }, pfd[2] = { -1, -1 }, r = 0;
+
+	*out = NULL;
 	raise_fd_limit(n);
 	tfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tfd < 0) {
@@ -257,17 +355,10 @@ int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
 		xb_error("unpacking into %s: %s", target, strerror(errno));
 		goto out;
 	}
-	for (; opened < n; opened++) {
-		fds[opened] = open(items[opened].deb, O_RDONLY | O_CLOEXEC);
-		if (fds[opened] < 0) {
-			r = -errno;
-			xb_error("opening %s: %s", items[opened].deb, strerror(errno));
-			goto out;
-		}
-	}
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(pfd, O_CLOEXEC) < 0) {
 		r = -errno;
-		xb_error("unpacking into %s: pipe: %s", target, strerror(errno));
+		xb_error("unpacking into %s: %s", target, strerror(errno));
 		goto out;
 	}
 	pid_t pid = fork();
@@ -277,22 +368,78 @@ int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
 		goto out;
 	}
 	if (pid == 0) {
+		close(sv[0]);
 		close(pfd[0]);
-		r = child_run(target, tfd, items, fds, n, pfd[1]);
-		_exit(r ? 1 : 0);
+		_exit(child_run(target, tfd, items, n, sv[1], pfd[1]) ? 1 : 0);
 	}
-	close(pfd[1]);
-	pfd[1] = -1;
-	r = collect(pfd[0], n, progress, ctx, &db_ok);
-	r = wait_child(pid, target, r, db_ok);
+	struct unpack_job *j = xmalloc(sizeof(*j));
+	*j = (struct unpack_job){ target, items, n, pid, steal_fd(&sv[0]), steal_fd(&pfd[0]) };
+	*out = j;
 out:
-	for (size_t i = 0; i < opened; i++)
-		close(fds[i]);
-	free(fds);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
+		if (sv[i] >= 0)
+			close(sv[i]);
 		if (pfd[i] >= 0)
 			close(pfd[i]);
+	}
 	if (tfd >= 0)
 		close(tfd);
 	return r;
+}
+
+int unpack_ready(struct unpack_job *j, size_t i)
+{
+	int fd = open(j->items[i].deb, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		xb_error("opening %s: %s", j->items[i].deb, strerror(e));
+		return -e;
+	}
+	uint32_t index = (uint32_t)i;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = { &index, sizeof(index) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+		             .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	ssize_t sent;
+	while ((sent = sendmsg(j->sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	/* The child stopped (it failed, and says why in unpack_finish). */
+	return sent < 0 ? -XB_ECHILD : 0;
+}
+
+int unpack_finish(struct unpack_job *j, int why, unpack_progress_fn progress, void *ctx)
+{
+	bool db_ok = false;
+	int st;
+	close(steal_fd(&j->sock)); /* the end of the stream */
+	int r = collect(j->rec, j->n, why ? NULL : progress, ctx, &db_ok);
+	if (!why)
+		r = wait_child(j->pid, j->target, r, db_ok);
+	else /* cut short: the caller reported why; the child said nothing */
+		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+			;
+	close(j->rec);
+	free(j);
+	return why ? why : r;
+}
+
+int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
+                unpack_progress_fn progress, void *ctx)
+{
+	struct unpack_job *j;
+	int r = unpack_start(target, items, n, &j);
+	for (size_t i = 0; !r && i < n; i++)
+		r = unpack_ready(j, i);
+	/* A send the child refused: its own error is the one to report. */
+	return j ? unpack_finish(j, r == -XB_ECHILD ? 0 : r, progress, ctx) : r;
 }

@@ -33,4 +33,18 @@ typedef void (*unpack_progress_fn)(void *ctx, size_t done, size_t total);
 int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
                 unpack_progress_fn progress, void *ctx);
 
+/* The same in steps, so that each package is unpacked as soon as its .deb
+ * is whole, while others still download.  unpack_start forks the child
+ * (items must stay valid until unpack_finish, which frees the job);
+ * unpack_ready(j, i) hands it items[i] (each index once), and fails with
+ * -XB_ECHILD, reporting nothing, once the child has stopped on an error of
+ * its own; unpack_finish waits for the child and returns its result, or,
+ * with why < 0 (the caller's reported failure: a download), stops it early
+ * and returns why. */
+struct unpack_job;
+int unpack_start(const char *target, const struct unpack_item *items, size_t n,
+                 struct unpack_job **out);
+int unpack_ready(struct unpack_job *j, size_t i);
+int unpack_finish(struct unpack_job *j, int why, unpack_progress_fn progress, void *ctx);
+
 #endif

@@ -167,11 +167,14 @@ static int write_output(const struct run *run, int stdout_fd)
 
 /* Whether base-files ships merged /usr's links itself (trixie's does,
  * bookworm's has directories there). */
-static int distro_links(const struct run *run, bool *yes)
+static int distro_links(struct run *run, bool *yes)
 {
 	*yes = false;
 	ssize_t i = resolve_find(run->pkgs, run->n_pkgs, "base-files");
-	return i < 0 ? 0 : debfile_ships_symlink(run->debs.v[i], "bin", yes);
+	if (i < 0)
+		return 0;
+	int r = stage_fetch_one(run, (size_t)i);
+	return r ? r : debfile_ships_symlink(run->debs.v[i], "bin", yes);
 }
 
 /* --skip=essential/unlink: the essential set's .debs in the tree's
@@ -292,13 +295,18 @@ static int from_cache(struct run *run, struct treecache *tc, bool *hit)
 	return r;
 }
 
-/* Everything after the download, in the tree. */
+/* Everything after the resolution, in the tree: the download goes with
+ * the unpack, and a tree from the cache needs none. */
 static int build_tree(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
 	struct treecache tc = { .lock_fd = -1 };
 	bool links, hit = false;
-	int r = from_cache(run, &tc, &hit);
+	int r = stage_open_store(run);
+	if (!r)
+		r = from_cache(run, &tc, &hit);
+	if (!r && !hit)
+		r = stage_locate(run);
 	if (!r && !hit && !hooks_any(&p->hooks, HOOK_SETUP) &&
 	    !(r = setup_skeleton(p, run->root)))
 		r = open_log(run, false);
@@ -347,11 +355,12 @@ static int run_stages(struct run *run, int stdout_fd)
 	timings_since("resolve", t0);
 	if (p->stop == PLAN_STOP_PRINT_DEBS || p->stop == PLAN_STOP_SIMULATE)
 		return (r = stage_open_store(run)) < 0 ? r : stage_print_set(run);
-	t0 = progress_now_ms();
-	r = stage_download(run);
-	timings_since("download", t0);
-	if (r < 0 || p->stop == PLAN_STOP_DOWNLOAD)
+	if (p->stop == PLAN_STOP_DOWNLOAD) {
+		t0 = progress_now_ms();
+		r = stage_download(run);
+		timings_since("download", t0);
 		return r || !p->make_tarball ? r : offline_write(run, p->make_tarball);
+	}
 	if (xb_interrupted)
 		return -XB_EINTR;
 	if ((r = build_tree(run)) < 0)

@@ -5,6 +5,7 @@
 #include "localdebs.h"
 #include "offline.h"
 #include "../base/progress.h"
+#include "../base/timings.h"
 #include "../dpkg/dpkgfilter.h"
 #include "../dpkg/unpack.h"
 #include "../../fetch/indices.h"
@@ -282,31 +283,6 @@ int stage_resolve(struct run *run)
 	return 0;
 }
 
-/* Where each package's .deb is, named by its hash (never by a field of
- * the index); those not there yet, or not whole, become items to download. */
-static int plan_downloads(struct run *run, struct fetch_http_item *items, struct strvec *urls,
-                          size_t *n, uint64_t *bytes)
-{
-	for (size_t i = 0; i < run->n_pkgs; i++) {
-		const struct xb_pkg *k = &run->pkgs[i];
-		cleanup_free char *path = fetch_cache_path(&run->cache, k->sha256);
-		if (!path) {
-			xb_error("package %s: malformed SHA256 in the index", k->name);
-			return -XB_EPARSE;
-		}
-		strvec_push(&run->debs, path);
-		if (fetch_cache_has(&run->cache, k->sha256, k->size))
-			continue;
-		cleanup_free char *url = fetch_http_url(run->pkg_mirror.v[k->source], k->filename);
-		strvec_push(urls, url);
-		items[(*n)++] = (struct fetch_http_item){ NULL, run->debs.v[i], k->size, k->sha256, 0 };
-		*bytes += k->size;
-	}
-	for (size_t i = 0; i < *n; i++)
-		items[i].url = urls->v[i];
-	return 0;
-}
-
 /* The cache, or with --no-cache one in the work directory, which goes
  * with it. */
 int stage_open_store(struct run *run)
@@ -317,41 +293,131 @@ int stage_open_store(struct run *run)
 	return fetch_cache_open(&run->cache, dir);
 }
 
+/* Where each package's .deb is, named by its hash (never by a field of
+ * the index). */
+int stage_locate(struct run *run)
+{
+	int r = 0;
+	for (size_t i = 0; !r && i < run->n_pkgs; i++) {
+		char *path = fetch_cache_path(&run->cache, run->pkgs[i].sha256);
+		if (!path) {
+			xb_error("package %s: malformed SHA256 in the index", run->pkgs[i].name);
+			return -XB_EPARSE;
+		}
+		strvec_push(&run->debs, path);
+		free(path);
+	}
+	return r;
+}
+
+/* The downloads of one stage: the packages not in the store yet (or not
+ * whole there), and what each item is. */
+struct downloads {
+	struct fetch_http_item *items;
+	size_t *pkg;       /* the package of each item */
+	struct strvec urls;
+	size_t n;
+	uint64_t bytes;
+	bool *have;        /* per package: in the store, verified */
+};
+
+static void downloads_plan(struct run *run, struct downloads *b, ssize_t only)
+{
+	b->items = xcalloc(run->n_pkgs ? run->n_pkgs : 1, sizeof(*b->items));
+	b->pkg = xcalloc(run->n_pkgs ? run->n_pkgs : 1, sizeof(*b->pkg));
+	b->have = xcalloc(run->n_pkgs ? run->n_pkgs : 1, sizeof(bool));
+	for (size_t i = 0; i < run->n_pkgs; i++) {
+		const struct xb_pkg *k = &run->pkgs[i];
+		if ((only >= 0 && i != (size_t)only) ||
+		    (b->have[i] = fetch_cache_has(&run->cache, k->sha256, k->size)))
+			continue;
+		cleanup_free char *url = fetch_http_url(run->pkg_mirror.v[k->source], k->filename);
+		strvec_push(&b->urls, url);
+		b->pkg[b->n] = i;
+		b->items[b->n++] = (struct fetch_http_item){ NULL, run->debs.v[i], k->size, k->sha256, 0 };
+		b->bytes += k->size;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		b->items[i].url = b->urls.v[i];
+}
+
+static void downloads_release(struct downloads *b)
+{
+	free(b->items);
+	free(b->pkg);
+	free(b->have);
+	strvec_clear(&b->urls);
+}
+
+/* Downloads them; each item, once verified, goes to done (if any). */
+static int downloads_fetch(struct run *run, struct downloads *b, int (*done)(void *, size_t), void *ctx)
+{
+	struct progress pr;
+	struct fetch_http_opts fo = run->http;
+	long long t0 = progress_now_ms();
+	if (!b->n)
+		return 0;
+	fo.progress = progress_cb_bytes;
+	fo.progress_ctx = &pr;
+	fo.done = done;
+	fo.done_ctx = ctx;
+	progress_begin(&pr, "downloading", true);
+	int r = fetch_http_many(b->items, b->n, &fo);
+	progress_end(&pr);
+	if (!r)
+		xb_info("downloaded %zu packages (%.1f MB) in %.1f s", b->n, (double)b->bytes / 1e6,
+		        stage_seconds_since(t0));
+	return r;
+}
+
 int stage_download(struct run *run)
 {
-	struct fetch_http_item *items = xcalloc(run->n_pkgs, sizeof(*items));
-	cleanup_strvec struct strvec urls = STRVEC_INIT;
-	size_t n = 0;
-	uint64_t bytes = 0;
+	struct downloads b = { .urls = STRVEC_INIT };
 	int r = stage_open_store(run);
-
 	if (!r)
-		r = plan_downloads(run, items, &urls, &n, &bytes);
-	if (!r && n) {
-		struct progress pr;
-		struct fetch_http_opts fo = run->http;
-		long long t0 = progress_now_ms();
-		fo.progress = progress_cb_bytes;
-		fo.progress_ctx = &pr;
-		progress_begin(&pr, "downloading", true);
-		r = fetch_http_many(items, n, &fo);
-		progress_end(&pr);
-		if (!r)
-			xb_info("downloaded %zu packages (%.1f MB) in %.1f s", n, (double)bytes / 1e6,
-			        stage_seconds_since(t0));
-	} else if (!r) {
+		r = stage_locate(run);
+	if (!r)
+		downloads_plan(run, &b, -1);
+	if (!r && !b.n)
 		xb_info("all %zu packages found in the cache", run->n_pkgs);
-	}
-	free(items);
+	if (!r)
+		r = downloads_fetch(run, &b, NULL, NULL);
+	downloads_release(&b);
 	return r;
+}
+
+int stage_fetch_one(struct run *run, size_t i)
+{
+	struct downloads b = { .urls = STRVEC_INIT };
+	long long t0 = progress_now_ms();
+	downloads_plan(run, &b, (ssize_t)i);
+	int r = fetch_http_many(b.items, b.n, &run->http);
+	downloads_release(&b);
+	timings_since("download", t0);
+	return r;
+}
+
+/* A download is in place: the child unpacks it while the rest come. */
+struct feed {
+	struct unpack_job *job;
+	const struct downloads *b;
+};
+
+static int feed_one(void *ctx, size_t item)
+{
+	struct feed *f = ctx;
+	return unpack_ready(f->job, f->b->pkg[item]);
 }
 
 int stage_unpack(struct run *run)
 {
-	struct unpack_item *items = xcalloc(run->n_pkgs, sizeof(*items));
+	struct unpack_item *items = xcalloc(run->n_pkgs ? run->n_pkgs : 1, sizeof(*items));
 	struct dpkgfilter filter = DPKGFILTER_INIT;
+	struct downloads b = { .urls = STRVEC_INIT };
+	struct feed f = { NULL, &b };
 	struct progress pr;
 	long long t0 = progress_now_ms();
+	int r = 0;
 
 	/* --dpkgopt's path filters, as dpkg applies them to what it unpacks */
 	for (size_t i = 0; i < run->plan->dpkgopts.n; i++) {
@@ -361,13 +427,28 @@ int stage_unpack(struct run *run)
 	}
 	for (size_t i = 0; i < run->n_pkgs; i++)
 		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name, &filter };
-	progress_begin(&pr, "unpacking", false);
-	int r = unpack_debs(run->root, items, run->n_pkgs, progress_cb_count, &pr);
-	progress_end(&pr);
-	free(items);
-	dpkgfilter_release(&filter);
+	if (!r) {
+		downloads_plan(run, &b, -1);
+		r = unpack_start(run->root, items, run->n_pkgs, &f.job);
+	}
+	/* the cached ones first, then each download as it is verified */
+	for (size_t i = 0; !r && i < run->n_pkgs; i++)
+		if (b.have[i])
+			r = unpack_ready(f.job, i);
+	if (!r)
+		r = downloads_fetch(run, &b, feed_one, &f);
+	timings_since("download", t0); /* the unpack's own time begins where it ends */
+	if (f.job) {
+		progress_begin(&pr, "unpacking", false);
+		/* a send the child refused: its own error is the one to report */
+		r = unpack_finish(f.job, r == -XB_ECHILD ? 0 : r, progress_cb_count, &pr);
+		progress_end(&pr);
+	}
 	if (!r)
 		xb_info("unpacked %zu packages in %.1f s", run->n_pkgs, stage_seconds_since(t0));
+	downloads_release(&b);
+	free(items);
+	dpkgfilter_release(&filter);
 	return r;
 }
 

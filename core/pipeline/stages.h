@@ -1,7 +1,8 @@
 /* stages: the stages of a bootstrap that fetch and unpack — the indices
  * of every source (with each one's own trust, apt's lists staged for the
  * hooks, --include's .debs as an index), the resolution, the download
- * into the cache, the native unpack — and --print-debs' output; on struct
+ * into the cache and the native unpack beside it — and --print-debs'
+ * output; on struct
  * run, the state of one bootstrap, which core/pipeline/bootstrap drives. */
 #ifndef XB_STAGES_H
 #define XB_STAGES_H
@@ -46,8 +47,13 @@ double stage_seconds_since(long long t0);
 int stage_indices(struct run *run);  /* run->sources' Releases and Packages */
 int stage_resolve(struct run *run);  /* run->pkgs */
 int stage_open_store(struct run *run); /* run->cache: the cache, or a throwaway one */
-int stage_download(struct run *run); /* run->debs, verified */
-int stage_unpack(struct run *run);   /* into run->root, with --dpkgopt's filters */
+int stage_locate(struct run *run);   /* run->debs: where each .deb is (or will be), in
+                                        the store stage_open_store opened */
+int stage_download(struct run *run); /* run->debs, verified (--download-only) */
+int stage_fetch_one(struct run *run, size_t i); /* run->debs.v[i] now (after stage_locate) */
+/* Into run->root, with --dpkgopt's filters: each .deb as soon as it is
+ * whole, the download of those not cached beside the unpack. */
+int stage_unpack(struct run *run);
 /* --print-debs (names on one line) and --simulate (one line each). */
 int stage_print_set(const struct run *run);
 

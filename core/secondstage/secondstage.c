@@ -63,6 +63,7 @@ struct job {
 	enum { JOB_WAITING, JOB_RUNNING, JOB_DONE } state;
 	pid_t pid;
 	int out;        /* memfd holding the script's output, or -1 */
+	long long t0;   /* when it started */
 };
 
 /* What one run keeps in memory: the root, and the dpkg database's status
@@ -77,6 +78,7 @@ struct phase {
 	const struct secondstage *s;
 	struct db *db;
 	const char *script;  /* "preinst" or "postinst" */
+	const char *timing;  /* its name in --timings */
 	struct job *jobs;    /* in install order */
 	size_t n;
 	size_t from;         /* position of jobs[0] in s->pkgs */
@@ -211,6 +213,7 @@ static int start_job(struct phase *ph, struct job *jb)
 	if (r < 0)
 		return r;
 	jb->state = JOB_RUNNING;
+	jb->t0 = progress_now_ms();
 	xb_debug("running the %s of %s", ph->script, p->name);
 	return 0;
 }
@@ -233,6 +236,11 @@ static void flush_output(const struct phase *ph, struct job *jb)
 static void job_done(struct phase *ph, struct job *jb, int code, int *err)
 {
 	jb->state = JOB_DONE;
+	if (jb->script) {
+		long long ms = progress_now_ms() - jb->t0;
+		xb_debug("the %s of %s took %.2f s", ph->script, jb->p->name, (double)ms / 1000.0);
+		timings_script(ph->timing, ph->script, jb->p->name, ms);
+	}
 	flush_output(ph, jb);
 	if (code) {
 		bool signalled = code == 130 || code == 143;
@@ -321,6 +329,7 @@ static int run_scripts(const struct secondstage *s, struct db *db, const char *s
 	struct progress pr;
 	long long t0 = progress_now_ms();
 	phase_init(&ph, s, db, script, from, to);
+	ph.timing = phase;
 	if (!strcmp(script, "postinst")) {
 		progress_begin(&pr, "configuring", false);
 		ph.pr = &pr;

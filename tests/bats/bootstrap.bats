@@ -99,6 +99,9 @@ failed_with() {
 	awk '/^xboot:   / && $NF == "%" { sum += $(NF - 3) } /^xboot:   total / { t = $(NF - 1) }
 		END { d = sum - t; exit !(d < 0.2 && d > -0.2) }' <<<"$stderr"
 	[[ $stderr == *"where the time went (--timings):"* ]]
+	# how many scripts ran side by side, and the slowest of them by name
+	grep -Eq '^xboot:     [0-9]+ scripts, [0-9.]+ s of their own, [0-9.]+ at once$' <<<"$stderr"
+	grep -Eq '^xboot:   slowest scripts: +[0-9.]+ s  (preinst|postinst) of [a-z0-9.+-]+$' <<<"$stderr"
 	# without --timings, no table
 	xb "$XB_SUITE" "$T.2.tar" "$XB_REPO_URL"
 	[ "$status" -eq 0 ] && [[ $stderr != *"where the time went"* ]]
@@ -243,7 +246,8 @@ failed_with() {
 	printf 'XXXXXXXX' | dd of="$deb" bs=1 seek=$(( $(stat -c %s "$deb") - 64 )) conv=notrunc 2>/dev/null
 	rm -rf "$T"
 	: >"$XB_SERVER_LOG"
-	xb --variant=essential --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	# (from the configured-tree cache, the run would need no .deb)
+	xb --no-tree-cache --variant=essential --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"does not have the content its name says"* ]]
 	grep -q 'mark-c' "$XB_SERVER_LOG"
@@ -287,6 +291,17 @@ failed_with() {
 	fixture_rules "hostbase_ stall"
 	xb --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
 	failed_with 'hostbase.*(timed out|stalled|timeout)'
+}
+
+@test "download and unpack overlap: while one download hangs, the packages already here are unpacked; then one error" {
+	fixture_rules "mark-c_ stall"
+	xb --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'mark-c.*(timed out|stalled|timeout)'
+	# hostbase (dpkg, the shell) was unpacked before mark-c's download gave up
+	[ -x "$T/usr/bin/dpkg" ] && [ -L "$T/usr/bin/sh" ]
+	[ ! -e "$T/usr/share/mark-c/README" ]
+	# and no script ran on a half-unpacked tree
+	[ ! -e "$T/var/lib/xboot-marks/mark-a" ]
 }
 
 @test "refused: a mirror that is not there" {

@@ -30,8 +30,12 @@ kept() { [[ $stderr == *"kept the configured tree for the next run"* ]]; }
 	# the customize hook ran on the snapshot's tree: only its file differs
 	diff <(tar -tvf "$BATS_TEST_TMPDIR/cold.tar" --full-time --numeric-owner) \
 		<(tar -tvf "$BATS_TEST_TMPDIR/again.tar" --full-time --numeric-owner | grep -v '\./etc/custom$')
+	# nor does it download a package: an empty package cache is no matter
+	rm -rf "$CACHE/sha256"
+	: >"$XB_SERVER_LOG"
 	xb --include=mark-c "$XB_SUITE" "$BATS_TEST_TMPDIR/third.tar" "$XB_REPO_URL"
 	[ "$status" -eq 0 ] && hit
+	! grep '\.deb ' "$XB_SERVER_LOG"
 	[ "$(sha256sum <"$BATS_TEST_TMPDIR/cold.tar")" = "$(sha256sum <"$BATS_TEST_TMPDIR/third.tar")" ]
 	# a directory from the snapshot is a working tree, as dpkg sees it
 	xb --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"

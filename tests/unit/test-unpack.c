@@ -224,6 +224,52 @@ static void test_merged_usr(void)
 	CHECK(texists(t, "usr/bin/foo"), "bin/foo landed in usr/bin");
 }
 
+/* The steps of a streamed unpack: .debs handed over out of order are
+ * unpacked in install order (the link the first ships is there when the
+ * second goes through it); a stream cut short by its caller returns the
+ * caller's code and writes no database. */
+static void test_stream(void)
+{
+	control("xbt-s1", "");
+	put("xbt-s1/usr/lib/xbt-real/keep", "1\n", 0644);
+	cleanup_free char *lnk = tpath("xbt-s1/usr/lib/xbt-link");
+	symlink("xbt-real", lnk);
+	control("xbt-s2", "");
+	put("xbt-s2/usr/lib/xbt-link/two", "2\n", 0644);
+	cleanup_free char *d1 = build("xbt-s1"), *d2 = build("xbt-s2");
+	struct unpack_item items[2] = { { d1, "xbt-s1", NULL }, { d2, "xbt-s2", NULL } };
+	cleanup_free char *t = new_target("t-stream");
+	struct unpack_job *j;
+	int r = unpack_start(t, items, 2, &j);
+	CHECK(r == 0 && j, "stream start: %d", r);
+	if (!j)
+		return;
+	r = unpack_ready(j, 1);
+	if (!r)
+		r = unpack_ready(j, 0);
+	progress_calls = progress_last = 0;
+	r = unpack_finish(j, r, on_progress, NULL);
+	CHECK(r == 0, "stream: %d", r);
+	CHECK(progress_last == 2, "stream progress: %zu", progress_last);
+	cleanup_free char *two = tslurp(t, "usr/lib/xbt-real/two");
+	CHECK(two && !strcmp(two, "2\n"), "both packages' files are there");
+	cleanup_free char *st = tslurp(t, "var/lib/dpkg/status");
+	CHECK(st && strstr(st, "Package: xbt-s1") && strstr(st, "Package: xbt-s2"),
+	      "both packages in the status file");
+
+	cleanup_free char *t2 = new_target("t-stream-cut");
+	r = unpack_start(t2, items, 2, &j);
+	CHECK(r == 0 && j, "stream start: %d", r);
+	if (!j)
+		return;
+	r = unpack_ready(j, 0);
+	r = unpack_finish(j, r ? r : -XB_ENET, NULL, NULL);
+	CHECK(r == -XB_ENET, "a cut stream returns the caller's code: %d", r);
+	CHECK(!texists(t2, "usr/lib/xbt-real/two"), "the package not handed over is not there");
+	cleanup_free char *st2 = tslurp(t2, "var/lib/dpkg/status");
+	CHECK(!st2 || !strstr(st2, "Package: xbt-s1"), "no status written for a cut stream");
+}
+
 /* Builds tmpdir/NAME.deb by hand: ar of debian-binary, control.tar.gz and
  * data.tar.xz where data.tar holds tmpdir/NAME-data/x under member name. */
 static char *hand_deb(const char *name, const char *member)
@@ -515,6 +561,7 @@ int main(void)
 	umask(022);
 	test_good();
 	test_merged_usr();
+	test_stream();
 	test_unsafe();
 	test_corrupt();
 	test_newline_name();
