@@ -34,6 +34,10 @@ static const char usage[] =
 
 static int parse_option(struct boot_opts *o, int c, const char *arg)
 {
+	static const char *const networks[] = { "user", "none" };
+	static const char *const accels[] = { "auto", "kvm", "tcg" };
+	static const char *const firmwares[] = { "uefi", "u-boot" };
+	int r;
 	if (cmd_verbosity(c))
 		return 0;
 	switch (c) {
@@ -42,26 +46,19 @@ static int parse_option(struct boot_opts *o, int c, const char *arg)
 	case OPT_MEMORY: return cmd_number("memory", arg, 1 << 20, &o->memory);
 	case OPT_CPUS: return cmd_number("cpus", arg, 64, &o->cpus);
 	case OPT_NETWORK:
-		if (strcmp(arg, "user") && strcmp(arg, "none")) {
-			xb_error("--network=%s: expected user or none", arg);
-			return -XB_EUSAGE;
-		}
-		o->net_none = !strcmp(arg, "none");
+		if ((r = cmd_one_of("network", arg, networks, ARRAY_SIZE(networks))) < 0)
+			return r;
+		o->net_none = r == 1;
 		return 0;
 	case OPT_ACCEL:
-		if (strcmp(arg, "auto") && strcmp(arg, "kvm") && strcmp(arg, "tcg")) {
-			xb_error("--accel=%s: expected auto, kvm or tcg", arg);
-			return -XB_EUSAGE;
-		}
-		o->accel = !strcmp(arg, "kvm") ? BOOT_ACCEL_KVM
-		           : !strcmp(arg, "tcg") ? BOOT_ACCEL_TCG : BOOT_ACCEL_AUTO;
+		if ((r = cmd_one_of("accel", arg, accels, ARRAY_SIZE(accels))) < 0)
+			return r;
+		o->accel = r == 1 ? BOOT_ACCEL_KVM : r == 2 ? BOOT_ACCEL_TCG : BOOT_ACCEL_AUTO;
 		return 0;
 	case OPT_FIRMWARE:
-		if (strcmp(arg, "uefi") && strcmp(arg, "u-boot")) {
-			xb_error("--firmware=%s: expected uefi or u-boot", arg);
-			return -XB_EUSAGE;
-		}
-		o->uboot = !strcmp(arg, "u-boot");
+		if ((r = cmd_one_of("firmware", arg, firmwares, ARRAY_SIZE(firmwares))) < 0)
+			return r;
+		o->uboot = r == 1;
 		return 0;
 	case 'h': fputs(usage, stdout); return 1;
 	default:

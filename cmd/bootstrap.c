@@ -182,14 +182,10 @@ static int parse_mode(const char *arg, enum plan_mode *mode)
 {
 	static const char *const names[] = { "auto", "root", "unshare" };
 	static const enum plan_mode modes[] = { PLAN_MODE_AUTO, PLAN_MODE_ROOT, PLAN_MODE_UNSHARE };
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		if (!strcmp(arg, names[i])) {
-			*mode = modes[i];
-			return 0;
-		}
-	}
-	xb_error("--mode=%s: expected auto, root or unshare", arg);
-	return -XB_EUSAGE;
+	int i = cmd_one_of("mode", arg, names, ARRAY_SIZE(names));
+	if (i >= 0)
+		*mode = modes[i];
+	return i < 0 ? i : 0;
 }
 
 /* The hooks' options, in the order of enum hook_kind. */

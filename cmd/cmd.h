@@ -49,6 +49,9 @@ bool cmd_verbosity(int c);
 /* --opt=s as a number from 1 to max into *v; reports and returns
  * -XB_EUSAGE otherwise. */
 int cmd_number(const char *opt, const char *s, long max, long *v);
+/* The index of s among words[n], or the usage error "--opt=s: expected
+ * a, b or c" (-XB_EUSAGE). */
+int cmd_one_of(const char *opt, const char *s, const char *const *words, size_t n);
 /* Exit status for a negative error code. */
 int cmd_exit_code(int r);
 /* SIGINT/SIGTERM set xb_interrupted; a second one exits at once. */

@@ -35,6 +35,18 @@ int cmd_number(const char *opt, const char *s, long max, long *v)
 	return 0;
 }
 
+int cmd_one_of(const char *opt, const char *s, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, words[i]))
+			return (int)i;
+	cleanup_strbuf struct strbuf list = STRBUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&list, "%s%s", i ? (i + 1 == n ? " or " : ", ") : "", words[i]);
+	xb_error("--%s=%s: expected %s", opt, s, list.buf);
+	return -XB_EUSAGE;
+}
+
 bool cmd_verbosity(int c)
 {
 	switch (c) {

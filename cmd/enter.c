@@ -39,13 +39,12 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 	switch (c) {
 	case OPT_BIND: strvec_push(&o->binds, arg); return 0;
 	case OPT_RO_BIND: strvec_push(&o->ro_binds, arg); return 0;
-	case OPT_NETWORK:
-		if (strcmp(arg, "host") && strcmp(arg, "none")) {
-			xb_error("--network=%s: expected host or none", arg);
-			return -XB_EUSAGE;
-		}
-		o->net_none = !strcmp(arg, "none");
-		return 0;
+	case OPT_NETWORK: {
+		static const char *const networks[] = { "host", "none" };
+		int r = cmd_one_of("network", arg, networks, ARRAY_SIZE(networks));
+		o->net_none = r == 1;
+		return r < 0 ? r : 0;
+	}
 	case OPT_USER:
 		if (!*arg) {
 			xb_error("--user: expected a user name or uid");

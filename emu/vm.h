@@ -22,6 +22,8 @@ struct emu_vm {
 	const char *fw_package;
 	bool extlinux;            /* boards boot it with U-Boot's distro boot: extlinux.conf */
 	const char *uboot;        /* U-Boot for qemu's machine (u-boot-qemu), NULL: none */
+	int tcg_cpus;             /* processors under TCG: 1 where a second emulated one
+	                             can run code the kernel just patched (x86's text_poke) */
 };
 
 /* NULL for an architecture xboot makes no disk for. */

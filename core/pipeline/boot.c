@@ -104,8 +104,7 @@ static int check_host(struct vm_run *v)
  * sched_clock_cpu, a panic at 5 s). */
 static long default_cpus(const struct vm_run *v, bool kvm)
 {
-	bool x86 = !strcmp(v->vm->deb, "amd64") || !strcmp(v->vm->deb, "i386");
-	return (!kvm && x86) || xb_ncpus() < 2 ? 1 : 2;
+	return (!kvm && v->vm->tcg_cpus < 2) || xb_ncpus() < 2 ? 1 : 2;
 }
 
 static void machine_args(const struct vm_run *v, bool kvm, struct strvec *a)

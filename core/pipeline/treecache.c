@@ -214,7 +214,23 @@ static int by_age(const void *a, const void *b)
 	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
 }
 
-/* The oldest snapshots out until the rest fit in max bytes. */
+/* Under the exclusive lock no other run is storing: a temporary file is
+ * a killed run's, a tar without its digest or a digest without its tar
+ * half of a snapshot that never counted. */
+static bool leftover(int dfd, const char *name)
+{
+	if (strstr(name, ".tmp-"))
+		return true;
+	const char *other = str_ends_with(name, ".tar") ? ".sha256"
+	                    : str_ends_with(name, ".sha256") ? ".tar" : NULL;
+	if (!other)
+		return false;
+	cleanup_free char *pair = xasprintf("%.*s%s", (int)(strrchr(name, '.') - name), name, other);
+	return faccessat(dfd, pair, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+}
+
+/* What killed runs left, and the oldest snapshots out until the rest fit
+ * in max bytes. */
 static void evict(const struct treecache *tc, uint64_t max)
 {
 	DIR *d = opendir(tc->dir);
@@ -223,6 +239,12 @@ static void evict(const struct treecache *tc, uint64_t max)
 	uint64_t total = 0;
 	for (struct dirent *e; d && (e = readdir(d));) {
 		struct stat st;
+		if (e->d_name[0] != '.' && leftover(dirfd(d), e->d_name)) {
+			xb_debug("configured-tree cache: removing %s/%s, a killed run's", tc->dir,
+			         e->d_name);
+			unlinkat(dirfd(d), e->d_name, 0);
+			continue;
+		}
 		if (!str_ends_with(e->d_name, ".tar") || fstatat(dirfd(d), e->d_name, &st, 0) < 0)
 			continue;
 		if (n == alloc)

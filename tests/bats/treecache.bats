@@ -94,6 +94,17 @@ kept() { [[ $stderr == *"kept the configured tree for the next run"* ]]; }
 	xb "$XB_SUITE" "$BATS_TEST_TMPDIR/d.tar" "$XB_REPO_URL"
 	[ "$status" -eq 0 ] && hit
 	[ "$(sha256sum <"$BATS_TEST_TMPDIR/a.tar")" = "$(sha256sum <"$BATS_TEST_TMPDIR/d.tar")" ]
+	# what runs killed while storing left (a temporary tar, a tar whose
+	# digest never came, a digest without its tar) goes with the next store
+	local d=$CACHE/trees
+	echo half >"$d/0123abcd.tar.tmp-99999-1"
+	echo half >"$d/4567abcd.tar"
+	echo 00 >"$d/89abcdef.sha256"
+	xb --include=mark-c "$XB_SUITE" "$BATS_TEST_TMPDIR/e.tar" "$XB_REPO_URL"
+	[ "$status" -eq 0 ] && kept
+	[ ! -e "$d/0123abcd.tar.tmp-99999-1" ] && [ ! -e "$d/4567abcd.tar" ] && [ ! -e "$d/89abcdef.sha256" ]
+	[ "$(snapshots)" -eq 2 ]
+	[ -z "$(find "$d" -type f ! -name .lock ! -name '*.tar' ! -name '*.sha256')" ]
 }
 
 @test "--no-tree-cache neither keeps nor uses; --cache-max evicts the oldest snapshot" {
