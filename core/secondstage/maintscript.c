@@ -18,11 +18,13 @@ static const struct word words[] = {
 	{ "add-shell", MAINTSCRIPT_SHELLS },
 	{ "addgroup", MAINTSCRIPT_ACCOUNTS },
 	{ "adduser", MAINTSCRIPT_ACCOUNTS },
+	{ "c_rehash", MAINTSCRIPT_CACERTS },
+	{ "ca-certificates", MAINTSCRIPT_CACERTS },
+	{ "ca-certificates.conf", MAINTSCRIPT_CACERTS },
+	{ "certs", MAINTSCRIPT_CACERTS },
 	{ "chage", MAINTSCRIPT_ACCOUNTS },
 	{ "chfn", MAINTSCRIPT_ACCOUNTS },
 	{ "chgpasswd", MAINTSCRIPT_ACCOUNTS },
-	{ "chgrp", MAINTSCRIPT_ACCOUNTS },
-	{ "chown", MAINTSCRIPT_ACCOUNTS },
 	{ "chpasswd", MAINTSCRIPT_ACCOUNTS },
 	{ "chsh", MAINTSCRIPT_ACCOUNTS | MAINTSCRIPT_SHELLS },
 	{ "confmodule", MAINTSCRIPT_DEBCONF },
@@ -34,9 +36,7 @@ static const struct word words[] = {
 	 * may be one every script runs: bookworm's dash diverts /bin/sh, and
 	 * a #!/bin/sh script started beside it fails with ENOENT. */
 	{ "dpkg-divert", MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL },
-	{ "dpkg-query", MAINTSCRIPT_GLOBAL },
 	{ "dpkg-reconfigure", MAINTSCRIPT_DEBCONF },
-	{ "dpkg-statoverride", MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS },
 	{ "dpkg-trigger", MAINTSCRIPT_TRIGGERS },
 	{ "getent", MAINTSCRIPT_ACCOUNTS },
 	{ "gpasswd", MAINTSCRIPT_ACCOUNTS },
@@ -50,12 +50,18 @@ static const struct word words[] = {
 	{ "insserv", MAINTSCRIPT_INIT },
 	{ "install-info", MAINTSCRIPT_GLOBAL },
 	{ "ldconfig", MAINTSCRIPT_LDCONFIG },
+	{ "locale", MAINTSCRIPT_LOCALE },
+	{ "locale-gen", MAINTSCRIPT_LOCALE },
+	{ "locale.gen", MAINTSCRIPT_LOCALE },
+	{ "localedef", MAINTSCRIPT_LOCALE },
+	{ "make-ssl-cert", MAINTSCRIPT_CACERTS },
 	{ "newusers", MAINTSCRIPT_ACCOUNTS },
 	{ "nsswitch.conf", MAINTSCRIPT_NSS },
 	{ "pam-auth-update", MAINTSCRIPT_PAM | MAINTSCRIPT_DEBCONF },
 	{ "passwd", MAINTSCRIPT_ACCOUNTS },
 	{ "pwconv", MAINTSCRIPT_ACCOUNTS },
 	{ "pwunconv", MAINTSCRIPT_ACCOUNTS },
+	{ "rehash", MAINTSCRIPT_CACERTS },
 	{ "remove-shell", MAINTSCRIPT_SHELLS },
 	{ "shadow", MAINTSCRIPT_ACCOUNTS },
 	{ "shadowconfig", MAINTSCRIPT_ACCOUNTS },
@@ -65,6 +71,10 @@ static const struct word words[] = {
 	{ "ucfq", MAINTSCRIPT_UCF },
 	{ "ucfr", MAINTSCRIPT_UCF },
 	{ "update-alternatives", MAINTSCRIPT_ALTERNATIVES },
+	/* reads the certificates packages ship (all unpacked before any
+	 * script), rebuilds what the class names, runs update.d's hooks */
+	{ "update-ca-certificates", MAINTSCRIPT_CACERTS },
+	{ "update-locale", MAINTSCRIPT_LOCALE },
 	{ "update-passwd", MAINTSCRIPT_ACCOUNTS },
 	{ "update-rc.d", MAINTSCRIPT_INIT },
 	{ "update-shells", MAINTSCRIPT_SHELLS },
@@ -86,7 +96,7 @@ static bool word_char(char c)
 
 /* A registry named here by a word: the table's, or any other update-*
  * tool that is installed (the Debian naming of registries: update-mime,
- * update-initramfs, update-ca-certificates, ...), which runs alone. */
+ * update-initramfs, ...), which runs alone. */
 static unsigned word_classes(const char *w, bool (*installed)(const char *tool))
 {
 	const struct word *hit = bsearch(w, words, sizeof(words) / sizeof(words[0]),
@@ -98,6 +108,134 @@ static unsigned word_classes(const char *w, bool (*installed)(const char *tool))
 	return 0;
 }
 
+/* Fields of dpkg-query -W's format that configuring a package leaves as
+ * they are (xboot's unpack writes the conffiles' hashes), sorted. */
+static const char *const still_fields[] = {
+	"Architecture", "Conffiles", "Depends", "Description", "Essential", "Maintainer",
+	"Multi-Arch", "Package", "Pre-Depends", "Priority", "Provides", "Section", "Source",
+	"Version", "binary:Package", "binary:Summary", "db:Status-Want", "source:Package",
+	"source:Version",
+};
+
+static int cmp_str(const void *key, const void *elt)
+{
+	return strcmp(key, *(const char *const *)elt);
+}
+
+/* Whether the ${NAME} at s (len bytes left) is one of still_fields. */
+static bool still_field(const char *s, size_t len, size_t *used)
+{
+	char name[32];
+	size_t n = 0;
+	while (n + 2 < len && s[n + 2] != '}' && n < sizeof(name) - 1)
+		n++;
+	*used = n + 2;
+	if (n + 2 >= len || s[n + 2] != '}')
+		return false;
+	memcpy(name, s + 2, n);
+	name[n] = '\0';
+	return bsearch(name, still_fields, sizeof(still_fields) / sizeof(still_fields[0]),
+	               sizeof(still_fields[0]), cmp_str) != NULL;
+}
+
+static bool query_option(const char *t, size_t n)
+{
+	static const char *const ok[] = { "-W", "--show", "-f", "--showformat" };
+	for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++) {
+		size_t m = strlen(ok[k]);
+		if (n >= m && !memcmp(t, ok[k], m) &&
+		    (n == m || (m <= 2 && t[m] != '-' && strchr("='\"", t[m])) || t[m] == '='))
+			return true;
+	}
+	return false;
+}
+
+/* A dpkg-query command, from its first argument to where the shell ends
+ * it: its answer changes as packages get configured (their Status, the
+ * diversions of -S), so it runs alone, unless it is -W with a format of
+ * fields that stay as they are: a package's conffiles, its version, the
+ * want flag. */
+static unsigned query_classes(const char *s, size_t len)
+{
+	bool show = false, other = false, start = true;
+	char q = 0;
+	for (size_t i = 0; i < len && !other; i++) {
+		char c = s[i];
+		if (!q && strchr("\n|;)&`", c))
+			break;
+		if (c == '\\') { /* an escaped character, or a line continued */
+			i++;
+			continue;
+		}
+		if (c == '$' && i + 1 < len && s[i + 1] == '{') {
+			size_t used;
+			other = !still_field(s + i, len - i, &used);
+			i += used;
+			start = false;
+			continue;
+		}
+		if (q) {
+			q = c == q ? 0 : q;
+		} else if (c == '\'' || c == '"') {
+			q = c;
+		} else if (c == ' ' || c == '\t') {
+			start = true;
+			continue;
+		} else if (start && c == '-') {
+			size_t n = strcspn(s + i, " \t\n|;)&`");
+			bool is_show = (n == 2 && !memcmp(s + i, "-W", 2)) ||
+			               (n == 6 && !memcmp(s + i, "--show", 6));
+			show |= is_show;
+			other = !is_show && !query_option(s + i, n);
+		}
+		start = false;
+	}
+	return other || !show ? MAINTSCRIPT_GLOBAL : 0;
+}
+
+/* The next word of the same command line at s: where it starts, or len. */
+static size_t next_arg(const char *s, size_t len, size_t from)
+{
+	while (from < len && (s[from] == ' ' || s[from] == '\t'))
+		from++;
+	return from < len && !strchr("\n;|&)`", s[from]) ? from : len;
+}
+
+/* chown and chgrp to ids (numbers, or what stat -c %u/%g says) read no
+ * account database; options (-R, -h) come first. */
+static unsigned owner_classes(const char *s, size_t len)
+{
+	size_t at = next_arg(s, len, 0);
+	while (at < len && s[at] == '-')
+		at = next_arg(s, len, at + strcspn(s + at, " \t\n;|&)`"));
+	if (at < len && (isdigit((unsigned char)s[at]) || !strncmp(s + at, "$(stat ", 7)))
+		return 0;
+	return MAINTSCRIPT_ACCOUNTS;
+}
+
+/* dpkg-statoverride --list only reads its own registry; its other
+ * actions take user and group names. */
+static unsigned statoverride_classes(const char *s, size_t len)
+{
+	size_t at = next_arg(s, len, 0);
+	if (at < len && !strncmp(s + at, "--list", 6) && strchr(" \t\n;|&)`", s[at + 6]))
+		return MAINTSCRIPT_STATOVERRIDE;
+	return MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS;
+}
+
+/* The words whose arguments say more than the word does. */
+static unsigned command_classes(const char *w, const char *s, size_t len,
+                                bool (*installed)(const char *tool))
+{
+	if (!strcmp(w, "dpkg-query"))
+		return query_classes(s, len);
+	if (!strcmp(w, "chown") || !strcmp(w, "chgrp"))
+		return owner_classes(s, len);
+	if (!strcmp(w, "dpkg-statoverride"))
+		return statoverride_classes(s, len);
+	return word_classes(w, installed);
+}
+
 unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool))
 {
 	unsigned cls = 0;
@@ -106,9 +244,19 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 
 	if (memchr(text, '\0', len))
 		return MAINTSCRIPT_GLOBAL; /* not a script we can read */
+	char q = 0; /* the quote open on this line, as far as one line shows */
 	while (i < len) {
-		while (i < len && !word_char(text[i]))
-			i++;
+		for (; i < len && !word_char(text[i]); i++) {
+			char c = text[i];
+			if (c == '\n')
+				q = 0;
+			else if (c == '\'' || c == '"')
+				q = !q ? c : q == c ? 0 : q;
+			/* a comment: it names tools it does not run */
+			else if (c == '#' && !q && (!i || strchr(" \t\n", text[i - 1])))
+				while (i + 1 < len && text[i + 1] != '\n')
+					i++;
+		}
 		size_t start = i;
 		while (i < len && word_char(text[i]))
 			i++;
@@ -123,7 +271,7 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 		for (size_t k = 0; k < n; k++)
 			w[k] = (char)tolower((unsigned char)text[start + k]);
 		w[n] = '\0';
-		cls |= word_classes(w, installed);
+		cls |= command_classes(w, text + i, len - i, installed);
 	}
 	return cls;
 }

@@ -7,7 +7,10 @@
  * ucf, ...).  Each registry is a class; two scripts that share a class, or
  * where either is of the GLOBAL class, never run at once, and run in install
  * order.  A word this module does not know is no class: a script's own
- * files and per-unit tools (deb-systemd-helper) commute with others'. */
+ * files and per-unit tools (deb-systemd-helper) commute with others'.  A
+ * few commands are read with their arguments: chown and chgrp to ids,
+ * dpkg-statoverride --list and dpkg-query -W of fields that configuring
+ * leaves alone touch no shared state that changes as scripts run. */
 #ifndef XB_MAINTSCRIPT_H
 #define XB_MAINTSCRIPT_H
 
@@ -27,6 +30,11 @@ enum {
 	MAINTSCRIPT_TRIGGERS = 1u << 9,     /* dpkg-trigger */
 	MAINTSCRIPT_PAM = 1u << 10,         /* pam-auth-update */
 	MAINTSCRIPT_NSS = 1u << 11,         /* /etc/nsswitch.conf, which postinsts edit */
+	MAINTSCRIPT_CACERTS = 1u << 12,     /* /etc/ssl/certs and the CA bundle: what
+	                                     * update-ca-certificates (and its hooks)
+	                                     * rebuild, and what writes a cert there */
+	MAINTSCRIPT_LOCALE = 1u << 13,      /* /etc/locale.gen, /etc/default/locale and
+	                                     * the compiled locales */
 	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script,
 	                                     * dpkg-query (whose answer changes as
 	                                     * packages get configured) or dpkg-divert

@@ -45,6 +45,16 @@ static void test_words(void)
 
 static void test_unknown_registries(void)
 {
+	/* ca-certificates' postinst: its registry, not the whole tree (it ran
+	 * alone for 105 s of trixie armhf standard's second stage) */
+	CHECK(cls("update-ca-certificates --fresh\n") == MAINTSCRIPT_CACERTS, "update-ca-certificates");
+	CHECK(cls("cp x /etc/ssl/certs/y.pem\n") == MAINTSCRIPT_CACERTS, "a cert written to /etc/ssl/certs");
+	CHECK(maintscript_conflict(cls("update-ca-certificates\n"),
+	                           cls("make-ssl-cert generate-default-snakeoil\n")),
+	      "update-ca-certificates and a cert's writer, in order");
+	CHECK(cls("update-locale LANG=C.UTF-8\nlocale-gen\n") == MAINTSCRIPT_LOCALE, "locales");
+	CHECK(!maintscript_conflict(cls("update-ca-certificates\n"), cls("py3compile -p foo\n")),
+	      "update-ca-certificates beside a byte-compilation");
 	CHECK(cls("update-mime-database /usr/share/mime\n") == MAINTSCRIPT_GLOBAL,
 	      "an update-* tool runs alone");
 	const char *t = "deb-systemd-helper update-state foo.timer\nupdate-menus\n";
@@ -56,8 +66,39 @@ static void test_unknown_registries(void)
 	const char bin[] = "\177ELF\0\0\0adduser";
 	CHECK(maintscript_classes(bin, sizeof(bin) - 1, NULL) == MAINTSCRIPT_GLOBAL,
 	      "a binary runs alone");
-	CHECK(cls("dpkg-query -W -f='${Version}' libc6\n") == MAINTSCRIPT_GLOBAL,
-	      "dpkg-query's answer depends on what ran before");
+	/* comments name tools they do not run; a # in a word or quotes is none */
+	CHECK(cls("# e.g. dpkg-statoverride --add root staff 2775 /x\n") == 0, "a comment");
+	CHECK(cls("true  # adduser is not run here\nupdate-alternatives --auto x\n") ==
+	      MAINTSCRIPT_ALTERNATIVES, "a comment after a command");
+	CHECK(cls("echo \"# not a comment\"; adduser foo\n") == MAINTSCRIPT_ACCOUNTS, "# in quotes");
+	CHECK(cls("n=${#x}; adduser foo\n") == MAINTSCRIPT_ACCOUNTS, "# in a word");
+	/* owners by id, and the statoverride registry's list, read no accounts */
+	CHECK(cls("chown root:adm /var/log/x\n") == MAINTSCRIPT_ACCOUNTS, "chown to names");
+	CHECK(cls("chown -R $USER /x\n") == MAINTSCRIPT_ACCOUNTS, "chown to a variable");
+	CHECK(cls("chgrp $(stat -L -c %g /usr/local) /usr/local/share/x\n") == 0, "chgrp to stat's id");
+	CHECK(cls("chown -h 0:0 /x\n") == 0, "chown to numbers");
+	CHECK(cls("chown\n") == MAINTSCRIPT_ACCOUNTS, "chown named alone");
+	CHECK(cls("if ! dpkg-statoverride --list /usr/local/x >/dev/null; then :; fi\n") ==
+	      MAINTSCRIPT_STATOVERRIDE, "dpkg-statoverride --list");
+	CHECK(cls("dpkg-statoverride --update --add root crontab 2755 /usr/bin/crontab\n") ==
+	      (MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS), "dpkg-statoverride --add");
+	/* dpkg-query: what configuring changes makes it run alone */
+	CHECK(cls("dpkg-query -W -f='${binary:Package} ${Status}\\n' $check 2>/dev/null |\n") ==
+	      MAINTSCRIPT_GLOBAL, "dpkg-query of Status runs alone");
+	CHECK(cls("if [ \"$(dpkg-query -W -f='${db:Status-Want}' locales-all 2>/dev/null)\" = x ]\n") ==
+	      0, "dpkg-query of the want flag commutes");
+	CHECK(cls("old=\"$(dpkg-query -W -f='${Conffiles}' $pkg | \\\n sed -n -e \"\\' ${conffile} ' p\")\"\n") ==
+	      0, "dpkg-query of Conffiles commutes; the pipe's shell variables are not its");
+	CHECK(cls("dpkg-query -f '${Version}' -W base-files\n") == 0, "-f before -W");
+	CHECK(cls("dpkg-query -L base-files | grep -q x\n") == MAINTSCRIPT_GLOBAL, "-L runs alone");
+	CHECK(cls("dpkg-query -S /bin/sh\n") == MAINTSCRIPT_GLOBAL, "-S (diversions) runs alone");
+	CHECK(cls("dpkg-query -W \\\n  -f='${Status}' foo\n") == MAINTSCRIPT_GLOBAL,
+	      "a format on a continued line");
+	CHECK(cls("dpkg-query -W -f='${Version}|${Status}' foo\n") == MAINTSCRIPT_GLOBAL,
+	      "a pipe inside the format's quotes");
+	CHECK(cls("dpkg-query -l foo\n") == MAINTSCRIPT_GLOBAL, "-l runs alone");
+	CHECK(cls("echo \"see dpkg-query(1)\"\n") == MAINTSCRIPT_GLOBAL, "dpkg-query named in passing");
+	CHECK(cls("dpkg-query -W foo\n") == 0, "-W's own format: name and version");
 	CHECK(cls("sed -i 's/^hosts:/& mdns/' /etc/nsswitch.conf\n") == MAINTSCRIPT_NSS,
 	      "nsswitch.conf, edited in place");
 	CHECK(cls("") == 0, "empty");
