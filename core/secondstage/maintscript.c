@@ -32,10 +32,6 @@ static const struct word words[] = {
 	{ "debconf-set-selections", MAINTSCRIPT_DEBCONF },
 	{ "delgroup", MAINTSCRIPT_ACCOUNTS },
 	{ "deluser", MAINTSCRIPT_ACCOUNTS },
-	/* --rename moves the diverted file away for a moment, and the file
-	 * may be one every script runs: bookworm's dash diverts /bin/sh, and
-	 * a #!/bin/sh script started beside it fails with ENOENT. */
-	{ "dpkg-divert", MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL },
 	{ "dpkg-reconfigure", MAINTSCRIPT_DEBCONF },
 	{ "dpkg-trigger", MAINTSCRIPT_TRIGGERS },
 	{ "getent", MAINTSCRIPT_ACCOUNTS },
@@ -213,14 +209,42 @@ static unsigned owner_classes(const char *s, size_t len)
 	return MAINTSCRIPT_ACCOUNTS;
 }
 
-/* dpkg-statoverride --list only reads its own registry; its other
- * actions take user and group names. */
+/* Whether the command at s (to where the shell ends it) has the option. */
+static bool has_option(const char *s, size_t len, const char *opt)
+{
+	size_t m = strlen(opt);
+	for (size_t at = next_arg(s, len, 0); at < len;) {
+		size_t n = strcspn(s + at, " \t\n;|&)`");
+		if (n == m && !memcmp(s + at, opt, m))
+			return true;
+		at = next_arg(s, len, at + n);
+	}
+	return false;
+}
+
+/* dpkg-statoverride --list reads the registry (it takes no lock): it
+ * comes after the writers before it, and a writer after it need not wait
+ * (a package lists its own paths); the other actions write the registry,
+ * and take user and group names. */
 static unsigned statoverride_classes(const char *s, size_t len)
 {
-	size_t at = next_arg(s, len, 0);
-	if (at < len && !strncmp(s + at, "--list", 6) && strchr(" \t\n;|&)`", s[at + 6]))
-		return MAINTSCRIPT_STATOVERRIDE;
+	if (has_option(s, len, "--list"))
+		return MAINTSCRIPT_STATOVERRIDE_READ;
 	return MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS;
+}
+
+/* dpkg-divert that moves no file (a query, or --no-rename) meets only
+ * the other diverters; --rename moves the diverted file away for a
+ * moment, and the file may be one every script runs: bookworm's dash
+ * diverts /bin/sh, and a #!/bin/sh script started beside it fails. */
+static unsigned divert_classes(const char *s, size_t len)
+{
+	static const char *const still[] = { "--truename", "--list", "--listpackage",
+		                             "--no-rename" };
+	for (size_t k = 0; k < sizeof(still) / sizeof(still[0]); k++)
+		if (has_option(s, len, still[k]))
+			return MAINTSCRIPT_DIVERT;
+	return MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL;
 }
 
 /* The words whose arguments say more than the word does. */
@@ -233,6 +257,8 @@ static unsigned command_classes(const char *w, const char *s, size_t len,
 		return owner_classes(s, len);
 	if (!strcmp(w, "dpkg-statoverride"))
 		return statoverride_classes(s, len);
+	if (!strcmp(w, "dpkg-divert"))
+		return divert_classes(s, len);
 	return word_classes(w, installed);
 }
 
@@ -278,5 +304,8 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 
 bool maintscript_conflict(unsigned a, unsigned b)
 {
-	return (a & b) || (a & MAINTSCRIPT_GLOBAL) || (b & MAINTSCRIPT_GLOBAL);
+	const unsigned reads = MAINTSCRIPT_STATOVERRIDE_READ;
+	if ((a & MAINTSCRIPT_STATOVERRIDE) && (b & reads))
+		return true;
+	return (a & b & ~reads) || (a & MAINTSCRIPT_GLOBAL) || (b & MAINTSCRIPT_GLOBAL);
 }

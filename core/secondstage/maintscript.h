@@ -35,6 +35,8 @@ enum {
 	                                     * rebuild, and what writes a cert there */
 	MAINTSCRIPT_LOCALE = 1u << 13,      /* /etc/locale.gen, /etc/default/locale and
 	                                     * the compiled locales */
+	MAINTSCRIPT_STATOVERRIDE_READ = 1u << 14, /* dpkg-statoverride --list: after the
+	                                     * writers before it, not before those after */
 	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script,
 	                                     * dpkg-query (whose answer changes as
 	                                     * packages get configured) or dpkg-divert
@@ -47,7 +49,8 @@ enum {
  * NULL: assume it is. */
 unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool));
 
-/* May scripts of these classes not run at the same time? */
+/* May a script of classes b, later in install order, not start while one
+ * of classes a, earlier, has not ended? */
 bool maintscript_conflict(unsigned a, unsigned b);
 
 #endif

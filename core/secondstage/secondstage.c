@@ -64,6 +64,7 @@ struct job {
 	pid_t pid;
 	int out;        /* memfd holding the script's output, or -1 */
 	long long t0;   /* when it started */
+	const struct job *waits_for; /* what it waited for last, for -d */
 };
 
 /* What one run keeps in memory: the root, and the dpkg database's status
@@ -147,21 +148,29 @@ static void phase_release(struct phase *ph)
  * done (a later one closes a cycle, which dpkg breaks too), and no earlier
  * script that shares a registry with it is waiting or running: each
  * registry sees the scripts in install order. */
-static bool ready(const struct phase *ph, size_t j)
+static bool ready(struct phase *ph, size_t j)
 {
-	const struct job *jb = &ph->jobs[j];
-	for (size_t d = 0; d < jb->p->n_deps; d++) {
+	struct job *jb = &ph->jobs[j];
+	const struct job *by = NULL;
+	const char *why = "its dependency";
+	for (size_t d = 0; d < jb->p->n_deps && !by; d++) {
 		size_t pos = jb->p->deps[d]; /* before this phase: done; after j: a cycle */
 		if (pos >= ph->from && pos < ph->from + j && ph->jobs[pos - ph->from].state != JOB_DONE)
-			return false;
+			by = &ph->jobs[pos - ph->from];
 	}
-	if (!jb->script)
-		return true;
-	for (size_t k = 0; k < j; k++)
+	for (size_t k = 0; k < j && jb->script && !by; k++)
 		if (ph->jobs[k].state != JOB_DONE && ph->jobs[k].script &&
-		    maintscript_conflict(ph->jobs[k].cls, jb->cls))
-			return false;
-	return true;
+		    maintscript_conflict(ph->jobs[k].cls, jb->cls)) {
+			by = &ph->jobs[k];
+			why = "a registry they share";
+		}
+	/* -d: why a script waits (each time the reason changes), for tuning
+	 * the classes */
+	if (by && by != jb->waits_for && xb_verbosity >= 3)
+		xb_debug("the %s of %s waits for %s (%s; classes %#x, %#x)", ph->script, jb->p->name,
+		         by->p->name, why, jb->cls, by->cls);
+	jb->waits_for = by;
+	return !by;
 }
 
 /* The line dpkg prints before a script's output. */

@@ -79,7 +79,18 @@ static void test_unknown_registries(void)
 	CHECK(cls("chown -h 0:0 /x\n") == 0, "chown to numbers");
 	CHECK(cls("chown\n") == MAINTSCRIPT_ACCOUNTS, "chown named alone");
 	CHECK(cls("if ! dpkg-statoverride --list /usr/local/x >/dev/null; then :; fi\n") ==
-	      MAINTSCRIPT_STATOVERRIDE, "dpkg-statoverride --list");
+	      MAINTSCRIPT_STATOVERRIDE_READ, "dpkg-statoverride --list");
+	unsigned rd = cls("dpkg-statoverride --list /x\n"),
+	         wr = cls("dpkg-statoverride --update --add root crontab 2755 /y\n");
+	CHECK(maintscript_conflict(wr, rd) && !maintscript_conflict(rd, wr) &&
+	      !maintscript_conflict(rd, rd), "a reader after the writers before it, only");
+	/* dpkg-divert that moves nothing meets only the other diverters */
+	CHECK(cls("fn=$(dpkg-divert --truename \"/usr/sbin/$n\")\n") == MAINTSCRIPT_DIVERT,
+	      "dpkg-divert --truename");
+	CHECK(cls("dpkg-divert --quiet --add --no-rename --package base-files --divert /.x /x\n") ==
+	      MAINTSCRIPT_DIVERT, "dpkg-divert --no-rename");
+	CHECK(cls("dpkg-divert --add /x\n") == (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL),
+	      "dpkg-divert that may rename runs alone");
 	CHECK(cls("dpkg-statoverride --update --add root crontab 2755 /usr/bin/crontab\n") ==
 	      (MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS), "dpkg-statoverride --add");
 	/* dpkg-query: what configuring changes makes it run alone */
