@@ -355,8 +355,10 @@ static int downloads_fetch(struct run *run, struct downloads *b, int (*done)(voi
 	struct progress pr;
 	struct fetch_http_opts fo = run->http;
 	long long t0 = progress_now_ms();
-	if (!b->n)
+	if (!b->n) {
+		xb_info("all %zu packages found in the cache", run->n_pkgs);
 		return 0;
+	}
 	fo.progress = progress_cb_bytes;
 	fo.progress_ctx = &pr;
 	fo.done = done;
@@ -378,8 +380,6 @@ int stage_download(struct run *run)
 		r = stage_locate(run);
 	if (!r)
 		downloads_plan(run, &b, -1);
-	if (!r && !b.n)
-		xb_info("all %zu packages found in the cache", run->n_pkgs);
 	if (!r)
 		r = downloads_fetch(run, &b, NULL, NULL);
 	downloads_release(&b);
