@@ -297,8 +297,7 @@ int stage_open_store(struct run *run)
  * the index). */
 int stage_locate(struct run *run)
 {
-	int r = 0;
-	for (size_t i = 0; !r && i < run->n_pkgs; i++) {
+	for (size_t i = 0; i < run->n_pkgs; i++) {
 		char *path = fetch_cache_path(&run->cache, run->pkgs[i].sha256);
 		if (!path) {
 			xb_error("package %s: malformed SHA256 in the index", run->pkgs[i].name);
@@ -307,7 +306,7 @@ int stage_locate(struct run *run)
 		strvec_push(&run->debs, path);
 		free(path);
 	}
-	return r;
+	return 0;
 }
 
 /* The downloads of one stage: the packages not in the store yet (or not
@@ -417,7 +416,6 @@ int stage_unpack(struct run *run)
 	struct feed f = { NULL, &b };
 	struct progress pr;
 	long long t0 = progress_now_ms();
-	int r = 0;
 
 	/* --dpkgopt's path filters, as dpkg applies them to what it unpacks */
 	for (size_t i = 0; i < run->plan->dpkgopts.n; i++) {
@@ -427,10 +425,8 @@ int stage_unpack(struct run *run)
 	}
 	for (size_t i = 0; i < run->n_pkgs; i++)
 		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name, &filter };
-	if (!r) {
-		downloads_plan(run, &b, -1);
-		r = unpack_start(run->root, items, run->n_pkgs, &f.job);
-	}
+	downloads_plan(run, &b, -1);
+	int r = unpack_start(run->root, items, run->n_pkgs, &f.job);
 	/* the cached ones first, then each download as it is verified */
 	for (size_t i = 0; !r && i < run->n_pkgs; i++)
 		if (b.have[i])

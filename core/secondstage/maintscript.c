@@ -104,6 +104,9 @@ static unsigned word_classes(const char *w, bool (*installed)(const char *tool))
 	return 0;
 }
 
+/* What ends a word of a command, or (from its third byte) the command. */
+#define CMD_END " \t\n;|&)`"
+
 /* Fields of dpkg-query -W's format that configuring a package leaves as
  * they are (xboot's unpack writes the conffiles' hashes), sorted. */
 static const char *const still_fields[] = {
@@ -157,7 +160,7 @@ static unsigned query_classes(const char *s, size_t len)
 	char q = 0;
 	for (size_t i = 0; i < len && !other; i++) {
 		char c = s[i];
-		if (!q && strchr("\n|;)&`", c))
+		if (!q && strchr(CMD_END + 2, c))
 			break;
 		if (c == '\\') { /* an escaped character, or a line continued */
 			i++;
@@ -178,7 +181,7 @@ static unsigned query_classes(const char *s, size_t len)
 			start = true;
 			continue;
 		} else if (start && c == '-') {
-			size_t n = strcspn(s + i, " \t\n|;)&`");
+			size_t n = strcspn(s + i, CMD_END);
 			bool is_show = (n == 2 && !memcmp(s + i, "-W", 2)) ||
 			               (n == 6 && !memcmp(s + i, "--show", 6));
 			show |= is_show;
@@ -194,7 +197,7 @@ static size_t next_arg(const char *s, size_t len, size_t from)
 {
 	while (from < len && (s[from] == ' ' || s[from] == '\t'))
 		from++;
-	return from < len && !strchr("\n;|&)`", s[from]) ? from : len;
+	return from < len && !strchr(CMD_END + 2, s[from]) ? from : len;
 }
 
 /* chown and chgrp to ids (numbers, or what stat -c %u/%g says) read no
@@ -203,7 +206,7 @@ static unsigned owner_classes(const char *s, size_t len)
 {
 	size_t at = next_arg(s, len, 0);
 	while (at < len && s[at] == '-')
-		at = next_arg(s, len, at + strcspn(s + at, " \t\n;|&)`"));
+		at = next_arg(s, len, at + strcspn(s + at, CMD_END));
 	if (at < len && (isdigit((unsigned char)s[at]) || !strncmp(s + at, "$(stat ", 7)))
 		return 0;
 	return MAINTSCRIPT_ACCOUNTS;
@@ -214,7 +217,7 @@ static bool has_option(const char *s, size_t len, const char *opt)
 {
 	size_t m = strlen(opt);
 	for (size_t at = next_arg(s, len, 0); at < len;) {
-		size_t n = strcspn(s + at, " \t\n;|&)`");
+		size_t n = strcspn(s + at, CMD_END);
 		if (n == m && !memcmp(s + at, opt, m))
 			return true;
 		at = next_arg(s, len, at + n);
