@@ -6,19 +6,19 @@
 #   make layers     fails when an #include crosses a layer upward (tests/layers)
 #   make bench      xboot against mmdebstrap and debootstrap
 #   make deps       apt-get install the build and test dependencies
+#   make install    PREFIX=/usr/local (DESTDIR too); make package-check
 
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 PKGS     := libsolv libsolvext libarchive libcurl libseccomp libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion
-XB_TEMPLATES ?= $(CURDIR)/rootfs-templates
-VERSION  := 0.1.0
+# The version is debian/changelog's, so that the package and --version agree.
+VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 CFLAGS   ?= -O2 -g
 # What the code needs, kept apart from CFLAGS so that `make CFLAGS=...`
 # (as make asan does) changes only optimisation and instrumentation.
-XB_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -DXB_TEMPLATES='"$(XB_TEMPLATES)"' \
-            -DXB_VERSION='"$(VERSION)"' \
+XB_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -DXB_VERSION='"$(VERSION)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
 B        ?= build
@@ -36,7 +36,8 @@ DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         debootstrap mmdebstrap util-linux file xz-utils zstd ca-certificates \
         squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman \
         libcrypt-dev fdisk dosfstools mtools btrfs-progs qemu-system-x86 qemu-system-arm \
-        ovmf qemu-efi-aarch64 qemu-efi-arm u-boot-qemu
+        ovmf qemu-efi-aarch64 qemu-efi-arm u-boot-qemu \
+        debhelper lintian bash-completion zsh
 
 all: xboot
 
@@ -56,6 +57,9 @@ $(B)/tests/%: tests/unit/%.c $(B)/libxboot.a
 	$(CC) $(XB_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+
+# What prints the version is rebuilt when debian/changelog gives a new one.
+$(B)/cmd/bootstrap.o $(B)/fetch/http.o $(B)/core/output/oci.o: debian/changelog
 
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -89,13 +93,23 @@ demo: deps xboot
 bench: deps xboot
 	@tests/bench
 
+# The binary finds its templates in ../share/xboot from where it is, so
+# any PREFIX works and no path of this tree is built into it.
 install: xboot
 	install -D -m 0755 xboot $(DESTDIR)$(PREFIX)/bin/xboot
 	install -D -m 0644 man/xboot.1 $(DESTDIR)$(PREFIX)/share/man/man1/xboot.1
-	mkdir -p $(DESTDIR)$(PREFIX)/share/xboot
-	cp -r rootfs-templates/. $(DESTDIR)$(PREFIX)/share/xboot/
+	install -d $(DESTDIR)$(PREFIX)/share/xboot
+	install -m 0644 rootfs-templates/*.conf $(DESTDIR)$(PREFIX)/share/xboot/
+	install -D -m 0644 completion/xboot.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xboot
+	install -D -m 0644 completion/xboot.zsh $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_xboot
+
+# The Debian package, built from a copy of this tree, checked by lintian
+# (errors fail), installed, made to bootstrap, and removed again.
+package-check: deps
+	@bats tests/bats/package.bats
 
 clean:
 	rm -rf $(B) build-asan xboot
 
-.PHONY: all deps unit unit-bins check layers asan demo bench install clean
+.PHONY: all deps unit unit-bins check layers asan demo bench install package-check clean

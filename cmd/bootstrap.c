@@ -39,7 +39,8 @@
 	FLAG("keep-debootstrap-dir", KEEP_DEBOOTSTRAP_DIR) OPT("tag", TAG)              \
 	OPT("platforms", PLATFORMS) OPT("oci-descriptor", OCI_DESCRIPTOR)                 \
 	OPT("size", SIZE) OPT("root-fs", ROOT_FS) FLAG("kernel", KERNEL)                   \
-	OPT("root-password-file", ROOT_PASSWORD_FILE) OPT("ssh-key", SSH_KEY)
+	OPT("root-password-file", ROOT_PASSWORD_FILE) OPT("ssh-key", SSH_KEY)         \
+	OPT("distribution", DISTRIBUTION) OPT("list", LIST)
 /* The names mmdebstrap and debootstrap give some of them. */
 #define ALIASES(OPT, FLAG)                                                              \
 	OPT("architectures", ARCH) OPT("hook-directory", HOOK_DIR)                    \
@@ -57,7 +58,9 @@ static const char usage_head[] =
 	"                          dpkg's foreign ones (multiarch); also --architectures\n";
 
 static const char usage_tail[] =
-	"  --components=A,B        archive components (default: main)\n"
+	"  --distribution=NAME     the template: debian, ubuntu, devuan, raspbian (default:\n"
+	"                          the one whose suites or mirrors SUITE or MIRROR names)\n"
+	"  --components=A,B        archive components (default: the template's: main)\n"
 	"  --updates               also SUITE-updates and SUITE-security (the latter from the\n"
 	"                          security archive of the host's apt configuration)\n"
 	"  --include=PKG,...       add packages\n"
@@ -124,6 +127,8 @@ static const char usage_tail[] =
 	"  -d, --debug             print even more\n"
 	"  -h, --help              print this help\n"
 	"      --version           print xboot's version\n"
+	"      --list=KIND         print the options, architectures, distributions, suites,\n"
+	"                          variants or formats xboot knows, one per line\n"
 	"\n"
 	"MIRROR defaults to the Debian mirror of the host's apt configuration.\n"
 	"See xboot(1).\n";
@@ -133,6 +138,18 @@ static const int exclusive[][2] = {
 	{ OPT_NO_CACHE, OPT_CACHE_DIR },
 	{ OPT_MAKE_TARBALL, OPT_UNPACK_TARBALL },
 };
+
+/* --list=options is the command line's own; the rest the pipeline's. */
+static int list(const char *kind)
+{
+	if (strcmp(kind, "options") != 0) {
+		int r = plan_list(kind);
+		return r < 0 ? r : 1;
+	}
+	for (size_t i = 0; options[i].name; i++)
+		printf("--%s%s\n", options[i].name, options[i].has_arg ? "=" : "");
+	return 1;
+}
 
 static int print_usage(void)
 {
@@ -229,6 +246,8 @@ static int parse_option(struct xb_plan *p, int c, const char *arg)
 		}
 		return 0;
 	case OPT_VARIANT: set_string(&p->variant_name, arg); return 0;
+	case OPT_DISTRIBUTION: set_string(&p->distribution, arg); return 0;
+	case OPT_LIST: return list(arg);
 	case OPT_FORMAT: set_string(&p->format_name, arg); return 0;
 	case OPT_CACHE_DIR: set_string(&p->cache_dir, arg); return 0;
 	case OPT_COMPONENTS: strvec_clear(&p->components); strvec_split(&p->components, arg, ", "); return 0;

@@ -72,6 +72,11 @@ const char *output_format_name(enum output_format f)
 	return "?";
 }
 
+const char *output_format_nth(size_t i)
+{
+	return i < ARRAY_SIZE(formats) ? formats[i].name : NULL;
+}
+
 bool output_format_is_archive(enum output_format f)
 {
 	return f != OUTPUT_DIR && f != OUTPUT_NULL;

@@ -89,6 +89,8 @@ struct output_opts {
 int output_format_parse(const char *name, enum output_format *f);
 /* The --format= spelling of f (static string). */
 const char *output_format_name(enum output_format f);
+/* The i-th format's --format name, from 0 on; NULL past the last. */
+const char *output_format_nth(size_t i);
 /* Whether f is a file made from the tree (neither directory nor null). */
 bool output_format_is_archive(enum output_format f);
 /* Whether f is a tar (of any compression) or cpio, which a pipe can take. */

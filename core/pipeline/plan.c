@@ -9,7 +9,7 @@
 
 void plan_release(struct xb_plan *p)
 {
-	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name,
+	char **strings[] = { &p->suite, &p->target, &p->arch_name, &p->variant_name, &p->distribution,
 		             &p->format_name, &p->cache_dir, &p->security_uri, &p->logfile,
 		             &p->make_tarball, &p->unpack_tarball, &p->oci_tag,
 		             &p->oci_descriptor, &p->root_fs, &p->root_password_file };
@@ -67,14 +67,31 @@ static int pick_arch(struct xb_plan *p)
 	return 0;
 }
 
+/* The template's keyrings, which must be there unless nothing is verified. */
+static int template_keyrings(struct xb_plan *p)
+{
+	const struct template *t = &p->tmpl;
+	for (size_t i = 0; !p->no_check_sig && !p->unpack_tarball && i < t->keyrings.n; i++) {
+		if (access(t->keyrings.v[i], R_OK) == 0)
+			continue;
+		xb_error("%s's keyring %s: %s; install %s, or give --keyring=FILE", t->name,
+		         t->keyrings.v[i], strerror(errno),
+		         t->keyring_package ? t->keyring_package : "it");
+		return -XB_EUSAGE;
+	}
+	strvec_pushv(&p->keyrings, &t->keyrings);
+	return 0;
+}
+
 /* The template's defaults, and the variant, which must be one of its. */
 static int apply_template(struct xb_plan *p)
 {
-	int r = template_load("debian", &p->tmpl);
+	int r = template_pick(p->distribution, p->suite, &p->mirrors, &p->tmpl);
 	if (r < 0)
 		return r;
-	if (!p->keyrings.n)
-		strvec_pushv(&p->keyrings, &p->tmpl.keyrings);
+	xb_debug("the %s template: %s", p->tmpl.name, p->tmpl.path);
+	if (!p->keyrings.n && (r = template_keyrings(p)) < 0)
+		return r;
 	if (!p->components.n)
 		strvec_pushv(&p->components, &p->tmpl.components);
 	/* "main main" is main once, in sources.list too */
@@ -169,9 +186,16 @@ static int pick_sources(struct xb_plan *p)
 		struct fetch_sources apt = FETCH_SOURCES_INIT;
 		fetch_sources_from_apt(NULL, &apt);
 		const struct fetch_source *s = fetch_sources_find(&apt, true);
-		if (!p->sources.n)
+		const char *own = template_mirror(&p->tmpl, p->arch->deb);
+		if (!p->sources.n && own)
+			fetch_sources_add(&p->sources, own, NULL, NULL);
+		else if (!p->sources.n)
 			default_mirror(p, &apt);
-		if (p->updates && s)
+		/* the host's security archive is Debian's; another distribution
+		 * keeps its -security suite beside the others */
+		if (p->updates && p->tmpl.mirrors.n)
+			p->security_uri = xstrdup(p->sources.v[0].uri);
+		else if (p->updates && s)
 			p->security_uri = xstrdup(s->uri);
 		fetch_sources_release(&apt);
 	}
@@ -399,9 +423,18 @@ char *plan_oci_ref(const struct xb_plan *p)
 	const char *suite = p->suite ? p->suite : "custom";
 	if (p->oci_tag)
 		return xstrdup(p->oci_tag);
+	if (!p->tmpl.name) { /* --platforms: the plan is its runs' */
+		struct template t = { 0 };
+		xb_mute_errors(true);
+		int r = template_pick(p->distribution, p->suite, &p->mirrors, &t);
+		xb_mute_errors(false);
+		char *ref = xasprintf("%s:%s", r == 0 ? t.name : "debian", suite);
+		template_release(&t);
+		return ref;
+	}
 	if (p->platforms.n)
-		return xasprintf("debian:%s", suite);
-	return xasprintf("debian:%s-%s", suite, p->arch->deb);
+		return xasprintf("%s:%s", p->tmpl.name, suite);
+	return xasprintf("%s:%s-%s", p->tmpl.name, suite, p->arch->deb);
 }
 
 char *plan_variants_help(void)
@@ -414,4 +447,62 @@ char *plan_variants_help(void)
 	}
 	template_release(&t);
 	return s;
+}
+
+/* The suites the templates name, then Debian's aliases, which the signed
+ * Release files resolve. */
+static void list_suites(const struct strvec *names)
+{
+	static const char *const aliases[] = { "oldstable", "stable", "testing", "unstable",
+		                               "experimental" };
+	for (size_t i = 0; i < names->n; i++) {
+		struct template t = { 0 };
+		if (template_load(names->v[i], &t) == 0)
+			for (size_t k = 0; k < t.suites.n; k++)
+				puts(t.suites.v[k]);
+		template_release(&t);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+		puts(aliases[i]);
+}
+
+int plan_list(const char *kind)
+{
+	static const char *const kinds[] = { "architectures", "distributions", "formats",
+		                             "suites", "variants" };
+	cleanup_strvec struct strvec names = STRVEC_INIT;
+	size_t n = 0;
+	if (!strcmp(kind, "architectures")) {
+		const struct emu_arch *a = emu_arch_all(&n);
+		for (size_t i = 0; i < n; i++)
+			puts(a[i].deb);
+	} else if (!strcmp(kind, "formats")) {
+		for (const char *f; (f = output_format_nth(n)); n++)
+			puts(f);
+	} else if (!strcmp(kind, "distributions") || !strcmp(kind, "suites")) {
+		int r = template_names(&names);
+		if (r < 0) {
+			xb_error("listing the templates: %s", strerror(-r));
+			return r;
+		}
+		if (kind[0] == 's')
+			list_suites(&names);
+		for (size_t i = 0; kind[0] == 'd' && i < names.n; i++)
+			puts(names.v[i]);
+	} else if (!strcmp(kind, "variants")) {
+		struct template t = { 0 };
+		int r = template_load("debian", &t);
+		cleanup_free char *all = r == 0 ? template_variant_names(&t, "\n") : NULL;
+		template_release(&t);
+		if (r < 0)
+			return r;
+		puts(all);
+	} else {
+		cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+		for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+			strbuf_addf(&sb, "%s%s", i ? ", " : "", kinds[i]);
+		xb_error("--list=%s: expected %s or options", kind, sb.buf);
+		return -XB_EUSAGE;
+	}
+	return 0;
 }

@@ -34,6 +34,7 @@ struct xb_plan {
 	struct strvec mirrors;       /* MIRROR arguments; none: the host's Debian mirror */
 	char *arch_name;             /* --arch, the lists of every one; NULL: the host's */
 	char *variant_name;          /* --variant; NULL: the template's default */
+	char *distribution;          /* --distribution; NULL: by SUITE or MIRROR */
 	char *format_name;           /* --format; NULL: from TARGET's name */
 	struct strvec components;    /* --components; empty: the template's */
 	struct strvec include, exclude; /* include: NAME, NAME=VERSION, NAME/SUITE or a .deb */
@@ -113,5 +114,10 @@ char *plan_oci_ref(const struct xb_plan *p);
  * and the default (the caller frees the string; NULL when the template
  * cannot be read, reported). */
 char *plan_variants_help(void);
+
+/* --list=KIND: prints the architectures, distributions, formats, suites
+ * or variants xboot knows, one per line, for scripts and shell completion;
+ * reports an unknown KIND (-XB_EUSAGE). */
+int plan_list(const char *kind);
 
 #endif
