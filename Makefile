@@ -37,7 +37,7 @@ DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman \
         libcrypt-dev fdisk dosfstools mtools btrfs-progs qemu-system-x86 qemu-system-arm \
         ovmf qemu-efi-aarch64 qemu-efi-arm u-boot-qemu \
-        debhelper lintian bash-completion zsh
+        debhelper lintian bash-completion zsh apt-cacher-ng
 
 all: xboot
 
@@ -66,6 +66,9 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+		: "apt-cacher-ng's service would serve every interface; tests start their own"; \
+		case " $$missing " in *" apt-cacher-ng "*) \
+			systemctl disable --now apt-cacher-ng 2>/dev/null || true;; esac; \
 	fi
 
 unit: $(UNIT_BIN)

@@ -183,8 +183,10 @@ int emu_contain_lock(void)
 
 int emu_contain_caps(const struct emu_contain *c, uint64_t add, uint64_t drop)
 {
-	/* What the user adds is theirs to add, but never to the host's root. */
+	/* What the user adds is theirs to add, but never what no session
+	 * holds (the kernel's, the clock, the LSMs), nor what only a root
+	 * that is not the host's may hold. */
 	bool host_root = c->mode == EMU_CONTAIN_IDENTITY || c->mode == EMU_CONTAIN_REAL_ROOT;
-	uint64_t keep = ((emu_caps_default() & ~emu_caps_forbidden()) | add) & ~drop;
+	uint64_t keep = ((emu_caps_default() | add) & ~emu_caps_forbidden()) & ~drop;
 	return emu_caps_bound(host_root ? keep & ~emu_caps_host_root_forbidden() : keep);
 }

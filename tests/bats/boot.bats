@@ -60,7 +60,7 @@ qemu_of() {
 	kill -9 "$xpid"
 	wait "$xpid" || true
 	for i in $(seq 50); do kill -0 "$q" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$q" 2>/dev/null
+	! kill -0 "$q" 2>/dev/null || false
 	# what the killed run left, a later run removes (once it is a minute old)
 	local left
 	left=$(ls -d "$BATS_TEST_TMPDIR"/xboot-boot.*)

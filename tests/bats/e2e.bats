@@ -274,7 +274,7 @@ compare_mmdebstrap() {
 	command -v mmdebstrap || skip "mmdebstrap is not installed"
 	compare_mmdebstrap apt
 	chroot "$ROOTS/mm-apt/xb" dpkg-query -W mawk
-	! chroot "$ROOTS/mm-apt/xb" dpkg-query -W gawk
+	! chroot "$ROOTS/mm-apt/xb" dpkg-query -W gawk || false
 	rm -rf "$ROOTS/mm-apt"
 }
 
@@ -368,7 +368,7 @@ podman_usable() {
 	local r=$d/bundle/rootfs
 	[ -s "$r/etc/debian_version" ] && [ -u "$r/usr/bin/passwd" ]
 	# minbase, cleaned as image builders clean
-	! chroot "$r" dpkg-query -W -f '${db:Status-Abbrev}' e2fsprogs 2>/dev/null | grep -q ii
+	! chroot "$r" dpkg-query -W -f '${db:Status-Abbrev}' e2fsprogs 2>/dev/null | grep -q ii || false
 	[ ! -s "$r/etc/machine-id" ] && [ ! -e "$r/usr/sbin/policy-rc.d" ]
 	[ -z "$(find "$r" -name 'qemu-*-static')" ]
 	[ -z "$(ls "$r/var/lib/apt/lists" | grep -v -e '^lock$' -e '^partial$' -e '^auxfiles$')" ]

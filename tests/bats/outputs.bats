@@ -143,7 +143,7 @@ expected_dev() {
 	# a layout replaced by another: only the new blobs, no temporary left
 	SOURCE_DATE_EPOCH=1700000001 xb --variant=essential --tag="$ref" "$XB_SUITE" "$d/img.oci" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
-	! cmp -s "$d/index.before" "$d/img.oci/index.json"
+	! cmp -s "$d/index.before" "$d/img.oci/index.json" || false
 	[ "$(ls "$d/img.oci/blobs/sha256" | wc -l)" -eq 3 ]
 	[ -z "$(ls -d "$d"/img.oci.tmp-* 2>/dev/null)" ]
 	# what is not an image layout is not replaced
