@@ -37,7 +37,9 @@ DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman \
         libcrypt-dev fdisk dosfstools mtools btrfs-progs qemu-system-x86 qemu-system-arm \
         ovmf qemu-efi-aarch64 qemu-efi-arm u-boot-qemu \
-        debhelper lintian bash-completion zsh apt-cacher-ng
+        debhelper lintian bash-completion zsh apt-cacher-ng \
+        gcc-mips-linux-gnu gcc-powerpc-linux-gnu gcc-m68k-linux-gnu gcc-sh4-linux-gnu \
+        libc6-dev-mips-cross
 
 all: xboot
 

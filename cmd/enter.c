@@ -9,15 +9,22 @@
 	OPT("bind", BIND) OPT("ro-bind", RO_BIND) OPT("network", NETWORK) OPT("user", USER) \
 	OPT("setenv", SETENV) OPT("workdir", WORKDIR) OPT("hostname", HOSTNAME)    \
 	OPT("capability", CAPABILITY) OPT("drop-capability", DROP_CAPABILITY)      \
-	FLAG("no-seccomp", NO_SECCOMP)
+	FLAG("no-seccomp", NO_SECCOMP) OPT("arch", ARCH) FLAG("ephemeral", EPHEMERAL)  \
+	FLAG("volatile", VOLATILE)
 CMD_OPTIONS(OPTIONS);
 
 static const char usage[] =
-	"usage: xboot enter [OPTIONS] DIR [CMD [ARG...]]\n"
+	"usage: xboot enter [OPTIONS] DIR|IMAGE [CMD [ARG...]]\n"
 	"\n"
 	"Runs CMD (default: the user's login shell) as root, or as --user, inside\n"
-	"the root filesystem DIR, of any architecture, in private namespaces.\n"
+	"the root filesystem DIR, of any architecture qemu-user runs, in private\n"
+	"namespaces.  IMAGE (squashfs, ext2/3/4, tar of any compression, cpio, OCI)\n"
+	"is never modified: the session writes to a tmpfs, discarded at its end.\n"
 	"\n"
+	"  --arch=NAME             DIR's architecture (default: from the ELF header of\n"
+	"                          its /bin/sh, busybox or init), a Debian or qemu name\n"
+	"  --ephemeral             writes go to a tmpfs over DIR, discarded at the end\n"
+	"  --volatile              only /etc and /var writable, so; the rest read-only\n"
 	"  --bind=SRC[:DST]        bind-mount SRC of the host at DST inside (repeatable)\n"
 	"  --ro-bind=SRC[:DST]     the same, read-only\n"
 	"  --network=host|none     share the host's network (default) or have none\n"
@@ -64,6 +71,9 @@ static int parse_option(struct enter_opts *o, int c, const char *arg)
 	case OPT_CAPABILITY: strvec_push(&o->caps_add, arg); return 0;
 	case OPT_DROP_CAPABILITY: strvec_push(&o->caps_drop, arg); return 0;
 	case OPT_NO_SECCOMP: o->no_seccomp = true; return 0;
+	case OPT_ARCH: o->arch = arg; return 0;
+	case OPT_EPHEMERAL: o->ephemeral = true; return 0;
+	case OPT_VOLATILE: o->volatile_ = true; return 0;
 	case 'h': fputs(usage, stdout); return 1;
 	default:
 		fputs("Try 'xboot enter --help' for more information.\n", stderr);
@@ -80,7 +90,7 @@ int cmd_enter(int argc, char **argv)
 	while (r == 0 && (c = getopt_long(argc, argv, "+" CMD_SHORT_OPTIONS, options, NULL)) != -1)
 		r = parse_option(&o, c, optarg);
 	if (r == 0 && optind >= argc) {
-		xb_error("enter: expected DIR (see 'xboot enter --help')");
+		xb_error("enter: expected DIR or IMAGE (see 'xboot enter --help')");
 		r = -XB_EUSAGE;
 	}
 	if (r == 0) {

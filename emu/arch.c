@@ -1,68 +1,89 @@
-/* arch: the architecture table, the host's architecture, and reading the
- * architecture of an ELF file inside a rootfs. */
+/* arch: the table's accessors (the rows are emu/archtab.c's), the host's
+ * architecture, and reading the architecture of an ELF file or a rootfs,
+ * every path of it resolved inside it. */
 #include "arch.h"
 
+#include "archtab.h"
 #include "../core/base/inroot.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/personality.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
-/* Magic and mask as binfmt_misc's register file takes them: the first 20
- * bytes of an ELF header (ident, e_type, e_machine); the masks, qemu's,
- * let ET_EXEC and ET_DYN through and ignore the OS/ABI byte. */
-#define ELF_HDR(cls, data, type, machine) \
-	"\\x7f\\x45\\x4c\\x46\\x" cls "\\x" data "\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00" \
-	type machine
-#define CLS32 "01"
-#define CLS64 "02"
-#define LSB "01", "\\x02\\x00" /* the data byte, then e_type ET_EXEC in that order */
-#define MSB "02", "\\x00\\x02"
-#define MASK_LE "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
-#define MASK_X86 "\\xff\\xff\\xff\\xff\\xff\\xfe\\xfe\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
-#define MASK_MIPS "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xfe\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
-#define MASK_PPC64LE "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\x00"
-#define MASK_S390X "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff"
-/* Debian name, qemu name, uname -m, ELF class and byte order, e_machine as
- * it lies in the header and as a number, the mask, and the multilib
- * directories of merged /usr (debootstrap's table). */
-#define ARCH(deb, qemu, uname, bits, order, machine, em, mask, libs) \
-	{ deb, qemu, uname, ELF_HDR(CLS##bits, order, machine), mask, ELFCLASS##bits, ELFDATA2##order, \
-	  em, libs }
-
-static const struct emu_arch arches[] = {
-	ARCH("amd64", "x86_64", "x86_64", 64, LSB, "\\x3e\\x00", EM_X86_64, MASK_X86, "lib32 lib64 libx32"),
-	ARCH("arm64", "aarch64", "aarch64", 64, LSB, "\\xb7\\x00", EM_AARCH64, MASK_LE, ""),
-	ARCH("armhf", "arm", "armv7l", 32, LSB, "\\x28\\x00", EM_ARM, MASK_LE, ""),
-	/* qemu-arm's default CPU reports armv7l for armel binaries too. */
-	ARCH("armel", "arm", "armv7l", 32, LSB, "\\x28\\x00", EM_ARM, MASK_LE, ""),
-	ARCH("i386", "i386", "i686", 32, LSB, "\\x03\\x00", EM_386, MASK_X86, "lib64 libx32"),
-	ARCH("ppc64el", "ppc64le", "ppc64le", 64, LSB, "\\x15\\x00", EM_PPC64, MASK_PPC64LE, "lib64"),
-	ARCH("riscv64", "riscv64", "riscv64", 64, LSB, "\\xf3\\x00", EM_RISCV, MASK_LE, ""),
-	ARCH("s390x", "s390x", "s390x", 64, MSB, "\\x00\\x16", EM_S390, MASK_S390X, "lib32"),
-	ARCH("mips64el", "mips64el", "mips64", 64, LSB, "\\x08\\x00", EM_MIPS, MASK_MIPS, "lib32 lib64 libo32"),
-	/* e_flags must not have EF_MIPS_ABI2 (that is n32): the magic and the
-	 * mask go on to the flags. */
-	ARCH("mipsel", "mipsel", "mips", 32, LSB, "\\x08\\x00"
-	     "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00",
-	     EM_MIPS, MASK_MIPS "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x20", "lib32 lib64"),
-};
+/* The bootstrapped rows come first: emu_arch_all() is that part. */
+static size_t bootstrap_len(void)
+{
+	size_t n = 0;
+	while (n < emu_archtab_len && emu_archtab[n].bootstrap)
+		n++;
+	return n;
+}
 
 const struct emu_arch *emu_arch_find(const char *deb)
 {
-	for (size_t i = 0; deb && i < ARRAY_SIZE(arches); i++)
-		if (!strcmp(arches[i].deb, deb))
-			return &arches[i];
+	size_t n = bootstrap_len();
+	for (size_t i = 0; deb && i < n; i++)
+		if (!strcmp(emu_archtab[i].deb, deb))
+			return &emu_archtab[i];
 	return NULL;
 }
 
 const struct emu_arch *emu_arch_all(size_t *n)
 {
-	*n = ARRAY_SIZE(arches);
-	return arches;
+	*n = bootstrap_len();
+	return emu_archtab;
+}
+
+const struct emu_arch *emu_arch_targets(size_t *n)
+{
+	*n = emu_archtab_len;
+	return emu_archtab;
+}
+
+/* Debian's names first; qemu's "arm", two rows' name, is the first's
+ * (armhf: the emulator is the same). */
+const struct emu_arch *emu_arch_by_name(const char *name)
+{
+	for (size_t i = 0; name && i < emu_archtab_len; i++)
+		if (!strcmp(emu_archtab[i].deb, name))
+			return &emu_archtab[i];
+	for (size_t i = 0; name && i < emu_archtab_len; i++)
+		if (!strcmp(emu_archtab[i].qemu, name))
+			return &emu_archtab[i];
+	return NULL;
+}
+
+int emu_arch_named(const char *name, const struct emu_arch **a)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	if ((*a = emu_arch_by_name(name)))
+		return 0;
+	for (size_t i = 0; i < emu_archtab_len; i++) {
+		const struct emu_arch *t = &emu_archtab[i];
+		strbuf_addf(&sb, "%s%s", i ? " " : "", t->deb);
+		if (strcmp(t->deb, t->qemu))
+			strbuf_addf(&sb, "/%s", t->qemu);
+	}
+	xb_error("--arch=%s: unknown architecture (known, Debian's name/qemu's: %s)", name, sb.buf);
+	return -XB_EUSAGE;
+}
+
+size_t emu_arch_bytes(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+	       isxdigit((unsigned char)s[3])) {
+		char hex[3] = { s[2], s[3], 0 };
+		out[n++] = (unsigned char)strtoul(hex, NULL, 16);
+		s += 4;
+	}
+	return n;
 }
 
 const struct emu_arch *emu_arch_host(void)
@@ -112,7 +133,8 @@ bool emu_arch_is_native(const struct emu_arch *a)
 	/* IA32 emulation is assumed present on amd64 kernels. */
 	if (!strcmp(h->deb, "amd64") && !strcmp(a->deb, "i386"))
 		return true;
-	if (!strcmp(h->deb, "arm64") && a->e_machine == EM_ARM)
+	/* armeb is EM_ARM too, but big-endian: no little-endian kernel runs it. */
+	if (!strcmp(h->deb, "arm64") && a->e_machine == EM_ARM && a->elf_data == ELFDATA2LSB)
 		return kernel_runs_linux32();
 	return false;
 }
@@ -176,9 +198,9 @@ static int elf_read_interp(int fd, const unsigned char *h, struct emu_elf *e)
 
 int emu_elf_read(int fd, struct emu_elf *e)
 {
-	unsigned char h[64];
 	*e = (struct emu_elf){ 0 };
-	int r = pread_all(fd, h, sizeof(h), 0);
+	unsigned char *h = e->head;
+	int r = pread_all(fd, h, sizeof(e->head), 0);
 	if (r == -XB_EPARSE || (r == 0 && memcmp(h, ELFMAG, SELFMAG)))
 		return -XB_EPARSE;
 	if (r < 0)
@@ -188,6 +210,7 @@ int emu_elf_read(int fd, struct emu_elf *e)
 	if ((e->cls != ELFCLASS32 && e->cls != ELFCLASS64) ||
 	    (e->data != ELFDATA2LSB && e->data != ELFDATA2MSB))
 		return -XB_EPARSE;
+	e->type = get16(h + 16, e->data);
 	e->machine = get16(h + 18, e->data);
 	e->flags = get32(h + (e->cls == ELFCLASS64 ? 48 : 36), e->data);
 	return elf_read_interp(fd, h, e);
@@ -199,6 +222,7 @@ void emu_elf_release(struct emu_elf *e)
 	e->interp = NULL;
 }
 
+/* Old toolchains set neither float flag: the loader's name tells. */
 static const struct emu_arch *arm_flavour(const struct emu_elf *e)
 {
 	if (e->flags & EF_ARM_ABI_FLOAT_HARD)
@@ -210,32 +234,60 @@ static const struct emu_arch *arm_flavour(const struct emu_elf *e)
 	return emu_arch_find("armel");
 }
 
+static bool magic_matches(const struct emu_arch *a, const unsigned char *h, size_t n)
+{
+	unsigned char magic[64], mask[64];
+	size_t nm = emu_arch_bytes(a->magic, magic, sizeof(magic));
+	size_t nk = emu_arch_bytes(a->mask, mask, sizeof(mask));
+	if (nm == 0 || nm != nk || nm > n)
+		return false;
+	for (size_t i = 0; i < nm; i++)
+		if ((h[i] & mask[i]) != (magic[i] & mask[i]))
+			return false;
+	return true;
+}
+
+const struct emu_arch *emu_arch_of_header(const struct emu_elf *e)
+{
+	for (size_t i = 0; i < emu_archtab_len; i++) {
+		const struct emu_arch *a = &emu_archtab[i];
+		if (!magic_matches(a, e->head, sizeof(e->head)))
+			continue;
+		return a->e_machine == EM_ARM && a->elf_data == ELFDATA2LSB ? arm_flavour(e) : a;
+	}
+	return NULL;
+}
+
+/* Reads path inside the root (as it is when rootfd < 0); 1 with *e filled
+ * when it is an ELF file (program or library), 0 when it is none: missing,
+ * a dangling link, no regular file, or no ELF.  A FIFO or a device there
+ * must neither block nor be read. */
+static int read_elf_at(int rootfd, const char *path, bool need_exec, struct emu_elf *e)
+{
+	cleanup_fd int fd = rootfd >= 0 ? inroot_open_regular(rootfd, path)
+	                                : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || (need_exec && (fstat(fd, &st) < 0 || !(st.st_mode & 0111))))
+		return 0;
+	if (emu_elf_read(fd, e) < 0)
+		return 0;
+	if (need_exec && e->type != ET_EXEC && e->type != ET_DYN) {
+		emu_elf_release(e);
+		return 0;
+	}
+	return 1;
+}
+
 const struct emu_arch *emu_arch_of_elf(int rootfd, const char *path)
 {
-	/* A FIFO or a device there must neither block nor be read. */
-	int fd = rootfd >= 0 ? inroot_open_regular(rootfd, path)
-			     : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	struct emu_elf e;
-	int r = emu_elf_read(fd, &e);
-	close(fd);
-	if (r < 0)
+	if (!read_elf_at(rootfd, path, false, &e))
 		return NULL;
-	const struct emu_arch *a = NULL;
-	if (e.machine == EM_ARM && e.cls == ELFCLASS32 && e.data == ELFDATA2LSB) {
-		a = arm_flavour(&e);
-	} else {
-		for (size_t i = 0; i < ARRAY_SIZE(arches) && !a; i++)
-			if (arches[i].e_machine == e.machine && arches[i].elf_class == e.cls &&
-			    arches[i].elf_data == e.data)
-				a = &arches[i];
-	}
+	const struct emu_arch *a = emu_arch_of_header(&e);
 	emu_elf_release(&e);
 	return a;
 }
 
-/* dpkg's own Architecture in the status file: the root's native one. */
 /* dpkg's own Architecture in the status file: the root's native one.  The
  * file is the root's: read only when regular, and only so much of it. */
 static const struct emu_arch *arch_of_dpkg(int rootfd)
@@ -253,14 +305,107 @@ static const struct emu_arch *arch_of_dpkg(int rootfd)
 		return NULL;
 	a += strlen("\nArchitecture: ");
 	cleanup_free char *name = xstrndup(a, strcspn(a, "\n"));
-	return emu_arch_find(name);
+	return emu_arch_by_name(name);
+}
+
+/* What told a tree's architecture: the ELF file (path, its header in e)
+ * or dpkg (path NULL). */
+struct verdict {
+	const struct emu_arch *a;
+	char *path;
+	struct emu_elf e;
+};
+
+struct dir_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* The first program, by name, in dir of the root, into *v; 1 when there
+ * is one.  qemu-*: the host's emulators xboot itself copies into a tree
+ * being bootstrapped.  A directory already looked at (bin -> usr/bin) is
+ * skipped. */
+
+static int first_program(int rootfd, const char *dir, struct dir_id *seen, size_t nseen,
+			 struct verdict *v)
+{
+	cleanup_strvec struct strvec names = STRVEC_INIT;
+	struct stat st;
+	int fd = inroot_open(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	bool again = fstat(dirfd(d), &st) < 0;
+	for (size_t i = 0; i < nseen && !again; i++)
+		again = seen[i].dev == st.st_dev && seen[i].ino == st.st_ino;
+	seen[nseen] = again ? (struct dir_id){ 0, 0 } : (struct dir_id){ st.st_dev, st.st_ino };
+	for (struct dirent *de; !again && (de = readdir(d));)
+		if (de->d_name[0] != '.' && !str_starts_with(de->d_name, "qemu-"))
+			strvec_push(&names, de->d_name);
+	closedir(d);
+	strvec_sort(&names);
+	for (size_t i = 0; i < names.n; i++) {
+		char *path = xasprintf("/%s/%s", dir, names.v[i]);
+		if (read_elf_at(rootfd, path, true, &v->e)) {
+			v->path = path;
+			return 1;
+		}
+		free(path);
+	}
+	return 0;
+}
+
+/* 1 with *v filled when something in the root tells, else 0. */
+static int tell(int rootfd, struct verdict *v)
+{
+	static const char *const named[] = { "/bin/sh", "/bin/busybox", "/sbin/init" };
+	static const char *const dirs[] = { "bin", "sbin", "usr/bin", "usr/sbin" };
+	struct dir_id seen[ARRAY_SIZE(dirs)];
+	for (size_t i = 0; i < ARRAY_SIZE(named); i++)
+		if (read_elf_at(rootfd, named[i], false, &v->e)) {
+			v->path = xstrdup(named[i]);
+			return 1;
+		}
+	/* dpkg's word before a guess from whichever program sorts first. */
+	if ((v->a = arch_of_dpkg(rootfd)))
+		return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (first_program(rootfd, dirs[i], seen, i, v))
+			return 1;
+	return 0;
+}
+
+static int detect(const char *rootdir, const struct emu_arch **a, bool report)
+{
+	cleanup_fd int rootfd = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct verdict v = { 0 };
+	*a = NULL;
+	if (rootfd < 0 || !tell(rootfd, &v))
+		return 0;
+	if (!v.path) {
+		*a = v.a;
+		return 0;
+	}
+	*a = emu_arch_of_header(&v.e);
+	if (!*a && report)
+		xb_error("%s: %s is an ELF file for machine %#x (%d-bit %s-endian), which no qemu-user "
+		         "emulator runs; give --arch if that is wrong", rootdir, v.path, v.e.machine,
+		         v.e.cls == ELFCLASS64 ? 64 : 32, v.e.data == ELFDATA2MSB ? "big" : "little");
+	emu_elf_release(&v.e);
+	free(v.path);
+	return *a ? 0 : -XB_EARCH;
+}
+
+int emu_arch_detect(const char *rootdir, const struct emu_arch **a)
+{
+	return detect(rootdir, a, true);
 }
 
 const struct emu_arch *emu_arch_of_root(const char *rootdir)
 {
-	cleanup_fd int rootfd = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return NULL;
-	const struct emu_arch *a = emu_arch_of_elf(rootfd, "/bin/sh");
-	return a ? a : arch_of_dpkg(rootfd);
+	const struct emu_arch *a;
+	return detect(rootdir, &a, false) < 0 ? NULL : a;
 }

@@ -1,5 +1,6 @@
 /* binfmt: a private binfmt_misc instance, or the host's entries. */
 #include "binfmt.h"
+#include "emulator.h"
 #include "../core/base/inroot.h"
 
 #include <ctype.h>
@@ -62,18 +63,6 @@ static int register_one(int mntfd, const struct emu_binfmt *b)
 	return r;
 }
 
-/* "\x7f\x45..." as the arch table spells magic and mask, into bytes. */
-static size_t unescape(const char *s, unsigned char *out, size_t max)
-{
-	size_t n = 0;
-	while (n < max && s[0] == '\\' && s[1] == 'x' && s[2] && s[3]) {
-		char hex[3] = { s[2], s[3], 0 };
-		out[n++] = (unsigned char)strtoul(hex, NULL, 16);
-		s += 4;
-	}
-	return n;
-}
-
 /* The hex string after "magic " or "mask " in an entry's file. */
 static size_t unhex(const char *s, unsigned char *out, size_t max)
 {
@@ -106,7 +95,7 @@ static bool entry_matches(const char *text, const struct emu_arch *a, char **int
 	const char *fl = field(text, "flags: ");
 	if (!str_starts_with(text, "enabled\n") || !m || !in || (off && atoi(off) != 0))
 		return false;
-	size_t nw = unescape(a->magic, want, sizeof(want));
+	size_t nw = emu_arch_bytes(a->magic, want, sizeof(want));
 	size_t nm = unhex(m, magic, sizeof(magic));
 	size_t nk = k ? unhex(k, mask, sizeof(mask)) : 0;
 	if (nm == 0 || nm > nw)
@@ -121,8 +110,10 @@ static bool entry_matches(const char *text, const struct emu_arch *a, char **int
 	return true;
 }
 
-/* The name of a usable entry for a in the instance at dirfd, or NULL. */
-static char *find_entry(int dirfd, const char *root, const struct emu_arch *a, bool need_f)
+/* The name of a usable entry for a in the instance at dirfd, or NULL;
+ * *interp_out (malloc'd) its interpreter. */
+static char *find_entry(int dirfd, const char *root, const struct emu_arch *a, bool need_f,
+			char **interp_out)
 {
 	cleanup_fd int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -156,6 +147,7 @@ static char *find_entry(int dirfd, const char *root, const struct emu_arch *a, b
 			if (!fflag)
 				close(ok);
 			found = xstrdup(e->d_name);
+			*interp_out = steal_pointer(&interp);
 		}
 	}
 	closedir(d);
@@ -164,17 +156,21 @@ static char *find_entry(int dirfd, const char *root, const struct emu_arch *a, b
 
 /* Kernels before 6.7: the host's entry must exist, be enabled, and have F
  * (its interpreter path need not exist inside the root). */
-static int check_host_entry(const char *root, const struct emu_arch *a)
+static int check_host_entry(const char *root, const struct emu_binfmt *b)
 {
+	const struct emu_arch *a = b->arch;
 	cleanup_fd int dfd = open("/proc/sys/fs/binfmt_misc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cleanup_free char *name = dfd < 0 ? NULL : find_entry(dfd, root, a, true);
+	cleanup_free char *interp = NULL;
+	cleanup_free char *name = dfd < 0 ? NULL : find_entry(dfd, root, a, true, &interp);
 	if (name) {
-		xb_debug("running %s programs through the host's binfmt_misc entry %s", a->deb, name);
+		if (b->say)
+			xb_debug("%s programs run under %s, through the host's binfmt_misc entry %s "
+			         "(this kernel has no private instance)", a->deb, interp, name);
 		return 0;
 	}
 	xb_error("cannot run %s programs: this kernel has no private binfmt_misc (Linux >= 6.7); "
-		 "enable the host's qemu-%s binfmt_misc entry with the F flag (qemu-user-static)",
-		 a->deb, a->qemu);
+		 "enable the host's qemu-%s binfmt_misc entry with the F flag (%s)",
+		 a->deb, a->qemu, emu_emulator_package());
 	return -XB_EARCH;
 }
 
@@ -186,13 +182,18 @@ int emu_binfmt_setup(int rootfd, const char *root, const struct emu_binfmt *v, s
 	int r = mount_instance(rootfd, root, &mntfd);
 	if (r < 0) {
 		xb_debug("no private binfmt_misc instance: %s", strerror(-r));
+		/* Nested roots get what the host has; the root itself must run. */
 		for (size_t i = 0; i < n; i++)
-			if ((r = check_host_entry(root, v[i].arch)) < 0)
+			if (v[i].root && (r = check_host_entry(root, &v[i])) < 0)
 				return r;
 		return 0;
 	}
-	for (size_t i = 0; i < n && r == 0; i++)
+	for (size_t i = 0; i < n && r == 0; i++) {
 		r = register_one(mntfd, &v[i]);
+		if (r == 0 && v[i].say)
+			xb_debug("%s programs run under %s, registered in the session's own binfmt_misc "
+			         "instance", v[i].arch->deb, v[i].emulator);
+	}
 	/* mntfd stays open (close-on-exec) for the life of this process: a
 	 * detached mount, and with it the entries, lives only as long. */
 	return r;
@@ -220,8 +221,10 @@ int emu_binfmt_host_setup(const char *root, const struct emu_binfmt *b,
 			 "(echo 1 > /proc/sys/fs/binfmt_misc/status)", a->deb);
 		return -XB_EARCH;
 	}
-	char *name = find_entry(h->mntfd, root, a, false);
+	cleanup_free char *interp = NULL;
+	char *name = find_entry(h->mntfd, root, a, false, &interp);
 	if (name) {
+		/* The entry stands for its interpreter, the host's business. */
 		*how = xasprintf("the host's binfmt_misc entry %s", name);
 		free(name);
 		return 0;
@@ -240,7 +243,7 @@ int emu_binfmt_host_setup(const char *root, const struct emu_binfmt *b,
 		return r;
 	}
 	h->name = name;
-	*how = xasprintf("a temporary entry %s in the host's binfmt_misc", name);
+	*how = xasprintf("a temporary entry %s in the host's binfmt_misc, for %s", name, b->emulator);
 	return 0;
 }
 

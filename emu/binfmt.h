@@ -9,13 +9,17 @@
 struct emu_binfmt {
 	const struct emu_arch *arch;
 	char *emulator; /* host path, opened at registration (F flag) */
+	bool root;      /* the root's own architecture (the others: for roots nested in it) */
+	bool say;       /* the -v line names it: once a process, as emu_contain_say() */
 };
 
 /* Mounts binfmt_misc at ROOT/proc/sys/fs/binfmt_misc (ROOT's /proc must be
  * mounted; a detached mount is used when that fails) and registers each
  * entry there.  Must run in a new user and mount namespace.  Without
- * private instances, checks that the host has a usable entry for each.
- * Reports errors. */
+ * private instances, checks that the host has a usable entry for the
+ * root's own architecture (the others are left to whatever the host has).
+ * With -v, one line names the architecture, the emulator and how it is
+ * registered, for the entry with say.  Reports errors. */
 int emu_binfmt_setup(int rootfd, const char *root, const struct emu_binfmt *v, size_t n);
 
 /* The host's own binfmt_misc, for when no user namespace can be had (xboot
@@ -31,7 +35,8 @@ struct emu_host_binfmt {
  * entry for it whose interpreter exists (on the host with the F flag, else
  * inside root) is reused; otherwise a temporary entry xboot-QEMU-PID with
  * the F flag and b->emulator is registered, which emu_binfmt_host_release()
- * removes.  *how (malloc'd) says which, for the caller's one message.
+ * removes.  *how (malloc'd) says which, naming the emulator, for the
+ * caller's one message.
  * Reports errors, saying what to install or enable. */
 int emu_binfmt_host_setup(const char *root, const struct emu_binfmt *b,
 			  struct emu_host_binfmt *h, char **how);

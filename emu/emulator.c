@@ -64,17 +64,50 @@ char *emu_emulator_path(const struct emu_arch *a, char **dynamic)
 	return NULL;
 }
 
+/* The value of KEY= in os-release's text, unquoted (malloc'd), or NULL. */
+static char *os_release(const char *text, const char *key)
+{
+	size_t k = strlen(key);
+	for (const char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, k) || l[k] != '=')
+			continue;
+		const char *v = l + k + 1;
+		size_t n = strcspn(v, "\n");
+		if (n >= 2 && (*v == '"' || *v == '\'') && v[n - 1] == *v) {
+			v++;
+			n -= 2;
+		}
+		return xstrndup(v, n);
+	}
+	return NULL;
+}
+
+const char *emu_emulator_package(void)
+{
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	if (xb_read_file("/etc/os-release", &sb) < 0 && xb_read_file("/usr/lib/os-release", &sb) < 0)
+		return "qemu-user-static";
+	cleanup_free char *id = os_release(sb.buf, "ID");
+	cleanup_free char *version = os_release(sb.buf, "VERSION_ID");
+	/* From Debian 13 on (testing and sid have no VERSION_ID) qemu-user
+	 * is the static one and qemu-user-static a name kept for moving. */
+	if (id && !strcmp(id, "debian") && (!version || atoi(version) >= 13))
+		return "qemu-user";
+	return "qemu-user-static";
+}
+
 int emu_emulator_find(const struct emu_arch *a, char **path)
 {
 	char *dyn = NULL;
 	*path = emu_emulator_path(a, &dyn);
 	if (*path)
 		return 0;
+	const char *pkg = emu_emulator_package();
 	if (dyn)
-		xb_error("emulator %s is dynamically linked; install qemu-user-static", dyn);
-	else
-		xb_error("no emulator for %s: install qemu-user-static (qemu-%s-static not found)",
-			 a->deb, a->qemu);
+		xb_error("emulator %s is dynamically linked; install %s", dyn, pkg);
+	else /* each package's name for it: qemu-user's qemu-Q, qemu-user-static's -static */
+		xb_error("no emulator for %s: install %s (qemu-%s%s not found)", a->deb, pkg, a->qemu,
+			 strcmp(pkg, "qemu-user") ? "-static" : "");
 	free(dyn);
 	return -ENOENT;
 }

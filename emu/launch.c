@@ -7,6 +7,7 @@
 #include "binfmt.h"
 #include "contain.h"
 #include "emulator.h"
+#include "overlay.h"
 #include "idmap.h"
 #include "mounts.h"
 #include "seccomp.h"
@@ -44,6 +45,7 @@ struct launch {
 	pid_t parent;
 	int waiter;        /* the grandchild's: a pidfd of the child, or -1 */
 	struct emu_contain ct; /* how root inside is kept from the host */
+	int image_fd;      /* o->image, opened by the parent, or -1 */
 };
 
 /* What the child tells the parent after unshare(): the namespaces are
@@ -256,8 +258,17 @@ static int setup(struct launch *l)
 		r = emu_mounts_root(o->root, l->ct.tree_fd, &rootfd);
 	if (r == 0 && l->userns)
 		r = become_root(o->root, l->waiter);
+	/* As root of the namespace: what it writes is the namespace's. */
+	if (r == 0 && o->image)
+		r = emu_overlay_image(o->image, l->image_fd, o->image_kind, o->root, &rootfd);
+	if (r == 0 && o->image)
+		r = emu_overlay_image_arch(rootfd, l->bf, l->nbf);
+	else if (r == 0 && (o->ephemeral || o->volatile_))
+		r = emu_overlay_ephemeral(o->root, &rootfd);
 	if (r == 0)
 		r = emu_mounts_setup(rootfd, o, l->ct.bind_fd, l->gid5);
+	if (r == 0 && o->volatile_)
+		r = emu_overlay_volatile(o->root, rootfd);
 	if (r == 0 && o->net_none)
 		r = lo_up();
 	if (r == 0)
@@ -374,7 +385,7 @@ static int collect_binfmts(const struct emu_launch_opts *o, struct emu_binfmt **
 			   bool *root_foreign)
 {
 	size_t na;
-	const struct emu_arch *all = emu_arch_all(&na);
+	const struct emu_arch *all = emu_arch_targets(&na);
 	struct emu_binfmt *v = xcalloc(na + 1, sizeof(*v));
 	size_t k = 0;
 	if (o->arch && !emu_arch_is_native(o->arch)) {
@@ -383,6 +394,10 @@ static int collect_binfmts(const struct emu_launch_opts *o, struct emu_binfmt **
 			free(v);
 			return r;
 		}
+		static bool said; /* one -v line a process, as emu_contain_say()'s */
+		v[k].root = true;
+		v[k].say = !said;
+		said = true;
 		v[k++].arch = o->arch;
 	}
 	*root_foreign = k > 0;
@@ -547,7 +562,8 @@ static void make_scratch_dir(void)
 
 int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code)
 {
-	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid(), .waiter = -1 };
+	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid(), .waiter = -1,
+		            .image_fd = -1 };
 	struct emu_host_binfmt hb = EMU_HOST_BINFMT_INIT;
 	struct stat st;
 	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -558,10 +574,19 @@ int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *
 	int r = collect_binfmts(o, &l.bf, &l.nbf, &l.root_foreign);
 	if (r < 0)
 		return r;
+	/* Opened as the host's user, inherited by the unpacking tools; no
+	 * program of the session's gets it (setup() closes what is above 2). */
+	if (o->image && (l.image_fd = open(o->image, O_RDONLY)) < 0) {
+		r = -errno;
+		xb_error("opening %s: %s", o->image, strerror(-r));
+		free_binfmts(l.bf, l.nbf);
+		return r;
+	}
 	if (o->host_view)
 		make_scratch_dir();
 	if ((r = emu_contain_prepare(o->root, o->binds, o->ro_binds, &l.ct)) < 0) {
 		free_binfmts(l.bf, l.nbf);
+		xb_closep(&l.image_fd);
 		return r;
 	}
 	int sv[2];
@@ -570,6 +595,7 @@ int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *
 		xb_error("entering %s: socketpair: %s", o->root, strerror(-r));
 		free_binfmts(l.bf, l.nbf);
 		emu_contain_release(&l.ct);
+		xb_closep(&l.image_fd);
 		return r;
 	}
 	struct sigaction old[ARRAY_SIZE(fwd_signals)];
@@ -581,5 +607,6 @@ int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *
 	free_binfmts(l.bf, l.nbf);
 	emu_contain_release(&l.ct);
 	restore_signals(old);
+	xb_closep(&l.image_fd);
 	return r;
 }

@@ -46,6 +46,11 @@ struct emu_launch_opts {
 	                                 prepared at its own path, /proc the namespace's:
 	                                 for hooks, which chroot into the root themselves */
 	uint64_t caps_add, caps_drop; /* 1 << CAP_*: --capability, --drop-capability */
+	bool ephemeral;               /* writes to a tmpfs overlay over root (emu/overlay) */
+	bool volatile_;               /* only etc and var writable, the rest read-only */
+	const char *image;            /* an image file (or OCI layout) unpacked into a
+	                                 tmpfs at root, an empty directory; NULL: none */
+	int image_kind;               /* enum emu_image_kind of image */
 };
 #define EMU_LAUNCH_OPTS_INIT { .root = NULL }
 

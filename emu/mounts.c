@@ -208,6 +208,10 @@ static int setup_resolv_conf(int rootfd, const char *root)
 {
 	cleanup_free char *last = NULL;
 	cleanup_fd int etc = inroot_parent(rootfd, "etc/resolv.conf", false, &last);
+	if (etc == -ENOENT) { /* a firmware tree without /etc: nothing to resolve with */
+		xb_debug("not binding resolv.conf: %s has no etc", root);
+		return 0;
+	}
 	if (etc < 0) {
 		xb_warn("not binding resolv.conf: %s/etc: %s", root, strerror(-etc));
 		return 0;

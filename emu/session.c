@@ -120,6 +120,32 @@ fail:;
 	return r;
 }
 
+/* Without a command: the account's shell, else the first shell there is.
+ * A firmware tree's /bin/sh may be missing or a link to nothing while its
+ * busybox is there, which is a shell when called so. */
+static int pick_shell(const struct account *a, struct strvec *argv)
+{
+	static const char *const shells[] = { "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/bash",
+		                              "/bin/busybox", "/usr/bin/busybox" };
+	cleanup_strvec struct strvec tried = STRVEC_INIT;
+	if (*a->shell)
+		strvec_push(&tried, a->shell);
+	for (size_t i = 0; i < ARRAY_SIZE(shells); i++)
+		if (!strvec_has(&tried, shells[i]))
+			strvec_push(&tried, shells[i]);
+	for (size_t i = 0; i < tried.n; i++) {
+		if (access(tried.v[i], X_OK) < 0)
+			continue;
+		strvec_push(argv, tried.v[i]);
+		if (str_ends_with(tried.v[i], "/busybox"))
+			strvec_push(argv, "sh");
+		return 0;
+	}
+	cleanup_free char *list = strvec_join(&tried, ", ");
+	xb_error("no shell in the root (looked for %s); give a command to run", list);
+	return -ENOENT;
+}
+
 int emu_session_run(void *ctx)
 {
 	struct emu_session *s = ctx;
@@ -159,8 +185,8 @@ int emu_session_run(void *ctx)
 		if (k)
 			strvec_push(&env, s->env.v[i]);
 	}
-	if (!s->argv.n)
-		strvec_push(&s->argv, *a.shell && access(a.shell, X_OK) == 0 ? a.shell : "/bin/sh");
+	if (!s->argv.n && pick_shell(&a, &s->argv) < 0)
+		goto out;
 	so.envp = env.v;
 	so.cwd = s->workdir ? s->workdir : access(a.home, X_OK) == 0 ? a.home : "/";
 	xb_spawn(s->argv.v, &so, &status);

@@ -8,7 +8,8 @@
 
 /* The caller owns the vectors. */
 struct emu_session {
-	struct strvec argv;  /* empty: the user's shell from /etc/passwd, else /bin/sh */
+	struct strvec argv;  /* empty: the user's shell from /etc/passwd, else the first of
+	                        /bin/sh, bash, ash, busybox sh that is there */
 	struct strvec env;   /* NAME=VALUE added to (or overriding) the default environment */
 	const char *workdir; /* NULL: the user's home when it exists, else / */
 	const char *user;    /* NAME or UID; NULL: root */

@@ -35,12 +35,17 @@ static void test_table(void)
 	CHECK(a && a->elf_data == ELFDATA2MSB && str_starts_with(a->magic, "\\x7f\\x45\\x4c\\x46"),
 	      "s390x");
 	CHECK(!emu_arch_find("vax") && !emu_arch_find(NULL), "unknown arch");
+	/* Bootstrapping knows its ten, and no other target. */
+	CHECK(!emu_arch_find("m68k") && !emu_arch_find("powerpc"), "m68k is no bootstrap arch");
 	size_t n;
 	const struct emu_arch *all = emu_arch_all(&n);
-	CHECK(n >= 9 && all, "table size %zu", n);
+	cleanup_strbuf struct strbuf names = STRBUF_INIT;
 	for (size_t i = 0; i < n; i++)
-		CHECK(strlen(all[i].magic) == strlen(all[i].mask), "%s: magic and mask differ in length",
-		      all[i].deb);
+		strbuf_addf(&names, "%s%s", i ? " " : "", all[i].deb);
+	CHECK(!strcmp(names.buf, "amd64 arm64 armhf armel i386 ppc64el riscv64 s390x mips64el mipsel"),
+	      "bootstrap architectures: %s", names.buf);
+	for (size_t i = 0; i < n; i++)
+		CHECK(all[i].bootstrap, "%s bootstraps", all[i].deb);
 	const struct emu_arch *h = emu_arch_host();
 	CHECK(h && emu_arch_is_native(h), "host arch is native");
 #if defined(__x86_64__)
@@ -48,6 +53,95 @@ static void test_table(void)
 	CHECK(emu_arch_is_native(emu_arch_find("i386")), "i386 native on amd64");
 	CHECK(!emu_arch_is_native(emu_arch_find("armhf")), "armhf foreign on amd64");
 #endif
+}
+
+/* Every qemu-user target: names, magic and mask agreeing with the row's
+ * ELF class, byte order and e_machine. */
+static void test_targets(void)
+{
+	size_t n, nb;
+	const struct emu_arch *t = emu_arch_targets(&n);
+	emu_arch_all(&nb);
+	CHECK(n == 36, "36 rows (35 qemu targets, qemu-arm twice): %zu", n);
+	cleanup_strvec struct strvec qemus = STRVEC_INIT;
+	for (size_t i = 0; i < n; i++) {
+		const struct emu_arch *a = &t[i];
+		unsigned char magic[64], mask[64];
+		size_t nm = emu_arch_bytes(a->magic, magic, sizeof(magic));
+		size_t nk = emu_arch_bytes(a->mask, mask, sizeof(mask));
+		CHECK(nm >= 20 && nm == nk && nm * 4 == strlen(a->magic) && nk * 4 == strlen(a->mask),
+		      "%s: magic %zu bytes, mask %zu", a->deb, nm, nk);
+		unsigned em = a->elf_data == ELFDATA2LSB ? (unsigned)(magic[18] | magic[19] << 8)
+		                                         : (unsigned)(magic[18] << 8 | magic[19]);
+		CHECK(!memcmp(magic, ELFMAG, SELFMAG) && magic[EI_CLASS] == a->elf_class &&
+		      magic[EI_DATA] == a->elf_data && em == a->e_machine,
+		      "%s: magic says class %u data %u machine %#x", a->deb, magic[4], magic[5], em);
+		CHECK(a->bootstrap == (i < nb), "%s: the bootstrapped rows come first", a->deb);
+		CHECK(emu_arch_by_name(a->deb) == a || !strcmp(a->qemu, "arm"), "by name %s", a->deb);
+		CHECK(emu_arch_by_name(a->qemu) && !strcmp(emu_arch_by_name(a->qemu)->qemu, a->qemu),
+		      "by qemu name %s", a->qemu);
+		if (!strvec_has(&qemus, a->qemu))
+			strvec_push(&qemus, a->qemu);
+	}
+	CHECK(qemus.n == 35, "35 qemu targets: %zu", qemus.n);
+	CHECK(emu_arch_by_name("ppc") == emu_arch_by_name("powerpc"), "ppc is powerpc");
+	const struct emu_arch *a = emu_arch_by_name("loongarch64");
+	CHECK(a && !strcmp(a->deb, "loong64"), "loongarch64 is loong64");
+	a = emu_arch_by_name("hppa");
+	CHECK(a && !strcmp(a->uname_m, "parisc"), "hppa: parisc");
+	CHECK(!emu_arch_by_name("vax") && !emu_arch_by_name(NULL), "vax unknown");
+	xb_mute_errors(true);
+	CHECK(emu_arch_named("vax", &a) == -XB_EUSAGE && !a, "--arch=vax refused");
+	xb_mute_errors(false);
+	CHECK(emu_arch_named("m68k", &a) == 0 && a && !strcmp(a->qemu, "m68k"), "--arch=m68k");
+}
+
+/* A binfmt.d line's magic or mask: \xNN escapes and plain characters. */
+static size_t conf_bytes(const char *s, size_t len, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < max; n++) {
+		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x') {
+			char hex[3] = { s[i + 2], s[i + 3], 0 };
+			out[n] = (unsigned char)strtoul(hex, NULL, 16);
+			i += 4;
+		} else {
+			out[n] = (unsigned char)s[i++];
+		}
+	}
+	return n;
+}
+
+/* The table's magic and mask are qemu's: Debian's binfmt.d has them. */
+static void test_binfmt_confs(void)
+{
+	size_t n, seen = 0;
+	const struct emu_arch *t = emu_arch_targets(&n);
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *path = xasprintf("/usr/lib/binfmt.d/qemu-%s.conf", t[i].qemu);
+		cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+		if (xb_read_file(path, &sb) < 0)
+			continue;
+		/* :name:M::magic:mask:interpreter:flags */
+		const char *p = sb.buf;
+		const char *field[8];
+		size_t k = 0;
+		for (const char *c = p; *c && *c != '\n' && k < 8; c++)
+			if (*c == ':')
+				field[k++] = c + 1;
+		CHECK(k == 7, "%s: 7 fields", path);
+		if (k < 7)
+			continue;
+		unsigned char want[64], got[64], wmask[64], gmask[64];
+		size_t nw = conf_bytes(field[3], (size_t)(field[4] - field[3] - 1), want, sizeof(want));
+		size_t nwm = conf_bytes(field[4], (size_t)(field[5] - field[4] - 1), wmask, sizeof(wmask));
+		size_t ng = emu_arch_bytes(t[i].magic, got, sizeof(got));
+		size_t ngm = emu_arch_bytes(t[i].mask, gmask, sizeof(gmask));
+		CHECK(nw == ng && !memcmp(want, got, ng), "%s: magic as %s", t[i].deb, path);
+		CHECK(nwm == ngm && !memcmp(wmask, gmask, ngm), "%s: mask as %s", t[i].deb, path);
+		seen++;
+	}
+	printf("# %zu of the table's magics compared with /usr/lib/binfmt.d\n", seen);
 }
 
 static void test_elf(void)
@@ -67,6 +161,102 @@ static void test_elf(void)
 		emu_elf_release(&e);
 		close(fd);
 	}
+}
+
+/* ROOT/PATH: an ELF header a's magic matches (machine replaced when not
+ * 0), e_flags as given, no program headers; mode as given. */
+static void put_elf(const char *root, const char *path, const struct emu_arch *a, uint16_t machine,
+		    uint32_t flags, mode_t mode)
+{
+	unsigned char h[64] = { 0 };
+	emu_arch_bytes(a->magic, h, sizeof(h));
+	bool le = a->elf_data == ELFDATA2LSB, is64 = a->elf_class == ELFCLASS64;
+	unsigned char *ph = h + (is64 ? 54 : 42), *fl = h + (is64 ? 48 : 36);
+	ph[le ? 0 : 1] = is64 ? 56 : 32;
+	for (int i = 0; flags && i < 4; i++)
+		fl[le ? i : 3 - i] = (unsigned char)(flags >> (8 * i));
+	if (machine) {
+		h[le ? 18 : 19] = (unsigned char)machine;
+		h[le ? 19 : 18] = (unsigned char)(machine >> 8);
+	}
+	cleanup_free char *full = xasprintf("%s/%s", root, path);
+	cleanup_free char *dir = xstrndup(full, (size_t)(strrchr(full, '/') - full));
+	xb_mkdir_p_at(AT_FDCWD, dir, 0755);
+	unlink(full);
+	CHECK(xb_write_file_at(AT_FDCWD, full, h, sizeof(h), mode) == 0, "writing %s", full);
+	chmod(full, mode);
+}
+
+static const struct emu_arch *detect(const char *root, int *r)
+{
+	const struct emu_arch *a = NULL;
+	xb_mute_errors(true);
+	*r = emu_arch_detect(root, &a);
+	xb_mute_errors(false);
+	return a;
+}
+
+/* Each target's header tells it; the places and their order. */
+static void test_detect(const char *tmp)
+{
+	size_t n;
+	int r;
+	const struct emu_arch *t = emu_arch_targets(&n);
+	cleanup_free char *root = xasprintf("%s/detect", tmp);
+	const struct emu_arch *mips = emu_arch_by_name("mips"), *sh4 = emu_arch_by_name("sh4");
+	for (size_t i = 0; i < n; i++) {
+		uint32_t fl = !strcmp(t[i].deb, "armhf") ? EF_ARM_ABI_FLOAT_HARD
+		            : !strcmp(t[i].deb, "armel") ? EF_ARM_ABI_FLOAT_SOFT : 0;
+		put_elf(root, "bin/sh", &t[i], 0, fl, 0755);
+		const struct emu_arch *a = detect(root, &r);
+		CHECK(r == 0 && a == &t[i], "%s's header: %s", t[i].deb, a ? a->deb : "none");
+	}
+	/* n32 is not o32: the ABI2 flag. */
+	put_elf(root, "bin/sh", mips, 0, EF_MIPS_ABI2, 0755);
+	CHECK(detect(root, &r) == emu_arch_by_name("mipsn32"), "mips with ABI2 is mipsn32");
+	/* A machine no target has: an error, and nothing from of_root. */
+	put_elf(root, "bin/sh", mips, 0x1234, 0, 0755);
+	CHECK(!detect(root, &r) && r == -XB_EARCH, "unknown machine: r=%d", r);
+	CHECK(!emu_arch_of_root(root), "unknown machine: of_root NULL");
+
+	/* /bin/sh a link to nothing, or to the host's /usr/bin/true (never
+	 * followed out of the root): busybox tells, then init. */
+	cleanup_free char *sh = xasprintf("%s/bin/sh", root);
+	unlink(sh);
+	CHECK(symlink("/usr/bin/true", sh) == 0, "symlink");
+	CHECK(!detect(root, &r) && r == 0, "a link out of the root tells nothing");
+	put_elf(root, "sbin/init", sh4, 0, 0, 0755);
+	CHECK(detect(root, &r) == sh4, "sbin/init");
+	put_elf(root, "bin/busybox", mips, 0, 0, 0755);
+	CHECK(detect(root, &r) == mips, "bin/busybox before sbin/init");
+	cleanup_free char *bb = xasprintf("%s/bin/busybox", root);
+	cleanup_free char *init = xasprintf("%s/sbin/init", root);
+	unlink(bb);
+	unlink(init);
+
+	/* The first program by name in bin, sbin, usr/bin, usr/sbin: not a
+	 * script, not a file without x, not a qemu-* of the host. */
+	xb_write_file_at(AT_FDCWD, bb, "#!/bin/sh\n", 10, 0755);
+	put_elf(root, "bin/a-lib", mips, 0, 0, 0644);
+	put_elf(root, "bin/qemu-mips-static", emu_arch_by_name("amd64"), 0, 0, 0755);
+	put_elf(root, "usr/sbin/zzz", mips, 0, 0, 0755);
+	CHECK(detect(root, &r) == mips, "usr/sbin/zzz: the only program");
+	put_elf(root, "bin/b-prog", sh4, 0, 0, 0755);
+	CHECK(detect(root, &r) == sh4, "bin/b-prog, first");
+	/* dpkg's word before the first program. */
+	static const char status[] = "Package: base-files\nArchitecture: mips\n\n"
+	                             "Package: dpkg\nStatus: install ok installed\nArchitecture: m68k\n";
+	cleanup_free char *dpkg = xasprintf("%s/var/lib/dpkg", root);
+	cleanup_free char *st = xasprintf("%s/status", dpkg);
+	xb_mkdir_p_at(AT_FDCWD, dpkg, 0755);
+	xb_write_file_at(AT_FDCWD, st, status, strlen(status), 0644);
+	CHECK(detect(root, &r) == emu_arch_by_name("m68k"), "dpkg's status");
+	int dfd = open(tmp, O_RDONLY | O_DIRECTORY);
+	xb_rm_rf_at(dfd, "detect");
+	mkdir(root, 0755);
+	CHECK(!detect(root, &r) && r == 0, "an empty root: nothing tells");
+	xb_rm_rf_at(dfd, "detect");
+	close(dfd);
 }
 
 static void test_emulator(const char *tmp)
@@ -259,6 +449,9 @@ int main(void)
 		CHECK(0, "mkdtemp: %s", strerror(errno));
 		return tap_done();
 	}
+	test_targets();
+	test_binfmt_confs();
+	test_detect(tmp);
 	test_emulator(tmp);
 	test_caps();
 	test_idrange(tmp);

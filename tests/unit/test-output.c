@@ -506,6 +506,15 @@ int main(void)
 	tmpdir = mkdtemp(tmpl);
 	if (!tmpdir)
 		return 1;
+	/* root of a user namespace (a package build in a sandbox) is root
+	 * without devices of its own */
+	cleanup_free char *probe = tpath("null");
+	if (mknod(probe, S_IFCHR | 0666, makedev(1, 3)) < 0) {
+		printf("# skipping test-output: cannot make device nodes here: %s\n", strerror(errno));
+		rmdir(tmpdir);
+		return tap_done();
+	}
+	unlink(probe);
 	umask(022);
 	make_tree();
 	test_names();

@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# xboot enter on what people have besides a directory: image files
+# (squashfs, ext4, tar.zst, cpio, an OCI layout and its tar), unpacked into
+# a tmpfs of the session's own mount namespace, never modified; and
+# throwaway sessions over a directory (--ephemeral, --volatile).  The tree
+# is a small native one bootstrapped from the hermetic repository.
+
+load helpers
+
+setup_file() {
+	fixture_setup || return 1
+	export TREE=$BATS_FILE_TMPDIR/tree IMG=$BATS_FILE_TMPDIR/img
+	"$XB" -q --keyring="$XB_KEYRING" --no-cache --variant=essential "$XB_SUITE" "$TREE" "$XB_REPO_URL" ||
+		return 1
+	mkdir -p "$IMG"
+	mksquashfs "$TREE" "$IMG/tree.squashfs" -quiet -noappend -no-progress >/dev/null
+	mkfs.ext4 -q -d "$TREE" "$IMG/tree.ext4" 64M
+	tar -C "$TREE" --zstd -cf "$IMG/tree.tar.zst" .
+	(cd "$TREE" && find . | cpio -o -H newc --quiet >"$IMG/tree.cpio")
+	"$XB" -q --keyring="$XB_KEYRING" --no-cache --variant=essential "$XB_SUITE" "$IMG/tree.oci" "$XB_REPO_URL"
+	"$XB" -q --keyring="$XB_KEYRING" --no-cache --variant=essential "$XB_SUITE" "$IMG/tree.oci.tar" "$XB_REPO_URL"
+}
+
+teardown_file() {
+	fixture_teardown
+}
+
+setup() {
+	hermetic_setup
+}
+
+# manifest DIR: every entry's path, type, mode, owner and content hash.
+manifest() {
+	(cd "$1" && find . -printf '%p %y %m %u:%g %l\n' | sort &&
+		find . -type f -exec sha256sum {} + | sort -k2)
+}
+
+# No mount of a session is left: none under the tree, none of an image's.
+no_mounts_left() {
+	[ -z "$(mounts_under "$TREE")" ] && [ -z "$(mounts_under "$TMPDIR")" ] &&
+		! grep -q xboot-enter /proc/self/mountinfo
+}
+
+@test "images: squashfs, ext4, tar.zst, cpio, OCI and its tar run a session that writes, and stay as they were" {
+	local i sums
+	sums=$(cd "$IMG" && find . -type f -exec sha256sum {} + | sort -k2)
+	for i in tree.squashfs tree.ext4 tree.tar.zst tree.cpio tree.oci tree.oci.tar; do
+		run --separate-stderr "$XB" enter "$IMG/$i" sh -c 'echo written >/etc/new && cat /etc/new && ls /bin/dash && id -u'
+		echo "$i: $status: $output / $stderr"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$(printf 'written\n/bin/dash\n0')" ]
+		# device nodes under /dev are the session's own; nothing else is left out
+		[ -z "$stderr" ]
+	done
+	[ "$(cd "$IMG" && find . -type f -exec sha256sum {} + | sort -k2)" = "$sums" ]
+	no_mounts_left
+	[ -z "$(ls "$TMPDIR")" ]
+}
+
+@test "images: owners and modes as the image has them" {
+	run "$XB" enter "$IMG/tree.squashfs" stat -c '%U %a' /tmp /etc/passwd
+	[ "$output" = "$(printf 'root 1777\nroot 644')" ]
+	run "$XB" enter "$IMG/tree.tar.zst" stat -c '%U %a' /tmp /etc/passwd
+	[ "$output" = "$(printf 'root 1777\nroot 644')" ]
+}
+
+@test "images: SIGKILL of xboot leaves nothing mounted and no process" {
+	"$XB" enter "$IMG/tree.squashfs" sh -c 'exec sleep 300' 3>&- &
+	local pid=$!
+	wait_for eval 'pgrep -P $pid >/dev/null && grep -q "sleep 300" /proc/*/cmdline 2>/dev/null'
+	kill -KILL "$pid"
+	wait "$pid" || true
+	wait_for eval '! pgrep -f "^sleep 300$" >/dev/null'
+	no_mounts_left
+}
+
+@test "images: a foreign one (a mips and an m68k probe, no dpkg) runs under its emulator, found from its ELF" {
+	local P t
+	P=$("$XB_FIXTURES/mkprobes" "${XB_TEST_CACHE:-/var/cache/xboot-tests}/probes")
+	for t in mips:mips m68k:m68k; do
+		mkdir -p "$BATS_TEST_TMPDIR/${t#*:}/bin"
+		cp "$P/probe-${t%%:*}" "$BATS_TEST_TMPDIR/${t#*:}/bin/probe"
+	done
+	mksquashfs "$BATS_TEST_TMPDIR/mips" "$BATS_TEST_TMPDIR/mips.squashfs" -quiet -noappend -no-progress >/dev/null
+	tar -C "$BATS_TEST_TMPDIR/m68k" --zstd -cf "$BATS_TEST_TMPDIR/m68k.tar.zst" .
+	run "$XB" enter "$BATS_TEST_TMPDIR/mips.squashfs" /bin/probe
+	[ "$status" -eq 0 ] && [ "$output" = mips ]
+	run "$XB" enter "$BATS_TEST_TMPDIR/m68k.tar.zst" /bin/probe
+	[ "$status" -eq 0 ] && [ "$output" = m68k ]
+	no_mounts_left
+}
+
+@test "--ephemeral: a session that deletes and writes leaves the tree's manifest as it was" {
+	local before
+	before=$(manifest "$TREE")
+	run --separate-stderr "$XB" enter --ephemeral "$TREE" sh -c 'rm -rf /usr/share /etc/passwd && echo x >/etc/added && chmod 700 /bin && ls /etc/added'
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ] && [ "$output" = /etc/added ]
+	[ "$(manifest "$TREE")" = "$before" ]
+	no_mounts_left
+}
+
+@test "--volatile: /etc and /var writable, the rest read-only, and all of it discarded" {
+	local before
+	before=$(manifest "$TREE")
+	run "$XB" enter --volatile "$TREE" sh -c 'echo a >/etc/a && echo b >/var/b && echo etc-var-ok
+		{ echo c >/usr/c; } 2>/dev/null || echo usr-ro; touch /x 2>/dev/null || echo root-ro
+		echo t >/tmp/t && echo tmp-ok'
+	[ "$output" = "$(printf 'etc-var-ok\nusr-ro\nroot-ro\ntmp-ok')" ]
+	[ "$(manifest "$TREE")" = "$before" ]
+	run "$XB" enter --volatile "$IMG/tree.ext4" sh -c 'echo a >/etc/a && (touch /usr/x 2>/dev/null || echo usr-ro)'
+	[ "$output" = usr-ro ]
+	no_mounts_left
+}
+
+@test "refused: a file that is no image, in one line" {
+	printf 'not an image' >"$BATS_TEST_TMPDIR/junk"
+	run --separate-stderr "$XB" enter "$BATS_TEST_TMPDIR/junk" true
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "xboot: error: entering $BATS_TEST_TMPDIR/junk: no image xboot knows (squashfs, ext2/3/4, tar, cpio, OCI)" ]
+}
+
+@test "refused: a tar whose members climb out or go through a symlink writes nothing outside" {
+	local outside=$BATS_TEST_TMPDIR/outside t
+	mkdir -p "$outside"
+	"$XB_PYTHON" - "$BATS_TEST_TMPDIR" "$outside" <<'PY'
+import io, sys, tarfile
+d, outside = sys.argv[1:]
+def tar(name, members):
+    with tarfile.open("%s/%s.tar" % (d, name), "w") as t:
+        for m, kw in members:
+            i = tarfile.TarInfo(m); i.size = 1
+            for k, v in kw.items(): setattr(i, k, v)
+            if not i.isreg(): i.size = 0
+            t.addfile(i, io.BytesIO(b"x") if i.isreg() else None)
+tar("link", [("bin/", {"type": tarfile.DIRTYPE, "mode": 0o755}),
+             ("escape", {"type": tarfile.SYMTYPE, "linkname": outside}), ("escape/planted", {})])
+tar("dotdot", [("bin/", {"type": tarfile.DIRTYPE, "mode": 0o755}),
+               ("../../../../../../.." + outside + "/dotdot", {})])
+tar("absolute", [("bin/", {"type": tarfile.DIRTYPE, "mode": 0o755}), (outside + "/absolute", {})])
+PY
+	for t in link dotdot absolute; do
+		run --separate-stderr "$XB" enter "$BATS_TEST_TMPDIR/$t.tar" true
+		echo "$t: $status: $stderr"
+		[ "$status" -eq 1 ]
+		[ "$(wc -l <<<"$stderr")" -eq 1 ]
+		[[ $stderr == "xboot: error: unpacking $BATS_TEST_TMPDIR/$t.tar: "* ]]
+	done
+	[ -z "$(ls -A "$outside")" ]
+	no_mounts_left
+}
