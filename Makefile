@@ -7,6 +7,7 @@
 #   make bench      xboot against mmdebstrap and debootstrap
 #   make deps       apt-get install the build and test dependencies
 #   make install    PREFIX=/usr/local (DESTDIR too); make package-check
+#   make fuzz       libFuzzer on each parser (FUZZ_TIME=60 s each); make fuzz-replay
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -118,3 +119,6 @@ clean:
 	rm -rf $(B) build-asan xboot
 
 .PHONY: all deps unit unit-bins check layers asan demo bench install package-check clean
+
+# make fuzz, make fuzz-replay: the parsers' fuzz targets (tests/fuzz/README.md)
+include tests/fuzz/fuzz.mk

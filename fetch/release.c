@@ -105,10 +105,7 @@ static int parse_date_field(const struct deb822 *p, const char *name, time_t *ou
 	return v ? fetch_release_parse_date(v, out) : 0;
 }
 
-/* Parses the signed text of a Release file (already verified): 0, or
- * -XB_EPARSE with r empty and *why saying what was wrong, for
- * fetch_release_get() to report next to the URL. */
-static int parse_release(const char *text, size_t len, struct fetch_release *r, const char **why)
+int fetch_release_parse(const char *text, size_t len, struct fetch_release *r, const char **why)
 {
 	cleanup_deb822 struct deb822 p = DEB822_INIT;
 	size_t pos = 0;
@@ -348,7 +345,7 @@ int fetch_release_get(const char *mirror, const char *suite, const struct fetch_
 	if (rc < 0)
 		goto out;
 	c.url = url;
-	if ((rc = parse_release(c.text.buf, c.text.len, out, &why)) < 0) {
+	if ((rc = fetch_release_parse(c.text.buf, c.text.len, out, &why)) < 0) {
 		xb_error("parsing %s: %s", url, why);
 		goto out;
 	}

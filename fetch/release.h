@@ -46,6 +46,12 @@ int fetch_release_get(const char *mirror, const char *suite, const struct fetch_
 const struct fetch_release_file *fetch_release_find(const struct fetch_release *r, const char *path);
 void fetch_release_free(struct fetch_release *r);
 
+/* Parses the signed text of a Release file (what gpgv vouched for, or
+ * the signed part with --no-check-sig) into r: 0, or -XB_EPARSE with r
+ * empty and *why saying what was wrong (reports nothing: the caller names
+ * the URL).  Dates are parsed, not checked against the clock. */
+int fetch_release_parse(const char *text, size_t len, struct fetch_release *r, const char **why);
+
 /* Parses an RFC 2822 date as Release files carry it ("Sat, 10 Aug 2024
  * 09:13:42 UTC"; weekday optional, zone a name or +hhmm, none meaning UTC).
  * Returns 0 or -XB_EPARSE; reports nothing. */

@@ -87,23 +87,29 @@ static unsigned traits_of(const struct pkgscan_file *pf, const struct pkgscan_st
 }
 
 /* Names and versions become paths and arguments later: a stanza whose
- * Package, Version or Architecture policy would not allow is refused
- * (one with none of them is libsolv's to skip). */
+ * Package, Version or Architecture policy would not allow is refused, and
+ * so, as apt refuses it, is one without a Package or a Version (libsolv
+ * would take an empty "Package:" for a package named "", and a package
+ * without a Version for one of version ""). */
 static int check_stanza(const struct pkgscan_file *pf, const struct pkgscan_stanza *s)
 {
 	const struct slice n = s->f[PKGSCAN_PACKAGE], v = s->f[PKGSCAN_VERSION], a = s->f[PKGSCAN_ARCH];
 	const char *b = pf->buf, *bad = NULL;
 	struct slice what = n;
 	cleanup_free char *version = v.len ? xstrndup(b + v.off, v.len) : NULL;
-	if (n.len && !policy_package_ok(b + n.off, n.len))
-		bad = "Package";
-	else if (version && dpkgver_valid(version) < 0)
-		bad = "Version", what = v;
+	if (!n.len)
+		bad = "without a Package field";
+	else if (!policy_package_ok(b + n.off, n.len))
+		bad = "with an invalid Package field";
+	else if (!version)
+		bad = "without a Version field";
+	else if (dpkgver_valid(version) < 0)
+		bad = "with an invalid Version field", what = v;
 	else if (a.len && !policy_arch_ok(b + a.off, a.len))
-		bad = "Architecture", what = a;
+		bad = "with an invalid Architecture field", what = a;
 	if (!bad)
 		return 0;
-	xb_error("reading %s: a stanza with an invalid %s field: %.*s", pf->path, bad,
+	xb_error("reading %s: a stanza %s%s%.*s", pf->path, bad, what.len ? ": " : "",
 	         (int)(what.len > 80 ? 80 : what.len), b + what.off);
 	return -XB_EPARSE;
 }

@@ -220,12 +220,20 @@ static void test_errors(void)
 {
 	static const char *const unsat[] = { "Packages-unsat", NULL };
 	static const char *const missing[] = { "Packages-none", NULL };
+	static const char *const noversion[] = { "Packages-noversion", NULL };
+	static const char *const nopackage[] = { "Packages-nopackage", NULL };
 	struct result res = run("minbase", unsat, NULL, NULL);
 	CHECK(res.r == -XB_EUNSAT && !res.p, "unsatisfiable: %d", res.r);
 	res = run("minbase", main_extra, "needs-missing", NULL);
 	CHECK(res.r == -XB_EUNSAT, "included package with a missing dependency: %d", res.r);
 	res = run("minbase", missing, NULL, NULL);
 	CHECK(res.r < 0 && res.r != -XB_EUNSAT, "missing Packages file: %d", res.r);
+	/* libsolv would take them with an empty version, an empty name (found
+	 * by fuzz-packages). */
+	res = run("minbase", noversion, NULL, NULL);
+	CHECK(res.r == -XB_EPARSE && !res.p, "a package without a Version is refused: %d", res.r);
+	res = run("minbase", nopackage, NULL, NULL);
+	CHECK(res.r == -XB_EPARSE && !res.p, "an empty Package field is refused: %d", res.r);
 }
 
 /* The package NAME of architecture arch and its version, or NULL. */
