@@ -35,7 +35,7 @@ DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
         libcurl4-openssl-dev libseccomp-dev libzstd-dev libssl-dev gpgv gpg \
         debian-archive-keyring qemu-user-static dpkg-dev bats python3 \
         debootstrap mmdebstrap util-linux file xz-utils zstd ca-certificates \
-        squashfs-tools e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman \
+        squashfs-tools squashfuse fuse2fs e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman \
         libcrypt-dev fdisk dosfstools mtools btrfs-progs qemu-system-x86 qemu-system-arm \
         ovmf qemu-efi-aarch64 qemu-efi-arm u-boot-qemu \
         debhelper lintian bash-completion zsh apt-cacher-ng \

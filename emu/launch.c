@@ -11,6 +11,7 @@
 #include "idmap.h"
 #include "mounts.h"
 #include "seccomp.h"
+#include "sigfwd.h"
 #include "../core/base/inroot.h"
 #include "../core/base/spawn.h"
 
@@ -46,6 +47,7 @@ struct launch {
 	int waiter;        /* the grandchild's: a pidfd of the child, or -1 */
 	struct emu_contain ct; /* how root inside is kept from the host */
 	int image_fd;      /* o->image, opened by the parent, or -1 */
+	int fuse_fd;       /* /dev/fuse, for o->image's driver, or -1 */
 };
 
 /* What the child tells the parent after unshare(): the namespaces are
@@ -57,8 +59,6 @@ static int send_int(int fd, int v)
 	return xb_write_all(fd, &v, sizeof(v));
 }
 
-static void forward_caught(pid_t pid, bool kill_all);
-
 /* 0 and *v, or -EPIPE when the other side closed without a word.  A signal
  * caught meanwhile (during the set-up) kills fwd when it is > 0. */
 static int recv_int(int fd, int *v, pid_t fwd)
@@ -66,7 +66,7 @@ static int recv_int(int fd, int *v, pid_t fwd)
 	ssize_t n;
 	while ((n = read(fd, v, sizeof(*v))) < 0 && errno == EINTR)
 		if (fwd > 0)
-			forward_caught(fwd, true);
+			emu_sigfwd_forward(fwd, true);
 	return n == (ssize_t)sizeof(*v) ? 0 : -EPIPE;
 }
 
@@ -256,11 +256,14 @@ static int setup(struct launch *l)
 	int r = make_private(l);
 	if (r == 0)
 		r = emu_mounts_root(o->root, l->ct.tree_fd, &rootfd);
+	if (r == 0 && o->image)
+		l->fuse_fd = emu_overlay_fuse_open(o->image_kind);
 	if (r == 0 && l->userns)
 		r = become_root(o->root, l->waiter);
 	/* As root of the namespace: what it writes is the namespace's. */
 	if (r == 0 && o->image)
-		r = emu_overlay_image(o->image, l->image_fd, o->image_kind, o->root, &rootfd);
+		r = emu_overlay_image(o->image, l->image_fd, o->image_kind, &l->fuse_fd, o->root, &rootfd);
+	xb_closep(&l->fuse_fd);
 	if (r == 0 && o->image)
 		r = emu_overlay_image_arch(rootfd, l->bf, l->nbf);
 	else if (r == 0 && (o->ephemeral || o->volatile_))
@@ -413,53 +416,6 @@ static int collect_binfmts(const struct emu_launch_opts *o, struct emu_binfmt **
 	return 0;
 }
 
-static volatile sig_atomic_t caught;
-static void on_signal(int sig) { caught = sig; }
-static const int fwd_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
-
-/* While the namespace runs, xboot must not die of Ctrl-C (which the
- * namespace's processes get themselves); SIGTERM and SIGHUP are passed
- * on, which takes the namespace down. */
-static void catch_signals(struct sigaction *old)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	caught = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
-		sigaction(fwd_signals[i], &sa, &old[i]);
-}
-
-static void restore_signals(const struct sigaction *old)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
-		sigaction(fwd_signals[i], &old[i], NULL);
-	/* Now the caller's own disposition sees it. */
-	if (caught)
-		raise(caught);
-}
-
-/* A bootstrap stops at any of them: killing the child takes its PID
- * namespace's init (PDEATHSIG) and so every process in it down.  An
- * interactive session leaves Ctrl-C to the terminal's foreground group. */
-static void forward_caught(pid_t pid, bool kill_all)
-{
-	if (caught && kill_all)
-		kill(pid, SIGKILL);
-	else if (caught == SIGTERM || caught == SIGHUP)
-		kill(pid, caught);
-}
-
-static int wait_child(pid_t pid, bool kill_all)
-{
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0) {
-		if (errno != EINTR)
-			return 255;
-		forward_caught(pid, kill_all);
-	}
-	return xb_wait_code(ws);
-}
-
 /* No user namespace: the root's architecture, when foreign, runs through
  * the host's binfmt_misc; *how says through what. */
 static int host_strategy(const struct launch *l, struct emu_host_binfmt *hb, char **how)
@@ -518,7 +474,7 @@ static int parent(struct launch *l, pid_t pid, int sock, struct emu_host_binfmt 
 	}
 	/* Once it holds: a set-up that failed has said why, and that is all. */
 	if (st == 0) {
-		emu_contain_say(&l->ct, root, how);
+		emu_contain_say(&l->ct, l->o->image ? l->o->image : root, how);
 		if (send_int(sock, 0) < 0)
 			return -XB_ECHILD;
 	}
@@ -546,7 +502,7 @@ static int fork_children(struct launch *l, int sv[2], struct emu_host_binfmt *hb
 	r = parent(l, pid, sv[0], hb);
 	if (r < 0)
 		kill(pid, SIGKILL);
-	int c = wait_child(pid, l->o->kill_on_signal);
+	int c = emu_sigfwd_wait(pid, l->o->kill_on_signal);
 	if (r == 0)
 		*code = c;
 	return r;
@@ -563,7 +519,7 @@ static void make_scratch_dir(void)
 int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code)
 {
 	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid(), .waiter = -1,
-		            .image_fd = -1 };
+		            .image_fd = -1, .fuse_fd = -1 };
 	struct emu_host_binfmt hb = EMU_HOST_BINFMT_INIT;
 	struct stat st;
 	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -598,15 +554,15 @@ int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *
 		xb_closep(&l.image_fd);
 		return r;
 	}
-	struct sigaction old[ARRAY_SIZE(fwd_signals)];
-	catch_signals(old);
+	struct emu_sigfwd sig;
+	emu_sigfwd_catch(&sig);
 	r = fork_children(&l, sv, &hb, code);
 	/* The namespace is gone: nothing runs through the entry any more. */
 	emu_binfmt_host_release(&hb);
 	close(sv[0]);
 	free_binfmts(l.bf, l.nbf);
 	emu_contain_release(&l.ct);
-	restore_signals(old);
+	emu_sigfwd_restore(&sig);
 	xb_closep(&l.image_fd);
 	return r;
 }

@@ -5,91 +5,15 @@
 #include "../core/base/inroot.h"
 #include "../core/base/spawn.h"
 #include "emulator.h"
+#include "image.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <dirent.h>
 #include <sys/stat.h>
-
-/* ---- what an image is ---- */
-
-static bool is_oci_dir(int dfd)
-{
-	struct stat st;
-	return fstatat(dfd, "oci-layout", &st, 0) == 0 && S_ISREG(st.st_mode) &&
-	       fstatat(dfd, "index.json", &st, 0) == 0 && S_ISREG(st.st_mode);
-}
-
-/* A tar whose first members hold an oci-layout file is an image layout. */
-static bool is_oci_tar(const char *path)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	bool oci = false;
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK) {
-		for (int i = 0; i < 16 && !oci && archive_read_next_header(a, &e) == ARCHIVE_OK; i++) {
-			const char *n = archive_entry_pathname(e);
-			oci = n && (!strcmp(n, "oci-layout") || !strcmp(n, "./oci-layout"));
-		}
-	}
-	archive_read_free(a);
-	return oci;
-}
-
-static bool is_archive(const char *path)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_cpio(a);
-	bool ok = archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK &&
-	          archive_read_next_header(a, &e) == ARCHIVE_OK;
-	archive_read_free(a);
-	return ok;
-}
-
-int emu_image_kind(const char *path, enum emu_image_kind *kind)
-{
-	unsigned char h[1082] = { 0 };
-	cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int r = -errno;
-		xb_error("entering %s: %s", path, strerror(-r));
-		return r;
-	}
-	*kind = EMU_IMAGE_NONE;
-	if (S_ISDIR(st.st_mode)) {
-		if (is_oci_dir(fd))
-			*kind = EMU_IMAGE_OCI;
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		xb_error("entering %s: neither a directory nor an image file", path);
-		return -XB_EUSAGE;
-	}
-	ssize_t n = pread(fd, h, sizeof(h), 0);
-	if (n >= 4 && !memcmp(h, "hsqs", 4))
-		*kind = EMU_IMAGE_SQUASHFS;
-	else if (n >= 1082 && h[1080] == 0x53 && h[1081] == 0xef)
-		*kind = EMU_IMAGE_EXT;
-	else if (is_oci_tar(path))
-		*kind = EMU_IMAGE_OCI;
-	else if (is_archive(path))
-		*kind = EMU_IMAGE_ARCHIVE;
-	else {
-		xb_error("entering %s: no image xboot knows (squashfs, ext2/3/4, tar, cpio, OCI)", path);
-		return -XB_EUSAGE;
-	}
-	return 0;
-}
+#include <sys/statfs.h>
 
 /* ---- mounts ---- */
 
@@ -98,8 +22,9 @@ int emu_image_kind(const char *path, enum emu_image_kind *kind)
  * user's), and a path could be swapped meanwhile. */
 
 /* A new file system of type with the options ("key=value", or "key" for a
- * flag), as a detached mount, nosuid and nodev: its fd, or -errno. */
-static int new_fs(const char *type, const char *const *opts, size_t n)
+ * flag), as a detached mount, nosuid, nodev and with attrs: its fd, or
+ * -errno. */
+static int new_fs_attr(const char *type, const char *const *opts, size_t n, unsigned attrs)
 {
 	cleanup_fd int fs = fsopen(type, FSOPEN_CLOEXEC);
 	int r = fs < 0 ? -errno : 0;
@@ -113,8 +38,13 @@ static int new_fs(const char *type, const char *const *opts, size_t n)
 	}
 	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = -errno;
-	int mnt = r < 0 ? r : fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	int mnt = r < 0 ? r : fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | attrs);
 	return mnt < 0 && r == 0 ? -errno : mnt;
+}
+
+static int new_fs(const char *type, const char *const *opts, size_t n)
+{
+	return new_fs_attr(type, opts, n, 0);
 }
 
 /* mnt mounted on the directory onto is; 0 or -errno. */
@@ -141,15 +71,13 @@ static int cover_with_tmpfs(const char *root, int *rootfd)
 	return 0;
 }
 
-/* The tree stays reachable through lowerfd once the tmpfs covers it; the
- * overlay goes on top of both.  In a user namespace trusted.* xattrs are
- * out of reach: userxattr where the kernel takes it. */
-int emu_overlay_ephemeral(const char *root, int *rootfd)
+/* An overlay of lowerfd's tree under a tmpfs upper layer, mounted on
+ * *rootfd (a tmpfs, which holds the upper and work directories and which
+ * it covers); *rootfd reopened on it.  In a user namespace trusted.*
+ * xattrs are out of reach: userxattr where the kernel takes it. */
+static int overlay_on_tmpfs(const char *root, int *rootfd, int lowerfd)
 {
-	cleanup_fd int lowerfd = dup(*rootfd);
-	int r = lowerfd < 0 ? -errno : cover_with_tmpfs(root, rootfd);
-	if (r < 0)
-		return r;
+	int r = 0;
 	if (mkdirat(*rootfd, ".xboot-upper", 0755) < 0 || mkdirat(*rootfd, ".xboot-work", 0700) < 0)
 		r = -errno;
 	cleanup_free char *lower = xasprintf("lowerdir=/proc/self/fd/%d", lowerfd);
@@ -170,6 +98,14 @@ int emu_overlay_ephemeral(const char *root, int *rootfd)
 	}
 	xb_error("mounting a tmpfs overlay on %s: %s", root, strerror(-r));
 	return r;
+}
+
+/* The tree stays reachable through lowerfd once the tmpfs covers it. */
+int emu_overlay_ephemeral(const char *root, int *rootfd)
+{
+	cleanup_fd int lowerfd = dup(*rootfd);
+	int r = lowerfd < 0 ? -errno : cover_with_tmpfs(root, rootfd);
+	return r < 0 ? r : overlay_on_tmpfs(root, rootfd, lowerfd);
 }
 
 int emu_overlay_volatile(const char *root, int rootfd)
@@ -196,294 +132,108 @@ int emu_overlay_volatile(const char *root, int rootfd)
 	return 0;
 }
 
-/* ---- unpacking ---- */
+/* ---- images through FUSE ---- */
 
-/* A whiteout of an OCI layer: ".wh.NAME" removes NAME of the layers below,
- * ".wh..wh..opq" all that its directory held.  *name is where it points. */
-static const char *whiteout(const char *path, bool *opaque)
+/* A squashfs or ext2/3/4 image is mounted, not unpacked, where its FUSE
+ * driver is installed and /dev/fuse may be opened: nothing is copied, so
+ * a large firmware image costs neither time nor memory.  The kernel's own
+ * squashfs and ext4 are never given the image: what a hostile one holds
+ * is parsed by a program of the namespace's, not by the host's kernel.
+ * xboot mounts the FUSE file system itself and hands the driver the
+ * connection as /dev/fd/N (libfuse 3), so the driver needs no right to
+ * mount anything. */
+static const char *fuse_driver(enum emu_image_kind kind)
 {
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	*opaque = !strcmp(base, ".wh..wh..opq");
-	return str_starts_with(base, ".wh.") ? base : NULL;
+	return kind == EMU_IMAGE_SQUASHFS ? "squashfuse" : kind == EMU_IMAGE_EXT ? "fuse2fs" : NULL;
 }
 
-static int apply_whiteout(int dirfd, const char *path)
+static bool in_path(const char *prog)
 {
-	bool opaque;
-	const char *base = whiteout(path, &opaque);
-	cleanup_free char *dir = xstrndup(path, (size_t)(base - path));
-	cleanup_free char *target = opaque ? xstrdup(dir) : xasprintf("%s%s", dir, base + 4);
-	if (!opaque)
-		return inroot_rm_rf(dirfd, target);
-	cleanup_fd int d = inroot_open(dirfd, dir, O_RDONLY | O_DIRECTORY, 0);
-	if (d < 0)
-		return d == -ENOENT ? 0 : d;
-	int r = 0;
-	cleanup_strvec struct strvec names = STRVEC_INIT;
-	DIR *dp = fdopendir(dup(d));
-	for (struct dirent *e; dp && (e = readdir(dp));)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			strvec_push(&names, e->d_name);
-	if (dp)
-		closedir(dp);
-	for (size_t i = 0; i < names.n && r == 0; i++)
-		r = inroot_rm_rf(d, names.v[i]);
-	return r;
-}
-
-/* libarchive refuses a member that would land outside with a warning
- * only: for xboot, an image that tries is no image to enter. */
-static bool refused(struct archive *a, int k)
-{
-	const char *e = k == ARCHIVE_OK ? NULL : archive_error_string(a);
-	return e && (strstr(e, "through symlink") || strstr(e, "Path contains") ||
-	             strstr(e, "bsolute"));
-}
-
-/* Extracts path into dirfd, as root of the namespace: owners, modes, times
- * and xattrs kept; "..", absolute names and paths through symlinks
- * refused, so nothing lands outside.  oci: whiteouts applied first, and
- * not extracted.  What the namespace may not make (device nodes, some
- * xattrs) is skipped with one warning. */
-static int extract(int fd, const char *path, int dirfd, bool oci)
-{
-	const int flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-	                  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-	                  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-	int r = 0, skipped = 0;
-	for (int pass = oci ? 0 : 1; pass < 2 && r == 0; pass++) {
-		struct archive *a = archive_read_new(), *w = archive_write_disk_new();
-		struct archive_entry *e;
-		archive_read_support_filter_all(a);
-		archive_read_support_format_tar(a);
-		archive_read_support_format_cpio(a);
-		archive_write_disk_set_options(w, flags);
-		archive_write_disk_set_standard_lookup(w);
-		cleanup_fd int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (lseek(fd, 0, SEEK_SET) < 0 || fchdir(dirfd) < 0 ||
-		    archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-			xb_error("unpacking %s: %s", path, archive_error_string(a));
-			r = -XB_EPARSE;
-		}
-		int k;
-		while (r == 0 && (k = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-			bool opaque;
-			const char *name = archive_entry_pathname(e);
-			if (oci && name && whiteout(name, &opaque)) {
-				if (pass == 0 && (r = apply_whiteout(dirfd, name)) < 0)
-					xb_error("unpacking %s: whiteout %s: %s", path, name, strerror(-r));
-				continue;
-			}
-			if (pass == 0)
-				continue;
-			/* the session's /dev goes over the image's */
-			unsigned type = archive_entry_filetype(e);
-			if ((type == AE_IFCHR || type == AE_IFBLK) && name &&
-			    (str_starts_with(name, "dev/") || str_starts_with(name, "./dev/")))
-				continue;
-			k = archive_read_extract2(a, e, w);
-			if (k == ARCHIVE_FATAL || refused(a, k) ||
-			    (k != ARCHIVE_OK && type != AE_IFCHR && type != AE_IFBLK && k != ARCHIVE_WARN)) {
-				xb_error("unpacking %s: %s: %s", path, name ? name : "?", archive_error_string(a));
-				r = -XB_EPARSE;
-			} else if (k != ARCHIVE_OK) {
-				skipped++;
-			}
-		}
-		if (r == 0 && k != ARCHIVE_EOF) {
-			xb_error("unpacking %s: %s", path, archive_error_string(a));
-			r = -XB_EPARSE;
-		}
-		if (cwd >= 0 && fchdir(cwd) < 0)
-			r = r ? r : -errno;
-		archive_write_free(w);
-		archive_read_free(a);
+	const char *path = getenv("PATH");
+	cleanup_free char *dirs = xstrdup(path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		cleanup_free char *p = xasprintf("%s/%s", d, prog);
+		if (access(p, X_OK) == 0)
+			return true;
 	}
-	if (skipped)
-		xb_warn("unpacking %s: %d members the session cannot make (device nodes, "
-		        "some extended attributes) left out", path, skipped);
-	return r;
+	return false;
 }
 
-/* Runs an unpacking tool with its stderr kept in err; *status its exit. */
-static int run_tool(char *const *argv, struct strbuf *err, int *status)
+int emu_overlay_fuse_open(enum emu_image_kind kind)
 {
+	const char *drv = fuse_driver(kind);
+	if (!drv || !in_path(drv))
+		return -ENOENT;
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The image mounted read-only on lowerfd's directory, its driver running
+ * (daemonised: it lives as long as the namespace's PID 1).  *fuse_fd is
+ * the driver's alone afterwards (closed here): a driver that went away
+ * leaves a connection that fails at once (ENOTCONN) rather than one that
+ * waits for an answer forever.  0, or -errno or -XB_ECHILD with nothing
+ * mounted, for the caller to unpack instead. */
+static int fuse_mount_image(int image_fd, enum emu_image_kind kind, int *fuse_fd, int lowerfd)
+{
+	cleanup_free char *fdopt = xasprintf("fd=%d", *fuse_fd);
+	/* the kernel checks modes (default_permissions), as it would on disk */
+	const char *const opts[] = { "source=xboot-image", fdopt, "rootmode=40000", "user_id=0",
+		                     "group_id=0", "allow_other", "default_permissions" };
+	cleanup_fd int mnt = new_fs_attr("fuse", opts, ARRAY_SIZE(opts), MOUNT_ATTR_RDONLY);
+	int conn = mnt < 0 ? -1 : dup(*fuse_fd); /* inherited: the driver's end */
+	xb_closep(fuse_fd);
+	*fuse_fd = -1;
+	if (mnt < 0 || conn < 0)
+		return mnt < 0 ? mnt : -errno;
+	cleanup_free char *img = xasprintf("/proc/self/fd/%d", image_fd);
+	cleanup_free char *dev = xasprintf("/dev/fd/%d", conn);
+	char *sq[] = { "squashfuse", img, dev, NULL };
+	char *e2[] = { "fuse2fs", img, dev, "-o", "ro,fakeroot", NULL };
 	struct spawn_opts so = SPAWN_OPTS_INIT;
-	cleanup_fd int memfd = memfd_create("xboot-unpack", MFD_CLOEXEC);
+	cleanup_fd int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	so.in_fd = -2;
-	so.out_fd = memfd;
-	so.err_fd = memfd;
-	*status = 0;
-	int r = memfd < 0 ? -errno : xb_spawn(argv, &so, status);
-	if (memfd >= 0 && lseek(memfd, 0, SEEK_SET) == 0)
-		xb_read_fd_max(memfd, 1u << 20, err);
-	return r;
-}
-
-/* What the session cannot make (device nodes, in a user namespace) is left
- * out: silently under /dev, where the session's own /dev goes, with one
- * warning elsewhere.  Any other complaint of the tool's is an error. */
-static int tool_result(const char *image, const char *tool, int r, int status,
-                       const struct strbuf *err)
-{
-	int devs = 0, other = 0;
-	const char *last = NULL;
-	for (const char *l = err->buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		size_t n = strcspn(l, "\n");
-		bool node = memmem(l, n, "character device", 16) || memmem(l, n, "block device", 12);
-		if (node && !memmem(l, n, "/dev/", 5))
-			devs++;
-		else if (!node && !str_starts_with(l, "debugfs ") && n)
-			other++, last = l;
-	}
-	if (r < 0 && status != 2 && status != 126 && status != 127)
-		other++;
-	if (other || (r < 0 && status != 2)) {
-		if (status != 126 && status != 127)
-			xb_error("unpacking %s: %s: %.*s", image, tool, last ? (int)strcspn(last, "\n") : 20,
-			         last ? last : "failed (exit status)");
-		return r < 0 ? r : -XB_EPARSE;
-	}
-	if (devs)
-		xb_warn("unpacking %s: %d device nodes the session cannot make left out", image, devs);
-	return 0;
-}
-/* ---- OCI image layouts ---- */
-
-/* The "sha256:HEX" digests of the objects in the JSON value of key (an
- * array or an object), in order, into out.  The text is hostile: only 64
- * hex digits are taken, never a path. */
-static void json_digests(const char *text, const char *key, struct strvec *out)
-{
-	cleanup_free char *quoted = xasprintf("\"%s\"", key);
-	const char *p = strstr(text, quoted);
-	if (!p || !(p = strpbrk(p + strlen(quoted), "[{")))
-		return;
-	int depth = 0;
-	bool in_string = false;
-	for (const char *q = p; *q; q++) {
-		if (in_string) {
-			if (*q == '\\' && q[1])
-				q++;
-			else if (*q == '"')
-				in_string = false;
-			continue;
-		}
-		if (*q == '"' && str_starts_with(q, "\"digest\"")) {
-			const char *v = strstr(q + 8, "\"sha256:");
-			if (v && strspn(v + 8, "0123456789abcdef") == 64 && v[72] == '"')
-				strvec_pushf(out, "%.64s", v + 8);
-			q = v ? v + 8 : q + 7;
-			continue;
-		}
-		if (*q == '"')
-			in_string = true;
-		else if (*q == '[' || *q == '{')
-			depth++;
-		else if ((*q == ']' || *q == '}') && --depth == 0)
-			return;
-	}
-}
-
-/* Everything of the layout is opened inside it: a planted symlink reads
- * nothing of the host's. */
-static int read_json(int layoutfd, const char *name, struct strbuf *sb)
-{
-	int r = inroot_read_file(layoutfd, name, 16u << 20, sb);
-	if (r < 0)
-		xb_error("reading the OCI layout's %s: %s", name, strerror(-r));
-	return r;
-}
-
-/* The layers of the layout's first image, lowest first, into layers. */
-static int oci_layers(int layoutfd, struct strvec *layers)
-{
-	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
-	int r = read_json(layoutfd, "index.json", &sb);
-	/* an index may point at an index (one per platform) */
-	for (int level = 0; r == 0 && level < 3; level++) {
-		cleanup_strvec struct strvec m = STRVEC_INIT;
-		json_digests(sb.buf, "manifests", &m);
-		if (!m.n) {
-			json_digests(sb.buf, "layers", layers);
-			break;
-		}
-		cleanup_free char *blob = xasprintf("blobs/sha256/%s", m.v[0]);
-		strbuf_reset(&sb);
-		r = read_json(layoutfd, blob, &sb);
-	}
-	if (r == 0 && !layers->n) {
-		xb_error("reading the OCI layout: no image with layers in it");
-		r = -XB_EPARSE;
-	}
-	return r;
-}
-
-static int oci_unpack(const char *image, int image_fd, int rootfd)
-{
-	cleanup_strvec struct strvec layers = STRVEC_INIT;
-	cleanup_fd int layout = -1;
-	bool tar = false;
-	struct stat st;
-	int r = fstat(image_fd, &st) < 0 ? -errno : 0;
-	if (r == 0 && S_ISDIR(st.st_mode) && (layout = dup(image_fd)) < 0)
+	so.out_fd = devnull;
+	so.err_fd = xb_verbosity >= 2 ? -1 : devnull;
+	so.quiet_exec_error = true;
+	int status, r = xb_spawn(kind == EMU_IMAGE_EXT ? e2 : sq, &so, &status);
+	close(conn);
+	struct statfs sf;
+	if (r == 0 && fstatfs(mnt, &sf) < 0)
 		r = -errno;
-	if (r == 0 && !S_ISDIR(st.st_mode)) { /* its tar: unpacked beside the tree first */
-		tar = true;
-		if (mkdirat(rootfd, ".xboot-oci", 0700) < 0 ||
-		    (layout = openat(rootfd, ".xboot-oci", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-			r = -errno;
-		if (r == 0)
-			r = extract(image_fd, image, layout, false);
-	}
-	if (r == 0)
-		r = oci_layers(layout, &layers);
-	for (size_t i = 0; r == 0 && i < layers.n; i++) {
-		cleanup_free char *name = xasprintf("blobs/sha256/%s", layers.v[i]);
-		cleanup_fd int blob = inroot_open_regular(layout, name);
-		r = blob < 0 ? blob : extract(blob, name, rootfd, true);
-		if (blob < 0)
-			xb_error("opening the OCI layout's %s: %s", name, strerror(-r));
-	}
-	if (tar)
-		inroot_rm_rf(rootfd, ".xboot-oci");
-	if (r < 0 && r != -XB_EPARSE && layout < 0)
-		xb_error("unpacking %s: %s", image, strerror(-r));
-	return r;
+	return r < 0 ? r : attach(mnt, lowerfd);
 }
 
-int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind, const char *root,
-                      int *rootfd)
+/* ---- images ---- */
+
+int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind, int *fuse_fd,
+                      const char *root, int *rootfd)
 {
-	cleanup_free char *path = xasprintf("/proc/self/fd/%d", image_fd);
 	int r = cover_with_tmpfs(root, rootfd);
 	if (r < 0)
 		return r;
-	/* the tools reach the tree through a descriptor they inherit */
-	cleanup_fd int dest = dup(*rootfd);
-	cleanup_free char *to = xasprintf("/proc/self/fd/%d", dest);
-	cleanup_strbuf struct strbuf err = STRBUF_INIT;
-	int status;
-	switch (kind) {
-	case EMU_IMAGE_SQUASHFS: {
-		char *argv[] = { "unsquashfs", "-quiet", "-no-progress", "-force", "-dest", to, path, NULL };
-		r = run_tool(argv, &err, &status);
-		r = tool_result(image, "unsquashfs", r, status, &err);
-		break;
+	if (*fuse_fd < 0) {
+		if (fuse_driver(kind))
+			xb_debug("entering %s: unpacking it into a tmpfs (%s%s)", image,
+			         *fuse_fd == -ENOENT ? fuse_driver(kind) : "/dev/fuse: ",
+			         *fuse_fd == -ENOENT ? " is not installed" : strerror(-*fuse_fd));
+		return emu_image_unpack(image, image_fd, kind, *rootfd);
 	}
-	case EMU_IMAGE_EXT: {
-		cleanup_free char *req = xasprintf("rdump / %s", to);
-		char *argv[] = { "debugfs", "-R", req, path, NULL };
-		r = run_tool(argv, &err, &status);
-		r = tool_result(image, "debugfs", r, status, &err);
-		break;
+	if (mkdirat(*rootfd, ".xboot-lower", 0755) < 0)
+		return -errno;
+	cleanup_fd int lower = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	r = lower < 0 ? -errno : fuse_mount_image(image_fd, kind, fuse_fd, lower);
+	if (r == 0) {
+		/* the mounted root, not the directory under it */
+		cleanup_fd int top = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		xb_debug("entering %s: mounted read-only through %s", image, fuse_driver(kind));
+		return top < 0 ? -errno : overlay_on_tmpfs(root, rootfd, top);
 	}
-	case EMU_IMAGE_ARCHIVE: r = extract(image_fd, image, *rootfd, false); break;
-	case EMU_IMAGE_OCI: r = oci_unpack(image, image_fd, *rootfd); break;
-	case EMU_IMAGE_NONE: r = -EINVAL; break;
-	}
-	return r;
+	xb_debug("entering %s: %s could not mount it (%s): unpacking it into a tmpfs", image,
+	         fuse_driver(kind), r == -XB_ECHILD ? "it failed" : strerror(-r));
+	unlinkat(*rootfd, ".xboot-lower", AT_REMOVEDIR);
+	return emu_image_unpack(image, image_fd, kind, *rootfd);
 }
 
 int emu_overlay_image_arch(int rootfd, const struct emu_binfmt *bf, size_t n)
@@ -492,6 +242,9 @@ int emu_overlay_image_arch(int rootfd, const struct emu_binfmt *bf, size_t n)
 	cleanup_free char *emu = NULL;
 	const struct emu_arch *a = NULL;
 	int r = emu_arch_detect(at, &a);
+	if (a)
+		xb_debug("entering the image: its programs are %s%s", a->deb,
+		         emu_arch_is_native(a) ? ", the host's own" : "");
 	if (r < 0 || !a || emu_arch_is_native(a))
 		return r;
 	for (size_t i = 0; i < n; i++)

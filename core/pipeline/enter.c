@@ -6,7 +6,12 @@
 #include "../../emu/overlay.h"
 #include "../../emu/session.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 
 void enter_opts_release(struct enter_opts *o)
 {
@@ -33,15 +38,45 @@ static int parse_caps(const char *opt, const struct strvec *lists, uint64_t *mas
 }
 
 /* An image is unpacked in the session's own mount namespace, on an empty
- * directory made for it here (what a SIGKILL leaves is that empty
- * directory, nothing mounted). */
-static int image_root(const char *image, char **dir)
+ * directory made for it here and locked (flock) while the session runs.
+ * What a SIGKILL leaves is that empty directory, nothing mounted; the
+ * next session sweeps such directories of its user's away: unlocked, so
+ * nobody's, in any PID namespace, and not just made (the lock is taken
+ * right after mkdtemp). */
+#define IMAGE_ROOT "xboot-enter-"
+
+static void sweep_image_roots(const char *tmp)
+{
+	cleanup_fd int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dup(dfd));
+	time_t now = time(NULL);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (!str_starts_with(e->d_name, IMAGE_ROOT))
+			continue;
+		cleanup_fd int fd = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == geteuid() && st.st_mtime < now - 5 &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dfd, e->d_name, AT_REMOVEDIR) == 0)
+			xb_debug("removed %s/%s, left by a session that was killed", tmp, e->d_name);
+	}
+	if (d)
+		closedir(d);
+}
+
+static int image_root(const char *image, char **dir, int *lock)
 {
 	const char *tmp = getenv("TMPDIR");
-	*dir = xasprintf("%s/xboot-enter-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(*dir))
+	tmp = tmp && *tmp ? tmp : "/tmp";
+	sweep_image_roots(tmp);
+	*dir = xasprintf("%s/" IMAGE_ROOT "XXXXXX", tmp);
+	int r = mkdtemp(*dir) ? 0 : -errno;
+	if (r == 0 && ((*lock = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	               flock(*lock, LOCK_EX) < 0)) {
+		r = -errno;
+		rmdir(*dir);
+	}
+	if (r == 0)
 		return 0;
-	int r = -errno;
 	xb_error("entering %s: creating %s: %s", image, *dir, strerror(-r));
 	free(*dir);
 	*dir = NULL;
@@ -81,9 +116,10 @@ int enter_run(const struct enter_opts *o, int *code)
 {
 	enum emu_image_kind kind;
 	cleanup_free char *dir = NULL;
+	cleanup_fd int lock = -1;
 	int r = emu_image_kind(o->root, &kind);
 	if (r == 0 && kind != EMU_IMAGE_NONE)
-		r = image_root(o->root, &dir);
+		r = image_root(o->root, &dir, &lock);
 	if (r < 0)
 		return r;
 	r = enter_in(o, dir, kind, code);

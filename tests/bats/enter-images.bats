@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # xboot enter on what people have besides a directory: image files
-# (squashfs, ext4, tar.zst, cpio, an OCI layout and its tar), unpacked into
-# a tmpfs of the session's own mount namespace, never modified; and
+# (squashfs, ext4, tar.zst, cpio, an OCI layout and its tar), mounted
+# through FUSE (squashfuse) or unpacked into a tmpfs of the session's own
+# mount namespace, never modified; and
 # throwaway sessions over a directory (--ephemeral, --volatile).  The tree
 # is a small native one bootstrapped from the hermetic repository.
 
@@ -27,6 +28,15 @@ teardown_file() {
 
 setup() {
 	hermetic_setup
+}
+
+teardown() {
+	if [ -f "$BATS_TEST_TMPDIR/user" ]; then
+		userdel "$(cat "$BATS_TEST_TMPDIR/user")"
+	fi
+	if [ -f "$BATS_TEST_TMPDIR/shared-dir" ]; then
+		rm -rf "$(cat "$BATS_TEST_TMPDIR/shared-dir")"
+	fi
 }
 
 # manifest DIR: every entry's path, type, mode, owner and content hash.
@@ -64,14 +74,89 @@ no_mounts_left() {
 	[ "$output" = "$(printf 'root 1777\nroot 644')" ]
 }
 
-@test "images: SIGKILL of xboot leaves nothing mounted and no process" {
+# KiB the session's root has used on its own: stat -f of an overlay is its
+# upper layer's.
+used_kib() {
+	"$XB" enter "$@" stat -f -c '%S %b %f' / | awk '{ print int($1 * ($2 - $3) / 1024) }'
+}
+
+# The driver xboot runs: its command line names the image by descriptor.
+driver_pids() {
+	pgrep -f '^squashfuse /proc/self/fd/[0-9]+ /dev/fd/[0-9]+$' || true
+}
+
+@test "images: a squashfs is mounted through squashfuse, nothing copied; unpacked when squashfuse is missing" {
+	local tree used
+	tree=$(du -sk "$TREE" | cut -f1)
+	run --separate-stderr "$XB" enter -v "$IMG/tree.squashfs" sh -c 'echo x >/etc/new && cat /etc/new'
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ] && [ "$output" = x ]
+	[[ $stderr == *"entering $IMG/tree.squashfs: mounted read-only through squashfuse"* ]]
+	[[ $stderr == *"its programs are amd64, the host's own"* ]]
+	used=$(used_kib "$IMG/tree.squashfs")
+	echo "tree $tree KiB, used through squashfuse $used KiB"
+	[ "$used" -lt $((tree / 10)) ]
+	# hidden in a mount namespace of the test's own
+	run --separate-stderr unshare -m sh -c 'mount --bind /dev/null /usr/bin/squashfuse &&
+		exec "$0" enter -v "$1" cat /etc/new' "$XB" "$IMG/tree.squashfs"
+	[[ $stderr == *"entering $IMG/tree.squashfs: unpacking it into a tmpfs (squashfuse is not installed)"* ]]
+	[ "$status" -ne 0 ] # nothing the first session wrote is there
+	used=$(unshare -m sh -c 'mount --bind /dev/null /usr/bin/squashfuse &&
+		exec "$0" enter "$1" stat -f -c "%S %b %f" /' "$XB" "$IMG/tree.squashfs" |
+		awk '{ print int($1 * ($2 - $3) / 1024) }')
+	echo "used unpacked $used KiB"
+	[ "$used" -ge $((tree / 2)) ]
+	[ -z "$(driver_pids)" ]
+	no_mounts_left
+}
+
+@test "images: an ordinary user, who may not open /dev/fuse here, gets the image unpacked" {
+	local u=xbimage$$ d
+	unshare --user true 2>/dev/null || skip "no user namespaces on this host"
+	useradd -M -s /bin/sh "$u"
+	echo "$u" >"$BATS_TEST_TMPDIR/user"
+	d=$(mktemp -d /tmp/xboot-image-test.XXXXXX)
+	echo "$d" >"$BATS_TEST_TMPDIR/shared-dir"
+	chmod 755 "$d"
+	cp "$IMG/tree.squashfs" "$d/"
+	chmod 644 "$d/tree.squashfs"
+	run --separate-stderr runuser -u "$u" -- env TMPDIR=/tmp "$XB" enter -v "$d/tree.squashfs" sh -c 'echo w >/etc/w && cat /etc/w && id -u'
+	echo "$output / $stderr"
+	rm -rf "$d"
+	[ "$status" -eq 0 ] && [ "$output" = "$(printf 'w\n0')" ]
+	if runuser -u "$u" -- sh -c ': </dev/fuse' 2>/dev/null; then
+		[[ $stderr == *"mounted read-only through squashfuse"* ]]
+	else
+		[[ $stderr == *"unpacking it into a tmpfs (/dev/fuse: Permission denied)"* ]]
+	fi
+	no_mounts_left
+}
+
+@test "images: SIGKILL of xboot leaves nothing mounted and no process, squashfuse included" {
+	local fpid left
 	"$XB" enter "$IMG/tree.squashfs" sh -c 'exec sleep 300' 3>&- &
 	local pid=$!
 	wait_for eval 'pgrep -P $pid >/dev/null && grep -q "sleep 300" /proc/*/cmdline 2>/dev/null'
+	fpid=$(driver_pids)
+	[ -n "$fpid" ]
+	# a live session's directory is locked: another session leaves it be
+	left=$(ls "$TMPDIR")
+	touch -d '1 minute ago' "$TMPDIR/$left"
+	run "$XB" enter "$IMG/tree.tar.zst" true
+	[ "$status" -eq 0 ] && [ -d "$TMPDIR/$left" ]
 	kill -KILL "$pid"
 	wait "$pid" || true
 	wait_for eval '! pgrep -f "^sleep 300$" >/dev/null'
+	wait_for eval '! kill -0 $fpid 2>/dev/null'
 	no_mounts_left
+	# what it leaves is an empty directory, which the next session (of
+	# the same user, once it is a few seconds old) removes
+	left=$(ls "$TMPDIR")
+	[[ $left == xboot-enter-* ]] && [ -z "$(ls -A "$TMPDIR/$left")" ]
+	touch -d '1 minute ago' "$TMPDIR/$left"
+	run "$XB" enter "$IMG/tree.tar.zst" true
+	[ "$status" -eq 0 ]
+	[ -z "$(ls "$TMPDIR")" ]
 }
 
 @test "images: a foreign one (a mips and an m68k probe, no dpkg) runs under its emulator, found from its ELF" {
