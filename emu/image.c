@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -159,25 +160,33 @@ static int copy_data(struct archive *a, struct archive *w)
 	return k == ARCHIVE_EOF ? ARCHIVE_OK : k;
 }
 
+/* A device node under /dev: the session's own /dev goes over the image's. */
+static bool session_dev(struct archive_entry *e, const char *name)
+{
+	unsigned type = archive_entry_filetype(e);
+	return (type == AE_IFCHR || type == AE_IFBLK) &&
+	       (str_starts_with(name, "dev/") || str_starts_with(name, "./dev/"));
+}
+
 /* One member made on disk: 0; 1 when it was made without some of its
  * metadata or, for a device node, not made (what the session may not do);
  * -XB_EPARSE, reported, when it could not be made at all: libarchive's
  * refusal of a path through a symlink is one, and the image is refused
- * with it. */
+ * with it (for a device node, not made either way, it is only skipped).
+ * Only a regular file's data is written: a size on anything else (a
+ * directory, a symlink) has nothing to go to. */
 static int extract_member(struct archive *a, struct archive *w, struct archive_entry *e,
                           const char *path)
 {
 	unsigned type = archive_entry_filetype(e);
 	int k = archive_write_header(w, e);
 	bool node = type == AE_IFCHR || type == AE_IFBLK;
-	if (k >= ARCHIVE_WARN && archive_entry_size(e) > 0) {
+	if (k >= ARCHIVE_WARN && type == AE_IFREG && archive_entry_size(e) > 0) {
 		int d = copy_data(a, w);
 		k = d < k ? d : k;
 	}
-	if (k >= ARCHIVE_WARN) {
-		int f = archive_write_finish_entry(w);
-		k = f < k ? f : k;
-	}
+	int f = archive_write_finish_entry(w); /* even after a failed header, as extract2 does */
+	k = f < k ? f : k;
 	if (k == ARCHIVE_OK)
 		return 0;
 	if (k == ARCHIVE_WARN || (k == ARCHIVE_FAILED && node))
@@ -188,68 +197,86 @@ static int extract_member(struct archive *a, struct archive *w, struct archive_e
 	return -XB_EPARSE;
 }
 
-/* Extracts path into dirfd, as root of the namespace: owners, modes, times
- * and xattrs kept; "..", absolute names and paths through symlinks
- * refused, so nothing lands outside.  oci: whiteouts applied first, and
- * not extracted.  What the namespace may not make (device nodes, some
- * xattrs) is skipped with one warning. */
-static int extract(int fd, const char *path, int dirfd, bool oci)
+/* One pass over the archive on fd (path, for messages) into dirfd: pass 0
+ * applies an OCI layer's whiteouts, pass 1 makes the rest.  The working
+ * directory is the tree's for the whole pass: libarchive sets directory
+ * modes and times at the close, relative to it.  No name lookup: owners
+ * are the image's numeric ids, not the host's for the image's names. */
+static int extract_pass(int fd, const char *path, int dirfd, bool oci, int pass, int *skipped,
+                        int *warned)
 {
 	const int flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
 	                  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 	                  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-	int r = 0, skipped = 0;
-	for (int pass = oci ? 0 : 1; pass < 2 && r == 0; pass++) {
-		struct archive *a = archive_read_new(), *w = archive_write_disk_new();
-		struct archive_entry *e;
-		archive_read_support_filter_all(a);
-		archive_read_support_format_tar(a);
-		archive_read_support_format_cpio(a);
-		archive_write_disk_set_options(w, flags);
-		archive_write_disk_set_standard_lookup(w);
-		cleanup_fd int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (lseek(fd, 0, SEEK_SET) < 0 || fchdir(dirfd) < 0 ||
-		    archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-			xb_error("unpacking %s: %s", path, archive_error_string(a));
+	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+	struct archive_entry *e;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_cpio(a);
+	archive_write_disk_set_options(w, flags);
+	cleanup_fd int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r = 0, k = ARCHIVE_OK;
+	if (lseek(fd, 0, SEEK_SET) < 0 || fchdir(dirfd) < 0) {
+		r = -errno;
+		xb_error("unpacking %s: %s", path, strerror(-r));
+	} else if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+		xb_error("unpacking %s: %s", path, archive_error_string(a));
+		r = -XB_EPARSE;
+	}
+	/* a warning (a name in no known charset, say) leaves the member usable */
+	while (r == 0 && ((k = archive_read_next_header(a, &e)) == ARCHIVE_OK || k == ARCHIVE_WARN)) {
+		bool opaque;
+		const char *name = archive_entry_pathname(e);
+		*warned += k == ARCHIVE_WARN;
+		if (!name || escapes(name) || escapes(archive_entry_hardlink(e))) {
+			xb_error("unpacking %s: %s: a member outside the tree", path, name ? name : "?");
 			r = -XB_EPARSE;
-		}
-		int k;
-		while (r == 0 && (k = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-			bool opaque;
-			const char *name = archive_entry_pathname(e);
-			if (escapes(name) || escapes(archive_entry_hardlink(e))) {
-				xb_error("unpacking %s: %s: a member outside the tree", path, name);
-				r = -XB_EPARSE;
-				break;
-			}
-			if (oci && name && whiteout(name, &opaque)) {
-				if (pass == 0 && (r = apply_whiteout(dirfd, name)) < 0)
-					xb_error("unpacking %s: whiteout %s: %s", path, name, strerror(-r));
-				continue;
-			}
-			if (pass == 0)
-				continue;
-			/* the session's /dev goes over the image's */
-			unsigned type = archive_entry_filetype(e);
-			if ((type == AE_IFCHR || type == AE_IFBLK) && name &&
-			    (str_starts_with(name, "dev/") || str_starts_with(name, "./dev/")))
-				continue;
+		} else if (oci && whiteout(name, &opaque)) {
+			if (pass == 0 && (r = apply_whiteout(dirfd, name)) < 0)
+				xb_error("unpacking %s: whiteout %s: %s", path, name, strerror(-r));
+		} else if (pass == 1 && !session_dev(e, name)) {
 			r = extract_member(a, w, e, path);
-			skipped += r == 1;
+			*skipped += r == 1;
 			r = r == 1 ? 0 : r;
 		}
-		if (r == 0 && k != ARCHIVE_EOF) {
-			xb_error("unpacking %s: %s", path, archive_error_string(a));
-			r = -XB_EPARSE;
-		}
-		if (cwd >= 0 && fchdir(cwd) < 0)
-			r = r ? r : -errno;
-		archive_write_free(w);
-		archive_read_free(a);
+	}
+	if (r == 0 && k != ARCHIVE_EOF) {
+		xb_error("unpacking %s: %s", path, archive_error_string(a));
+		r = -XB_EPARSE;
+	}
+	if (archive_write_close(w) < ARCHIVE_WARN && r == 0) {
+		xb_error("unpacking %s: %s", path, archive_error_string(w));
+		r = -XB_EPARSE;
+	}
+	if (cwd >= 0 && fchdir(cwd) < 0)
+		r = r ? r : -errno;
+	archive_write_free(w);
+	archive_read_free(a);
+	return r;
+}
+
+/* Extracts path into dirfd, as root of the namespace: owners, modes, times
+ * and xattrs kept; "..", absolute names and paths through symlinks
+ * refused, so nothing lands outside.  oci: whiteouts applied first, and
+ * not extracted.  What the namespace may not make (device nodes, some
+ * xattrs) is skipped with one warning.  Names are read as UTF-8 (pax
+ * headers are), whatever the caller's locale. */
+static int extract(int fd, const char *path, int dirfd, bool oci)
+{
+	int r = 0, skipped = 0, warned = 0;
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
+	for (int pass = oci ? 0 : 1; pass < 2 && r == 0; pass++)
+		r = extract_pass(fd, path, dirfd, oci, pass, &skipped, &warned);
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
 	}
 	if (skipped)
 		xb_warn("unpacking %s: %d members the session cannot make (device nodes, "
 		        "some extended attributes) left out", path, skipped);
+	if (warned)
+		xb_warn("unpacking %s: %d members with a header libarchive warned about", path, warned);
 	return r;
 }
 

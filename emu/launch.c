@@ -47,7 +47,7 @@ struct launch {
 	int waiter;        /* the grandchild's: a pidfd of the child, or -1 */
 	struct emu_contain ct; /* how root inside is kept from the host */
 	int image_fd;      /* o->image, opened by the parent, or -1 */
-	int fuse_fd;       /* /dev/fuse, for o->image's driver, or -1 */
+	struct emu_fuse_prep fuse; /* for o->image's FUSE driver */
 };
 
 /* What the child tells the parent after unshare(): the namespaces are
@@ -256,14 +256,18 @@ static int setup(struct launch *l)
 	int r = make_private(l);
 	if (r == 0)
 		r = emu_mounts_root(o->root, l->ct.tree_fd, &rootfd);
-	if (r == 0 && o->image)
-		l->fuse_fd = emu_overlay_fuse_open(o->image_kind);
+	/* Only where pivot_root moves the driver's root into the session's
+	 * and the session's capabilities are bounded in a namespace of its own. */
+	if (r == 0 && o->image && l->userns)
+		emu_overlay_fuse_prepare(o->image, l->image_fd, o->image_kind, &l->fuse);
+	else if (o->image)
+		l->fuse.err = -ENOSYS;
 	if (r == 0 && l->userns)
 		r = become_root(o->root, l->waiter);
 	/* As root of the namespace: what it writes is the namespace's. */
 	if (r == 0 && o->image)
-		r = emu_overlay_image(o->image, l->image_fd, o->image_kind, &l->fuse_fd, o->root, &rootfd);
-	xb_closep(&l->fuse_fd);
+		r = emu_overlay_image(o->image, l->image_fd, o->image_kind, &l->fuse, o->root, &rootfd);
+	emu_overlay_fuse_release(&l->fuse);
 	if (r == 0 && o->image)
 		r = emu_overlay_image_arch(rootfd, l->bf, l->nbf);
 	else if (r == 0 && (o->ephemeral || o->volatile_))
@@ -519,7 +523,7 @@ static void make_scratch_dir(void)
 int emu_launch_run(const struct emu_launch_opts *o, int (*fn)(void *ctx), void *ctx, int *code)
 {
 	struct launch l = { .o = o, .fn = fn, .ctx = ctx, .parent = getpid(), .waiter = -1,
-		            .image_fd = -1, .fuse_fd = -1 };
+		            .image_fd = -1, .fuse = EMU_FUSE_PREP_INIT };
 	struct emu_host_binfmt hb = EMU_HOST_BINFMT_INIT;
 	struct stat st;
 	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -4,16 +4,24 @@
 #include "../core/base/fileio.h"
 #include "../core/base/inroot.h"
 #include "../core/base/spawn.h"
+#include "caps.h"
 #include "emulator.h"
 #include "image.h"
+#include "seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <dirent.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 /* ---- mounts ---- */
 
@@ -74,8 +82,9 @@ static int cover_with_tmpfs(const char *root, int *rootfd)
 /* An overlay of lowerfd's tree under a tmpfs upper layer, mounted on
  * *rootfd (a tmpfs, which holds the upper and work directories and which
  * it covers); *rootfd reopened on it.  In a user namespace trusted.*
- * xattrs are out of reach: userxattr where the kernel takes it. */
-static int overlay_on_tmpfs(const char *root, int *rootfd, int lowerfd)
+ * xattrs are out of reach: userxattr where the kernel takes it.  0 or
+ * -errno, not reported. */
+static int overlay_on_tmpfs(int *rootfd, int lowerfd)
 {
 	int r = 0;
 	if (mkdirat(*rootfd, ".xboot-upper", 0755) < 0 || mkdirat(*rootfd, ".xboot-work", 0700) < 0)
@@ -96,7 +105,6 @@ static int overlay_on_tmpfs(const char *root, int *rootfd, int lowerfd)
 		if (n == 3)
 			r = o < 0 ? o : r;
 	}
-	xb_error("mounting a tmpfs overlay on %s: %s", root, strerror(-r));
 	return r;
 }
 
@@ -105,7 +113,9 @@ int emu_overlay_ephemeral(const char *root, int *rootfd)
 {
 	cleanup_fd int lowerfd = dup(*rootfd);
 	int r = lowerfd < 0 ? -errno : cover_with_tmpfs(root, rootfd);
-	return r < 0 ? r : overlay_on_tmpfs(root, rootfd, lowerfd);
+	if (r == 0 && (r = overlay_on_tmpfs(rootfd, lowerfd)) < 0)
+		xb_error("mounting a tmpfs overlay on %s: %s", root, strerror(-r));
+	return r;
 }
 
 int emu_overlay_volatile(const char *root, int rootfd)
@@ -160,79 +170,174 @@ static bool in_path(const char *prog)
 	return false;
 }
 
-int emu_overlay_fuse_open(enum emu_image_kind kind)
+void emu_overlay_fuse_prepare(const char *image, int image_fd, enum emu_image_kind kind,
+                              struct emu_fuse_prep *p)
 {
 	const char *drv = fuse_driver(kind);
-	if (!drv || !in_path(drv))
-		return -ENOENT;
-	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	struct stat a, b;
+	if (!drv)
+		return;
+	if (!in_path(drv)) {
+		p->err = -ENOPKG;
+		return;
+	}
+	if ((p->dev = open("/dev/fuse", O_RDWR | O_CLOEXEC)) < 0) {
+		p->err = -errno;
+		p->what = "/dev/fuse";
+		return;
+	}
+	/* The driver gets the image through a read-only mount of its own, so
+	 * that even one that opens it for writing (fuse2fs 1.47.3 does, with
+	 * -o ro) cannot change it.  The mount is cloned from the namespace's
+	 * view of the path, checked to be the file xboot opened. */
+	p->image = open_tree(AT_FDCWD, image, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	if (p->image < 0 || mount_setattr(p->image, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
+	    fstat(p->image, &a) < 0 || fstat(image_fd, &b) < 0) {
+		p->err = -errno;
+	} else if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		p->err = -ESTALE;
+	}
+	if (p->err < 0) {
+		p->what = "a read-only mount of it";
+		emu_overlay_fuse_release(p);
+	}
+}
+
+void emu_overlay_fuse_release(struct emu_fuse_prep *p)
+{
+	xb_closep(&p->dev);
+	xb_closep(&p->image);
+	p->dev = p->image = -1;
+}
+
+/* The driver's process: the connection as fd 3 and the image as fd 4,
+ * nothing else of the namespace's init, no capability and no way to gain
+ * one, the session's seccomp filter.  What it parses may be hostile, and
+ * it lives as long as the session. */
+static void exec_driver(char **argv, int conn, int image, int devnull)
+{
+	int c = fcntl(conn, F_DUPFD, 10), i = fcntl(image, F_DUPFD, 10);
+	if (c < 0 || i < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
+	    (xb_verbosity < 2 && dup2(devnull, 2) < 0) || dup2(c, 3) < 0 || dup2(i, 4) < 0 ||
+	    close_range(5, ~0u, 0) < 0 || emu_caps_bound(0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || emu_seccomp_load() < 0)
+		_exit(126);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+/* Whether the driver answers: a statfs of the new file system, from a
+ * child given 10 s (a request waits for the driver's answer to the
+ * kernel's first one, killably only).  0 or -errno. */
+static int answers(int mnt)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct statfs sf;
+		_exit(fstatfs(mnt, &sf) < 0 ? (errno & 0x7f) : 0);
+	}
+	if (pid < 0)
+		return -errno;
+	cleanup_fd int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pl = { .fd = pfd, .events = POLLIN };
+	int ws, r = pfd >= 0 && poll(&pl, 1, 10000) == 1 ? 0 : -ETIMEDOUT;
+	if (r < 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (r == 0 && (!WIFEXITED(ws) || WEXITSTATUS(ws)))
+		r = WIFEXITED(ws) ? -WEXITSTATUS(ws) : -ECONNABORTED;
+	return r;
 }
 
 /* The image mounted read-only on lowerfd's directory, its driver running
- * (daemonised: it lives as long as the namespace's PID 1).  *fuse_fd is
- * the driver's alone afterwards (closed here): a driver that went away
- * leaves a connection that fails at once (ENOTCONN) rather than one that
- * waits for an answer forever.  0, or -errno or -XB_ECHILD with nothing
- * mounted, for the caller to unpack instead. */
-static int fuse_mount_image(int image_fd, enum emu_image_kind kind, int *fuse_fd, int lowerfd)
+ * (daemonised: it lives as long as the namespace's PID 1, whose end
+ * kills it).  The connection is the driver's alone once it runs: one that
+ * went away leaves a file system that fails at once (ENOTCONN).  0, or
+ * -errno or -XB_ECHILD with nothing mounted, for the caller to unpack
+ * instead. */
+static int fuse_mount_image(enum emu_image_kind kind, struct emu_fuse_prep *p, int lowerfd)
 {
-	cleanup_free char *fdopt = xasprintf("fd=%d", *fuse_fd);
+	cleanup_free char *fdopt = xasprintf("fd=%d", p->dev);
 	/* the kernel checks modes (default_permissions), as it would on disk */
 	const char *const opts[] = { "source=xboot-image", fdopt, "rootmode=40000", "user_id=0",
 		                     "group_id=0", "allow_other", "default_permissions" };
 	cleanup_fd int mnt = new_fs_attr("fuse", opts, ARRAY_SIZE(opts), MOUNT_ATTR_RDONLY);
-	int conn = mnt < 0 ? -1 : dup(*fuse_fd); /* inherited: the driver's end */
-	xb_closep(fuse_fd);
-	*fuse_fd = -1;
-	if (mnt < 0 || conn < 0)
-		return mnt < 0 ? mnt : -errno;
-	cleanup_free char *img = xasprintf("/proc/self/fd/%d", image_fd);
-	cleanup_free char *dev = xasprintf("/dev/fd/%d", conn);
-	char *sq[] = { "squashfuse", img, dev, NULL };
-	char *e2[] = { "fuse2fs", img, dev, "-o", "ro,fakeroot", NULL };
-	struct spawn_opts so = SPAWN_OPTS_INIT;
-	cleanup_fd int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	so.in_fd = -2;
-	so.out_fd = devnull;
-	so.err_fd = xb_verbosity >= 2 ? -1 : devnull;
-	so.quiet_exec_error = true;
-	int status, r = xb_spawn(kind == EMU_IMAGE_EXT ? e2 : sq, &so, &status);
-	close(conn);
-	struct statfs sf;
-	if (r == 0 && fstatfs(mnt, &sf) < 0)
-		r = -errno;
+	cleanup_fd int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int r = mnt < 0 ? mnt : devnull < 0 ? -errno : 0;
+	char *sq[] = { "squashfuse", "/proc/self/fd/4", "/dev/fd/3", NULL };
+	char *e2[] = { "fuse2fs", "/proc/self/fd/4", "/dev/fd/3", "-o", "ro,fakeroot", NULL };
+	pid_t pid = r < 0 ? -1 : fork();
+	if (pid == 0)
+		exec_driver(kind == EMU_IMAGE_EXT ? e2 : sq, p->dev, p->image, devnull);
+	emu_overlay_fuse_release(p);
+	if (r < 0 || pid < 0)
+		return r < 0 ? r : -errno;
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	r = WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? answers(mnt) : -XB_ECHILD;
 	return r < 0 ? r : attach(mnt, lowerfd);
 }
 
 /* ---- images ---- */
 
-int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind, int *fuse_fd,
-                      const char *root, int *rootfd)
+static void say_unpacking(const char *image, enum emu_image_kind kind, int err, const char *what)
+{
+	const char *drv = fuse_driver(kind);
+	if (!drv)
+		return;
+	if (what)
+		xb_debug("entering %s: unpacking it into a tmpfs (%s: %s)", image, what, strerror(-err));
+	else if (err == -ENOPKG)
+		xb_debug("entering %s: unpacking it into a tmpfs (%s is not installed)", image, drv);
+	else if (err == -ENOSYS)
+		xb_debug("entering %s: unpacking it into a tmpfs (no user namespace)", image);
+	else
+		xb_debug("entering %s: unpacking it into a tmpfs (%s could not mount it: %s)", image,
+		         drv, err == -XB_ECHILD ? "it failed" : strerror(-err));
+}
+
+/* What the FUSE attempt left in the tmpfs goes before unpacking there. */
+static void undo_fuse(int rootfd, int top)
+{
+	if (top >= 0) {
+		cleanup_free char *at = xasprintf("/proc/self/fd/%d", top);
+		umount2(at, MNT_DETACH);
+	}
+	unlinkat(rootfd, ".xboot-lower", AT_REMOVEDIR);
+	unlinkat(rootfd, ".xboot-upper", AT_REMOVEDIR);
+	unlinkat(rootfd, ".xboot-work/work", AT_REMOVEDIR);
+	unlinkat(rootfd, ".xboot-work", AT_REMOVEDIR);
+}
+
+int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind,
+                      struct emu_fuse_prep *p, const char *root, int *rootfd)
 {
 	int r = cover_with_tmpfs(root, rootfd);
 	if (r < 0)
 		return r;
-	if (*fuse_fd < 0) {
-		if (fuse_driver(kind))
-			xb_debug("entering %s: unpacking it into a tmpfs (%s%s)", image,
-			         *fuse_fd == -ENOENT ? fuse_driver(kind) : "/dev/fuse: ",
-			         *fuse_fd == -ENOENT ? " is not installed" : strerror(-*fuse_fd));
+	if (p->dev < 0) {
+		say_unpacking(image, kind, p->err, p->what);
 		return emu_image_unpack(image, image_fd, kind, *rootfd);
 	}
-	if (mkdirat(*rootfd, ".xboot-lower", 0755) < 0)
-		return -errno;
-	cleanup_fd int lower = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	r = lower < 0 ? -errno : fuse_mount_image(image_fd, kind, fuse_fd, lower);
-	if (r == 0) {
-		/* the mounted root, not the directory under it */
-		cleanup_fd int top = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_fd int lower = -1, top = -1;
+	r = mkdirat(*rootfd, ".xboot-lower", 0755) < 0 ? -errno : 0;
+	if (r == 0 && (lower = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = -errno;
+	if (r == 0)
+		r = fuse_mount_image(kind, p, lower);
+	/* the mounted root, not the directory under it */
+	if (r == 0 && (top = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = -errno;
+	if (r == 0 && (r = overlay_on_tmpfs(rootfd, top)) == 0) {
 		xb_debug("entering %s: mounted read-only through %s", image, fuse_driver(kind));
-		return top < 0 ? -errno : overlay_on_tmpfs(root, rootfd, top);
+		return 0;
 	}
-	xb_debug("entering %s: %s could not mount it (%s): unpacking it into a tmpfs", image,
-	         fuse_driver(kind), r == -XB_ECHILD ? "it failed" : strerror(-r));
-	unlinkat(*rootfd, ".xboot-lower", AT_REMOVEDIR);
+	emu_overlay_fuse_release(p);
+	undo_fuse(*rootfd, top);
+	say_unpacking(image, kind, r, NULL);
 	return emu_image_unpack(image, image_fd, kind, *rootfd);
 }
 

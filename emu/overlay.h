@@ -14,23 +14,32 @@
 /* In the namespace's init, the root mounted at root (*rootfd on it):
  * a tmpfs overlay over it, *rootfd reopened on the overlay.  Reports. */
 int emu_overlay_ephemeral(const char *root, int *rootfd);
+/* What mounting an image through FUSE needs, made in the new user
+ * namespace before its root is taken on (as the host's user, who may open
+ * /dev/fuse and reach the image's path), so that the connection belongs
+ * to the namespace: /dev/fuse open, and the image on a read-only mount of
+ * its own.  err (and what) say why not when dev is -1. */
+struct emu_fuse_prep {
+	int dev, image, err;
+	const char *what; /* what err is about, or NULL for the driver */
+};
+#define EMU_FUSE_PREP_INIT { -1, -1, 0, NULL }
+/* For an image of kind whose FUSE driver (squashfuse, fuse2fs) is
+ * installed; image its path, image_fd open on it.  Reports nothing: the
+ * image is unpacked instead. */
+void emu_overlay_fuse_prepare(const char *image, int image_fd, enum emu_image_kind kind,
+                              struct emu_fuse_prep *p);
+void emu_overlay_fuse_release(struct emu_fuse_prep *p);
 /* A tmpfs mounted at root and the image (of kind; image_fd open on it, a
  * file or an OCI layout's directory, opened by the host's user and
  * inherited, so that root of the namespace need not reach its path) in
- * it, as the namespace's root; *rootfd reopened on it.  With *fuse_fd
- * (from emu_overlay_fuse_open, else -1; closed here, -1 afterwards) the
- * image is mounted read-only through its driver under a tmpfs overlay,
- * else unpacked into the tmpfs.
- * image is the path, for messages.  Reports. */
-int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind, int *fuse_fd,
-                      const char *root, int *rootfd);
-/* /dev/fuse opened for an image of kind whose FUSE driver (squashfuse,
- * fuse2fs) is installed: its fd (close-on-exec), or -errno.  Called in
- * the new user namespace before its root is taken on (as the host's
- * user, who may open /dev/fuse), so that the connection belongs to the
- * namespace.  Given to emu_overlay_image, the image is mounted through
- * the driver rather than unpacked, where the driver can. */
-int emu_overlay_fuse_open(enum emu_image_kind kind);
+ * it, as the namespace's root; *rootfd reopened on it.  With p prepared,
+ * the image is mounted read-only through its driver under a tmpfs
+ * overlay where that works, else unpacked into the tmpfs (p released
+ * either way; -v says which).  image is the path, for messages.
+ * Reports. */
+int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind,
+                      struct emu_fuse_prep *p, const char *root, int *rootfd);
 /* An unpacked image's architecture (its root at rootfd), known only now: a
  * foreign one needs its emulator among bf (the registered ones), else one
  * line names the package to install (-ENOENT). */

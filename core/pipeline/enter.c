@@ -48,7 +48,10 @@ static int parse_caps(const char *opt, const struct strvec *lists, uint64_t *mas
 static void sweep_image_roots(const char *tmp)
 {
 	cleanup_fd int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd < 0 ? NULL : fdopendir(dup(dfd));
+	int dup_fd = dfd < 0 ? -1 : dup(dfd);
+	DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+	if (!d && dup_fd >= 0)
+		close(dup_fd);
 	time_t now = time(NULL);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (!str_starts_with(e->d_name, IMAGE_ROOT))
@@ -70,11 +73,15 @@ static int image_root(const char *image, char **dir, int *lock)
 	sweep_image_roots(tmp);
 	*dir = xasprintf("%s/" IMAGE_ROOT "XXXXXX", tmp);
 	int r = mkdtemp(*dir) ? 0 : -errno;
+	struct stat st;
 	if (r == 0 && ((*lock = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	               flock(*lock, LOCK_EX) < 0)) {
+	               flock(*lock, LOCK_EX) < 0 || fstat(*lock, &st) < 0)) {
 		r = -errno;
 		rmdir(*dir);
 	}
+	/* swept before it was locked (a clock far off): gone, and said so */
+	if (r == 0 && st.st_nlink == 0)
+		r = -ESTALE;
 	if (r == 0)
 		return 0;
 	xb_error("entering %s: creating %s: %s", image, *dir, strerror(-r));

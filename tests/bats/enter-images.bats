@@ -31,6 +31,9 @@ setup() {
 }
 
 teardown() {
+	if [ -f "$BATS_TEST_TMPDIR/session" ]; then
+		kill -KILL "$(cat "$BATS_TEST_TMPDIR/session")" 2>/dev/null || true
+	fi
 	if [ -f "$BATS_TEST_TMPDIR/user" ]; then
 		userdel "$(cat "$BATS_TEST_TMPDIR/user")"
 	fi
@@ -110,6 +113,80 @@ driver_pids() {
 	no_mounts_left
 }
 
+@test "images: where /dev/fuse is 0666 (as udev makes it): an ordinary user's squashfs through squashfuse; a libfuse 2 fuse2fs cannot take the connection, and the ext4 image is unpacked, at once" {
+	local u=xbfuse$$ d
+	unshare --user true 2>/dev/null || skip "no user namespaces on this host"
+	useradd -M -s /bin/sh "$u"
+	echo "$u" >"$BATS_TEST_TMPDIR/user"
+	d=$(mktemp -d /tmp/xboot-image-test.XXXXXX)
+	echo "$d" >"$BATS_TEST_TMPDIR/shared-dir"
+	chmod 755 "$d"
+	cp "$IMG/tree.squashfs" "$IMG/tree.ext4" "$d/"
+	chmod 644 "$d"/tree.*
+	chown "$u:" "$d/tree.ext4" # the user's own, so only the read-only mount keeps it unchanged
+	local sums
+	sums=$(sha256sum "$d"/tree.*)
+	mknod "$d/fuse" c 10 229
+	chmod 666 "$d/fuse"
+	{ : <>"$d/fuse"; } 2>/dev/null || skip "device nodes cannot be opened in /tmp here"
+	# a /dev/fuse of the test's own mount namespace, nothing of the host's changed
+	run --separate-stderr timeout 60 unshare -m sh -c 'mount --bind "$1/fuse" /dev/fuse &&
+		exec runuser -u "$2" -- env TMPDIR=/tmp "$0" enter -v "$1/tree.squashfs" sh -c "echo w >/etc/w && cat /etc/w"' \
+		"$XB" "$d" "$u"
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ] && [ "$output" = w ]
+	[[ $stderr == *"mounted read-only through squashfuse"* ]]
+	run --separate-stderr timeout 60 unshare -m sh -c 'mount --bind "$1/fuse" /dev/fuse &&
+		exec runuser -u "$2" -- env TMPDIR=/tmp "$0" enter -v "$1/tree.ext4" sh -c "echo w >/etc/w && cat /etc/w"' \
+		"$XB" "$d" "$u"
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ] && [ "$output" = w ]
+	[[ $stderr == *"mounted read-only through fuse2fs"* ]] ||
+		[[ $stderr == *"unpacking it into a tmpfs (fuse2fs could not mount it"* ]]
+	[ "$(sha256sum "$d"/tree.*)" = "$sums" ]
+	rm -rf "$d"
+	[ -z "$(driver_pids)" ]
+	no_mounts_left
+}
+
+@test "images: a tar's directory modes are the tree's, never those of where xboot runs; numeric owners; UTF-8 names" {
+	local u=xbtar$$ d
+	unshare --user true 2>/dev/null || skip "no user namespaces on this host"
+	useradd -M -s /bin/sh "$u"
+	echo "$u" >"$BATS_TEST_TMPDIR/user"
+	d=$(mktemp -d /tmp/xboot-image-test.XXXXXX)
+	echo "$d" >"$BATS_TEST_TMPDIR/shared-dir"
+	"$XB_PYTHON" - "$d/dirs.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    for name, kw in [("./", dict(type=tarfile.DIRTYPE, mode=0o777, mtime=1000000000)),
+                     ("var/", dict(type=tarfile.DIRTYPE, mode=0o755)),
+                     ("var/tmp/", dict(type=tarfile.DIRTYPE, mode=0o1777)),
+                     ("etc/", dict(type=tarfile.DIRTYPE, mode=0o755)),
+                     ("etc/caf\u00e9", dict(uid=4242, uname="messagebus", gid=4243, gname="messagebus"))]:
+        i = tarfile.TarInfo(name)
+        for k, v in kw.items(): setattr(i, k, v)
+        data = b"" if i.isdir() else b"x"
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data) if data else None)
+PY
+	cp -a "$TREE/bin" "$TREE/lib" "$TREE/lib64" "$TREE/usr" "$d/" 2>/dev/null || true
+	tar -C "$d" -rf "$d/dirs.tar" ./bin ./usr $(cd "$d" && ls -d lib lib64 2>/dev/null)
+	chmod 755 "$d"
+	chmod 644 "$d/dirs.tar"
+	mkdir "$d/cwd"
+	chown "$u:" "$d/cwd"
+	chmod 700 "$d/cwd"
+	touch -d '2020-01-01' "$d/cwd"
+	run --separate-stderr sh -c 'cd "$1/cwd" && exec runuser -u "$2" -- env TMPDIR=/tmp "$0" enter "$1/dirs.tar" \
+		stat -c "%a %u:%g %n" / /var/tmp /etc/café' "$XB" "$d" "$u"
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '777 0:0 /\n1777 0:0 /var/tmp\n644 4242:4243 /etc/café')" ]
+	[ "$(stat -c '%a %Y' "$d/cwd")" = "700 $(date -d 2020-01-01 +%s)" ]
+	rm -rf "$d"
+}
+
 @test "images: an ordinary user, who may not open /dev/fuse here, gets the image unpacked" {
 	local u=xbimage$$ d
 	unshare --user true 2>/dev/null || skip "no user namespaces on this host"
@@ -136,9 +213,17 @@ driver_pids() {
 	local fpid left
 	"$XB" enter "$IMG/tree.squashfs" sh -c 'exec sleep 300' 3>&- &
 	local pid=$!
+	echo "$pid" >"$BATS_TEST_TMPDIR/session"
 	wait_for eval 'pgrep -P $pid >/dev/null && grep -q "sleep 300" /proc/*/cmdline 2>/dev/null'
-	fpid=$(driver_pids)
+	# xboot -> its child -> the namespace's init, the driver's parent
+	fpid=$(pgrep -x squashfuse -P "$(pgrep -P "$(pgrep -P "$pid")")")
 	[ -n "$fpid" ]
+	# the driver, which parses the image, holds nothing the session does not
+	grep -qx 'CapEff:	0000000000000000' "/proc/$fpid/status"
+	grep -qx 'CapBnd:	0000000000000000' "/proc/$fpid/status"
+	grep -qx 'NoNewPrivs:	1' "/proc/$fpid/status"
+	grep -qx 'Seccomp:	2' "/proc/$fpid/status"
+	[ "$(ls "/proc/$fpid/fd" | sort -n | tr '\n' ' ')" = "0 1 2 3 4 5 " ] # + its own image open
 	# a live session's directory is locked: another session leaves it be
 	left=$(ls "$TMPDIR")
 	touch -d '1 minute ago' "$TMPDIR/$left"

@@ -12,6 +12,13 @@ setup_file() {
 	export DEB=$(ls "$PKG"/xboot_*.deb)
 	export WANT_VERSION=$(dpkg-parsechangelog -l "$XB_SRC/debian/changelog" -S Version)
 	export CACHE=${XB_TEST_CACHE:-/var/cache/xboot-tests}
+	# a run killed before its teardown left the package it installed (and
+	# only that one: the mark is made just before dpkg -i)
+	export MARK=$CACHE/.package-test-installed
+	if [ -e "$MARK" ]; then
+		dpkg -P xboot >/dev/null 2>&1 || true
+		rm -f "$MARK"
+	fi
 }
 
 # hidden CMD...: CMD in a mount namespace where the checkout is an empty tmpfs.
@@ -42,8 +49,9 @@ hidden() {
 	if dpkg-query -W -f='${Status}' xboot 2>/dev/null | grep -q 'ok installed'; then
 		skip "an xboot package is installed on this machine already"
 	fi
+	mkdir -p "$CACHE"
+	touch "$BATS_TEST_TMPDIR/installed" "$MARK"
 	dpkg -i "$DEB"
-	touch "$BATS_TEST_TMPDIR/installed"
 	run hidden /usr/bin/xboot --version
 	[ "$output" = "xboot $WANT_VERSION" ]
 	run hidden /usr/bin/xboot --list=distributions
@@ -63,6 +71,7 @@ hidden() {
 teardown() {
 	if [[ $BATS_TEST_DESCRIPTION == "package: installed"* ]] && [ -e "$BATS_TEST_TMPDIR/installed" ]; then
 		dpkg -P xboot >/dev/null
+		rm -f "$MARK"
 	fi
 }
 
