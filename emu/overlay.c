@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <linux/close_range.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -157,17 +158,19 @@ static const char *fuse_driver(enum emu_image_kind kind)
 	return kind == EMU_IMAGE_SQUASHFS ? "squashfuse" : kind == EMU_IMAGE_EXT ? "fuse2fs" : NULL;
 }
 
-static bool in_path(const char *prog)
+/* prog's path in $PATH (malloc'd), or NULL. */
+static char *in_path(const char *prog)
 {
 	const char *path = getenv("PATH");
 	cleanup_free char *dirs = xstrdup(path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		cleanup_free char *p = xasprintf("%s/%s", d, prog);
-		if (access(p, X_OK) == 0)
-			return true;
+		char *p = xasprintf("%s/%s", d, prog);
+		if (*d == '/' && access(p, X_OK) == 0)
+			return p;
+		free(p);
 	}
-	return false;
+	return NULL;
 }
 
 void emu_overlay_fuse_prepare(const char *image, int image_fd, enum emu_image_kind kind,
@@ -177,7 +180,7 @@ void emu_overlay_fuse_prepare(const char *image, int image_fd, enum emu_image_ki
 	struct stat a, b;
 	if (!drv)
 		return;
-	if (!in_path(drv)) {
+	if (!(p->driver = in_path(drv))) {
 		p->err = -ENOPKG;
 		return;
 	}
@@ -206,30 +209,98 @@ void emu_overlay_fuse_prepare(const char *image, int image_fd, enum emu_image_ki
 
 void emu_overlay_fuse_release(struct emu_fuse_prep *p)
 {
+	free(p->driver);
+	p->driver = NULL;
 	xb_closep(&p->dev);
 	xb_closep(&p->image);
 	p->dev = p->image = -1;
 }
 
-/* The driver's process: the connection as fd 3 and the image as fd 4,
- * nothing else of the namespace's init, no capability and no way to gain
- * one, the session's seccomp filter.  What it parses may be hostile, and
- * it lives as long as the session. */
-static void exec_driver(char **argv, int conn, int image, int devnull)
+/* ---- the driver's own root ---- */
+
+/* What a program of the host's needs to run, bound read-only from the
+ * host (or, for a symlink of merged /usr, the same symlink). */
+static const char *const jail_dirs[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+
+/* A clone of the host's path (a directory, recursively, or a file),
+ * read-only, attached on the entry name of dirfd. */
+static int bind_ro(const char *host, int dirfd, const char *name)
 {
-	int c = fcntl(conn, F_DUPFD, 10), i = fcntl(image, F_DUPFD, 10);
-	if (c < 0 || i < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-	    (xb_verbosity < 2 && dup2(devnull, 2) < 0) || dup2(c, 3) < 0 || dup2(i, 4) < 0 ||
-	    close_range(5, ~0u, 0) < 0 || emu_caps_bound(0) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || emu_seccomp_load() < 0)
+	cleanup_fd int c = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	if (c < 0 || mount_setattr(c, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+		return -errno;
+	cleanup_fd int at = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	return at < 0 ? -errno : attach(c, at);
+}
+
+/* The driver's root, made by the namespace's init while it still sees the
+ * host: a tmpfs at rootfd's .xboot-helper (under the overlay, out of the
+ * session's sight) with the host's programs read-only and the image's
+ * read-only mount at /image; nothing else of the host's, so that a driver
+ * the image subverts reaches nothing a session could not.  Its fd, or
+ * -errno. */
+static int make_jail(int rootfd, int *image)
+{
+	static const char *const opts[] = { "mode=0755" };
+	cleanup_fd int t = -1;
+	if (mkdirat(rootfd, ".xboot-helper", 0755) < 0)
+		return -errno;
+	cleanup_fd int at = openat(rootfd, ".xboot-helper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r = at < 0 ? -errno : (t = new_fs("tmpfs", opts, ARRAY_SIZE(opts))) < 0 ? t : attach(t, at);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(jail_dirs); i++) {
+		cleanup_free char *host = xasprintf("/%s", jail_dirs[i]);
+		cleanup_strbuf struct strbuf to = STRBUF_INIT;
+		struct stat st;
+		if (lstat(host, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode) && (r = xb_readlink_at(AT_FDCWD, host, &to)) == 0)
+			r = symlinkat(to.buf, t, jail_dirs[i]) < 0 ? -errno : 0;
+		else if (S_ISDIR(st.st_mode))
+			r = mkdirat(t, jail_dirs[i], 0755) < 0 ? -errno : bind_ro(host, t, jail_dirs[i]);
+	}
+	/* the loader's cache, where the host has one */
+	if (r == 0 && access("/etc/ld.so.cache", R_OK) == 0) {
+		r = mkdirat(t, "etc", 0755) < 0 ? -errno : xb_write_file_at(t, "etc/ld.so.cache", "", 0, 0644);
+		r = r < 0 ? r : bind_ro("/etc/ld.so.cache", t, "etc/ld.so.cache");
+	}
+	if (r == 0)
+		r = xb_write_file_at(t, "image", "", 0, 0644);
+	cleanup_fd int img = r < 0 ? -1 : openat(t, "image", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (r == 0)
+		r = img < 0 ? -errno : attach(*image, img);
+	if (r == 0) {
+		xb_closep(image);
+		*image = -1;
+	}
+	return r < 0 ? r : steal_fd(&t);
+}
+
+/* The driver's process: the connection as fd 3, the jail as its root
+ * (pivot_root in a mount namespace of its own), no capability and no way
+ * to gain one, the session's seccomp filter, and no environment of
+ * xboot's.  path is where xboot found it, which the jail holds where it
+ * is below /usr or /bin.  What it parses may be hostile, and the session could
+ * look into it (same uid): it holds nothing the session does not. */
+static void exec_driver(const char *path, char **argv, int conn, int jail, int devnull)
+{
+	int c = fcntl(conn, F_DUPFD, 10);
+	if (c < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
+	    (xb_verbosity < 2 && dup2(devnull, 2) < 0) || dup2(c, 3) < 0 || fchdir(jail) < 0 ||
+	    /* the working directory moves with the copy: pivot_root(".", ".") */
+	    unshare(CLONE_NEWNS) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0 || close_range(4, ~0u, 0) < 0 ||
+	    emu_caps_bound(0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    emu_seccomp_load() < 0)
 		_exit(126);
-	execvp(argv[0], argv);
+	char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	execve(path, argv, env);
 	_exit(127);
 }
 
 /* Whether the driver answers: a statfs of the new file system, from a
- * child given 10 s (a request waits for the driver's answer to the
- * kernel's first one, killably only).  0 or -errno. */
+ * child given 30 s (the driver reads the image's tables first, and a
+ * request waits for its answer killably only).  0 or -errno. */
 static int answers(int mnt)
 {
 	pid_t pid = fork();
@@ -241,9 +312,13 @@ static int answers(int mnt)
 		return -errno;
 	cleanup_fd int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	struct pollfd pl = { .fd = pfd, .events = POLLIN };
-	int ws, r = pfd >= 0 && poll(&pl, 1, 10000) == 1 ? 0 : -ETIMEDOUT;
-	if (r < 0)
+	int n, ws = 0, r = 0;
+	while ((n = pfd < 0 ? -1 : poll(&pl, 1, 30000)) < 0 && errno == EINTR)
+		;
+	if (n != 1) {
+		r = -ETIMEDOUT;
 		kill(pid, SIGKILL);
+	}
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
 	if (r == 0 && (!WIFEXITED(ws) || WEXITSTATUS(ws)))
@@ -251,13 +326,15 @@ static int answers(int mnt)
 	return r;
 }
 
-/* The image mounted read-only on lowerfd's directory, its driver running
- * (daemonised: it lives as long as the namespace's PID 1, whose end
- * kills it).  The connection is the driver's alone once it runs: one that
- * went away leaves a file system that fails at once (ENOTCONN).  0, or
- * -errno or -XB_ECHILD with nothing mounted, for the caller to unpack
- * instead. */
-static int fuse_mount_image(enum emu_image_kind kind, struct emu_fuse_prep *p, int lowerfd)
+/* The image mounted read-only on lowerfd's directory (in rootfd's tmpfs),
+ * its driver running in the foreground as a child of the namespace's
+ * init, which lives as long as the session and whose end kills it.  The
+ * connection is the driver's alone once it runs: one that went away
+ * leaves a file system that fails at once (ENOTCONN).  0, or -errno or
+ * -XB_ECHILD with nothing mounted and no driver left, for the caller to
+ * unpack instead. */
+static int fuse_mount_image(enum emu_image_kind kind, struct emu_fuse_prep *p, int rootfd,
+                            int lowerfd)
 {
 	cleanup_free char *fdopt = xasprintf("fd=%d", p->dev);
 	/* the kernel checks modes (default_permissions), as it would on disk */
@@ -265,20 +342,33 @@ static int fuse_mount_image(enum emu_image_kind kind, struct emu_fuse_prep *p, i
 		                     "group_id=0", "allow_other", "default_permissions" };
 	cleanup_fd int mnt = new_fs_attr("fuse", opts, ARRAY_SIZE(opts), MOUNT_ATTR_RDONLY);
 	cleanup_fd int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	cleanup_fd int jail = -1;
 	int r = mnt < 0 ? mnt : devnull < 0 ? -errno : 0;
-	char *sq[] = { "squashfuse", "/proc/self/fd/4", "/dev/fd/3", NULL };
-	char *e2[] = { "fuse2fs", "/proc/self/fd/4", "/dev/fd/3", "-o", "ro,fakeroot", NULL };
+	if (r == 0 && (jail = make_jail(rootfd, &p->image)) < 0)
+		r = jail;
+	char *sq[] = { "squashfuse", "-f", "/image", "/dev/fd/3", NULL };
+	char *e2[] = { "fuse2fs", "/image", "/dev/fd/3", "-f", "-o", "ro,fakeroot", NULL };
 	pid_t pid = r < 0 ? -1 : fork();
 	if (pid == 0)
-		exec_driver(kind == EMU_IMAGE_EXT ? e2 : sq, p->dev, p->image, devnull);
+		exec_driver(p->driver, kind == EMU_IMAGE_EXT ? e2 : sq, p->dev, jail, devnull);
+	if (r == 0 && pid < 0)
+		r = -errno;
 	emu_overlay_fuse_release(p);
-	if (r < 0 || pid < 0)
-		return r < 0 ? r : -errno;
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	r = WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? answers(mnt) : -XB_ECHILD;
-	return r < 0 ? r : attach(mnt, lowerfd);
+	if (r == 0 && (r = answers(mnt)) == 0)
+		r = attach(mnt, lowerfd);
+	if (r < 0 && pid > 0) {
+		int ws;
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+			;
+	}
+	/* Once the driver has answered (its copy made) or is gone: this
+	 * namespace keeps none of the jail. */
+	if (jail >= 0) {
+		cleanup_free char *at = xasprintf("/proc/self/fd/%d", jail);
+		umount2(at, MNT_DETACH);
+	}
+	return r;
 }
 
 /* ---- images ---- */
@@ -299,17 +389,17 @@ static void say_unpacking(const char *image, enum emu_image_kind kind, int err, 
 		         drv, err == -XB_ECHILD ? "it failed" : strerror(-err));
 }
 
-/* What the FUSE attempt left in the tmpfs goes before unpacking there. */
-static void undo_fuse(int rootfd, int top)
+/* What the FUSE attempt left in the tmpfs goes before unpacking there:
+ * the mount (by its path in the tmpfs, whether or not it was reopened)
+ * and the directories. */
+static void undo_fuse(int rootfd)
 {
-	if (top >= 0) {
-		cleanup_free char *at = xasprintf("/proc/self/fd/%d", top);
-		umount2(at, MNT_DETACH);
-	}
-	unlinkat(rootfd, ".xboot-lower", AT_REMOVEDIR);
-	unlinkat(rootfd, ".xboot-upper", AT_REMOVEDIR);
-	unlinkat(rootfd, ".xboot-work/work", AT_REMOVEDIR);
-	unlinkat(rootfd, ".xboot-work", AT_REMOVEDIR);
+	cleanup_free char *at = xasprintf("/proc/self/fd/%d/.xboot-lower", rootfd);
+	umount2(at, MNT_DETACH);
+	static const char *const dirs[] = { ".xboot-lower", ".xboot-upper", ".xboot-work/work",
+		                            ".xboot-work", ".xboot-helper" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		unlinkat(rootfd, dirs[i], AT_REMOVEDIR);
 }
 
 int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind,
@@ -327,7 +417,7 @@ int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind,
 	if (r == 0 && (lower = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		r = -errno;
 	if (r == 0)
-		r = fuse_mount_image(kind, p, lower);
+		r = fuse_mount_image(kind, p, *rootfd, lower);
 	/* the mounted root, not the directory under it */
 	if (r == 0 && (top = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		r = -errno;
@@ -336,7 +426,7 @@ int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind,
 		return 0;
 	}
 	emu_overlay_fuse_release(p);
-	undo_fuse(*rootfd, top);
+	undo_fuse(*rootfd);
 	say_unpacking(image, kind, r, NULL);
 	return emu_image_unpack(image, image_fd, kind, *rootfd);
 }

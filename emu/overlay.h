@@ -22,8 +22,9 @@ int emu_overlay_ephemeral(const char *root, int *rootfd);
 struct emu_fuse_prep {
 	int dev, image, err;
 	const char *what; /* what err is about, or NULL for the driver */
+	char *driver;     /* the driver's path */
 };
-#define EMU_FUSE_PREP_INIT { -1, -1, 0, NULL }
+#define EMU_FUSE_PREP_INIT { -1, -1, 0, NULL, NULL }
 /* For an image of kind whose FUSE driver (squashfuse, fuse2fs) is
  * installed; image its path, image_fd open on it.  Reports nothing: the
  * image is unpacked instead. */
