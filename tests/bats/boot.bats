@@ -10,6 +10,8 @@ setup_file() {
 	export XB="$BATS_TEST_DIRNAME/../../xboot"
 	export CACHE=${XB_TEST_CACHE:-/var/cache/xboot-tests}
 	export IMAGES=${XB_TEST_ROOTS:-/var/tmp/xboot-test-roots}/boot
+	# what a killed run left (half made, or half removed) is never reused
+	rm -rf "$IMAGES"
 	mkdir -p "$IMAGES"
 }
 
