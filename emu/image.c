@@ -4,6 +4,9 @@
 #include "../core/base/fileio.h"
 #include "../core/base/inroot.h"
 #include "../core/base/spawn.h"
+#include "caps.h"
+#include "jail.h"
+#include "seccomp.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -12,7 +15,11 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <sys/mman.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 /* ---- what an image is ---- */
 
@@ -427,27 +434,74 @@ static int oci_unpack(const char *image, int image_fd, int rootfd)
 	return r;
 }
 
-int emu_image_unpack(const char *image, int image_fd, enum emu_image_kind kind, int rootfd)
+/* What an unpacking tool may do as root of the namespace: make the
+ * tree's files with their owners and modes (device nodes where the
+ * namespace may), nothing else. */
+#define TOOL_CAPS                                                                              \
+	((1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) | (1ull << CAP_DAC_READ_SEARCH) |         \
+	 (1ull << CAP_FOWNER) | (1ull << CAP_FSETID) | (1ull << CAP_MKNOD) | (1ull << CAP_SETFCAP))
+
+/* Runs the tool (argv[0] a name, its arguments naming /image and /dest)
+ * in a jail holding the image's read-only mount (image) and the tree
+ * (rootfd) at /dest, with its output kept in err and its exit in
+ * *status, as run_tool.  Reports what keeps it from running. */
+static int run_jailed(const char *imgpath, char **argv, int image, int rootfd,
+                      struct strbuf *err, int *status)
+{
+	cleanup_free char *path = emu_jail_which(argv[0]);
+	cleanup_fd int memfd = memfd_create("xboot-unpack", MFD_CLOEXEC);
+	cleanup_fd int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	cleanup_fd int jail = -1;
+	int r = !path ? -ENOENT : memfd < 0 || devnull < 0 ? -errno : 0;
+	if (r == 0 && (jail = emu_jail_make(rootfd, image, rootfd)) < 0)
+		r = jail;
+	pid_t pid = r < 0 ? -1 : fork();
+	if (pid == 0) {
+		if (dup2(devnull, 0) < 0 || dup2(memfd, 1) < 0 || dup2(memfd, 2) < 0 ||
+		    emu_jail_enter(jail) < 0 || close_range(3, ~0u, 0) < 0 ||
+		    emu_caps_bound(TOOL_CAPS) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    emu_seccomp_load() < 0)
+			_exit(126);
+		emu_jail_exec(path, argv);
+	}
+	if (r == 0 && pid < 0)
+		r = -errno;
+	int ws = 0;
+	while (pid > 0 && waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	*status = pid > 0 ? xb_wait_code(ws) : 127;
+	emu_jail_drop(&jail);
+	inroot_rm_rf(rootfd, ".xboot-helper");
+	if (r < 0 || *status == 126 || *status == 127)
+		xb_error("unpacking %s: running %s: %s", imgpath, argv[0],
+		         r < 0 ? strerror(-r) : "it could not be started in its jail");
+	if (memfd >= 0 && lseek(memfd, 0, SEEK_SET) == 0)
+		xb_read_fd_max(memfd, 1u << 20, err);
+	return r < 0 ? r : *status ? -XB_ECHILD : 0;
+}
+
+int emu_image_unpack(const char *image, int image_fd, enum emu_image_kind kind, int image_mnt,
+                     int rootfd)
 {
 	cleanup_free char *path = xasprintf("/proc/self/fd/%d", image_fd);
 	int r = 0;
-	/* the tools reach the tree through a descriptor they inherit */
+	/* without a jail, the tools reach the tree through a descriptor they inherit */
 	cleanup_fd int dest = dup(rootfd);
 	cleanup_free char *to = xasprintf("/proc/self/fd/%d", dest);
+	const char *src = image_mnt >= 0 ? "/image" : path, *dst = image_mnt >= 0 ? "/dest" : to;
+	cleanup_free char *req = xasprintf("rdump / %s", dst);
+	char *sq[] = { "unsquashfs", "-quiet", "-no-progress", "-force", "-dest", (char *)dst,
+		       (char *)src, NULL };
+	char *e2[] = { "debugfs", "-R", req, (char *)src, NULL };
 	cleanup_strbuf struct strbuf err = STRBUF_INIT;
 	int status;
 	switch (kind) {
-	case EMU_IMAGE_SQUASHFS: {
-		char *argv[] = { "unsquashfs", "-quiet", "-no-progress", "-force", "-dest", to, path, NULL };
-		r = run_tool(argv, &err, &status);
-		r = tool_result(image, "unsquashfs", r, status, &err);
-		break;
-	}
+	case EMU_IMAGE_SQUASHFS:
 	case EMU_IMAGE_EXT: {
-		cleanup_free char *req = xasprintf("rdump / %s", to);
-		char *argv[] = { "debugfs", "-R", req, path, NULL };
-		r = run_tool(argv, &err, &status);
-		r = tool_result(image, "debugfs", r, status, &err);
+		char **argv = kind == EMU_IMAGE_EXT ? e2 : sq;
+		r = image_mnt >= 0 ? run_jailed(image, argv, image_mnt, rootfd, &err, &status)
+		                   : run_tool(argv, &err, &status);
+		r = tool_result(image, argv[0], r, status, &err);
 		break;
 	}
 	case EMU_IMAGE_ARCHIVE: r = extract(image_fd, image, rootfd, false); break;

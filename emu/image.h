@@ -25,7 +25,10 @@ int emu_image_kind(const char *path, enum emu_image_kind *kind);
  * layout's directory; image its path, for messages) into the directory
  * at rootfd, as who calls it: owners, modes, times and xattrs kept, what
  * cannot be made there (device nodes in a user namespace) left out with
- * one warning.  Reports. */
-int emu_image_unpack(const char *image, int image_fd, enum emu_image_kind kind, int rootfd);
+ * one warning.  With image_mnt (an fd of the image's attached read-only
+ * mount, else -1), a squashfs or ext* image's tool runs in a jail (see
+ * jail.h) that holds only it, the image and the tree.  Reports. */
+int emu_image_unpack(const char *image, int image_fd, enum emu_image_kind kind, int image_mnt,
+                     int rootfd);
 
 #endif

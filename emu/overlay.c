@@ -5,6 +5,8 @@
 #include "../core/base/inroot.h"
 #include "../core/base/spawn.h"
 #include "caps.h"
+#include "fsfd.h"
+#include "jail.h"
 #include "emulator.h"
 #include "image.h"
 #include "seccomp.h"
@@ -30,45 +32,12 @@
  * directories that root of the namespace may not pass (only the host
  * user's), and a path could be swapped meanwhile. */
 
-/* A new file system of type with the options ("key=value", or "key" for a
- * flag), as a detached mount, nosuid, nodev and with attrs: its fd, or
- * -errno. */
-static int new_fs_attr(const char *type, const char *const *opts, size_t n, unsigned attrs)
-{
-	cleanup_fd int fs = fsopen(type, FSOPEN_CLOEXEC);
-	int r = fs < 0 ? -errno : 0;
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		cleanup_free char *key = xstrdup(opts[i]);
-		char *eq = strchr(key, '=');
-		if (eq)
-			*eq++ = 0;
-		if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, eq, 0) < 0)
-			r = -errno;
-	}
-	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		r = -errno;
-	int mnt = r < 0 ? r : fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | attrs);
-	return mnt < 0 && r == 0 ? -errno : mnt;
-}
-
-static int new_fs(const char *type, const char *const *opts, size_t n)
-{
-	return new_fs_attr(type, opts, n, 0);
-}
-
-/* mnt mounted on the directory onto is; 0 or -errno. */
-static int attach(int mnt, int onto)
-{
-	return move_mount(mnt, "", onto, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno
-	                                                                                            : 0;
-}
-
 /* A tmpfs on *rootfd's directory; *rootfd is then the tmpfs's. */
 static int cover_with_tmpfs(const char *root, int *rootfd)
 {
 	static const char *const opts[] = { "mode=0755" };
-	int t = new_fs("tmpfs", opts, ARRAY_SIZE(opts));
-	int r = t < 0 ? t : attach(t, *rootfd);
+	int t = emu_fsfd_new("tmpfs", opts, ARRAY_SIZE(opts), 0);
+	int r = t < 0 ? t : emu_fsfd_attach(t, *rootfd);
 	if (r < 0) {
 		xb_error("mounting a tmpfs on %s: %s", root, strerror(-r));
 		if (t >= 0)
@@ -95,8 +64,8 @@ static int overlay_on_tmpfs(int *rootfd, int lowerfd)
 	cleanup_free char *work = xasprintf("workdir=/proc/self/fd/%d/.xboot-work", *rootfd);
 	const char *const opts[] = { lower, upper, work, "userxattr" };
 	for (size_t n = ARRAY_SIZE(opts); r == 0 && n >= 3; n--) {
-		int o = new_fs("overlay", opts, n);
-		if (o >= 0 && (r = attach(o, *rootfd)) == 0) {
+		int o = emu_fsfd_new("overlay", opts, n, 0);
+		if (o >= 0 && (r = emu_fsfd_attach(o, *rootfd)) == 0) {
 			close(*rootfd);
 			*rootfd = o;
 			return 0;
@@ -128,7 +97,7 @@ int emu_overlay_volatile(const char *root, int rootfd)
 		if (d < 0)
 			continue;
 		cleanup_fd int c = open_tree(d, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-		int r = c < 0 ? -errno : attach(c, d);
+		int r = c < 0 ? -errno : emu_fsfd_attach(c, d);
 		if (r < 0) {
 			xb_error("--volatile: binding %s/%s: %s", root, rw[i], strerror(-r));
 			return r;
@@ -158,21 +127,6 @@ static const char *fuse_driver(enum emu_image_kind kind)
 	return kind == EMU_IMAGE_SQUASHFS ? "squashfuse" : kind == EMU_IMAGE_EXT ? "fuse2fs" : NULL;
 }
 
-/* prog's path in $PATH (malloc'd), or NULL. */
-static char *in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	cleanup_free char *dirs = xstrdup(path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-	char *save = NULL;
-	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *p = xasprintf("%s/%s", d, prog);
-		if (*d == '/' && access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
 void emu_overlay_fuse_prepare(const char *image, int image_fd, enum emu_image_kind kind,
                               struct emu_fuse_prep *p)
 {
@@ -180,16 +134,7 @@ void emu_overlay_fuse_prepare(const char *image, int image_fd, enum emu_image_ki
 	struct stat a, b;
 	if (!drv)
 		return;
-	if (!(p->driver = in_path(drv))) {
-		p->err = -ENOPKG;
-		return;
-	}
-	if ((p->dev = open("/dev/fuse", O_RDWR | O_CLOEXEC)) < 0) {
-		p->err = -errno;
-		p->what = "/dev/fuse";
-		return;
-	}
-	/* The driver gets the image through a read-only mount of its own, so
+	/* The helpers get the image through a read-only mount of its own, so
 	 * that even one that opens it for writing (fuse2fs 1.47.3 does, with
 	 * -o ro) cannot change it.  The mount is cloned from the namespace's
 	 * view of the path, checked to be the file xboot opened. */
@@ -203,7 +148,13 @@ void emu_overlay_fuse_prepare(const char *image, int image_fd, enum emu_image_ki
 	}
 	if (p->err < 0) {
 		p->what = "a read-only mount of it";
-		emu_overlay_fuse_release(p);
+		xb_closep(&p->image);
+		p->image = -1;
+	} else if (!(p->driver = emu_jail_which(drv))) {
+		p->err = -ENOPKG;
+	} else if ((p->dev = open("/dev/fuse", O_RDWR | O_CLOEXEC)) < 0) {
+		p->err = -errno;
+		p->what = "/dev/fuse";
 	}
 }
 
@@ -216,66 +167,6 @@ void emu_overlay_fuse_release(struct emu_fuse_prep *p)
 	p->dev = p->image = -1;
 }
 
-/* ---- the driver's own root ---- */
-
-/* What a program of the host's needs to run, bound read-only from the
- * host (or, for a symlink of merged /usr, the same symlink). */
-static const char *const jail_dirs[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
-
-/* A clone of the host's path (a directory, recursively, or a file),
- * read-only, attached on the entry name of dirfd. */
-static int bind_ro(const char *host, int dirfd, const char *name)
-{
-	cleanup_fd int c = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	if (c < 0 || mount_setattr(c, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0)
-		return -errno;
-	cleanup_fd int at = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
-	return at < 0 ? -errno : attach(c, at);
-}
-
-/* The driver's root, made by the namespace's init while it still sees the
- * host: a tmpfs at rootfd's .xboot-helper (under the overlay, out of the
- * session's sight) with the host's programs read-only and the image's
- * read-only mount at /image; nothing else of the host's, so that a driver
- * the image subverts reaches nothing a session could not.  Its fd, or
- * -errno. */
-static int make_jail(int rootfd, int *image)
-{
-	static const char *const opts[] = { "mode=0755" };
-	cleanup_fd int t = -1;
-	if (mkdirat(rootfd, ".xboot-helper", 0755) < 0)
-		return -errno;
-	cleanup_fd int at = openat(rootfd, ".xboot-helper", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int r = at < 0 ? -errno : (t = new_fs("tmpfs", opts, ARRAY_SIZE(opts))) < 0 ? t : attach(t, at);
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(jail_dirs); i++) {
-		cleanup_free char *host = xasprintf("/%s", jail_dirs[i]);
-		cleanup_strbuf struct strbuf to = STRBUF_INIT;
-		struct stat st;
-		if (lstat(host, &st) < 0)
-			continue;
-		if (S_ISLNK(st.st_mode) && (r = xb_readlink_at(AT_FDCWD, host, &to)) == 0)
-			r = symlinkat(to.buf, t, jail_dirs[i]) < 0 ? -errno : 0;
-		else if (S_ISDIR(st.st_mode))
-			r = mkdirat(t, jail_dirs[i], 0755) < 0 ? -errno : bind_ro(host, t, jail_dirs[i]);
-	}
-	/* the loader's cache, where the host has one */
-	if (r == 0 && access("/etc/ld.so.cache", R_OK) == 0) {
-		r = mkdirat(t, "etc", 0755) < 0 ? -errno : xb_write_file_at(t, "etc/ld.so.cache", "", 0, 0644);
-		r = r < 0 ? r : bind_ro("/etc/ld.so.cache", t, "etc/ld.so.cache");
-	}
-	if (r == 0)
-		r = xb_write_file_at(t, "image", "", 0, 0644);
-	cleanup_fd int img = r < 0 ? -1 : openat(t, "image", O_PATH | O_CLOEXEC | O_NOFOLLOW);
-	if (r == 0)
-		r = img < 0 ? -errno : attach(*image, img);
-	if (r == 0) {
-		xb_closep(image);
-		*image = -1;
-	}
-	return r < 0 ? r : steal_fd(&t);
-}
-
 /* The driver's process: the connection as fd 3, the jail as its root
  * (pivot_root in a mount namespace of its own), no capability and no way
  * to gain one, the session's seccomp filter, and no environment of
@@ -286,16 +177,11 @@ static void exec_driver(const char *path, char **argv, int conn, int jail, int d
 {
 	int c = fcntl(conn, F_DUPFD, 10);
 	if (c < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-	    (xb_verbosity < 2 && dup2(devnull, 2) < 0) || dup2(c, 3) < 0 || fchdir(jail) < 0 ||
-	    /* the working directory moves with the copy: pivot_root(".", ".") */
-	    unshare(CLONE_NEWNS) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0 || close_range(4, ~0u, 0) < 0 ||
-	    emu_caps_bound(0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    emu_seccomp_load() < 0)
+	    (xb_verbosity < 2 && dup2(devnull, 2) < 0) || dup2(c, 3) < 0 || emu_jail_enter(jail) < 0 ||
+	    close_range(4, ~0u, 0) < 0 || emu_caps_bound(0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || emu_seccomp_load() < 0)
 		_exit(126);
-	char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	execve(path, argv, env);
-	_exit(127);
+	emu_jail_exec(path, argv);
 }
 
 /* Whether the driver answers: a statfs of the new file system, from a
@@ -334,17 +220,17 @@ static int answers(int mnt)
  * -XB_ECHILD with nothing mounted and no driver left, for the caller to
  * unpack instead. */
 static int fuse_mount_image(enum emu_image_kind kind, struct emu_fuse_prep *p, int rootfd,
-                            int lowerfd)
+                            int image, int lowerfd)
 {
 	cleanup_free char *fdopt = xasprintf("fd=%d", p->dev);
 	/* the kernel checks modes (default_permissions), as it would on disk */
 	const char *const opts[] = { "source=xboot-image", fdopt, "rootmode=40000", "user_id=0",
 		                     "group_id=0", "allow_other", "default_permissions" };
-	cleanup_fd int mnt = new_fs_attr("fuse", opts, ARRAY_SIZE(opts), MOUNT_ATTR_RDONLY);
+	cleanup_fd int mnt = emu_fsfd_new("fuse", opts, ARRAY_SIZE(opts), MOUNT_ATTR_RDONLY);
 	cleanup_fd int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	cleanup_fd int jail = -1;
 	int r = mnt < 0 ? mnt : devnull < 0 ? -errno : 0;
-	if (r == 0 && (jail = make_jail(rootfd, &p->image)) < 0)
+	if (r == 0 && (jail = emu_jail_make(rootfd, image, -1)) < 0)
 		r = jail;
 	char *sq[] = { "squashfuse", "-f", "/image", "/dev/fd/3", NULL };
 	char *e2[] = { "fuse2fs", "/image", "/dev/fd/3", "-f", "-o", "ro,fakeroot", NULL };
@@ -355,7 +241,7 @@ static int fuse_mount_image(enum emu_image_kind kind, struct emu_fuse_prep *p, i
 		r = -errno;
 	emu_overlay_fuse_release(p);
 	if (r == 0 && (r = answers(mnt)) == 0)
-		r = attach(mnt, lowerfd);
+		r = emu_fsfd_attach(mnt, lowerfd);
 	if (r < 0 && pid > 0) {
 		int ws;
 		kill(pid, SIGKILL);
@@ -364,10 +250,7 @@ static int fuse_mount_image(enum emu_image_kind kind, struct emu_fuse_prep *p, i
 	}
 	/* Once the driver has answered (its copy made) or is gone: this
 	 * namespace keeps none of the jail. */
-	if (jail >= 0) {
-		cleanup_free char *at = xasprintf("/proc/self/fd/%d", jail);
-		umount2(at, MNT_DETACH);
-	}
+	emu_jail_drop(&jail);
 	return r;
 }
 
@@ -402,33 +285,64 @@ static void undo_fuse(int rootfd)
 		unlinkat(rootfd, dirs[i], AT_REMOVEDIR);
 }
 
+/* p->image attached on rootfd's .xboot-image, where the helpers' jails
+ * bind it from: its fd, or -1 (the helpers then run as before, with the
+ * host in view). */
+static int attach_image(int rootfd, struct emu_fuse_prep *p)
+{
+	if (p->image < 0 || xb_write_file_at(rootfd, ".xboot-image", "", 0, 0600) < 0)
+		return -1;
+	int at = openat(rootfd, ".xboot-image", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int r = at < 0 ? -errno : emu_fsfd_attach(p->image, at);
+	if (at >= 0)
+		close(at);
+	xb_closep(&p->image);
+	p->image = -1;
+	return r < 0 ? -1 : openat(rootfd, ".xboot-image", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static void detach_image(int rootfd, int *image)
+{
+	cleanup_free char *at = xasprintf("/proc/self/fd/%d/.xboot-image", rootfd);
+	if (*image >= 0)
+		umount2(at, MNT_DETACH | UMOUNT_NOFOLLOW);
+	xb_closep(image);
+	*image = -1;
+	unlinkat(rootfd, ".xboot-image", 0);
+}
+
 int emu_overlay_image(const char *image, int image_fd, enum emu_image_kind kind,
                       struct emu_fuse_prep *p, const char *root, int *rootfd)
 {
 	int r = cover_with_tmpfs(root, rootfd);
 	if (r < 0)
 		return r;
+	int img = attach_image(*rootfd, p);
+	cleanup_fd int lower = -1, top = -1;
 	if (p->dev < 0) {
 		say_unpacking(image, kind, p->err, p->what);
-		return emu_image_unpack(image, image_fd, kind, *rootfd);
+		goto unpack;
 	}
-	cleanup_fd int lower = -1, top = -1;
 	r = mkdirat(*rootfd, ".xboot-lower", 0755) < 0 ? -errno : 0;
 	if (r == 0 && (lower = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		r = -errno;
 	if (r == 0)
-		r = fuse_mount_image(kind, p, *rootfd, lower);
+		r = img < 0 ? -ENOENT : fuse_mount_image(kind, p, *rootfd, img, lower);
 	/* the mounted root, not the directory under it */
 	if (r == 0 && (top = openat(*rootfd, ".xboot-lower", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		r = -errno;
 	if (r == 0 && (r = overlay_on_tmpfs(rootfd, top)) == 0) {
 		xb_debug("entering %s: mounted read-only through %s", image, fuse_driver(kind));
+		close(img);
 		return 0;
 	}
 	emu_overlay_fuse_release(p);
 	undo_fuse(*rootfd);
 	say_unpacking(image, kind, r, NULL);
-	return emu_image_unpack(image, image_fd, kind, *rootfd);
+unpack:
+	r = emu_image_unpack(image, image_fd, kind, img, *rootfd);
+	detach_image(*rootfd, &img);
+	return r;
 }
 
 int emu_overlay_image_arch(int rootfd, const struct emu_binfmt *bf, size_t n)

@@ -217,6 +217,25 @@ PY
 	no_mounts_left
 }
 
+@test "images: the unpacking tool runs in a root of its own (the host's programs, the image, the tree), with nothing of xboot's environment" {
+	local fake=$BATS_TEST_TMPDIR/unsquashfs
+	# in the test's own mount namespace, squashfuse hidden and unsquashfs a
+	# stand-in that says what it sees and fails
+	printf '#!/bin/sh\necho "sees: $(ls / | tr "\\n" " ")env: $(env | grep -c XB_TEST_MARK) uid: $(id -u)" >&2\nexit 1\n' >"$fake"
+	chmod 755 "$fake"
+	run --separate-stderr env XB_TEST_MARK=secret unshare -m sh -c 'mount --bind /dev/null /usr/bin/squashfuse &&
+		mount --bind "$2" /usr/bin/unsquashfs && exec "$0" enter "$1" true' "$XB" "$IMG/tree.squashfs" "$fake"
+	echo "$status: $stderr"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"sees: "* ]]
+	local seen=${stderr#*sees: }
+	seen=${seen%%env:*}
+	[ "$seen" = "bin dest etc image lib lib32 lib64 sbin usr " ] ||
+		[ "$seen" = "bin dest etc image lib lib32 lib64 libx32 sbin usr " ]
+	[[ $stderr == *"env: 0 uid: 0"* ]]
+	no_mounts_left
+}
+
 @test "images: SIGKILL of xboot leaves nothing mounted and no process, squashfuse included" {
 	local fpid left
 	XB_TEST_MARK=secret "$XB" enter "$IMG/tree.squashfs" sh -c 'exec sleep 300' 3>&- &
