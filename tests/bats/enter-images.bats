@@ -77,6 +77,18 @@ no_mounts_left() {
 	[ "$output" = "$(printf 'root 1777\nroot 644')" ]
 }
 
+# new_user NAME: a user of its own (in u) and a world-readable directory
+# in /tmp (in d) for its images, both gone in teardown.
+new_user() {
+	unshare --user true 2>/dev/null || skip "no user namespaces on this host"
+	u=$1$$
+	useradd -M -s /bin/sh "$u"
+	echo "$u" >"$BATS_TEST_TMPDIR/user"
+	d=$(mktemp -d /tmp/xboot-image-test.XXXXXX)
+	echo "$d" >"$BATS_TEST_TMPDIR/shared-dir"
+	chmod 755 "$d"
+}
+
 # KiB the session's root has used on its own: stat -f of an overlay is its
 # upper layer's.
 used_kib() {
@@ -114,13 +126,8 @@ driver_pids() {
 }
 
 @test "images: where /dev/fuse is 0666 (as udev makes it): an ordinary user's squashfs through squashfuse; an ext4 image through fuse2fs, or unpacked at once where fuse2fs has libfuse 2 and cannot take the connection" {
-	local u=xbfuse$$ d
-	unshare --user true 2>/dev/null || skip "no user namespaces on this host"
-	useradd -M -s /bin/sh "$u"
-	echo "$u" >"$BATS_TEST_TMPDIR/user"
-	d=$(mktemp -d /tmp/xboot-image-test.XXXXXX)
-	echo "$d" >"$BATS_TEST_TMPDIR/shared-dir"
-	chmod 755 "$d"
+	local u d
+	new_user xbfuse
 	cp "$IMG/tree.squashfs" "$IMG/tree.ext4" "$d/"
 	chmod 644 "$d"/tree.*
 	chown "$u:" "$d/tree.ext4" # the user's own, so only the read-only mount keeps it unchanged
@@ -155,15 +162,11 @@ driver_pids() {
 }
 
 @test "images: a tar's directory modes are the tree's, never those of where xboot runs; numeric owners; UTF-8 names" {
-	local u=xbtar$$ d
-	unshare --user true 2>/dev/null || skip "no user namespaces on this host"
-	useradd -M -s /bin/sh "$u"
-	echo "$u" >"$BATS_TEST_TMPDIR/user"
+	local u d
+	new_user xbtar
 	# owners other than the user's own need its ranges mapped
 	{ grep -q "^$u:" /etc/subuid && grep -q "^$u:" /etc/subgid && command -v newuidmap; } >/dev/null ||
 		skip "no /etc/subuid range for $u, or no newuidmap"
-	d=$(mktemp -d /tmp/xboot-image-test.XXXXXX)
-	echo "$d" >"$BATS_TEST_TMPDIR/shared-dir"
 	"$XB_PYTHON" - "$d/dirs.tar" <<'PY'
 import io, sys, tarfile
 with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
@@ -180,7 +183,6 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
 PY
 	cp -a "$TREE/bin" "$TREE/lib" "$TREE/lib64" "$TREE/usr" "$d/" 2>/dev/null || true
 	tar -C "$d" -rf "$d/dirs.tar" ./bin ./usr $(cd "$d" && ls -d lib lib64 2>/dev/null)
-	chmod 755 "$d"
 	chmod 644 "$d/dirs.tar"
 	mkdir "$d/cwd"
 	chown "$u:" "$d/cwd"
@@ -196,13 +198,8 @@ PY
 }
 
 @test "images: an ordinary user, who may not open /dev/fuse here, gets the image unpacked" {
-	local u=xbimage$$ d
-	unshare --user true 2>/dev/null || skip "no user namespaces on this host"
-	useradd -M -s /bin/sh "$u"
-	echo "$u" >"$BATS_TEST_TMPDIR/user"
-	d=$(mktemp -d /tmp/xboot-image-test.XXXXXX)
-	echo "$d" >"$BATS_TEST_TMPDIR/shared-dir"
-	chmod 755 "$d"
+	local u d
+	new_user xbimage
 	cp "$IMG/tree.squashfs" "$d/"
 	chmod 644 "$d/tree.squashfs"
 	run --separate-stderr runuser -u "$u" -- env TMPDIR=/tmp "$XB" enter -v "$d/tree.squashfs" sh -c 'echo w >/etc/w && cat /etc/w && id -u'
