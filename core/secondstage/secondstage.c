@@ -5,6 +5,7 @@
 
 #include "../dpkg/dpkgdb.h"
 #include "../dpkg/dpkgtrig.h"
+#include "debconfsplit.h"
 #include "maintscript.h"
 #include "../base/inroot.h"
 #include "../base/progress.h"
@@ -65,6 +66,7 @@ struct job {
 	int out;        /* memfd holding the script's output, or -1 */
 	long long t0;   /* when it started */
 	const struct job *waits_for; /* what it waited for last, for -d */
+	bool debconf_copy; /* uses debconf, on a copy of its own (debconfsplit.h) */
 };
 
 /* What one run keeps in memory: the root, and the dpkg database's status
@@ -84,6 +86,7 @@ struct phase {
 	size_t n;
 	size_t from;         /* position of jobs[0] in s->pkgs */
 	struct progress *pr; /* packages configured; NULL for preinsts */
+	struct debconfsplit debconf;
 };
 
 /* Is there a program of this name in the PATH of the scripts? */
@@ -116,6 +119,7 @@ static void phase_init(struct phase *ph, const struct secondstage *s, struct db 
 {
 	*ph = (struct phase){ .s = s, .db = db, .script = script, .n = to - from, .from = from,
 		              .jobs = xcalloc(to - from + 1, sizeof(struct job)) };
+	bool copies = s->jobs > 1 && debconfsplit_begin(&ph->debconf, db->rootfd);
 	for (size_t j = 0; j < ph->n; j++) {
 		struct job *jb = &ph->jobs[j];
 		jb->p = &s->pkgs[from + j];
@@ -131,11 +135,17 @@ static void phase_init(struct phase *ph, const struct secondstage *s, struct db 
 		cleanup_free char *config = xasprintf("/" DPKGDB "/info/%s.config", info);
 		if (!strcmp(script, "postinst"))
 			add_classes(config, &jb->cls);
+		if (copies && (jb->cls & MAINTSCRIPT_DEBCONF)) {
+			jb->debconf_copy = true;
+			jb->cls &= ~(unsigned)MAINTSCRIPT_DEBCONF;
+			xb_debug("the %s of %s uses debconf: on a copy of the database", script, jb->p->name);
+		}
 	}
 }
 
 static void phase_release(struct phase *ph)
 {
+	debconfsplit_end(&ph->debconf);
 	for (size_t j = 0; j < ph->n; j++) {
 		free(ph->jobs[j].script);
 		if (ph->jobs[j].out >= 0)
@@ -188,7 +198,7 @@ static int start_job(struct phase *ph, struct job *jb)
 	cleanup_strvec struct strvec env = STRVEC_INIT;
 	cleanup_strvec struct strvec argv = STRVEC_INIT;
 	struct spawn_opts o = SPAWN_OPTS_INIT;
-	int status;
+	int status, r;
 
 	base_env(&env);
 	strvec_pushf(&env, "DPKG_MAINTSCRIPT_PACKAGE=%s", p->name);
@@ -205,6 +215,9 @@ static int start_job(struct phase *ph, struct job *jb)
 	} else {
 		strvec_pushl(&argv, jb->script, "configure", "", NULL);
 	}
+	if (jb->debconf_copy &&
+	    (r = debconfsplit_start(&ph->debconf, ph->from + (size_t)(jb - ph->jobs), p->name, &env)) < 0)
+		return r;
 	/* Side by side, outputs would interleave: each goes to the log whole. */
 	if (quiet_to_log(s) && (jb->out = memfd_create("xboot-script", MFD_CLOEXEC)) < 0) {
 		xb_error("running the %s of %s: memfd_create: %s", ph->script, p->name, strerror(errno));
@@ -218,8 +231,7 @@ static int start_job(struct phase *ph, struct job *jb)
 		add_header(ph, jb, &head);
 		xb_write_all(STDOUT_FILENO, head.buf, head.len);
 	}
-	int r = xb_spawn_start(argv.v, &o, &jb->pid, &status);
-	if (r < 0)
+	if ((r = xb_spawn_start(argv.v, &o, &jb->pid, &status)) < 0)
 		return r;
 	jb->state = JOB_RUNNING;
 	jb->t0 = progress_now_ms();
@@ -244,12 +256,19 @@ static void flush_output(const struct phase *ph, struct job *jb)
  * stops the run is no failure of its own); *err keeps it. */
 static void job_done(struct phase *ph, struct job *jb, int code, int *err)
 {
-	jb->state = JOB_DONE;
 	if (jb->script) {
 		long long ms = progress_now_ms() - jb->t0;
 		xb_debug("the %s of %s took %.2f s", ph->script, jb->p->name, (double)ms / 1000.0);
 		timings_script(ph->timing, ph->script, jb->p->name, ms);
 	}
+	/* What it changed in its copy, whether it failed or not, as debconf
+	 * saves on the way out either way. */
+	if (jb->debconf_copy && jb->state == JOB_RUNNING) {
+		int r = debconfsplit_merge(&ph->debconf, ph->from + (size_t)(jb - ph->jobs), jb->p->name);
+		if (r && !*err)
+			*err = r;
+	}
+	jb->state = JOB_DONE;
 	flush_output(ph, jb);
 	if (code) {
 		bool signalled = code == 130 || code == 143;

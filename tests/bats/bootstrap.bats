@@ -617,6 +617,43 @@ line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
 	diff "$T/var/lib/dpkg/status" "$T.2/var/lib/dpkg/status"
 }
 
+# debconf_files DIR: the debconf database and its backups, as the tree has them
+debconf_files() {
+	local f
+	for f in config.dat config.dat-old templates.dat templates.dat-old passwords.dat; do
+		echo "== $f $(stat -c %a "$1/var/cache/debconf/$f")"
+		cat "$1/var/cache/debconf/$f"
+	done
+}
+
+@test "scripts that use debconf run side by side, each on a copy of the database, to the database of one at a time" {
+	xb --script-jobs=2 --include=dc-a,dc-b "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	sched
+	[ "$(line_of 'dc-a start')" -lt "$(line_of 'dc-b end')" ]
+	[ "$(line_of 'dc-b start')" -lt "$(line_of 'dc-a end')" ]
+	# what each asked and set, and the question both own
+	run -0 chroot "$T" debconf-show dc-a
+	[[ $output == *"dc-a/colour: red-dc-a, set by the postinst"* ]]
+	grep -qx 'Owners: dc-a, dc-b' "$T/var/cache/debconf/config.dat"
+	[ ! -e "$T/var/cache/debconf/.xboot" ]
+	xb --script-jobs=1 --include=dc-a,dc-b "$XB_SUITE" "$T.1" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T.1/var/lib/xboot-marks/sched")" = "$(printf 'dc-a start\ndc-a end\ndc-b start\ndc-b end')" ]
+	diff <(debconf_files "$T.1") <(debconf_files "$T")
+}
+
+@test "where the tree's debconf is not Debian's own setup, its scripts run one at a time" {
+	# a root's .debconfrc, which a copy's DEBCONF_SYSTEMRC would hide
+	xb --script-jobs=2 --include=dc-a,dc-b \
+		--extract-hook='mkdir -p "$1/root" && cp "$1/etc/debconf.conf" "$1/root/.debconfrc"' \
+		"$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(sched)" = "$(printf 'dc-a start\ndc-a end\ndc-b start\ndc-b end')" ]
+	run -0 chroot "$T" debconf-show dc-b
+	[[ $output == *"dc-b/colour: red-dc-b, set by the postinst"* ]]
+}
+
 @test "configuring a package activates the triggers of one configured before it" {
 	xb --include=trig-j "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
