@@ -200,16 +200,92 @@ static size_t next_arg(const char *s, size_t len, size_t from)
 	return from < len && !strchr(CMD_END + 2, s[from]) ? from : len;
 }
 
+/* The users and groups base-passwd makes, with the same ids everywhere
+ * (its passwd.master and group.master), sorted: no script adds or removes
+ * them, so once base-passwd is configured they are no shared state. */
+static const char *const base_names[] = {
+	"adm", "audio", "backup", "bin", "cdrom", "daemon", "dialout", "dip", "disk", "fax",
+	"floppy", "games", "irc", "kmem", "list", "lp", "mail", "man", "news", "nobody",
+	"nogroup", "operator", "plugdev", "proxy", "root", "sasl", "shadow", "src", "staff",
+	"sudo", "sync", "sys", "tape", "tty", "users", "utmp", "uucp", "video", "voice", "www-data",
+};
+
+/* A name of base-passwd's or an id: s, n bytes, quotes left out. */
+static bool base_name(const char *s, size_t n)
+{
+	char name[16];
+	size_t k = 0, digits = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\'')
+			continue;
+		if (k == sizeof(name) - 1)
+			return false;
+		digits += isdigit((unsigned char)s[i]) != 0;
+		name[k++] = s[i];
+	}
+	name[k] = '\0';
+	return k && (digits == k || bsearch(name, base_names, sizeof(base_names) / sizeof(base_names[0]),
+	                                    sizeof(base_names[0]), cmp_str));
+}
+
+/* Whether the shell variable var (vlen bytes) of the script holds only
+ * base-passwd's names: every word of that name in the text is a use
+ * ($var, ${var}) or an assignment of such a name, and there is one. */
+static bool base_names_var(const char *text, size_t len, const char *var, size_t vlen)
+{
+	bool assigned = false;
+	for (const char *p = text; (p = memmem(p, len - (size_t)(p - text), var, vlen)); p += vlen) {
+		size_t at = (size_t)(p - text), end = at + vlen;
+		if ((at && word_char(text[at - 1])) || (end < len && word_char(text[end])))
+			continue; /* part of a longer word */
+		if (at && text[at - 1] == '$')
+			continue;
+		if (at > 1 && text[at - 1] == '{' && text[at - 2] == '$' && end < len && text[end] == '}')
+			continue;
+		if (end < len && text[end] == '=' && (!at || strchr(" \t\n;&|(", text[at - 1])) &&
+		    base_name(text + end + 1, strcspn(text + end + 1, CMD_END))) {
+			assigned = true;
+			continue;
+		}
+		return false; /* read, for, ${var:-...}, or a word in a message */
+	}
+	return assigned;
+}
+
 /* chown and chgrp to ids (numbers, or what stat -c %u/%g says) read no
- * account database; options (-R, -h) come first. */
-static unsigned owner_classes(const char *s, size_t len)
+ * account database, and to base-passwd's names (literal, or in a variable
+ * the script sets to them) only what base-passwd made; options (-R, -h)
+ * come first. */
+static unsigned owner_classes(const char *text, size_t tlen, const char *s, size_t len)
 {
 	size_t at = next_arg(s, len, 0);
 	while (at < len && s[at] == '-')
 		at = next_arg(s, len, at + strcspn(s + at, CMD_END));
 	if (at < len && (isdigit((unsigned char)s[at]) || !strncmp(s + at, "$(stat ", 7)))
 		return 0;
-	return MAINTSCRIPT_ACCOUNTS;
+	if (at == len)
+		return MAINTSCRIPT_ACCOUNTS;
+	const char *arg = s + at, *end = arg + strcspn(arg, CMD_END);
+	while (arg < end) { /* user:group, user.group or group, each part apart */
+		const char *sep = arg;
+		while (sep < end && *sep != ':' && *sep != '.')
+			sep++;
+		const char *v = arg;
+		while (v < sep && (*v == '"' || *v == '\''))
+			v++;
+		if (v < sep && *v == '$') {
+			bool braced = v + 1 < sep && v[1] == '{';
+			const char *name = v + 1 + braced, *name_end = name;
+			while (name_end < sep && word_char(*name_end) && *name_end != '.')
+				name_end++;
+			if (name_end == name || !base_names_var(text, tlen, name, (size_t)(name_end - name)))
+				return MAINTSCRIPT_ACCOUNTS;
+		} else if (sep > arg && !base_name(arg, (size_t)(sep - arg))) {
+			return MAINTSCRIPT_ACCOUNTS;
+		}
+		arg = sep + (sep < end);
+	}
+	return MAINTSCRIPT_BASE_NAMES;
 }
 
 /* Whether the command at s (to where the shell ends it) has the option. */
@@ -251,13 +327,15 @@ static unsigned divert_classes(const char *s, size_t len)
 }
 
 /* The words whose arguments say more than the word does. */
-static unsigned command_classes(const char *w, const char *s, size_t len,
+static unsigned command_classes(const char *w, const char *text, size_t tlen, size_t i,
                                 bool (*installed)(const char *tool))
 {
+	const char *s = text + i;
+	size_t len = tlen - i;
 	if (!strcmp(w, "dpkg-query"))
 		return query_classes(s, len);
 	if (!strcmp(w, "chown") || !strcmp(w, "chgrp"))
-		return owner_classes(s, len);
+		return owner_classes(text, tlen, s, len);
 	if (!strcmp(w, "dpkg-statoverride"))
 		return statoverride_classes(s, len);
 	if (!strcmp(w, "dpkg-divert"))
@@ -300,7 +378,11 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 		for (size_t k = 0; k < n; k++)
 			w[k] = (char)tolower((unsigned char)text[start + k]);
 		w[n] = '\0';
-		cls |= command_classes(w, text + i, len - i, installed);
+		/* /etc/group is the file; a word "group" elsewhere is a
+		 * variable's name (tools that read the file have theirs) */
+		if (!strcmp(w, "group") && (!start || text[start - 1] != '/'))
+			continue;
+		cls |= command_classes(w, text, len, i, installed);
 	}
 	return cls;
 }

@@ -37,6 +37,9 @@ enum {
 	                                     * the compiled locales */
 	MAINTSCRIPT_STATOVERRIDE_READ = 1u << 14, /* dpkg-statoverride --list: after the
 	                                     * writers before it, not before those after */
+	MAINTSCRIPT_BASE_NAMES = 1u << 15,  /* chown or chgrp to base-passwd's users
+	                                     * and groups only: ACCOUNTS until
+	                                     * base-passwd is configured, nothing after */
 	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script,
 	                                     * dpkg-query (whose answer changes as
 	                                     * packages get configured) or dpkg-divert

@@ -120,6 +120,9 @@ static void phase_init(struct phase *ph, const struct secondstage *s, struct db 
 	*ph = (struct phase){ .s = s, .db = db, .script = script, .n = to - from, .from = from,
 		              .jobs = xcalloc(to - from + 1, sizeof(struct job)) };
 	bool copies = s->jobs > 1 && debconfsplit_begin(&ph->debconf, db->rootfd);
+	/* base-passwd's users and groups are there once it is configured */
+	ssize_t bp = resolve_find(s->pkgs, s->n, "base-passwd");
+	bool base_names = !strcmp(script, "postinst") && bp >= 0 && (size_t)bp < from;
 	for (size_t j = 0; j < ph->n; j++) {
 		struct job *jb = &ph->jobs[j];
 		jb->p = &s->pkgs[from + j];
@@ -135,6 +138,9 @@ static void phase_init(struct phase *ph, const struct secondstage *s, struct db 
 		cleanup_free char *config = xasprintf("/" DPKGDB "/info/%s.config", info);
 		if (!strcmp(script, "postinst"))
 			add_classes(config, &jb->cls);
+		if (jb->cls & MAINTSCRIPT_BASE_NAMES)
+			jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_BASE_NAMES) |
+			          (base_names ? 0 : MAINTSCRIPT_ACCOUNTS);
 		if (copies && (jb->cls & MAINTSCRIPT_DEBCONF)) {
 			jb->debconf_copy = true;
 			jb->cls &= ~(unsigned)MAINTSCRIPT_DEBCONF;

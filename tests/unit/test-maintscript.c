@@ -25,7 +25,9 @@ static void test_words(void)
 	CHECK(cls("ucf /usr/share/foo/foo.conf /etc/foo.conf\n") ==
 	      (MAINTSCRIPT_UCF | MAINTSCRIPT_DEBCONF), "ucf asks through debconf");
 	CHECK(cls("adduser --system --group _apt\n") == MAINTSCRIPT_ACCOUNTS, "adduser");
-	CHECK(cls("chown root:staff /var/local\n") == MAINTSCRIPT_ACCOUNTS, "chown reads accounts");
+	CHECK(cls("chown root:staff /var/local\n") == MAINTSCRIPT_BASE_NAMES,
+	      "chown to base-passwd's names");
+	CHECK(cls("chown root:_ssh /var/local\n") == MAINTSCRIPT_ACCOUNTS, "chown to other names");
 	CHECK(cls("dpkg-divert --package x --rename --remove /bin/gzip\n") ==
 	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "dpkg-divert runs alone");
 	CHECK(cls("  update-alternatives --install /usr/bin/pager pager /bin/more 50\n") ==
@@ -73,7 +75,21 @@ static void test_unknown_registries(void)
 	CHECK(cls("echo \"# not a comment\"; adduser foo\n") == MAINTSCRIPT_ACCOUNTS, "# in quotes");
 	CHECK(cls("n=${#x}; adduser foo\n") == MAINTSCRIPT_ACCOUNTS, "# in a word");
 	/* owners by id, and the statoverride registry's list, read no accounts */
-	CHECK(cls("chown root:adm /var/log/x\n") == MAINTSCRIPT_ACCOUNTS, "chown to names");
+	CHECK(cls("chown root:adm /var/log/x\n") == MAINTSCRIPT_BASE_NAMES, "chown to base names");
+	CHECK(cls("chown sshd:adm /var/log/x\n") == MAINTSCRIPT_ACCOUNTS, "chown to a made user");
+	CHECK(cls("chgrp \"staff\" /x; chown www-data.www-data /y\n") == MAINTSCRIPT_BASE_NAMES,
+	      "quoted, and user.group");
+	/* python3.13-minimal's postinst */
+	CHECK(cls("if [ -e /etc/staff-group-for-usr-local ]; then\n perm=2755; group=staff\nelse\n"
+	          " perm=755; group=root\nfi\nchown root:$group /usr/local/lib/x 2>/dev/null || true\n") ==
+	      MAINTSCRIPT_BASE_NAMES, "a variable set to base names only");
+	CHECK(cls("group=root\n[ -n \"$1\" ] && group=$1\nchown root:$group /x\n") == MAINTSCRIPT_ACCOUNTS,
+	      "a variable set to something else too");
+	CHECK(cls("read group\nchgrp ${group} /x\n") == MAINTSCRIPT_ACCOUNTS, "a variable read");
+	CHECK(cls("chgrp ${group} /x\n") == MAINTSCRIPT_ACCOUNTS, "a variable from the environment");
+	CHECK(cls("g=adm\nchgrp ${g:-root} /x\n") == MAINTSCRIPT_ACCOUNTS, "an expansion with a default");
+	CHECK(cls("grep -q ^x: /etc/group\n") == MAINTSCRIPT_ACCOUNTS, "/etc/group read");
+	CHECK(cls("echo \"the group is fine\"\n") == 0, "the word group elsewhere");
 	CHECK(cls("chown -R $USER /x\n") == MAINTSCRIPT_ACCOUNTS, "chown to a variable");
 	CHECK(cls("chgrp $(stat -L -c %g /usr/local) /usr/local/share/x\n") == 0, "chgrp to stat's id");
 	CHECK(cls("chown -h 0:0 /x\n") == 0, "chown to numbers");
