@@ -7,6 +7,7 @@
 #include "../base/strbuf.h"
 #include "../base/util.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,22 +17,37 @@ static bool blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static struct debconfdb_item *rec_find(const struct debconfdb_rec *r, const char *key, size_t *at)
+/* Where key is, or would go, in n sorted elements of size bytes whose
+ * string (a char *) is off bytes in; *found says whether it is there. */
+static size_t lower_bound(const void *elts, size_t n, size_t size, size_t off, const char *key,
+                          bool *found)
 {
-	size_t lo = 0, hi = r->n;
+	size_t lo = 0, hi = n;
+	*found = false;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(r->items[mid].key, key);
-		if (!c)
-			return &r->items[mid];
+		const char *s = *(char *const *)((const char *)elts + mid * size + off);
+		int c = strcmp(s, key);
+		if (!c) {
+			*found = true;
+			return mid;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+static struct debconfdb_item *rec_find(const struct debconfdb_rec *r, const char *key, size_t *at)
+{
+	bool found;
+	size_t i = lower_bound(r->items, r->n, sizeof(*r->items),
+	                       offsetof(struct debconfdb_item, key), key, &found);
 	if (at)
-		*at = lo;
-	return NULL;
+		*at = i;
+	return found ? &r->items[i] : NULL;
 }
 
 /* Sets key to value (copies both; value NULL for owners and flags). */
@@ -78,20 +94,12 @@ static void rec_release(struct debconfdb_rec *r)
 
 static struct debconfdb_rec *db_find(const struct debconfdb *db, const char *name, size_t *at)
 {
-	size_t lo = 0, hi = db->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(db->recs[mid].name, name);
-		if (!c)
-			return &db->recs[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	bool found;
+	size_t i = lower_bound(db->recs, db->n, sizeof(*db->recs),
+	                       offsetof(struct debconfdb_rec, name), name, &found);
 	if (at)
-		*at = lo;
-	return NULL;
+		*at = i;
+	return found ? &db->recs[i] : NULL;
 }
 
 /* The record of name, made empty when missing; its old items dropped when

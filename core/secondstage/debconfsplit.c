@@ -20,7 +20,7 @@
 
 #define DIR "/var/cache/debconf/"
 #define COPIES "var/cache/debconf/.xboot"
-#define MAX_DB ((size_t)256 << 20)
+#define MAX_DB ((size_t)64 << 20) /* a desktop's templates.dat is some 20 MiB */
 
 static const char *const files[] = { "config.dat", "passwords.dat", "templates.dat" };
 
