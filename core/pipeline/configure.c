@@ -1,6 +1,8 @@
 /* configure: the second stage around core/secondstage (see configure.h). */
 #include "configure.h"
 
+#include <string.h>
+
 #include "../base/progress.h"
 #include "../secondstage/secondstage.h"
 #include "../../emu/emulator.h"
@@ -15,9 +17,13 @@ static int launch_part(const struct emu_launch_opts *lo, struct secondstage *ss)
 		return r;
 	if (xb_interrupted)
 		return -XB_EINTR;
-	if (code)
-		return code == 130 ? -XB_EINTR : -XB_ECHILD;
-	return 0;
+	if (code == 130)
+		return -XB_EINTR;
+	/* The second stage reports its own failures (and exits 1); a signal
+	 * that killed it had nobody to say so. */
+	if (code > 128)
+		xb_error("the second stage was killed by signal %d (%s)", code - 128, strsignal(code - 128));
+	return code ? -XB_ECHILD : 0;
 }
 
 /* The scripts, in one launch or, for an --essential-hook, two. */
