@@ -340,6 +340,10 @@ static unsigned command_classes(const char *w, const char *text, size_t tlen, si
 		return statoverride_classes(s, len);
 	if (!strcmp(w, "dpkg-divert"))
 		return divert_classes(s, len);
+	/* Without insserv or OpenRC, update-rc.d makes or removes the links
+	 * of the one script it is named (S01name, K01name) and nothing else. */
+	if (!strcmp(w, "update-rc.d") && installed && !installed("insserv") && !installed("openrc"))
+		return 0;
 	return word_classes(w, installed);
 }
 
@@ -379,8 +383,9 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 			w[k] = (char)tolower((unsigned char)text[start + k]);
 		w[n] = '\0';
 		/* /etc/group is the file; a word "group" elsewhere is a
-		 * variable's name (tools that read the file have theirs) */
-		if (!strcmp(w, "group") && (!start || text[start - 1] != '/'))
+		 * variable's name or another file (tools that read the file
+		 * have words of their own) */
+		if (!strcmp(w, "group") && (start < 5 || memcmp(text + start - 5, "/etc/", 5)))
 			continue;
 		cls |= command_classes(w, text, len, i, installed);
 	}

@@ -25,7 +25,8 @@ enum {
 	MAINTSCRIPT_STATOVERRIDE = 1u << 4, /* dpkg-statoverride */
 	MAINTSCRIPT_SHELLS = 1u << 5,       /* /etc/shells */
 	MAINTSCRIPT_UCF = 1u << 6,          /* ucf's registry (ucf asks through debconf too) */
-	MAINTSCRIPT_INIT = 1u << 7,         /* init script links: update-rc.d, insserv */
+	MAINTSCRIPT_INIT = 1u << 7,         /* init script links: insserv, and update-rc.d
+	                                     * where insserv or OpenRC is installed */
 	MAINTSCRIPT_LDCONFIG = 1u << 8,     /* /etc/ld.so.cache (one temporary name) */
 	MAINTSCRIPT_TRIGGERS = 1u << 9,     /* dpkg-trigger */
 	MAINTSCRIPT_PAM = 1u << 10,         /* pam-auth-update */

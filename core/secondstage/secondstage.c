@@ -89,9 +89,12 @@ struct phase {
 	struct debconfsplit debconf;
 };
 
-/* Is there a program of this name in the PATH of the scripts? */
+/* Is there a program of this name in the PATH of the scripts (or, for
+ * insserv, where update-rc.d looks for it)? */
 static bool installed(const char *tool)
 {
+	if (!strcmp(tool, "insserv") && access("/usr/lib/insserv/insserv", X_OK) == 0)
+		return true;
 	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
 		                            "/usr/bin", "/sbin", "/bin" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {

@@ -63,6 +63,11 @@ static void test_unknown_registries(void)
 	CHECK(maintscript_classes(t, strlen(t), only_adduser) == 0,
 	      "update-* words that are no installed tool");
 	t = "adduser --system foo\nupdate-foo\n";
+	const char *rc = "update-rc.d procps defaults >/dev/null || exit 1\n";
+	CHECK(maintscript_classes(rc, strlen(rc), only_adduser) == 0,
+	      "update-rc.d without insserv or OpenRC: the script's own links");
+	CHECK(maintscript_classes(rc, strlen(rc), NULL) == MAINTSCRIPT_INIT,
+	      "update-rc.d where insserv may be there");
 	CHECK(maintscript_classes(t, strlen(t), only_adduser) == MAINTSCRIPT_ACCOUNTS,
 	      "the table does not depend on what is installed");
 	const char bin[] = "\177ELF\0\0\0adduser";
@@ -89,6 +94,8 @@ static void test_unknown_registries(void)
 	CHECK(cls("chgrp ${group} /x\n") == MAINTSCRIPT_ACCOUNTS, "a variable from the environment");
 	CHECK(cls("g=adm\nchgrp ${g:-root} /x\n") == MAINTSCRIPT_ACCOUNTS, "an expansion with a default");
 	CHECK(cls("grep -q ^x: /etc/group\n") == MAINTSCRIPT_ACCOUNTS, "/etc/group read");
+	CHECK(cls("for f in /etc/iproute2/group /etc/iproute2/rt_tables; do :; done\n") == 0,
+	      "another file called group");
 	CHECK(cls("echo \"the group is fine\"\n") == 0, "the word group elsewhere");
 	CHECK(cls("chown -R $USER /x\n") == MAINTSCRIPT_ACCOUNTS, "chown to a variable");
 	CHECK(cls("chgrp $(stat -L -c %g /usr/local) /usr/local/share/x\n") == 0, "chgrp to stat's id");
