@@ -348,3 +348,23 @@ int dpkgdb_status_installed(int rootfd, struct dpkgdb_status *s, const char *nam
 		s->journal++;
 	return r;
 }
+
+/* The file holds three lines a diversion: the path, where it is diverted
+ * to, and the package that holds it (":" for a local one). */
+int dpkgdb_diverted_by(int rootfd, const struct strvec *pkgs)
+{
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	int r = read_db_file(rootfd, DPKGDB "/diversions", &text);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	size_t line = 0;
+	for (char *p = text.buf, *end; p < text.buf + text.len; p = end + 1, line++) {
+		end = memchr(p, '\n', text.len - (size_t)(p - text.buf));
+		if (!end)
+			end = text.buf + text.len;
+		*end = '\0';
+		if (line % 3 == 2 && strvec_has(pkgs, p))
+			return 1;
+	}
+	return 0;
+}

@@ -29,6 +29,10 @@ int dpkgdb_init(int rootfd);
  * removing NAME.* files an earlier version left that this one lacks. */
 int dpkgdb_write_info(int rootfd, const struct debinfo *p);
 
+/* Whether one of pkgs holds a diversion in the diversions file: 1 or 0,
+ * or a negative errno code (reported) where the file cannot be read. */
+int dpkgdb_diverted_by(int rootfd, const struct strvec *pkgs);
+
 /* The status file in memory.  Start from DPKGDB_STATUS_INIT; release. */
 struct dpkgdb_status {
 	struct deb822 *v;  /* the stanzas, in the file's order */

@@ -1,5 +1,7 @@
 /* maintscript: the registries a maintainer script's words name.  See maintscript.h. */
 #include "maintscript.h"
+#include "../base/strvec.h"
+#include "../base/util.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -192,11 +194,17 @@ static unsigned query_classes(const char *s, size_t len)
 	return other || !show ? MAINTSCRIPT_GLOBAL : 0;
 }
 
-/* The next word of the same command line at s: where it starts, or len. */
+/* The next word of the same command line at s: where it starts, or len.
+ * A backslash at the end of a line goes on to the next. */
 static size_t next_arg(const char *s, size_t len, size_t from)
 {
-	while (from < len && (s[from] == ' ' || s[from] == '\t'))
-		from++;
+	for (;;) {
+		while (from < len && (s[from] == ' ' || s[from] == '\t'))
+			from++;
+		if (from + 1 >= len || s[from] != '\\' || s[from + 1] != '\n')
+			break;
+		from += 2;
+	}
 	return from < len && !strchr(CMD_END + 2, s[from]) ? from : len;
 }
 
@@ -312,23 +320,55 @@ static unsigned statoverride_classes(const char *s, size_t len)
 	return MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS;
 }
 
+/* The value of the command's option opt ("opt VALUE"), where it is a
+ * package's name as written (no variable, no quote), n bytes; else NULL. */
+static const char *package_option(const char *s, size_t len, const char *opt, size_t *n)
+{
+	size_t m = strlen(opt);
+	for (size_t at = next_arg(s, len, 0); at < len;) {
+		size_t k = strcspn(s + at, CMD_END);
+		bool is_opt = k == m && !memcmp(s + at, opt, m);
+		at = next_arg(s, len, at + k);
+		if (!is_opt || at == len)
+			continue;
+		*n = strcspn(s + at, CMD_END);
+		for (size_t i = 0; i < *n; i++)
+			if (!islower((unsigned char)s[at + i]) && !isdigit((unsigned char)s[at + i]) &&
+			    !(i && strchr("+-.", s[at + i])))
+				return NULL;
+		return s + at;
+	}
+	return NULL;
+}
+
 /* dpkg-divert that moves no file (a query, or --no-rename) meets only
  * the other diverters; --rename moves the diverted file away for a
  * moment, and the file may be one every script runs: bookworm's dash
- * diverts /bin/sh, and a #!/bin/sh script started beside it fails. */
-static unsigned divert_classes(const char *s, size_t len)
+ * diverts /bin/sh, and a #!/bin/sh script started beside it fails.  But
+ * --remove with --package P moves nothing unless P holds a diversion
+ * (trixie's gzip clears zutils' that way in every tree). */
+static unsigned divert_classes(const char *s, size_t len, struct strvec *undiverted)
 {
 	static const char *const still[] = { "--truename", "--list", "--listpackage",
 		                             "--no-rename" };
 	for (size_t k = 0; k < sizeof(still) / sizeof(still[0]); k++)
 		if (has_option(s, len, still[k]))
 			return MAINTSCRIPT_DIVERT;
-	return MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL;
+	size_t n = 0;
+	const char *pkg = package_option(s, len, "--package", &n);
+	if (!pkg || !has_option(s, len, "--remove") || has_option(s, len, "--add"))
+		return MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL;
+	if (undiverted) {
+		cleanup_free char *name = xstrndup(pkg, n);
+		if (!strvec_has(undiverted, name))
+			strvec_push(undiverted, name);
+	}
+	return MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT;
 }
 
 /* The words whose arguments say more than the word does. */
 static unsigned command_classes(const char *w, const char *text, size_t tlen, size_t i,
-                                bool (*installed)(const char *tool))
+                                bool (*installed)(const char *tool), struct strvec *undiverted)
 {
 	const char *s = text + i;
 	size_t len = tlen - i;
@@ -339,7 +379,7 @@ static unsigned command_classes(const char *w, const char *text, size_t tlen, si
 	if (!strcmp(w, "dpkg-statoverride"))
 		return statoverride_classes(s, len);
 	if (!strcmp(w, "dpkg-divert"))
-		return divert_classes(s, len);
+		return divert_classes(s, len, undiverted);
 	/* Without insserv or OpenRC, update-rc.d makes or removes the links
 	 * of the one script it is named (S01name, K01name) and nothing else. */
 	if (!strcmp(w, "update-rc.d") && installed && !installed("insserv") && !installed("openrc"))
@@ -347,7 +387,8 @@ static unsigned command_classes(const char *w, const char *text, size_t tlen, si
 	return word_classes(w, installed);
 }
 
-unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool))
+unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool),
+                             struct strvec *undiverted)
 {
 	unsigned cls = 0;
 	char w[64];
@@ -387,7 +428,7 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 		 * have words of their own) */
 		if (!strcmp(w, "group") && (start < 5 || memcmp(text + start - 5, "/etc/", 5)))
 			continue;
-		cls |= command_classes(w, text, len, i, installed);
+		cls |= command_classes(w, text, len, i, installed, undiverted);
 	}
 	return cls;
 }
@@ -395,7 +436,8 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 bool maintscript_conflict(unsigned a, unsigned b)
 {
 	const unsigned reads = MAINTSCRIPT_STATOVERRIDE_READ;
+	const unsigned alone = MAINTSCRIPT_GLOBAL | MAINTSCRIPT_UNDIVERT;
 	if ((a & MAINTSCRIPT_STATOVERRIDE) && (b & reads))
 		return true;
-	return (a & b & ~reads) || (a & MAINTSCRIPT_GLOBAL) || (b & MAINTSCRIPT_GLOBAL);
+	return (a & b & ~reads) || (a & alone) || (b & alone);
 }

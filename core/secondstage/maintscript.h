@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct strvec;
+
 enum {
 	MAINTSCRIPT_DEBCONF = 1u << 0,      /* the debconf database (it refuses a second user) */
 	MAINTSCRIPT_ACCOUNTS = 1u << 1,     /* /etc/passwd, group, shadow: writers and readers */
@@ -41,6 +43,12 @@ enum {
 	MAINTSCRIPT_BASE_NAMES = 1u << 15,  /* chown or chgrp to base-passwd's users
 	                                     * and groups only: ACCOUNTS until
 	                                     * base-passwd is configured, nothing after */
+	MAINTSCRIPT_UNDIVERT = 1u << 16,    /* dpkg-divert --rename --remove of diversions
+	                                     * the packages it names hold (the
+	                                     * undiverted list): it moves a file only
+	                                     * where one of them holds one.  GLOBAL
+	                                     * until the caller clears it, knowing
+	                                     * the registry holds none of theirs */
 	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script,
 	                                     * dpkg-query (whose answer changes as
 	                                     * packages get configured) or dpkg-divert
@@ -50,8 +58,10 @@ enum {
 /* The classes of a script's text (a shell or perl script, or anything).
  * installed(tool) says whether a command is there to run (an update-*
  * word is often a subcommand, or a tool of a package not installed);
- * NULL: assume it is. */
-unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool));
+ * NULL: assume it is.  undiverted, where not NULL, gets the packages of
+ * MAINTSCRIPT_UNDIVERT, each once (the caller releases it). */
+unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool),
+                             struct strvec *undiverted);
 
 /* May a script of classes b, later in install order, not start while one
  * of classes a, earlier, has not ended? */

@@ -67,6 +67,7 @@ struct job {
 	long long t0;   /* when it started */
 	const struct job *waits_for; /* what it waited for last, for -d */
 	bool debconf_copy; /* uses debconf, on a copy of its own (debconfsplit.h) */
+	struct strvec undiverted; /* of MAINTSCRIPT_UNDIVERT (maintscript.h) */
 };
 
 /* What one run keeps in memory: the root, and the dpkg database's status
@@ -105,15 +106,16 @@ static bool installed(const char *tool)
 	return false;
 }
 
-/* Adds the classes of the script at path to *cls; -ENOENT when there is
- * none.  An unreadable script runs alone. */
-static int add_classes(const char *path, unsigned *cls)
+/* Adds the classes of the script at path to the job's; -ENOENT when
+ * there is none.  An unreadable script runs alone. */
+static int add_classes(const char *path, struct job *jb)
 {
 	cleanup_strbuf struct strbuf text = STRBUF_INIT;
 	int r = xb_read_file(path, &text);
 	if (r == -ENOENT)
 		return r;
-	*cls |= r < 0 ? MAINTSCRIPT_GLOBAL : maintscript_classes(text.buf, text.len, installed);
+	jb->cls |= r < 0 ? MAINTSCRIPT_GLOBAL
+	                 : maintscript_classes(text.buf, text.len, installed, &jb->undiverted);
 	return 0;
 }
 
@@ -132,15 +134,16 @@ static void phase_init(struct phase *ph, const struct secondstage *s, struct db 
 		cleanup_free char *info = dpkgdb_info_name(jb->p->name, jb->p->arch, jb->p->multi_arch &&
 		                                           !strcmp(jb->p->multi_arch, "same"));
 		jb->out = -1;
+		jb->undiverted = (struct strvec)STRVEC_INIT;
 		jb->script = xasprintf("/" DPKGDB "/info/%s.%s", info, script);
-		if (add_classes(jb->script, &jb->cls) == -ENOENT) {
+		if (add_classes(jb->script, jb) == -ENOENT) {
 			free(xb_steal(&jb->script));
 			continue;
 		}
 		/* The debconf frontend runs the config script first. */
 		cleanup_free char *config = xasprintf("/" DPKGDB "/info/%s.config", info);
 		if (!strcmp(script, "postinst"))
-			add_classes(config, &jb->cls);
+			add_classes(config, jb);
 		if (jb->cls & MAINTSCRIPT_BASE_NAMES)
 			jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_BASE_NAMES) |
 			          (base_names ? 0 : MAINTSCRIPT_ACCOUNTS);
@@ -157,10 +160,29 @@ static void phase_release(struct phase *ph)
 	debconfsplit_end(&ph->debconf);
 	for (size_t j = 0; j < ph->n; j++) {
 		free(ph->jobs[j].script);
+		strvec_clear(&ph->jobs[j].undiverted);
 		if (ph->jobs[j].out >= 0)
 			close(ph->jobs[j].out);
 	}
 	free(ph->jobs);
+}
+
+/* A script that removes only diversions the packages it names hold:
+ * once no script before it that may change the registry is left (those
+ * after it wait for it), the registry stays as it is until it ends, and
+ * the script moves a file only if one of them holds a diversion there. */
+static void settle_undivert(struct phase *ph, size_t j)
+{
+	struct job *jb = &ph->jobs[j];
+	const unsigned writers = MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT | MAINTSCRIPT_GLOBAL;
+	for (size_t k = 0; k < j; k++)
+		if (ph->jobs[k].state != JOB_DONE && ph->jobs[k].script && (ph->jobs[k].cls & writers))
+			return;
+	bool held = dpkgdb_diverted_by(ph->db->rootfd, &jb->undiverted) != 0;
+	jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_UNDIVERT) | (held ? MAINTSCRIPT_GLOBAL : 0);
+	xb_debug("the %s of %s removes diversions of %s, which %s: %s", ph->script, jb->p->name,
+	         jb->undiverted.n ? jb->undiverted.v[0] : "?", held ? "holds some (or cannot be read)" : "holds none",
+	         held ? "alone" : "beside others");
 }
 
 /* Can job j start?  Its dependencies in this phase that come before it are
@@ -172,6 +194,8 @@ static bool ready(struct phase *ph, size_t j)
 	struct job *jb = &ph->jobs[j];
 	const struct job *by = NULL;
 	const char *why = "its dependency";
+	if (jb->cls & MAINTSCRIPT_UNDIVERT)
+		settle_undivert(ph, j);
 	for (size_t d = 0; d < jb->p->n_deps && !by; d++) {
 		size_t pos = jb->p->deps[d]; /* before this phase: done; after j: a cycle */
 		if (pos >= ph->from && pos < ph->from + j && ph->jobs[pos - ph->from].state != JOB_DONE)

@@ -595,6 +595,25 @@ line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
 	grep -qx 'Setting up reg-b (1.0) ...' "$T/var/log/xboot.log"
 }
 
+@test "a postinst that removes diversions of a package holding none runs beside others; where it holds one, alone" {
+	xb --script-jobs=2 --include=para-b,undiv-a "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	sched
+	[ "$(line_of 'undiv-a start')" -lt "$(line_of 'para-b end')" ]
+	# the same with a diversion of undiv-gone's in the tree: it may move a
+	# file para-b runs, so it waits
+	xb --script-jobs=2 --include=para-b,undiv-a -d \
+		--extract-hook='chroot "$1" dpkg-divert --package undiv-gone --no-rename --divert /usr/bin/undiv-x.moved --add /usr/bin/undiv-x' \
+		"$XB_SUITE" "$T.2" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	cat "$T.2/var/lib/xboot-marks/sched"
+	[ "$(cat "$T.2/var/lib/xboot-marks/sched")" = "$(printf 'para-b start\npara-b end\nundiv-a start\nundiv-a end')" ]
+	grep -q 'the postinst of undiv-a removes diversions of undiv-gone, which holds some' <<<"$stderr"
+	# and it removed it, as dpkg-divert does
+	run -0 chroot "$T.2" dpkg-divert --list
+	[[ $output != *undiv-gone* ]]
+}
+
 @test "a postinst runs after its dependencies' postinsts have finished" {
 	xb --script-jobs=4 --include=dep-c,para-b "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]

@@ -91,6 +91,27 @@ static void test_journal(int rootfd)
 	dpkgdb_status_release(&st);
 }
 
+/* dpkg-divert's own diversions file: whose diversions it holds */
+static void test_diversions(int rootfd)
+{
+	struct strvec zutils = STRVEC_INIT, others = STRVEC_INIT;
+	strvec_push(&zutils, "zutils");
+	strvec_pushl(&others, "gzip", "zutil", "/usr/bin/zcat", NULL);
+	CHECK(dpkgdb_diverted_by(rootfd, &zutils) == 0, "an empty file: none");
+	cleanup_free char *admin = xasprintf("--admindir=%s/var/lib/dpkg", tmpdir);
+	cleanup_free char *inst = xasprintf("--instdir=%s", tmpdir);
+	char *argv[] = { "dpkg-divert", admin, inst, "--quiet", "--no-rename", "--package", "zutils",
+		         "--divert", "/usr/bin/zcat.usr-is-merged", "--add", "/usr/bin/zcat", NULL };
+	CHECK(xb_spawn(argv, &(struct spawn_opts)SPAWN_OPTS_INIT, NULL) == 0, "dpkg-divert --add");
+	char *local[] = { "dpkg-divert", admin, inst, "--quiet", "--no-rename", "--local", "--divert",
+		          "/etc/x.orig", "--add", "/etc/x", NULL };
+	CHECK(xb_spawn(local, &(struct spawn_opts)SPAWN_OPTS_INIT, NULL) == 0, "a local one");
+	CHECK(dpkgdb_diverted_by(rootfd, &zutils) == 1, "zutils holds one");
+	CHECK(dpkgdb_diverted_by(rootfd, &others) == 0, "whole names, and holders only");
+	strvec_clear(&zutils);
+	strvec_clear(&others);
+}
+
 static void test_invalid_version(void)
 {
 	struct debinfo p = { .deb = "bad.deb" };
@@ -108,6 +129,7 @@ int main(void)
 	int rootfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	test_status(rootfd);
 	test_journal(rootfd);
+	test_diversions(rootfd);
 	test_invalid_version();
 	close(rootfd);
 	xb_rm_rf_at(AT_FDCWD, tmpdir);

@@ -1,13 +1,14 @@
 /* test-maintscript: the registries read from maintainer scripts, on the
  * shapes of text Debian's scripts have, and the conflict rule. */
 #include "../../core/secondstage/maintscript.h"
+#include "../../core/base/strvec.h"
 #include "tap.h"
 
 #include <string.h>
 
 static unsigned cls(const char *text)
 {
-	return maintscript_classes(text, strlen(text), NULL);
+	return maintscript_classes(text, strlen(text), NULL, NULL);
 }
 
 static bool only_adduser(const char *tool)
@@ -28,7 +29,7 @@ static void test_words(void)
 	CHECK(cls("chown root:staff /var/local\n") == MAINTSCRIPT_BASE_NAMES,
 	      "chown to base-passwd's names");
 	CHECK(cls("chown root:_ssh /var/local\n") == MAINTSCRIPT_ACCOUNTS, "chown to other names");
-	CHECK(cls("dpkg-divert --package x --rename --remove /bin/gzip\n") ==
+	CHECK(cls("dpkg-divert --package x --rename --add /bin/gzip\n") ==
 	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "dpkg-divert runs alone");
 	CHECK(cls("  update-alternatives --install /usr/bin/pager pager /bin/more 50\n") ==
 	      MAINTSCRIPT_ALTERNATIVES, "update-alternatives");
@@ -60,18 +61,18 @@ static void test_unknown_registries(void)
 	CHECK(cls("update-mime-database /usr/share/mime\n") == MAINTSCRIPT_GLOBAL,
 	      "an update-* tool runs alone");
 	const char *t = "deb-systemd-helper update-state foo.timer\nupdate-menus\n";
-	CHECK(maintscript_classes(t, strlen(t), only_adduser) == 0,
+	CHECK(maintscript_classes(t, strlen(t), only_adduser, NULL) == 0,
 	      "update-* words that are no installed tool");
 	t = "adduser --system foo\nupdate-foo\n";
 	const char *rc = "update-rc.d procps defaults >/dev/null || exit 1\n";
-	CHECK(maintscript_classes(rc, strlen(rc), only_adduser) == 0,
+	CHECK(maintscript_classes(rc, strlen(rc), only_adduser, NULL) == 0,
 	      "update-rc.d without insserv or OpenRC: the script's own links");
-	CHECK(maintscript_classes(rc, strlen(rc), NULL) == MAINTSCRIPT_INIT,
+	CHECK(maintscript_classes(rc, strlen(rc), NULL, NULL) == MAINTSCRIPT_INIT,
 	      "update-rc.d where insserv may be there");
-	CHECK(maintscript_classes(t, strlen(t), only_adduser) == MAINTSCRIPT_ACCOUNTS,
+	CHECK(maintscript_classes(t, strlen(t), only_adduser, NULL) == MAINTSCRIPT_ACCOUNTS,
 	      "the table does not depend on what is installed");
 	const char bin[] = "\177ELF\0\0\0adduser";
-	CHECK(maintscript_classes(bin, sizeof(bin) - 1, NULL) == MAINTSCRIPT_GLOBAL,
+	CHECK(maintscript_classes(bin, sizeof(bin) - 1, NULL, NULL) == MAINTSCRIPT_GLOBAL,
 	      "a binary runs alone");
 	/* comments name tools they do not run; a # in a word or quotes is none */
 	CHECK(cls("# e.g. dpkg-statoverride --add root staff 2775 /x\n") == 0, "a comment");
@@ -138,6 +139,40 @@ static void test_unknown_registries(void)
 	CHECK(cls("") == 0, "empty");
 }
 
+/* --remove on behalf of packages named: alone only where they hold a
+ * diversion, which the caller knows */
+static void test_undivert(void)
+{
+	/* trixie's gzip postinst, on continued lines */
+	const char *gz = "for tool in zcat zgrep; do\n"
+	                 "  if [ \"$(dpkg-divert --truename \"/usr/bin/$tool\")\" = x ]; then\n"
+	                 "    dpkg-divert --rename --package zutils \\\n"
+	                 "\t\t--divert \"/usr/bin/$tool.usr-is-merged\" \\\n"
+	                 "\t\t--remove \"/usr/bin/$tool\"\n  fi\ndone\n";
+	struct strvec names = STRVEC_INIT;
+	CHECK(maintscript_classes(gz, strlen(gz), NULL, &names) ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT), "gzip's postinst: zutils' diversions");
+	CHECK(names.n == 1 && !strcmp(names.v[0], "zutils"), "the package it names, once");
+	CHECK(maintscript_conflict(MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT, 0) &&
+	      maintscript_conflict(0, MAINTSCRIPT_UNDIVERT), "alone until the caller knows better");
+	strvec_clear(&names);
+	const char *two = "dpkg-divert --package a --rename --remove /x\n"
+	                  "dpkg-divert --package b --rename --remove /y\n"
+	                  "dpkg-divert --package a --rename --remove /z\n";
+	maintscript_classes(two, strlen(two), NULL, &names);
+	CHECK(names.n == 2 && !strcmp(names.v[0], "a") && !strcmp(names.v[1], "b"), "each package once");
+	strvec_clear(&names);
+	CHECK(cls("dpkg-divert --package \"$pkg\" --rename --remove /x\n") ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "a package in a variable");
+	CHECK(cls("dpkg-divert --rename --remove /x\n") == (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL),
+	      "whoever holds it");
+	CHECK(cls("dpkg-divert --package a --rename --remove /x\ndpkg-divert --add /y\n") ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT | MAINTSCRIPT_GLOBAL), "and one that adds");
+	CHECK(cls("dpkg-divert --package a --rename --add --remove /x\n") ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "--add and --remove");
+	CHECK(cls("chown \\\n 0:0 /x\n") == 0, "a continued line's arguments");
+}
+
 static void test_conflict(void)
 {
 	CHECK(!maintscript_conflict(0, 0), "no registries");
@@ -152,6 +187,7 @@ int main(void)
 {
 	test_words();
 	test_unknown_registries();
+	test_undivert();
 	test_conflict();
 	return tap_done();
 }
