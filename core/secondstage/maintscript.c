@@ -387,25 +387,29 @@ static unsigned command_classes(const char *w, const char *text, size_t tlen, si
 	return word_classes(w, installed);
 }
 
-unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool),
-                             struct strvec *undiverted)
-{
-	unsigned cls = 0;
+/* Words of a script's text, one by one, as the shell would see the
+ * commands: lower-cased (Perl names Debconf::Client::ConfModule), none
+ * from comments, which name tools they do not run. */
+struct words {
+	const char *text;
+	size_t len, at;
+	char q; /* the quote open on this line, as far as one line shows */
 	char w[64];
-	size_t i = 0;
+};
 
-	if (memchr(text, '\0', len))
-		return MAINTSCRIPT_GLOBAL; /* not a script we can read */
-	char q = 0; /* the quote open on this line, as far as one line shows */
+/* The next word into ws->w; false at the end.  ws->at is where it ends. */
+static bool next_word(struct words *ws)
+{
+	const char *text = ws->text;
+	size_t len = ws->len, i = ws->at;
 	while (i < len) {
 		for (; i < len && !word_char(text[i]); i++) {
 			char c = text[i];
 			if (c == '\n')
-				q = 0;
+				ws->q = 0;
 			else if (c == '\'' || c == '"')
-				q = !q ? c : q == c ? 0 : q;
-			/* a comment: it names tools it does not run */
-			else if (c == '#' && !q && (!i || strchr(" \t\n", text[i - 1])))
+				ws->q = !ws->q ? c : ws->q == c ? 0 : ws->q;
+			else if (c == '#' && !ws->q && (!i || strchr(" \t\n", text[i - 1])))
 				while (i + 1 < len && text[i + 1] != '\n')
 					i++;
 		}
@@ -417,19 +421,31 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 		 * worth a class; trailing dots end sentences, not names. */
 		while (n && text[start + n - 1] == '.')
 			n--;
-		if (!n || n >= sizeof(w))
+		if (!n || n >= sizeof(ws->w))
 			continue;
-		/* Perl names Debconf::Client::ConfModule. */
 		for (size_t k = 0; k < n; k++)
-			w[k] = (char)tolower((unsigned char)text[start + k]);
-		w[n] = '\0';
+			ws->w[k] = (char)tolower((unsigned char)text[start + k]);
+		ws->w[n] = '\0';
 		/* /etc/group is the file; a word "group" elsewhere is a
 		 * variable's name or another file (tools that read the file
 		 * have words of their own) */
-		if (!strcmp(w, "group") && (start < 5 || memcmp(text + start - 5, "/etc/", 5)))
+		if (!strcmp(ws->w, "group") && (start < 5 || memcmp(text + start - 5, "/etc/", 5)))
 			continue;
-		cls |= command_classes(w, text, len, i, installed, undiverted);
+		ws->at = i;
+		return true;
 	}
+	ws->at = len;
+	return false;
+}
+
+unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(const char *tool),
+                             struct strvec *undiverted)
+{
+	unsigned cls = 0;
+	if (memchr(text, '\0', len))
+		return MAINTSCRIPT_GLOBAL; /* not a script we can read */
+	for (struct words ws = { .text = text, .len = len }; next_word(&ws);)
+		cls |= command_classes(ws.w, text, len, ws.at, installed, undiverted);
 	return cls;
 }
 

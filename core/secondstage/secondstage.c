@@ -84,6 +84,7 @@ struct phase {
 	const char *script;  /* "preinst" or "postinst" */
 	const char *timing;  /* its name in --timings */
 	struct job *jobs;    /* in install order */
+	size_t *order;       /* the order start_ready tries them in (phase_order) */
 	size_t n;
 	size_t from;         /* position of jobs[0] in s->pkgs */
 	struct progress *pr; /* packages configured; NULL for preinsts */
@@ -119,11 +120,50 @@ static int add_classes(const char *path, struct job *jb)
 	return 0;
 }
 
+/* The order start_ready tries the jobs in: where more are ready than can
+ * run, those with the longest chain of scripts waiting on them (through
+ * dependencies and shared registries) first, so that the chain that ends
+ * the phase starts as early as it can; install order between equals.
+ * Any order of ready jobs is one that a run of one script at a time
+ * could have taken; that run itself keeps dpkg's, install order. */
+static void phase_order(struct phase *ph)
+{
+	size_t n = ph->n, *height = xcalloc(n + 1, sizeof(size_t));
+	if (ph->s->jobs <= 1) {
+		for (size_t i = 0; i < n; i++)
+			ph->order[i] = i;
+		free(height);
+		return;
+	}
+	size_t *below = xcalloc(n + 1, sizeof(size_t)); /* the longest chain after j */
+	for (size_t j = n; j-- > 0;) {
+		const struct job *jb = &ph->jobs[j];
+		size_t h = height[j] = below[j] + (jb->script != NULL);
+		for (size_t d = 0; d < jb->p->n_deps; d++) {
+			size_t pos = jb->p->deps[d];
+			if (pos >= ph->from && pos < ph->from + j && below[pos - ph->from] < h)
+				below[pos - ph->from] = h;
+		}
+		for (size_t k = 0; k < j && jb->script; k++)
+			if (ph->jobs[k].script && maintscript_conflict(ph->jobs[k].cls, jb->cls) && below[k] < h)
+				below[k] = h;
+	}
+	for (size_t i = 0; i < n; i++) { /* a stable insertion sort: n is a few hundred */
+		size_t k = i;
+		for (; k > 0 && height[ph->order[k - 1]] < height[i]; k--)
+			ph->order[k] = ph->order[k - 1];
+		ph->order[k] = i;
+	}
+	free(height);
+	free(below);
+}
+
 static void phase_init(struct phase *ph, const struct secondstage *s, struct db *db,
                        const char *script, size_t from, size_t to)
 {
 	*ph = (struct phase){ .s = s, .db = db, .script = script, .n = to - from, .from = from,
-		              .jobs = xcalloc(to - from + 1, sizeof(struct job)) };
+		              .jobs = xcalloc(to - from + 1, sizeof(struct job)),
+		              .order = xcalloc(to - from + 1, sizeof(size_t)) };
 	bool copies = s->jobs > 1 && debconfsplit_begin(&ph->debconf, db->rootfd);
 	/* base-passwd's users and groups are there once it is configured */
 	ssize_t bp = resolve_find(s->pkgs, s->n, "base-passwd");
@@ -153,6 +193,7 @@ static void phase_init(struct phase *ph, const struct secondstage *s, struct db 
 			xb_debug("the %s of %s uses debconf: on a copy of the database", script, jb->p->name);
 		}
 	}
+	phase_order(ph);
 }
 
 static void phase_release(struct phase *ph)
@@ -165,6 +206,7 @@ static void phase_release(struct phase *ph)
 			close(ph->jobs[j].out);
 	}
 	free(ph->jobs);
+	free(ph->order);
 }
 
 /* A script that removes only diversions the packages it names hold:
@@ -336,14 +378,15 @@ static size_t start_ready(struct phase *ph, size_t *left, int *err)
 	size_t running = 0;
 	for (size_t j = 0; j < ph->n; j++)
 		running += ph->jobs[j].state == JOB_RUNNING;
-	for (size_t j = 0; j < ph->n && !*err && !xb_interrupted; j++) {
+	for (size_t i = 0; i < ph->n && !*err && !xb_interrupted; i++) {
+		size_t j = ph->order[i];
 		struct job *jb = &ph->jobs[j];
 		if (jb->state != JOB_WAITING || (jb->script && running >= (ph->s->jobs ? ph->s->jobs : 1)) || !ready(ph, j))
 			continue;
 		if (!jb->script) {
 			(*left)--;
 			job_done(ph, jb, 0, err);
-			j = (size_t)-1; /* a dependency is done: look again from the start */
+			i = (size_t)-1; /* a dependency is done: look again from the start */
 			continue;
 		}
 		if ((*err = start_job(ph, jb)) < 0)

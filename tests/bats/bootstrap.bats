@@ -578,7 +578,9 @@ sched() { cat "$T/var/lib/xboot-marks/sched"; }
 line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
 
 @test "scripts without a registry in common run side by side; one registry sees them in order" {
-	xb --script-jobs=2 --include=para-a,para-b,reg-a,reg-b "$XB_SUITE" "$T" "$XB_REPO_URL"
+	# three at a time: reg-a, which reg-b waits for, starts first (see
+	# "the longest chain" below), para-a and para-b beside it
+	xb --script-jobs=3 --include=para-a,para-b,reg-a,reg-b "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	sched
 	# para-a and para-b overlap: each started before the other ended
@@ -612,6 +614,18 @@ line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
 	# and it removed it, as dpkg-divert does
 	run -0 chroot "$T.2" dpkg-divert --list
 	[[ $output != *undiv-gone* ]]
+}
+
+@test "of the scripts that may start, the one with the longest chain waiting on it starts first; --script-jobs=1 keeps install order" {
+	xb --script-jobs=2 --include=para-a,para-b,zchain-a,zchain-b "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	sched
+	# zchain-b waits for zchain-a: zchain-a goes first, para-b after it
+	[ "$(line_of 'zchain-a start')" -lt "$(line_of 'para-b start')" ]
+	[ "$(line_of 'zchain-a end')" -lt "$(line_of 'zchain-b start')" ]
+	xb --script-jobs=1 --include=para-a,para-b,zchain-a,zchain-b "$XB_SUITE" "$T.1" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(grep start "$T.1/var/lib/xboot-marks/sched")" = "$(printf 'para-a start\npara-b start\nzchain-a start\nzchain-b start')" ]
 }
 
 @test "a postinst runs after its dependencies' postinsts have finished" {
