@@ -349,21 +349,24 @@ static const char *package_option(const char *s, size_t len, const char *opt, si
  * (trixie's gzip clears zutils' that way in every tree). */
 static unsigned divert_classes(const char *s, size_t len, struct strvec *undiverted)
 {
-	static const char *const still[] = { "--truename", "--list", "--listpackage",
-		                             "--no-rename" };
-	for (size_t k = 0; k < sizeof(still) / sizeof(still[0]); k++)
-		if (has_option(s, len, still[k]))
+	static const char *const queries[] = { "--truename", "--list", "--listpackage" };
+	for (size_t k = 0; k < ARRAY_SIZE(queries); k++)
+		if (has_option(s, len, queries[k]))
 			return MAINTSCRIPT_DIVERT;
+	bool add = has_option(s, len, "--add") || !has_option(s, len, "--remove");
+	unsigned cls = MAINTSCRIPT_DIVERT | (add ? MAINTSCRIPT_DIVERT_ADD : 0);
+	if (has_option(s, len, "--no-rename"))
+		return cls;
 	size_t n = 0;
 	const char *pkg = package_option(s, len, "--package", &n);
-	if (!pkg || !has_option(s, len, "--remove") || has_option(s, len, "--add"))
-		return MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL;
+	if (!pkg || add)
+		return cls | MAINTSCRIPT_GLOBAL;
 	if (undiverted) {
 		cleanup_free char *name = xstrndup(pkg, n);
 		if (!strvec_has(undiverted, name))
 			strvec_push(undiverted, name);
 	}
-	return MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT;
+	return cls | MAINTSCRIPT_UNDIVERT;
 }
 
 /* The words whose arguments say more than the word does. */

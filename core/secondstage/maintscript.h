@@ -49,6 +49,8 @@ enum {
 	                                     * where one of them holds one.  GLOBAL
 	                                     * until the caller clears it, knowing
 	                                     * the registry holds none of theirs */
+	MAINTSCRIPT_DIVERT_ADD = 1u << 17,  /* dpkg-divert that may add a diversion
+	                                     * (--add, or no action named) */
 	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script,
 	                                     * dpkg-query (whose answer changes as
 	                                     * packages get configured) or dpkg-divert

@@ -128,13 +128,12 @@ static int add_classes(const char *path, struct job *jb)
  * could have taken; that run itself keeps dpkg's, install order. */
 static void phase_order(struct phase *ph)
 {
-	size_t n = ph->n, *height = xcalloc(n + 1, sizeof(size_t));
-	if (ph->s->jobs <= 1) {
-		for (size_t i = 0; i < n; i++)
-			ph->order[i] = i;
-		free(height);
+	size_t n = ph->n;
+	for (size_t i = 0; i < n; i++)
+		ph->order[i] = i;
+	if (ph->s->jobs <= 1)
 		return;
-	}
+	size_t *height = xcalloc(n + 1, sizeof(size_t));
 	size_t *below = xcalloc(n + 1, sizeof(size_t)); /* the longest chain after j */
 	for (size_t j = n; j-- > 0;) {
 		const struct job *jb = &ph->jobs[j];
@@ -144,11 +143,14 @@ static void phase_order(struct phase *ph)
 			if (pos >= ph->from && pos < ph->from + j && below[pos - ph->from] < h)
 				below[pos - ph->from] = h;
 		}
+		/* as if what removes diversions will find none to remove */
+		const unsigned guess = ~(unsigned)MAINTSCRIPT_UNDIVERT;
 		for (size_t k = 0; k < j && jb->script; k++)
-			if (ph->jobs[k].script && maintscript_conflict(ph->jobs[k].cls, jb->cls) && below[k] < h)
+			if (ph->jobs[k].script && below[k] < h &&
+			    maintscript_conflict(ph->jobs[k].cls & guess, jb->cls & guess))
 				below[k] = h;
 	}
-	for (size_t i = 0; i < n; i++) { /* a stable insertion sort: n is a few hundred */
+	for (size_t i = 1; i < n; i++) { /* a stable insertion sort: n is a few hundred */
 		size_t k = i;
 		for (; k > 0 && height[ph->order[k - 1]] < height[i]; k--)
 			ph->order[k] = ph->order[k - 1];
@@ -209,22 +211,31 @@ static void phase_release(struct phase *ph)
 	free(ph->order);
 }
 
-/* A script that removes only diversions the packages it names hold:
- * once no script before it that may change the registry is left (those
- * after it wait for it), the registry stays as it is until it ends, and
- * the script moves a file only if one of them holds a diversion there. */
+/* A script that removes only diversions the packages it names hold
+ * moves a file only if one of them holds a diversion when it runs.  What
+ * the registry holds now stays so but for what scripts before it do
+ * (those after it wait for it): once none of those that may add one is
+ * left, none held now means none then; one held now, once none that may
+ * remove it is left either. */
 static void settle_undivert(struct phase *ph, size_t j)
 {
 	struct job *jb = &ph->jobs[j];
-	const unsigned writers = MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT | MAINTSCRIPT_GLOBAL;
-	for (size_t k = 0; k < j; k++)
-		if (ph->jobs[k].state != JOB_DONE && ph->jobs[k].script && (ph->jobs[k].cls & writers))
+	bool removers = false;
+	for (size_t k = 0; k < j; k++) {
+		const struct job *e = &ph->jobs[k];
+		if (e->state == JOB_DONE || !e->script)
+			continue;
+		if (e->cls & (MAINTSCRIPT_GLOBAL | MAINTSCRIPT_DIVERT_ADD))
 			return;
+		removers |= (e->cls & (MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT)) != 0;
+	}
 	bool held = dpkgdb_diverted_by(ph->db->rootfd, &jb->undiverted) != 0;
+	if (held && removers)
+		return;
 	jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_UNDIVERT) | (held ? MAINTSCRIPT_GLOBAL : 0);
-	xb_debug("the %s of %s removes diversions of %s, which %s: %s", ph->script, jb->p->name,
-	         jb->undiverted.n ? jb->undiverted.v[0] : "?", held ? "holds some (or cannot be read)" : "holds none",
-	         held ? "alone" : "beside others");
+	xb_debug("the %s of %s removes diversions of %s, which %s", ph->script, jb->p->name,
+	         jb->undiverted.n ? jb->undiverted.v[0] : "?",
+	         held ? "holds some (or cannot be read): alone" : "holds none: beside others");
 }
 
 /* Can job j start?  Its dependencies in this phase that come before it are

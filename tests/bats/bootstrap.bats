@@ -575,7 +575,9 @@ no_sleeper() {
 # sched: the start and end lines the para-*, reg-* and dep-c postinsts logged
 sched() { cat "$T/var/lib/xboot-marks/sched"; }
 # line_of WORDS: the line number of "WORDS" in sched
-line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
+line_of() { line_of_in "$T" "$1"; }
+# line_of_in TREE WORDS: the same in another tree
+line_of_in() { grep -nx "$2" "$1/var/lib/xboot-marks/sched" | cut -d: -f1; }
 
 @test "scripts without a registry in common run side by side; one registry sees them in order" {
 	# three at a time: reg-a, which reg-b waits for, starts first (see
@@ -614,6 +616,13 @@ line_of() { grep -nx "$1" "$T/var/lib/xboot-marks/sched" | cut -d: -f1; }
 	# and it removed it, as dpkg-divert does
 	run -0 chroot "$T.2" dpkg-divert --list
 	[[ $output != *undiv-gone* ]]
+	# a script before it that only removes diversions cannot give
+	# undiv-gone one: zchain-a, after both, need not wait for undiv-a
+	xb --script-jobs=3 --include=undiv-0,undiv-a,zchain-a "$XB_SUITE" "$T.3" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	cat "$T.3/var/lib/xboot-marks/sched"
+	[ "$(line_of_in "$T.3" 'zchain-a start')" -lt "$(line_of_in "$T.3" 'undiv-0 end')" ]
+	[ "$(line_of_in "$T.3" 'undiv-0 end')" -lt "$(line_of_in "$T.3" 'undiv-a start')" ]
 }
 
 @test "of the scripts that may start, the one with the longest chain waiting on it starts first; --script-jobs=1 keeps install order" {

@@ -30,7 +30,7 @@ static void test_words(void)
 	      "chown to base-passwd's names");
 	CHECK(cls("chown root:_ssh /var/local\n") == MAINTSCRIPT_ACCOUNTS, "chown to other names");
 	CHECK(cls("dpkg-divert --package x --rename --add /bin/gzip\n") ==
-	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "dpkg-divert runs alone");
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_DIVERT_ADD | MAINTSCRIPT_GLOBAL), "dpkg-divert runs alone");
 	CHECK(cls("  update-alternatives --install /usr/bin/pager pager /bin/more 50\n") ==
 	      MAINTSCRIPT_ALTERNATIVES, "update-alternatives");
 	CHECK(cls("if [ -x /usr/sbin/update-shells ]; then update-shells; fi\n") == MAINTSCRIPT_SHELLS,
@@ -112,9 +112,14 @@ static void test_unknown_registries(void)
 	CHECK(cls("fn=$(dpkg-divert --truename \"/usr/sbin/$n\")\n") == MAINTSCRIPT_DIVERT,
 	      "dpkg-divert --truename");
 	CHECK(cls("dpkg-divert --quiet --add --no-rename --package base-files --divert /.x /x\n") ==
-	      MAINTSCRIPT_DIVERT, "dpkg-divert --no-rename");
-	CHECK(cls("dpkg-divert --add /x\n") == (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL),
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_DIVERT_ADD), "dpkg-divert --no-rename");
+	CHECK(cls("dpkg-divert --package dash --no-rename --remove \"$dfile\"\n") == MAINTSCRIPT_DIVERT,
+	      "dpkg-divert --no-rename --remove adds none");
+	CHECK(cls("dpkg-divert --add /x\n") ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_DIVERT_ADD | MAINTSCRIPT_GLOBAL),
 	      "dpkg-divert that may rename runs alone");
+	CHECK(cls("dpkg-divert --no-rename --divert /x.d /x\n") ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_DIVERT_ADD), "no action named: --add");
 	CHECK(cls("dpkg-statoverride --update --add root crontab 2755 /usr/bin/crontab\n") ==
 	      (MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS), "dpkg-statoverride --add");
 	/* dpkg-query: what configuring changes makes it run alone */
@@ -167,9 +172,10 @@ static void test_undivert(void)
 	CHECK(cls("dpkg-divert --rename --remove /x\n") == (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL),
 	      "whoever holds it");
 	CHECK(cls("dpkg-divert --package a --rename --remove /x\ndpkg-divert --add /y\n") ==
-	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT | MAINTSCRIPT_GLOBAL), "and one that adds");
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT | MAINTSCRIPT_DIVERT_ADD | MAINTSCRIPT_GLOBAL),
+	      "and one that adds");
 	CHECK(cls("dpkg-divert --package a --rename --add --remove /x\n") ==
-	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "--add and --remove");
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_DIVERT_ADD | MAINTSCRIPT_GLOBAL), "--add and --remove");
 	CHECK(cls("chown \\\n 0:0 /x\n") == 0, "a continued line's arguments");
 }
 
