@@ -191,7 +191,7 @@ static unsigned query_classes(const char *s, size_t len)
 		}
 		start = false;
 	}
-	return other || !show ? MAINTSCRIPT_GLOBAL : 0;
+	return other || !show ? MAINTSCRIPT_STATUS : 0;
 }
 
 /* The next word of the same command line at s: where it starts, or len.
@@ -455,7 +455,7 @@ unsigned maintscript_classes(const char *text, size_t len, bool (*installed)(con
 bool maintscript_conflict(unsigned a, unsigned b)
 {
 	const unsigned reads = MAINTSCRIPT_STATOVERRIDE_READ;
-	const unsigned alone = MAINTSCRIPT_GLOBAL | MAINTSCRIPT_UNDIVERT;
+	const unsigned alone = MAINTSCRIPT_GLOBAL | MAINTSCRIPT_UNDIVERT | MAINTSCRIPT_STATUS;
 	if ((a & MAINTSCRIPT_STATOVERRIDE) && (b & reads))
 		return true;
 	return (a & b & ~reads) || (a & alone) || (b & alone);

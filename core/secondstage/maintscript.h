@@ -51,10 +51,13 @@ enum {
 	                                     * the registry holds none of theirs */
 	MAINTSCRIPT_DIVERT_ADD = 1u << 17,  /* dpkg-divert that may add a diversion
 	                                     * (--add, or no action named) */
-	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script,
-	                                     * dpkg-query (whose answer changes as
-	                                     * packages get configured) or dpkg-divert
-	                                     * (which moves files others run): alone */
+	MAINTSCRIPT_STATUS = 1u << 18,      /* dpkg-query of what configuring changes
+	                                     * (a status) or of diversions (-L, -S):
+	                                     * alone, as GLOBAL; among preinsts, which
+	                                     * configure nothing, DIVERT (the caller's) */
+	MAINTSCRIPT_GLOBAL = 1u << 31,      /* unknown registry, a binary script, or
+	                                     * dpkg-divert's rename (which moves files
+	                                     * others run): alone */
 };
 
 /* The classes of a script's text (a shell or perl script, or anything).

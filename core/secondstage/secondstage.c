@@ -186,6 +186,9 @@ static void phase_init(struct phase *ph, const struct secondstage *s, struct db 
 		cleanup_free char *config = xasprintf("/" DPKGDB "/info/%s.config", info);
 		if (!strcmp(script, "postinst"))
 			add_classes(config, jb);
+		/* no status changes while the preinsts run; diversions do */
+		if ((jb->cls & MAINTSCRIPT_STATUS) && !strcmp(script, "preinst"))
+			jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_STATUS) | MAINTSCRIPT_DIVERT;
 		if (jb->cls & MAINTSCRIPT_BASE_NAMES)
 			jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_BASE_NAMES) |
 			          (base_names ? 0 : MAINTSCRIPT_ACCOUNTS);

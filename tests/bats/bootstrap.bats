@@ -637,6 +637,14 @@ line_of_in() { grep -nx "$2" "$1/var/lib/xboot-marks/sched" | cut -d: -f1; }
 	[ "$(grep start "$T.1/var/lib/xboot-marks/sched")" = "$(printf 'para-a start\npara-b start\nzchain-a start\nzchain-b start')" ]
 }
 
+@test "a preinst that asks dpkg-query for a status runs beside others (no preinst changes one)" {
+	xb --script-jobs=2 --include=qpre-a,qpre-b "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	sched
+	[ "$(line_of 'qpre-a start')" -lt "$(line_of 'qpre-b end')" ]
+	[ "$(line_of 'qpre-b start')" -lt "$(line_of 'qpre-a end')" ]
+}
+
 @test "a postinst runs after its dependencies' postinsts have finished" {
 	xb --script-jobs=4 --include=dep-c,para-b "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]

@@ -124,20 +124,20 @@ static void test_unknown_registries(void)
 	      (MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS), "dpkg-statoverride --add");
 	/* dpkg-query: what configuring changes makes it run alone */
 	CHECK(cls("dpkg-query -W -f='${binary:Package} ${Status}\\n' $check 2>/dev/null |\n") ==
-	      MAINTSCRIPT_GLOBAL, "dpkg-query of Status runs alone");
+	      MAINTSCRIPT_STATUS, "dpkg-query of Status runs alone");
 	CHECK(cls("if [ \"$(dpkg-query -W -f='${db:Status-Want}' locales-all 2>/dev/null)\" = x ]\n") ==
 	      0, "dpkg-query of the want flag commutes");
 	CHECK(cls("old=\"$(dpkg-query -W -f='${Conffiles}' $pkg | \\\n sed -n -e \"\\' ${conffile} ' p\")\"\n") ==
 	      0, "dpkg-query of Conffiles commutes; the pipe's shell variables are not its");
 	CHECK(cls("dpkg-query -f '${Version}' -W base-files\n") == 0, "-f before -W");
-	CHECK(cls("dpkg-query -L base-files | grep -q x\n") == MAINTSCRIPT_GLOBAL, "-L runs alone");
-	CHECK(cls("dpkg-query -S /bin/sh\n") == MAINTSCRIPT_GLOBAL, "-S (diversions) runs alone");
-	CHECK(cls("dpkg-query -W \\\n  -f='${Status}' foo\n") == MAINTSCRIPT_GLOBAL,
+	CHECK(cls("dpkg-query -L base-files | grep -q x\n") == MAINTSCRIPT_STATUS, "-L runs alone");
+	CHECK(cls("dpkg-query -S /bin/sh\n") == MAINTSCRIPT_STATUS, "-S (diversions) runs alone");
+	CHECK(cls("dpkg-query -W \\\n  -f='${Status}' foo\n") == MAINTSCRIPT_STATUS,
 	      "a format on a continued line");
-	CHECK(cls("dpkg-query -W -f='${Version}|${Status}' foo\n") == MAINTSCRIPT_GLOBAL,
+	CHECK(cls("dpkg-query -W -f='${Version}|${Status}' foo\n") == MAINTSCRIPT_STATUS,
 	      "a pipe inside the format's quotes");
-	CHECK(cls("dpkg-query -l foo\n") == MAINTSCRIPT_GLOBAL, "-l runs alone");
-	CHECK(cls("echo \"see dpkg-query(1)\"\n") == MAINTSCRIPT_GLOBAL, "dpkg-query named in passing");
+	CHECK(cls("dpkg-query -l foo\n") == MAINTSCRIPT_STATUS, "-l runs alone");
+	CHECK(cls("echo \"see dpkg-query(1)\"\n") == MAINTSCRIPT_STATUS, "dpkg-query named in passing");
 	CHECK(cls("dpkg-query -W foo\n") == 0, "-W's own format: name and version");
 	CHECK(cls("sed -i 's/^hosts:/& mdns/' /etc/nsswitch.conf\n") == MAINTSCRIPT_NSS,
 	      "nsswitch.conf, edited in place");
@@ -187,6 +187,8 @@ static void test_conflict(void)
 	      "a shared one");
 	CHECK(maintscript_conflict(MAINTSCRIPT_GLOBAL, 0) && maintscript_conflict(0, MAINTSCRIPT_GLOBAL),
 	      "GLOBAL against anything");
+	CHECK(maintscript_conflict(MAINTSCRIPT_STATUS, 0) && maintscript_conflict(0, MAINTSCRIPT_STATUS),
+	      "STATUS, as the caller leaves it, too");
 }
 
 int main(void)
