@@ -73,7 +73,7 @@ static int fail(const struct copy *c, struct archive *a, const char *doing)
 {
 	const char *why = archive_error_string(a);
 	if (archive_errno(a) == EPIPE)
-		return -EPIPE; /* the writer stopped, and said why */
+		return -EPIPE; /* the writer stopped: its status tells (run_copy) */
 	xb_error("%s: %s: %s", c->what, doing, why ? why : "unknown archive error");
 	return -EIO;
 }
@@ -106,6 +106,14 @@ static int enter_tree(const struct copy *c, int rootfd)
 	return 0;
 }
 
+static void drain(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+}
+
 /* The child, chrooted into the tree: extracts the tar on fd into c->dir. */
 static int extract(const struct copy *c, int rootfd, int fd)
 {
@@ -136,6 +144,11 @@ static int extract(const struct copy *c, int rootfd, int fd)
 		r = fail(c, disk, "finishing the copy");
 	archive_write_free(disk);
 	archive_read_free(in);
+	/* The end-of-archive blocks come before the writer's last padding:
+	 * read to its end, so that the writer never writes to a closed pipe
+	 * unless this side failed. */
+	if (!r && c->tar_fd < 0)
+		drain(fd);
 	return r;
 }
 
@@ -188,12 +201,19 @@ static int stream_sources(const struct copy *c, int fd)
 	return r;
 }
 
-static int wait_for(pid_t pid)
+/* The writer's result: it reports its own failures, but not a signal
+ * that killed it (a SIGKILL of ours after a failure here is no news). */
+static int wait_for(const struct copy *c, pid_t pid, bool killed)
 {
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			xb_error("%s: waiting for its writer: %s", c->what, strerror(errno));
 			return -errno;
+		}
+	if (WIFSIGNALED(st) && !killed)
+		xb_error("%s: its writer was killed by signal %d (%s)", c->what, WTERMSIG(st),
+		         strsignal(WTERMSIG(st)));
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -XB_ECHILD;
 }
 
@@ -222,11 +242,14 @@ static int run_copy(const struct copy *c)
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	int r = stream_sources(c, p[1]);
 	close(p[1]);
-	if (r)
+	/* EPIPE: the writer is gone, and its status says whether it failed
+	 * (and said why) or had read the whole archive. */
+	bool killed = r && r != -EPIPE;
+	if (killed)
 		kill(pid, SIGKILL);
-	int w = wait_for(pid);
+	int w = wait_for(c, pid, killed);
 	signal(SIGPIPE, old);
-	return r ? r : w;
+	return r && r != -EPIPE ? r : w;
 }
 
 int copy_into_tree(const char *root, char *const *srcs, size_t n, const char *dst, bool contents,
@@ -259,7 +282,7 @@ static int run_tar_in(const struct copy *c)
 		xb_error("%s: fork: %s", c->what, strerror(errno));
 		return -errno;
 	}
-	return wait_for(pid);
+	return wait_for(c, pid, false);
 }
 
 int copy_tar_into_tree(const char *root, const char *tarball, const char *dst, const char *what)
