@@ -21,6 +21,10 @@ int cmd_exit_code(int r)
 		return 2;
 	if (r == -XB_EINTR)
 		return 130;
+	/* Each failure is reported where it is understood; one that was not
+	 * still gets its line rather than a bare exit status. */
+	if (xb_errors_shown() == 0)
+		xb_error("failed: %s (nothing said why: a bug worth reporting)", xb_strerror(r));
 	return 1;
 }
 

@@ -3,5 +3,6 @@
 
 int main(int argc, char **argv)
 {
+	xb_error_init();
 	return cmd_dispatch(argc, argv);
 }

@@ -313,7 +313,10 @@ static void grandchild(struct launch *l)
 	/* Signals ignored here would stay ignored in what fn executes. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
+	unsigned shown = xb_errors_shown();
 	int r = setup(l);
+	if (r < 0 && xb_errors_shown() == shown)
+		xb_error("setting up the sandbox of %s: %s", l->o->root, xb_strerror(r));
 	/* The parent says which protection holds before fn says anything. */
 	int go = -1;
 	if (send_int(l->sock, r) < 0 || (r == 0 && recv_int(l->sock, &go, 0) < 0))
@@ -468,8 +471,10 @@ static int parent(struct launch *l, pid_t pid, int sock, struct emu_host_binfmt 
 		emu_contain_no_userns(&l->ct, "user namespaces are refused here (chrooted?)");
 		r = host_strategy(l, hb, &how);
 	}
-	if (send_int(sock, r < 0 ? r : gid5) < 0 && r == 0)
+	if (send_int(sock, r < 0 ? r : gid5) < 0 && r == 0) {
+		xb_error("entering %s: the child process died", root);
 		r = -XB_ECHILD;
+	}
 	if (r < 0)
 		return r;
 	if (recv_int(sock, &st, pid) < 0) {
@@ -479,8 +484,10 @@ static int parent(struct launch *l, pid_t pid, int sock, struct emu_host_binfmt 
 	/* Once it holds: a set-up that failed has said why, and that is all. */
 	if (st == 0) {
 		emu_contain_say(&l->ct, l->o->image ? l->o->image : root, how);
-		if (send_int(sock, 0) < 0)
+		if (send_int(sock, 0) < 0) {
+			xb_error("setting up %s: the namespace's init died", root);
 			return -XB_ECHILD;
+		}
 	}
 	return st;
 }

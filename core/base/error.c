@@ -5,12 +5,27 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "strbuf.h"
 
 int xb_verbosity = 1;
 volatile int xb_interrupted;
 static FILE *xb_log;
+/* Errors shown, by this process and by the children it forks after
+ * xb_error_init(): one page they share. */
+static unsigned local_count;
+static unsigned *shown_count = &local_count;
+
+void xb_error_init(void)
+{
+	void *p = mmap(NULL, sizeof(unsigned), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	               -1, 0);
+	if (p != MAP_FAILED)
+		shown_count = p;
+}
+
+unsigned xb_errors_shown(void) { return __atomic_load_n(shown_count, __ATOMIC_RELAXED); }
 
 static const char *const xb_errs[] = {
 	[XB_EBADSIG - XB_EBASE] = "bad or missing signature",
@@ -69,7 +84,15 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap, bool show)
 static int muted;
 void xb_mute_errors(bool on) { muted += on ? 1 : -1; }
 
-DEFINE_MSG(xb_error, "xboot: error: ", muted == 0)
+static bool count_shown(void)
+{
+	if (muted)
+		return false;
+	__atomic_add_fetch(shown_count, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+DEFINE_MSG(xb_error, "xboot: error: ", count_shown())
 DEFINE_MSG(xb_warn, "xboot: warning: ", xb_verbosity >= 1)
 DEFINE_MSG(xb_info, "xboot: ", xb_verbosity >= 1)
 DEFINE_MSG(xb_debug, "xboot: ", xb_verbosity >= 2)

@@ -44,6 +44,11 @@ void xb_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* sh
 /* While on (calls nest), errors are not shown: for a probe whose failure
  * is an answer, not a problem.  The log still gets them. */
 void xb_mute_errors(bool on);
+/* How many errors were shown, in this process and, once xb_error_init()
+ * has run (before the first fork), in the children it forks: a failure
+ * that none reported can still be named once. */
+void xb_error_init(void);
+unsigned xb_errors_shown(void);
 /* Also append every message to this log (may be NULL); not owned. */
 void xb_set_log(FILE *log);
 
