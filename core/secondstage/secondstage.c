@@ -232,8 +232,9 @@ static void settle_undivert(struct phase *ph, size_t j)
 			return;
 		removers |= (e->cls & (MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT)) != 0;
 	}
-	bool held = dpkgdb_diverted_by(ph->db->rootfd, &jb->undiverted) != 0;
-	if (held && removers)
+	/* A registry that cannot be read (said once) is taken as holding some. */
+	int held = dpkgdb_diverted_by(ph->db->rootfd, &jb->undiverted);
+	if (held > 0 && removers)
 		return;
 	jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_UNDIVERT) | (held ? MAINTSCRIPT_GLOBAL : 0);
 	xb_debug("the %s of %s removes diversions of %s, which %s", ph->script, jb->p->name,
@@ -531,6 +532,7 @@ int secondstage_run(void *ctx)
 {
 	const struct secondstage *s = ctx;
 	struct db db = { -1, DPKGDB_STATUS_INIT, DPKGTRIG_INIT };
+	unsigned shown = xb_errors_shown();
 	int r = 0;
 
 	/* dpkg runs every script with this umask, whatever its caller's. */
@@ -546,5 +548,7 @@ int secondstage_run(void *ctx)
 	dpkgtrig_release(&db.triggers);
 	if (db.rootfd >= 0)
 		close(db.rootfd);
+	if (r < 0 && r != -XB_EINTR && xb_errors_shown() == shown)
+		xb_error("the second stage failed: %s", xb_strerror(r));
 	return xb_interrupted || r == -XB_EINTR ? 130 : r ? 1 : 0;
 }
