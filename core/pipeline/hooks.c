@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -155,7 +156,10 @@ static int run_contained(const struct hooks_env *e, const char *kind, char **arg
 		return r;
 	if (xb_interrupted || code == 130)
 		return -XB_EINTR;
-	if (code && code != 125 && code != 126 && code != 127)
+	if (code > 128 && code - 128 < SIGRTMIN)
+		xb_error("the %s hook '%s' was killed by signal %d (%s)", kind, what, code - 128,
+		         strsignal(code - 128));
+	else if (code && code != 125 && code != 126 && code != 127)
 		xb_error("the %s hook '%s' failed (exit status %d)", kind, what, code);
 	return code ? -XB_ECHILD : 0;
 }

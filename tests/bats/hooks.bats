@@ -56,12 +56,16 @@ hermetic
 	[ -z "$(ls -A "$host/victim")" ]
 }
 
-@test "a failing hook stops the run, naming it and its status" {
+@test "a failing hook stops the run, naming it and its status, or the signal that killed it" {
 	xb --variant=essential --customize-hook='exit 7' "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -ne 0 ]
 	[ "$(printf '%s\n' "$stderr" | grep -c '^xboot: error: ')" -eq 1 ]
 	printf '%s\n' "$stderr" | grep -q "^xboot: error: the customize hook 'exit 7' failed (exit status 7)$"
 	[ -z "$(mounts_under "$T")" ]
+	rm -rf "$T"
+	xb --variant=essential --customize-hook="sh -c 'kill -KILL \$\$'" "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -ne 0 ]
+	printf '%s\n' "$stderr" | grep -q "^xboot: error: the customize hook '.*' was killed by signal 9 (Killed)$"
 }
 
 @test "a failing essential hook leaves nothing mounted and no process" {
