@@ -133,18 +133,19 @@ static void phase_order(struct phase *ph)
 		ph->order[i] = i;
 	if (ph->s->jobs <= 1)
 		return;
-	size_t *height = xcalloc(n + 1, sizeof(size_t));
-	size_t *below = xcalloc(n + 1, sizeof(size_t)); /* the longest chain after j */
+	/* below[j]: the longest chain of scripts after j; with j's own, its
+	 * height.  As if what removes diversions will find none to remove. */
+	size_t *below = xcalloc(n + 1, sizeof(size_t));
+	const unsigned guess = ~(unsigned)MAINTSCRIPT_UNDIVERT;
+#define HEIGHT(j) (below[j] + (ph->jobs[j].script != NULL))
 	for (size_t j = n; j-- > 0;) {
 		const struct job *jb = &ph->jobs[j];
-		size_t h = height[j] = below[j] + (jb->script != NULL);
+		size_t h = HEIGHT(j);
 		for (size_t d = 0; d < jb->p->n_deps; d++) {
 			size_t pos = jb->p->deps[d];
 			if (pos >= ph->from && pos < ph->from + j && below[pos - ph->from] < h)
 				below[pos - ph->from] = h;
 		}
-		/* as if what removes diversions will find none to remove */
-		const unsigned guess = ~(unsigned)MAINTSCRIPT_UNDIVERT;
 		for (size_t k = 0; k < j && jb->script; k++)
 			if (ph->jobs[k].script && below[k] < h &&
 			    maintscript_conflict(ph->jobs[k].cls & guess, jb->cls & guess))
@@ -152,11 +153,11 @@ static void phase_order(struct phase *ph)
 	}
 	for (size_t i = 1; i < n; i++) { /* a stable insertion sort: n is a few hundred */
 		size_t k = i;
-		for (; k > 0 && height[ph->order[k - 1]] < height[i]; k--)
+		for (; k > 0 && HEIGHT(ph->order[k - 1]) < HEIGHT(i); k--)
 			ph->order[k] = ph->order[k - 1];
 		ph->order[k] = i;
 	}
-	free(height);
+#undef HEIGHT
 	free(below);
 }
 
