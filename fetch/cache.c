@@ -1,11 +1,15 @@
-/* cache: the content-addressed .deb store, DIR/sha256/<hex>.deb.  Files
- * are only ever put there by rename() after verification (see http.c),
- * and are verified again on every use: the disk, or another user of the
- * cache, may have changed them since.  The shared lock on DIR/.lock keeps
- * a future cleaner (taking LOCK_EX) away while runs use the cache. */
+/* cache: the content-addressed store: .debs as DIR/sha256/<hex>.deb, and
+ * decompressed Packages indices as DIR/indices/<hex>.  Files are only ever
+ * put there whole after verification (renamed or linked: see http.c and
+ * fetch_cache_keep_index), and are verified again on every use: the disk,
+ * or another user of the cache, may have changed them since.  The shared
+ * lock on DIR/.lock keeps a future cleaner (taking LOCK_EX) away while
+ * runs use the cache. */
 #include "cache.h"
 
+#include "../core/base/fileio.h"
 #include "../core/base/hash.h"
+#include "../core/base/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +47,11 @@ int fetch_cache_open(struct fetch_cache *c, const char *dir)
 	}
 	sub = xasprintf("%s/sha256", dir);
 	r = xb_mkdir_p_at(AT_FDCWD, sub, 0755);
+	if (r == 0) {
+		free(sub);
+		sub = xasprintf("%s/indices", dir);
+		r = xb_mkdir_p_at(AT_FDCWD, sub, 0755);
+	}
 	if (r < 0) {
 		xb_error("opening cache %s: %s", dir, strerror(-r));
 		return r;
@@ -86,17 +95,28 @@ static bool valid_sha256(const char *hex)
 	return i == 64;
 }
 
-char *fetch_cache_path(const struct fetch_cache *c, const char *sha256)
+/* The name comes from an index or a Release: never let it climb out. */
+static char *store_path(const struct fetch_cache *c, const char *sha256, bool index)
 {
-	/* The name comes from an index; never let it climb out of the cache. */
 	if (!valid_sha256(sha256))
 		return NULL;
-	return xasprintf("%s/sha256/%s.deb", c->dir, sha256);
+	return index ? xasprintf("%s/indices/%s", c->dir, sha256)
+	             : xasprintf("%s/sha256/%s.deb", c->dir, sha256);
 }
 
-bool fetch_cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size)
+char *fetch_cache_path(const struct fetch_cache *c, const char *sha256)
 {
-	cleanup_free char *p = fetch_cache_path(c, sha256);
+	return store_path(c, sha256, false);
+}
+
+char *fetch_cache_index_path(const struct fetch_cache *c, const char *sha256)
+{
+	return store_path(c, sha256, true);
+}
+
+static bool store_has(const struct fetch_cache *c, const char *sha256, uint64_t size, bool index)
+{
+	cleanup_free char *p = store_path(c, sha256, index);
 	cleanup_fd int fd = p ? open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
 	struct stat st;
 	char hex[65];
@@ -111,6 +131,36 @@ bool fetch_cache_has(const struct fetch_cache *c, const char *sha256, uint64_t s
 		return false;
 	}
 	return true;
+}
+
+bool fetch_cache_has(const struct fetch_cache *c, const char *sha256, uint64_t size)
+{
+	return store_has(c, sha256, size, false);
+}
+
+bool fetch_cache_has_index(const struct fetch_cache *c, const char *sha256, uint64_t size)
+{
+	return store_has(c, sha256, size, true);
+}
+
+void fetch_cache_keep_index(const struct fetch_cache *c, const char *path, const char *sha256)
+{
+	cleanup_free char *dst = store_path(c, sha256, true);
+	if (!dst)
+		return;
+	/* A link names the whole file at once; EEXIST: another run kept it. */
+	if (link(path, dst) == 0 || errno == EEXIST)
+		return;
+	if (errno != EXDEV && errno != EPERM) {
+		xb_debug("cache %s: keeping the index %s: %s", c->dir, path, strerror(errno));
+		return;
+	}
+	/* Elsewhere a copy, nameless until it is whole (as downloads are). */
+	struct outfile of = OUTFILE_INIT;
+	cleanup_fd int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in >= 0 && outfile_open(&of, dst, true) == 0 && xb_copy_fd(in, of.fd) == 0)
+		outfile_commit(&of);
+	outfile_release(&of);
 }
 
 char *fetch_cache_default_dir(void)

@@ -1,5 +1,6 @@
 /* indices: fetching a suite's Packages indices, checked against the
- * Release, and decompressing them for the resolver. */
+ * Release, and decompressing them for the resolver; the cache keeps them
+ * decompressed, by the hash the Release gives them so. */
 #include "indices.h"
 
 #include <archive.h>
@@ -7,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "../core/base/hash.h"
+#include "cache.h"
 #include "http.h"
 #include "sources.h"
 
@@ -38,7 +41,8 @@ static int check_listed(const struct strvec *have, const char *want, const char 
 	return -XB_ENOTFOUND;
 }
 
-static int write_entry(struct archive *a, int fd, const char *src, const char *tmp)
+static int write_entry(struct archive *a, int fd, const char *src, const char *tmp,
+                       struct xb_hash *h)
 {
 	size_t bufsize = 1 << 16;
 	cleanup_free char *buf = xmalloc(bufsize);
@@ -50,6 +54,7 @@ static int write_entry(struct archive *a, int fd, const char *src, const char *t
 			xb_error("decompressing %s: %s", src, archive_error_string(a));
 			return -XB_EPARSE;
 		}
+		xb_hash_update(h, buf, (size_t)n);
 		int rc = xb_write_all(fd, buf, (size_t)n);
 		if (rc < 0) {
 			xb_error("writing %s: %s", tmp, strerror(-rc));
@@ -59,9 +64,11 @@ static int write_entry(struct archive *a, int fd, const char *src, const char *t
 }
 
 /* Decompresses src (xz, gz, zst or plain, by content) to dest with
- * libarchive's raw format.  Reports errors. */
-static int decompress(const char *src, const char *dest)
+ * libarchive's raw format; sha256 gets the SHA256 of what it wrote.
+ * Reports errors. */
+static int decompress(const char *src, const char *dest, char *sha256)
 {
+	struct xb_hash *h = xb_hash_new(XB_SHA256);
 	cleanup_free char *tmp = xasprintf("%s.part", dest);
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -82,7 +89,7 @@ static int decompress(const char *src, const char *dest)
 	}
 	int r = archive_read_next_header(a, &e);
 	if (r == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		rc = write_entry(a, fd, src, tmp);
+		rc = write_entry(a, fd, src, tmp, h);
 	} else if (r != ARCHIVE_EOF) { /* EOF: an empty index */
 		xb_error("decompressing %s: %s", src, archive_error_string(a));
 		rc = -XB_EPARSE;
@@ -101,6 +108,7 @@ out:
 	if (rc < 0)
 		unlink(tmp);
 	archive_read_free(a);
+	xb_hash_final_hex(h, sha256); /* frees h */
 	return rc;
 }
 
@@ -143,23 +151,40 @@ static int download(const struct fetch_indices_req *q, const struct fetch_releas
 	return fetch_http_file(url, dest, f->size, f->sha256, quiet_404, &fo);
 }
 
-/* One listed index into out: decompressed, or renamed into place. */
+/* One listed index into out: decompressed, or renamed into place; and
+ * into the cache when it is what the Release says the plain index is. */
 static int fetch_one(const struct fetch_indices_req *q, const struct fetch_release_file *f,
-                     const char *ext, const char *out, bool quiet_404)
+                     const char *ext, const char *out, bool quiet_404,
+                     const struct fetch_release_file *plain)
 {
 	cleanup_free char *dl = xasprintf("%s%s", out, *ext ? ext : ".download");
+	char sha256[65];
 	int rc = download(q, f, dl, quiet_404);
 	if (rc < 0)
 		return rc;
 	if (*ext) {
-		rc = decompress(dl, out);
+		rc = decompress(dl, out, sha256);
 		unlink(dl);
 	} else if (rename(dl, out) < 0) {
 		rc = -errno;
 		xb_error("renaming %s to %s: %s", dl, out, strerror(-rc));
 		unlink(dl);
+	} else {
+		memcpy(sha256, f->sha256, sizeof(sha256));
 	}
+	if (rc == 0 && q->cache && plain && !strcmp(sha256, plain->sha256))
+		fetch_cache_keep_index(q->cache, out, sha256);
 	return rc;
+}
+
+/* The plain index as the Release lists it (whether the mirror has it or
+ * not), when the cache holds it whole: its path there. */
+static char *cached(const struct fetch_indices_req *q, const struct fetch_release_file *plain)
+{
+	if (!q->cache || !plain || !fetch_cache_has_index(q->cache, plain->sha256, plain->size))
+		return NULL;
+	xb_debug("%s/%s: from the cache", q->suite, plain->path);
+	return fetch_cache_index_path(q->cache, plain->sha256);
 }
 
 /* The best index the Release lists, or where a mirror lacks that file
@@ -180,6 +205,16 @@ static int fetch_component(const struct fetch_indices_req *q, const char *compon
 		         component, q->arch);
 		return -XB_ENOTFOUND;
 	}
+	cleanup_free char *plain_path = component ? xasprintf("%s/binary-%s/Packages", component,
+	                                                      q->arch)
+	                                          : xstrdup("Packages");
+	const struct fetch_release_file *plain = fetch_release_find(q->release, plain_path);
+	char *have = cached(q, plain);
+	if (have) {
+		strvec_push(paths, have);
+		free(have);
+		return 0;
+	}
 	cleanup_free char *name = xstrdup(component ? component : "flat");
 	for (char *p = name; *p; p++)
 		if (*p == '/')
@@ -189,7 +224,7 @@ static int fetch_component(const struct fetch_indices_req *q, const char *compon
 	                                   : xasprintf("%s/%d_flat_Packages", q->workdir, q->index);
 	int rc = -XB_ENOTFOUND;
 	for (size_t i = 0; i < n && rc == -XB_ENOTFOUND; i++)
-		rc = fetch_one(q, f[i], ext[i], out, i + 1 < n);
+		rc = fetch_one(q, f[i], ext[i], out, i + 1 < n, plain);
 	if (rc == 0)
 		strvec_push(paths, out);
 	return rc;

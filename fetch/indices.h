@@ -5,6 +5,7 @@
 #ifndef XB_FETCH_INDICES_H
 #define XB_FETCH_INDICES_H
 
+#include "cache.h"
 #include "release.h"
 
 /* What to fetch: the indices of one suite of one mirror. */
@@ -16,10 +17,11 @@ struct fetch_indices_req {
 	const char *workdir;                /* where the indices go */
 	int index;                          /* numbers the files of this source */
 	const struct fetch_http_opts *http; /* timeouts of the downloads */
+	const struct fetch_cache *cache;    /* NULL, or where decompressed indices are kept */
 };
 
-/* For each component: WORKDIR/<index>_<component>_Packages, appended to
- * paths.  A component or architecture the Release does not list is an
+/* For each component: WORKDIR/<index>_<component>_Packages, or the
+ * cache's copy of that index, appended to paths (to be read, not changed).  A component or architecture the Release does not list is an
  * error naming it.  Errors reported once. */
 int fetch_indices_get(const struct fetch_indices_req *q, struct strvec *paths);
 /* Whether the Release r of suite has indices for arch (a flat repository's

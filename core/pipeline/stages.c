@@ -129,7 +129,8 @@ static int fetch_source_indices(struct run *run, size_t m, const struct fetch_re
 			continue;
 		}
 		struct fetch_indices_req q = { e->uri, e->suite, rel, &e->components,
-			                       archs->v[a], run->workdir, (int)m, &run->http };
+			                       archs->v[a], run->workdir, (int)m, &run->http,
+			                       run->cache.dir ? &run->cache : NULL };
 		r = fetch_indices_get(&q, &run->packages);
 		if (!r)
 			r = stage_lists(run, e, archs->v[a], first);
@@ -247,6 +248,9 @@ int stage_indices(struct run *run)
 
 	if (p->mirror_candidates.n > 1 && !p->unpack_tarball)
 		pick_default_mirror(run);
+	/* The indices the cache keeps are the store's too. */
+	if (!p->no_cache && (r = stage_open_store(run)) < 0)
+		return r;
 	for (size_t m = 0; !r && m < run->sources.n; m++) {
 		r = fetch_source(run, m, &ro, &codename);
 		if (!r && m == 0 && p->updates)
@@ -287,6 +291,8 @@ int stage_resolve(struct run *run)
  * with it. */
 int stage_open_store(struct run *run)
 {
+	if (run->cache.dir)
+		return 0;
 	if (!run->plan->no_cache)
 		return fetch_cache_open(&run->cache, run->plan->cache_dir);
 	cleanup_free char *dir = xasprintf("%s/debs", run->workdir);

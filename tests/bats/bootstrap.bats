@@ -35,6 +35,10 @@ cache_clean() {
 			[ "$(sha256sum <"$f" | cut -d' ' -f1).deb" = "${f##*/}" ] ||
 				{ echo "bad file in cache: $f"; return 1; }
 			;;
+		*/indices/*)
+			[ "$(sha256sum <"$f" | cut -d' ' -f1)" = "${f##*/}" ] ||
+				{ echo "bad index in cache: $f"; return 1; }
+			;;
 		*) echo "stray file in cache: $f"; return 1 ;;
 		esac
 	done < <(find "$CACHE" -type f)
@@ -253,6 +257,34 @@ failed_with() {
 	grep -q 'mark-c' "$XB_SERVER_LOG"
 	cache_clean
 	dpkg --root="$T" --verify mark-c
+}
+
+@test "a second run fetches the suite's InRelease again, not its indices: the cache keeps them decompressed, and one changed there is fetched again" {
+	xb --no-tree-cache --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	grep -q "^GET /dists/$XB_SUITE/main/binary-$XB_ARCH/Packages" "$XB_SERVER_LOG"
+	local idx
+	idx=$(ls "$CACHE"/indices/* | head -1)
+	[ -n "$idx" ]
+	cache_clean
+	: >"$XB_SERVER_LOG"
+	xb --no-tree-cache --variant=essential "$XB_SUITE" "$T.2" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	grep -q "^GET /dists/$XB_SUITE/InRelease" "$XB_SERVER_LOG"
+	run grep -c "/Packages" "$XB_SERVER_LOG"
+	[ "$output" = 0 ]
+	diff -r "$T/var/lib/apt/lists" "$T.2/var/lib/apt/lists"
+	[ "$(chroot "$T.2" dpkg-query -W -f '${Package}\n' | sort)" = \
+	  "$(chroot "$T" dpkg-query -W -f '${Package}\n' | sort)" ]
+	# a byte changed in place: the same name and size, found out on use
+	printf 'X' | dd of="$idx" bs=1 seek=10 conv=notrunc 2>/dev/null
+	: >"$XB_SERVER_LOG"
+	xb --no-tree-cache --variant=essential "$XB_SUITE" "$T.3" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"does not have the content its name says"* ]]
+	grep -q "/Packages" "$XB_SERVER_LOG"
+	cache_clean
+	diff -r "$T/var/lib/apt/lists" "$T.3/var/lib/apt/lists"
 }
 
 @test "refused: a .deb changed in transit (same size)" {

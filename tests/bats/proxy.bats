@@ -191,8 +191,9 @@ server_debs() {
 	awk '$1 == "GET" && $2 ~ /^\/pool\/.*\.deb$/ { print $2 }' "$XB_SERVER_LOG" | sort
 }
 
-# cache_verified DIR: every .deb in xboot's cache DIR is named by its own
-# SHA256, and nothing else is there (no temporary file, nothing unverified).
+# cache_verified DIR: every .deb and index in xboot's cache DIR is named by
+# its own SHA256, and nothing else is there (no temporary file, nothing
+# unverified).
 cache_verified() {
 	local f
 	while IFS= read -r f; do
@@ -201,6 +202,10 @@ cache_verified() {
 		*/sha256/*.deb)
 			[ "$(sha256sum <"$f" | cut -d' ' -f1).deb" = "${f##*/}" ] ||
 				{ echo "bad file in cache: $f"; return 1; }
+			;;
+		*/indices/*)
+			[ "$(sha256sum <"$f" | cut -d' ' -f1)" = "${f##*/}" ] ||
+				{ echo "bad index in cache: $f"; return 1; }
 			;;
 		*) echo "stray file in cache: $f"; return 1 ;;
 		esac

@@ -169,7 +169,7 @@ static int get_indices(const char *suite, const struct fetch_release *r,
                        const struct strvec *comps, const char *arch, int index,
                        struct strvec *paths)
 {
-	struct fetch_indices_req q = { mirror, suite, r, comps, arch, work, index, &http };
+	struct fetch_indices_req q = { mirror, suite, r, comps, arch, work, index, &http, NULL };
 	return fetch_indices_get(&q, paths);
 }
 
