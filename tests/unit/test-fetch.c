@@ -256,6 +256,11 @@ static void test_cache(void)
 	close(fd);
 	CHECK(!fetch_cache_has(&c, hex, 4242), "a tampered file is not present");
 	CHECK(!exists(p), "... and is removed");
+	/* Cut short: another size than asked, and not its name's content. */
+	CHECK(fetch_http_file(url, p, 4242, hex, false, NULL) == 0, "fetch into cache again");
+	CHECK(truncate(p, 4000) == 0, "cut the cached file short");
+	CHECK(!fetch_cache_has(&c, hex, 4242), "a file cut short is not present");
+	CHECK(!exists(p), "... and is removed, so that a link can take its name");
 
 	char *bad = fetch_cache_path(&c, "../../etc/passwd");
 	CHECK(bad == NULL, "fetch_cache_path refuses a non-hash");
