@@ -46,6 +46,8 @@ struct xfer {
 	uint64_t got;
 	bool too_long;
 	int write_err; /* -errno from writing the temp file */
+	int tries;     /* made before this one */
+	int64_t due_ns; /* when to try again */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -170,48 +172,64 @@ static int xfer_start(struct xfer *x)
 	return 0;
 }
 
-/* Turns a failed transfer's curl code into a reported error code. */
-static int xfer_curl_error(struct xfer *x, CURLcode c)
+/* A failed try: its code, what to say (empty: nothing, as for a quiet 404
+ * or an interruption), and whether another try may fare better. */
+struct failure {
+	int code;
+	bool transient;
+	struct strbuf why;
+};
+
+static int fail(struct failure *f, int code, bool transient, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(struct failure *f, int code, bool transient, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&f->why, fmt, ap);
+	va_end(ap);
+	f->transient = transient;
+	return f->code = code;
+}
+
+/* What a failed transfer's curl code means. */
+static int xfer_curl_error(struct xfer *x, CURLcode c, struct failure *f)
 {
 	long status = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 
 	if (c == CURLE_ABORTED_BY_CALLBACK)
-		return -XB_EINTR;
+		return f->code = -XB_EINTR;
 	if (c == CURLE_WRITE_ERROR && x->too_long) {
 		if (x->size)
-			xb_error("downloading %s: longer than the expected %" PRIu64 " bytes",
-			         x->url, x->size);
-		else
-			xb_error("downloading %s: larger than the limit of %" PRIu64 " bytes",
-			         x->url, x->f->max_size);
-		return -XB_ESIZE;
+			return fail(f, -XB_ESIZE, false, "longer than the expected %" PRIu64 " bytes",
+			            x->size);
+		return fail(f, -XB_ESIZE, false, "larger than the limit of %" PRIu64 " bytes",
+		            x->f->max_size);
 	}
-	if (c == CURLE_WRITE_ERROR && x->write_err) {
-		xb_error("downloading %s: writing %s: %s", x->url, x->dest, strerror(-x->write_err));
-		return x->write_err;
-	}
+	if (c == CURLE_WRITE_ERROR && x->write_err)
+		return fail(f, x->write_err, false, "writing %s: %s", x->dest,
+		            strerror(-x->write_err));
 	if (c == CURLE_HTTP_RETURNED_ERROR || c == CURLE_FILE_COULDNT_READ_FILE ||
 	    c == CURLE_REMOTE_FILE_NOT_FOUND) {
 		bool not_found = status == 404 || status == 410 || c != CURLE_HTTP_RETURNED_ERROR;
 		if (not_found && x->quiet_404)
-			return -XB_ENOTFOUND;
+			return f->code = -XB_ENOTFOUND;
 		if (c != CURLE_HTTP_RETURNED_ERROR)
-			xb_error("downloading %s: no such file", x->url);
-		else
-			xb_error("downloading %s: server answered HTTP %ld", x->url, status);
-		return not_found ? -XB_ENOTFOUND : -XB_EHTTP;
+			return fail(f, -XB_ENOTFOUND, false, "no such file");
+		return fail(f, not_found ? -XB_ENOTFOUND : -XB_EHTTP,
+		            status == 408 || status == 429 || status >= 500,
+		            "server answered HTTP %ld", status);
 	}
 	if (c == CURLE_OPERATION_TIMEDOUT) {
-		curl_off_t connected = 0;
-		curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connected);
-		if (!connected && !str_starts_with(x->url, "file:"))
-			xb_error("downloading %s: could not connect within %ld s", x->url,
-			         x->f->connect_timeout);
-		else
-			xb_error("downloading %s: timed out (no data for %ld s)", x->url,
-			         x->f->stall_timeout);
-		return -XB_ENET;
+		/* A connection reused from the pool has no connect time, but it
+		 * has a time when the request went out. */
+		curl_off_t sent = 0;
+		curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &sent);
+		if (!sent && !status && !x->got && !str_starts_with(x->url, "file:"))
+			return fail(f, -XB_ENET, true, "could not connect within %ld s",
+			            x->f->connect_timeout);
+		return fail(f, -XB_ENET, true, "timed out (no data for %ld s)", x->f->stall_timeout);
 	}
 	/* libcurl's messages start with a capital; ours are lower case. */
 	cleanup_free char *why = xstrdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(c));
@@ -220,41 +238,61 @@ static int xfer_curl_error(struct xfer *x, CURLcode c)
 		caps += isupper((unsigned char)why[i]) != 0;
 	if (caps == 1 && isupper((unsigned char)why[0])) /* a word, not "OpenSSL" */
 		why[0] = (char)tolower((unsigned char)why[0]);
-	xb_error("downloading %s: %s", x->url, why);
-	return -XB_ENET;
+	return fail(f, -XB_ENET, true, "%s", why);
 }
 
-/* Ends a transfer that curl reported done with code c: checks it and
- * renames it into place, or reports why not.  Always releases x. */
-static int xfer_finish(struct xfer *x, CURLcode c)
+/* Checks a transfer that curl reported done with code c and renames it
+ * into place, or says in f why not. */
+static int xfer_check(struct xfer *x, CURLcode c, struct failure *f)
 {
-	int r = 0;
 	char hex[65];
 
-	if (c != CURLE_OK) {
-		r = xfer_curl_error(x, c);
-		goto out;
-	}
-	if (xb_interrupted) {
-		r = -XB_EINTR;
-		goto out;
-	}
-	if (x->size && x->got != x->size) {
-		xb_error("downloading %s: %" PRIu64 " bytes, expected %" PRIu64, x->url, x->got,
-		         x->size);
-		r = -XB_ESIZE;
-		goto out;
-	}
+	if (c != CURLE_OK)
+		return xfer_curl_error(x, c, f);
+	if (xb_interrupted)
+		return f->code = -XB_EINTR;
+	if (x->size && x->got != x->size)
+		return fail(f, -XB_ESIZE, x->got < x->size,
+		            "%" PRIu64 " bytes, expected %" PRIu64, x->got, x->size);
 	xb_hash_final_hex(x->hash, hex);
 	x->hash = NULL;
-	if (x->sha256 && strcasecmp(hex, x->sha256) != 0) {
-		xb_error("downloading %s: SHA256 mismatch (expected %s, got %s)", x->url, x->sha256,
-		         hex);
-		r = -XB_EHASH;
-		goto out;
+	if (x->sha256 && strcasecmp(hex, x->sha256) != 0)
+		return fail(f, -XB_EHASH, false, "SHA256 mismatch (expected %s, got %s)",
+		            x->sha256, hex);
+	return f->code = outfile_commit(&x->out);
+}
+
+/* The wait before try number tries + 2: 1 s, doubling, at most the cap. */
+static long retry_delay(const struct fetch_http_opts *o, int tries)
+{
+	long cap = o->retry_delay_max_s, d = 1L << (tries < 20 ? tries : 20);
+	return d < cap ? d : cap;
+}
+
+/* Ends a transfer that curl reported done with code c: it is in place, or
+ * its failure is reported, once, as an error, or as a warning when it is
+ * to be tried again (then x->due_ns says when, and 1 is returned).
+ * Always releases x. */
+static int xfer_finish(struct xfer *x, CURLcode c)
+{
+	struct failure f = { .why = STRBUF_INIT };
+	const struct fetch_http_opts *o = x->f->o;
+	int r = xfer_check(x, c, &f);
+
+	if (r < 0 && f.transient && o && x->tries < o->retries && !xb_interrupted &&
+	    !str_starts_with(x->url, "file:")) {
+		long delay = retry_delay(o, x->tries++);
+		xb_warn("downloading %s: %s; trying again in %ld s (%d of %d)", x->url, f.why.buf,
+		        delay, x->tries, o->retries);
+		x->due_ns = now_ns() + delay * 1000000000LL;
+		x->f->done -= x->got;
+		r = 1;
+	} else if (r < 0 && f.why.len && x->tries) {
+		xb_error("downloading %s: %s; tried %d times", x->url, f.why.buf, x->tries + 1);
+	} else if (r < 0 && f.why.len) {
+		xb_error("downloading %s: %s", x->url, f.why.buf);
 	}
-	r = outfile_commit(&x->out);
-out:
+	strbuf_release(&f.why);
 	xfer_release(x);
 	return r;
 }
@@ -287,21 +325,34 @@ void fetch_http_cleanup(void)
 	curl_global_cleanup();
 }
 
+/* Sleeps until due_ns, or until an interruption. */
+static int wait_until(int64_t due_ns)
+{
+	for (int64_t now; !xb_interrupted && (now = now_ns()) < due_ns;) {
+		int64_t ns = due_ns - now < FETCH_PROGRESS_NS ? due_ns - now : FETCH_PROGRESS_NS;
+		struct timespec ts = { 0, (long)ns };
+		nanosleep(&ts, NULL);
+	}
+	return xb_interrupted ? -XB_EINTR : 0;
+}
+
 int fetch_http_file(const char *url, const char *dest, uint64_t size, const char *sha256,
                bool quiet_404, const struct fetch_http_opts *o)
 {
 	struct fetcher f;
 	struct xfer x = { .f = &f, .url = url, .dest = dest, .sha256 = sha256, .size = size,
 	                  .quiet_404 = quiet_404, .out = OUTFILE_INIT };
+	int r;
 
 	fetcher_init(&f, o);
 	f.total = size;
-	if (xb_interrupted)
-		return -XB_EINTR;
-	int r = xfer_start(&x);
-	if (r < 0)
-		return r;
-	r = xfer_finish(&x, curl_easy_perform(x.easy));
+	do {
+		if (xb_interrupted || (x.tries && wait_until(x.due_ns) < 0))
+			return -XB_EINTR;
+		if ((r = xfer_start(&x)) < 0)
+			return r;
+		r = xfer_finish(&x, curl_easy_perform(x.easy));
+	} while (r > 0);
 	progress_tick(&f, true);
 	return r;
 }
@@ -313,13 +364,13 @@ struct batch {
 	struct fetch_http_item *items;
 	struct xfer *xf; /* one per item, started lazily */
 	size_t n, next, active;
+	size_t *later, n_later; /* items waiting to be tried again */
 	int jobs;
-	int err; /* first failure */
 };
 
-static int batch_add(struct batch *b)
+/* Starts item i, for the first time or again. */
+static int batch_start(struct batch *b, size_t i)
 {
-	size_t i = b->next++;
 	struct xfer *x = &b->xf[i];
 
 	x->f = &b->f;
@@ -357,6 +408,10 @@ static int batch_reap(struct batch *b)
 		b->active--;
 		size_t i = (size_t)(x - b->xf);
 		int rr = xfer_finish(x, c);
+		if (rr > 0) {
+			b->later[b->n_later++] = i;
+			continue;
+		}
 		if (!rr && b->f.o && b->f.o->done)
 			rr = b->f.o->done(b->f.o->done_ctx, i);
 		b->items[i].result = rr;
@@ -366,20 +421,46 @@ static int batch_reap(struct batch *b)
 	return r;
 }
 
+/* Starts what may start: items whose wait is over first, then new ones.
+ * Returns how long until the next wait ends (at most max_ms), or an error. */
+static long batch_fill(struct batch *b, long max_ms)
+{
+	int64_t now = now_ns();
+	long wait_ms = max_ms;
+
+	for (size_t k = 0; k < b->n_later && b->active < (size_t)b->jobs;) {
+		size_t i = b->later[k];
+		if (b->xf[i].due_ns > now) {
+			long ms = (long)((b->xf[i].due_ns - now) / 1000000) + 1;
+			wait_ms = ms < wait_ms ? ms : wait_ms;
+			k++;
+			continue;
+		}
+		b->later[k] = b->later[--b->n_later];
+		int r = batch_start(b, i);
+		if (r < 0)
+			return r;
+	}
+	while (b->next < b->n && b->active < (size_t)b->jobs) {
+		int r = batch_start(b, b->next++);
+		if (r < 0)
+			return r;
+	}
+	return wait_ms;
+}
+
 static int batch_run(struct batch *b)
 {
-	while (b->next < b->n || b->active > 0) {
+	while (b->next < b->n || b->active > 0 || b->n_later > 0) {
 		if (xb_interrupted)
 			return -XB_EINTR;
-		while (b->next < b->n && b->active < (size_t)b->jobs) {
-			int r = batch_add(b);
-			if (r < 0)
-				return r;
-		}
+		long wait_ms = batch_fill(b, 200);
+		if (wait_ms < 0)
+			return (int)wait_ms;
 		int running;
 		CURLMcode mc = curl_multi_perform(b->multi, &running);
 		if (mc == CURLM_OK)
-			mc = curl_multi_poll(b->multi, NULL, 0, 200, NULL);
+			mc = curl_multi_poll(b->multi, NULL, 0, (int)wait_ms, NULL);
 		if (mc != CURLM_OK) {
 			xb_error("downloading: %s", curl_multi_strerror(mc));
 			return -XB_ENET;
@@ -419,6 +500,7 @@ int fetch_http_many(struct fetch_http_item *items, size_t n, const struct fetch_
 	curl_multi_setopt(b.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)b.jobs);
 	curl_multi_setopt(b.multi, CURLMOPT_MAXCONNECTS, (long)b.jobs);
 	b.xf = xcalloc(n, sizeof(*b.xf));
+	b.later = xcalloc(n, sizeof(*b.later));
 	for (size_t i = 0; i < n; i++)
 		b.xf[i].out = (struct outfile)OUTFILE_INIT;
 	r = batch_run(&b);
@@ -433,6 +515,7 @@ out:
 		if (items[i].result > 0)
 			items[i].result = r < 0 ? r : -XB_EINTR;
 	free(b.xf);
+	free(b.later);
 	if (b.multi)
 		curl_multi_cleanup(b.multi);
 	progress_tick(&b.f, true);

@@ -33,8 +33,17 @@ struct fetch_http_opts {
 	 * callback reports its own failures). */
 	int (*done)(void *ctx, size_t item);
 	void *done_ctx;
+	/* A try that failed for what may pass (no connection, a timeout, a
+	 * body cut short, HTTP 408, 429 or 5xx; never a file:// URL) is made
+	 * again up to this many times, as apt's Acquire::Retries, each after
+	 * a wait that doubles from 1 s up to retry_delay_max_s (0: none). */
+	int retries;
+	long retry_delay_max_s;
 };
-#define FETCH_HTTP_OPTS_INIT { 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL }
+#define FETCH_HTTP_RETRIES 3 /* apt's defaults */
+#define FETCH_HTTP_RETRY_DELAY_MAX 30L
+#define FETCH_HTTP_OPTS_INIT \
+	{ .retries = FETCH_HTTP_RETRIES, .retry_delay_max_s = FETCH_HTTP_RETRY_DELAY_MAX }
 
 /* Global libcurl set-up; call once from main() before any thread. */
 /* base + "/" + path, path's bytes that a URL's path cannot hold as they
@@ -50,8 +59,8 @@ void fetch_http_cleanup(void);
  * -XB_ENOTFOUND and reports nothing when quiet_404 is set (InRelease ->
  * Release fallback); every other failure is reported once, naming the URL:
  * HTTP status (-XB_EHTTP), transport error/timeout (-XB_ENET), too long or
- * short (-XB_ESIZE), wrong SHA256 (-XB_EHASH).  dest never exists after a
- * failure. */
+ * short (-XB_ESIZE), wrong SHA256 (-XB_EHASH); each try made again (see
+ * retries) is a warning.  dest never exists after a failure. */
 int fetch_http_file(const char *url, const char *dest, uint64_t size, const char *sha256,
                bool quiet_404, const struct fetch_http_opts *o);
 

@@ -2,7 +2,17 @@
 #include "aptopts.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <strings.h>
+
+/* value as a count, or else when it is none (apt would refuse it later). */
+static long number(const char *value, long other)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(value, &end, 10);
+	return *value && !*end && !errno && n >= 0 && n <= 1000000 ? n : other;
+}
 
 /* One name and its value, scopes joined with "::". */
 static void setting(struct aptopts *a, const char *name, const char *value)
@@ -15,6 +25,12 @@ static void setting(struct aptopts *a, const char *name, const char *value)
 		a->no_valid_until = !yes;
 	} else if (!strcasecmp(name, "APT::Install-Recommends")) {
 		a->recommends = yes;
+	} else if (!strcasecmp(name, "Acquire::Retries")) {
+		a->retries = number(value, a->retries);
+	} else if (!strcasecmp(name, "Acquire::Retries::Delay")) {
+		a->no_retry_delay = !yes;
+	} else if (!strcasecmp(name, "Acquire::Retries::Delay::Maximum")) {
+		a->retry_delay_max = number(value, a->retry_delay_max);
 	}
 }
 
@@ -75,7 +91,7 @@ static void parse(const char *text, struct aptopts *a)
 
 void aptopts_read(const struct strvec *opts, struct aptopts *out)
 {
-	memset(out, 0, sizeof(*out));
+	*out = (struct aptopts){ .retries = -1, .retry_delay_max = -1 };
 	for (size_t i = 0; i < opts->n; i++) {
 		cleanup_strbuf struct strbuf text = STRBUF_INIT;
 		parse(xb_read_file(opts->v[i], &text) == 0 ? text.buf : opts->v[i], out);

@@ -394,6 +394,12 @@ int bootstrap_run(const struct xb_plan *p)
 	run.http.proxy = run.apt.http_proxy;
 	run.http.jobs = p->jobs;
 	run.http.connect_timeout_s = run.http.stall_timeout_s = p->timeout;
+	if (run.apt.retries >= 0)
+		run.http.retries = (int)run.apt.retries;
+	if (run.apt.retry_delay_max >= 0)
+		run.http.retry_delay_max_s = run.apt.retry_delay_max;
+	if (run.apt.no_retry_delay)
+		run.http.retry_delay_max_s = 0;
 	if (strcmp(p->target, "-") || (r = divert_stdout(&stdout_fd)) == 0)
 		r = run_stages(&run, stdout_fd);
 	if (!r && p->stop == PLAN_STOP_NONE && p->two_stage)

@@ -60,7 +60,7 @@ failed_with() {
 }
 
 @test "bootstrap: a hermetic run installs the packages and runs their scripts" {
-	xb --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	xb --include=mark-c --aptopt="Acquire::Retries \"1\"" "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	# every package configured, as dpkg inside sees it
 	run chroot "$T" dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n'
@@ -259,7 +259,7 @@ failed_with() {
 	dpkg --root="$T" --verify mark-c
 }
 
-@test "a second run fetches the suite's InRelease again, not its indices: the cache keeps them decompressed, and one changed there is fetched again" {
+@test "a second run fetches the suite's InRelease again, not its indices: the cache keeps them decompressed, and one changed or cut short there is fetched again and kept" {
 	xb --no-tree-cache --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	grep -q "^GET /dists/$XB_SUITE/main/binary-$XB_ARCH/Packages" "$XB_SERVER_LOG"
@@ -285,6 +285,17 @@ failed_with() {
 	grep -q "/Packages" "$XB_SERVER_LOG"
 	cache_clean
 	diff -r "$T/var/lib/apt/lists" "$T.3/var/lib/apt/lists"
+	# cut short: fetched again, and the whole one takes its place
+	truncate -s 100 "$idx"
+	xb --no-tree-cache --variant=essential "$XB_SUITE" "$T.4" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"does not have the content its name says"* ]]
+	cache_clean
+	: >"$XB_SERVER_LOG"
+	xb --no-tree-cache --variant=essential "$XB_SUITE" "$T.5" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	run grep -c "/Packages" "$XB_SERVER_LOG"
+	[ "$output" = 0 ]
 }
 
 @test "refused: a .deb changed in transit (same size)" {
@@ -313,22 +324,45 @@ failed_with() {
 	failed_with 'hostbase.*404'
 }
 
-@test "refused: 500 on the Release file" {
+@test "refused: 500 on the Release file, after apt's three more tries a second, two and four apart" {
 	fixture_rules "InRelease 500"
+	: >"$XB_SERVER_LOG"
+	local t0=$SECONDS
 	xb "$XB_SUITE" "$T" "$XB_REPO_URL"
-	failed_with 'InRelease.*500'
+	failed_with 'InRelease: server answered HTTP 500; tried 4 times'
+	[ "$(grep -c 'GET [^ ]*/InRelease 500 500' "$XB_SERVER_LOG")" -eq 4 ]
+	for i in 1 2 3; do
+		[[ $stderr == *"InRelease: server answered HTTP 500; trying again in $((1 << (i - 1))) s ($i of 3)"* ]]
+	done
+	[ $((SECONDS - t0)) -ge 7 ]
 }
 
-@test "refused: a stalled server times out" {
+@test "a mirror's passing trouble is tried again: a stalled .deb, one cut short, a 503 on an index" {
+	fixture_rules "hostbase_ once-stall" "mark-a_ once-truncate" "binary-$XB_ARCH/Packages once-500"
+	: >"$XB_SERVER_LOG"
+	xb --include=mark-a "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^xboot: warning: downloading .*; trying again in 1 s (1 of 3)$' <<<"$stderr")" -eq 3 ]
+	[[ $stderr == *"hostbase_"*"timed out (no data for 3 s); trying again"* ]]
+	grep -q "mark-a_.* truncate 200" "$XB_SERVER_LOG" && grep -q "mark-a_.* ok 200" "$XB_SERVER_LOG"
+	[ "$(cat "$T/var/lib/xboot-marks/mark-a")" = "$(printf 'preinst install\npostinst configure')" ]
+	cache_clean
+}
+
+@test "refused: a stalled server times out; Acquire::Retries \"0\" makes it one try" {
 	fixture_rules "hostbase_ stall"
-	xb --variant=essential "$XB_SUITE" "$T" "$XB_REPO_URL"
-	failed_with 'hostbase.*(timed out|stalled|timeout)'
+	: >"$XB_SERVER_LOG"
+	xb --variant=essential --aptopt='Acquire::Retries "0"' "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'hostbase.*timed out \(no data for 3 s\)$'
+	[ "$(grep -c 'hostbase_' "$XB_SERVER_LOG")" -eq 1 ]
 }
 
 @test "download and unpack overlap: while one download hangs, the packages already here are unpacked; then one error" {
 	fixture_rules "mark-c_ stall"
-	xb --include=mark-c "$XB_SUITE" "$T" "$XB_REPO_URL"
-	failed_with 'mark-c.*(timed out|stalled|timeout)'
+	: >"$XB_SERVER_LOG"
+	xb --include=mark-c --aptopt="Acquire::Retries \"1\"" "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'mark-c.*timed out.*; tried 2 times'
+	[ "$(grep -c 'mark-c_' "$XB_SERVER_LOG")" -eq 2 ]
 	# hostbase (dpkg, the shell) was unpacked before mark-c's download gave up
 	[ -x "$T/usr/bin/dpkg" ] && [ -L "$T/usr/bin/sh" ]
 	[ ! -e "$T/usr/share/mark-c/README" ]
