@@ -46,6 +46,9 @@ struct xfer {
 	uint64_t got;
 	bool too_long;
 	int write_err; /* -errno from writing the temp file */
+	bool stalled;  /* on_xferinfo stopped it: no data for stall_timeout */
+	curl_off_t seen;      /* bytes when on_xferinfo last looked */
+	int64_t quiet_since;  /* since when no byte came; 0: not started */
 	int tries;     /* made before this one */
 	int64_t due_ns; /* when to try again */
 	char errbuf[CURL_ERROR_SIZE];
@@ -101,11 +104,27 @@ static size_t on_data(char *data, size_t sz, size_t nmemb, void *ctx)
 	return n;
 }
 
+/* libcurl's low-speed check averages over its last seconds: a stall after
+ * a few bytes was seen only some seconds late.  Here the clock of silence
+ * starts at the last byte (or once the request is out), so "no data for
+ * N s" is what happened. */
 static int on_xferinfo(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-	(void)ctx, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	return xb_interrupted ? 1 : 0;
+	struct xfer *x = ctx;
+	(void)dltotal, (void)ultotal, (void)ulnow;
+	if (xb_interrupted)
+		return 1;
+	int64_t now = now_ns();
+	curl_off_t sent = 0;
+	if (dlnow != x->seen || !x->quiet_since ||
+	    (curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &sent) == CURLE_OK && !sent)) {
+		x->seen = dlnow;
+		x->quiet_since = now; /* connecting is CURLOPT_CONNECTTIMEOUT's */
+		return 0;
+	}
+	x->stalled = now - x->quiet_since >= x->f->stall_timeout * 1000000000LL;
+	return x->stalled;
 }
 
 /* Drops the temp file and everything else the transfer holds. */
@@ -128,6 +147,9 @@ static int xfer_start(struct xfer *x)
 	x->got = 0;
 	x->too_long = false;
 	x->write_err = 0;
+	x->stalled = false;
+	x->seen = 0;
+	x->quiet_since = 0;
 	x->errbuf[0] = '\0';
 	int r = outfile_open(&x->out, x->dest, true);
 	if (r < 0)
@@ -152,8 +174,6 @@ static int xfer_start(struct xfer *x)
 	SET(CURLOPT_FAILONERROR, 1L);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT, x->f->connect_timeout);
-	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
-	SET(CURLOPT_LOW_SPEED_TIME, x->f->stall_timeout);
 	SET(CURLOPT_WRITEFUNCTION, on_data);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_NOPROGRESS, 0L);
@@ -198,6 +218,8 @@ static int xfer_curl_error(struct xfer *x, CURLcode c, struct failure *f)
 	long status = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 
+	if (c == CURLE_ABORTED_BY_CALLBACK && x->stalled)
+		return fail(f, -XB_ENET, true, "timed out (no data for %ld s)", x->f->stall_timeout);
 	if (c == CURLE_ABORTED_BY_CALLBACK)
 		return f->code = -XB_EINTR;
 	if (c == CURLE_WRITE_ERROR && x->too_long) {
