@@ -191,8 +191,8 @@ int emu_idmap_userns(unsigned long base, unsigned long size, int *fd)
 	}
 	close(go[1]);
 	close(ready[0]);
-	while (h > 0 && waitpid(h, &st, 0) < 0 && errno == EINTR)
-		;
+	if (h > 0)
+		xb_waitpid(h, &st);
 	return r;
 }
 

@@ -467,8 +467,8 @@ static int run_jailed(const char *imgpath, char **argv, int image, int rootfd,
 	if (r == 0 && pid < 0)
 		r = -errno;
 	int ws = 0;
-	while (pid > 0 && waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
+	if (pid > 0)
+		xb_waitpid(pid, &ws);
 	*status = pid > 0 ? xb_wait_code(ws) : 127;
 	emu_jail_drop(&jail);
 	inroot_rm_rf(rootfd, ".xboot-helper");

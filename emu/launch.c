@@ -376,10 +376,7 @@ static void child(struct launch *l)
 	if (l->waiter >= 0)
 		close(l->waiter);
 	int ws;
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			child_exit(SETUP_FAILED);
-	child_exit(xb_wait_code(ws));
+	child_exit(xb_waitpid(pid, &ws) < 0 ? SETUP_FAILED : xb_wait_code(ws));
 }
 
 static void free_binfmts(struct emu_binfmt *v, size_t n)

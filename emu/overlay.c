@@ -205,8 +205,8 @@ static int answers(int mnt)
 		r = -ETIMEDOUT;
 		kill(pid, SIGKILL);
 	}
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
+	if (xb_waitpid(pid, &ws) < 0 && r == 0)
+		r = -ECHILD;
 	if (r == 0 && (!WIFEXITED(ws) || WEXITSTATUS(ws)))
 		r = WIFEXITED(ws) ? -WEXITSTATUS(ws) : -ECONNABORTED;
 	return r;
@@ -245,8 +245,7 @@ static int fuse_mount_image(enum emu_image_kind kind, struct emu_fuse_prep *p, i
 	if (r < 0 && pid > 0) {
 		int ws;
 		kill(pid, SIGKILL);
-		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-			;
+		xb_waitpid(pid, &ws);
 	}
 	/* Once the driver has answered (its copy made) or is gone: this
 	 * namespace keeps none of the jail. */

@@ -4,6 +4,7 @@
 #include "userns.h"
 
 #include "idmap.h"
+#include "../core/base/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,8 +89,10 @@ int emu_userns_enter(int flags)
 	if (r == 0 && write(p[1], "x", 1) != 1)
 		r = -EPIPE;
 	close(p[1]);
-	while (waitpid(h, &st, 0) < 0 && errno == EINTR)
-		;
+	/* A wait that fails (valgrind's, at times) says nothing: becoming
+	 * root below fails where the maps are not written. */
+	st = 0;
+	xb_waitpid(h, &st);
 	if (r == 0 && (!WIFEXITED(st) || WEXITSTATUS(st))) {
 		xb_error("creating a user namespace: writing its id maps failed");
 		r = -XB_ECHILD;

@@ -56,13 +56,18 @@ static void child(char *const *argv, const struct spawn_opts *o, int errfd, int 
 	child_fail(errfd, 4);
 }
 
+int xb_waitpid(pid_t pid, int *wstatus)
+{
+	while (waitpid(pid, wstatus, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
 static int reap(pid_t pid)
 {
 	int ws;
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return 255;
-	return xb_wait_code(ws);
+	return xb_waitpid(pid, &ws) < 0 ? 255 : xb_wait_code(ws);
 }
 
 static int report_pipe(char *const *argv)

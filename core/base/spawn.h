@@ -30,6 +30,9 @@ int xb_spawn(char *const *argv, const struct spawn_opts *o, int *status);
  * negative code when it could not fork (reported). */
 int xb_spawn_start(char *const *argv, const struct spawn_opts *o, pid_t *pid, int *status);
 
+/* waitpid(pid, wstatus, 0), again after a signal: 0 or -errno. */
+int xb_waitpid(pid_t pid, int *wstatus);
+
 /* Converts a waitpid() status into a shell-style exit code. */
 int xb_wait_code(int wstatus);
 

@@ -319,10 +319,9 @@ static int collect(int fd, size_t n, unpack_progress_fn progress, void *ctx, boo
 
 static int wait_child(pid_t pid, const char *target, int r, bool db_ok)
 {
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	int st, w = xb_waitpid(pid, &st);
+	if (w < 0)
+		return w;
 	if (r)
 		return r;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) || !db_ok) {
@@ -426,8 +425,7 @@ int unpack_finish(struct unpack_job *j, int why, unpack_progress_fn progress, vo
 	if (!why)
 		r = wait_child(j->pid, j->target, r, db_ok);
 	else /* cut short: the caller reported why; the child said nothing */
-		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-			;
+		xb_waitpid(j->pid, &st);
 	close(j->rec);
 	free(j);
 	return why ? why : r;

@@ -2,6 +2,7 @@
 #include "copy.h"
 
 #include "../base/inroot.h"
+#include "../base/spawn.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -205,12 +206,11 @@ static int stream_sources(const struct copy *c, int fd)
  * that killed it (a SIGKILL of ours after a failure here is no news). */
 static int wait_for(const struct copy *c, pid_t pid, bool killed)
 {
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			xb_error("%s: waiting for its writer: %s", c->what, strerror(errno));
-			return -errno;
-		}
+	int st, r = xb_waitpid(pid, &st);
+	if (r < 0) {
+		xb_error("%s: waiting for its writer: %s", c->what, strerror(-r));
+		return r;
+	}
 	if (WIFSIGNALED(st) && !killed)
 		xb_error("%s: its writer was killed by signal %d (%s)", c->what, WTERMSIG(st),
 		         strsignal(WTERMSIG(st)));

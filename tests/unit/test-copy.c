@@ -1,7 +1,9 @@
 /* test-copy: copy_into_tree puts host files into a tree whole, every time.
  * The chrooted writer reads the tar to its end: the end-of-archive blocks
  * come before the last padding, and a writer that left on seeing them made
- * the streaming side fail now and then with "Broken pipe" and no message. */
+ * the streaming side fail now and then with "Broken pipe" and no message.
+ * That race was seen only in whole bootstraps; this test does not bring it
+ * about reliably, it holds the copy to its results. */
 #include "tap.h"
 #include "../../core/base/fileio.h"
 #include "../../core/base/util.h"
@@ -11,8 +13,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-/* Many small files keep the writer (create, chown, chmod, utimes each)
- * behind the reader of the host files, so the pipe is full at the end. */
+/* Many small files, each of which costs the writer more (create, chown,
+ * chmod, utimes) than the reader of the host files, so that the writer is
+ * often behind when the stream ends. */
 static void make_sources(int dfd, size_t files)
 {
 	mkdirat(dfd, "src", 0755);
@@ -57,8 +60,8 @@ int main(void)
 		if (r && !failures++)
 			first = r;
 		cleanup_free char *rel = xasprintf("root%d/var/lib/apt/lists/f%zu", round, files - 1);
-		CHECK(same_file(dfd, rel, "src/lists/f299"), "round %d: the last file copied whole",
-		      round);
+		cleanup_free char *last = xasprintf("src/lists/f%zu", files - 1);
+		CHECK(same_file(dfd, rel, last), "round %d: the last file copied whole", round);
 	}
 	CHECK(failures == 0, "%d of 20 copies failed, the first with %s", failures,
 	      xb_strerror(first));
