@@ -23,6 +23,7 @@
 #include "debfile.h"
 #include "dpkgdb.h"
 #include "dpkgtrig.h"
+#include "../base/dpkgver.h"
 #include "../base/progress.h"
 #include "../base/spawn.h"
 #include "../base/timings.h"
@@ -39,26 +40,53 @@ struct unpack_set {
 	size_t n;
 };
 
-/* Whether the package's Replaces names another package of the set: then
- * both may ship a path, and the replacing one must be extracted after the
- * other, as dpkg would, not concurrently with it. */
-static bool replaces_one_of(const struct debinfo *pkg, void *ctx)
+/* Whether version is in the range "(OP VERSION" that v starts with;
+ * anything else is taken as a range it is in. */
+static bool in_range(const char *v, const char *version)
 {
-	const struct unpack_set *set = ctx;
-	const char *v = deb822_get(&pkg->control, "Replaces");
+	char op[3] = { 0 };
+	v += strspn(v, " \t\n(");
+	size_t n = strspn(v, "<=>");
+	if (!version || n == 0 || n > 2)
+		return true;
+	memcpy(op, v, n);
+	v += n;
+	v += strspn(v, " \t\n");
+	size_t len = strcspn(v, " \t\n)");
+	if (!len)
+		return true;
+	cleanup_free char *want = xstrndup(v, len);
+	return dpkgver_check(version, op, want);
+}
+
+bool unpack_replaces_one_of(const char *replaces, const char *self,
+                            const struct unpack_item *items, size_t n)
+{
+	const char *v = replaces;
 	while (v && *v) {
 		v += strspn(v, " \t\n,|");
 		size_t len = strcspn(v, " \t\n,|(:");
-		for (size_t i = 0; len && i < set->n; i++) {
-			const char *name = set->items[i].name;
-			if (name && strlen(name) == len && !memcmp(name, v, len) &&
-			    strcmp(name, pkg->name))
+		const char *rest = v + len + strcspn(v + len, "(,|");
+		for (size_t i = 0; len && i < n; i++) {
+			const char *name = items[i].name;
+			if (name && strlen(name) == len && !memcmp(name, v, len) && strcmp(name, self) &&
+			    (*rest != '(' || in_range(rest, items[i].version)))
 				return true;
 		}
 		v += len;
 		v += strcspn(v, ",|");
 	}
 	return false;
+}
+
+/* The package replaces another of the set: both may ship a path, and the
+ * replacing one is extracted after the other, as dpkg would, not
+ * concurrently with it. */
+static bool replaces_one_of(const struct debinfo *pkg, void *ctx)
+{
+	const struct unpack_set *set = ctx;
+	return unpack_replaces_one_of(deb822_get(&pkg->control, "Replaces"), pkg->name,
+	                              set->items, set->n);
 }
 
 static void send_record(int fd, size_t index, int code)

@@ -17,6 +17,7 @@ struct unpack_item {
 	const char *deb;  /* path of the .deb on the host; not owned */
 	const char *name; /* package name, for messages; not owned */
 	const struct dpkgfilter *filter; /* --path-exclude/include; may be NULL */
+	const char *version; /* for Replaces' version ranges; NULL: any */
 };
 
 typedef void (*unpack_progress_fn)(void *ctx, size_t done, size_t total);
@@ -41,6 +42,14 @@ int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
  * its own; unpack_finish waits for the child and returns its result, or,
  * with why < 0 (the caller's reported failure: a download), stops it early
  * and returns why. */
+/* Whether a package self whose Replaces field is replaces (may be NULL)
+ * replaces another of items: a relation that names one, with no version
+ * range or one that item's version is in (base-files' "dpkg (<= 1.15.0)"
+ * names no dpkg of today's).  Such a package may overwrite the other's
+ * paths, so it is unpacked after it, alone. */
+bool unpack_replaces_one_of(const char *replaces, const char *self,
+                            const struct unpack_item *items, size_t n);
+
 struct unpack_job;
 int unpack_start(const char *target, const struct unpack_item *items, size_t n,
                  struct unpack_job **out);

@@ -430,7 +430,8 @@ int stage_unpack(struct run *run)
 		dpkgfilter_add_option(&filter, xb_read_file(opt, &text) == 0 ? text.buf : opt);
 	}
 	for (size_t i = 0; i < run->n_pkgs; i++)
-		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name, &filter };
+		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name, &filter,
+		                                 run->pkgs[i].version };
 	downloads_plan(run, &b, -1);
 	int r = unpack_start(run->root, items, run->n_pkgs, &f.job);
 	/* the cached ones first, then each download as it is verified */

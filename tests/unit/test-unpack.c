@@ -114,7 +114,7 @@ static int unpack(const char *target, const char *const *debs, size_t n)
 {
 	struct unpack_item items[8];
 	for (size_t i = 0; i < n; i++)
-		items[i] = (struct unpack_item){ debs[i], debs[i], NULL };
+		items[i] = (struct unpack_item){ debs[i], debs[i], NULL, NULL };
 	progress_calls = progress_last = 0;
 	return unpack_debs(target, items, n, on_progress, NULL);
 }
@@ -237,7 +237,7 @@ static void test_stream(void)
 	control("xbt-s2", "");
 	put("xbt-s2/usr/lib/xbt-link/two", "2\n", 0644);
 	cleanup_free char *d1 = build("xbt-s1"), *d2 = build("xbt-s2");
-	struct unpack_item items[2] = { { d1, "xbt-s1", NULL }, { d2, "xbt-s2", NULL } };
+	struct unpack_item items[2] = { { d1, "xbt-s1", NULL, NULL }, { d2, "xbt-s2", NULL, NULL } };
 	cleanup_free char *t = new_target("t-stream");
 	struct unpack_job *j;
 	int r = unpack_start(t, items, 2, &j);
@@ -290,6 +290,36 @@ static char *hand_deb(const char *name, const char *member)
 	    RUN("ar", "rc", deb, bin, ctar, dtar))
 		abort();
 	return deb;
+}
+
+/* Which Replaces make a package wait for the one it replaces. */
+static void test_replaces(void)
+{
+	const struct unpack_item set[] = { { "a.deb", "dpkg", NULL, "1.22.21" },
+		                           { "b.deb", "libc6", NULL, "2.41-12" },
+		                           { "c.deb", "login", NULL, NULL } };
+	static const struct {
+		const char *field, *self;
+		bool replaces;
+	} cases[] = {
+		{ "dpkg (<= 1.15.0)", "base-files", false },   /* trixie's base-files */
+		{ "base, dpkg (<= 1.15.0), miscutils", "base-files", false },
+		{ "dpkg", "base-files", true },
+		{ "dpkg (>= 1.20)", "base-files", true },
+		{ "dpkg:any (<< 1.23)", "base-files", true },
+		{ "libc6 (<< 2.29-4)", "libcrypt1", false },
+		{ "other, libc6(<<2.42)", "libcrypt1", true },
+		{ "login (<< 1:4.16.0-2~)", "passwd", true },  /* no version known: it may */
+		{ "dpkg", "dpkg", false },                     /* itself */
+		{ "dpkgx, xdpkg (= 1)", "base-files", false },
+		{ "", "base-files", false },
+		{ NULL, "base-files", false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool got = unpack_replaces_one_of(cases[i].field, cases[i].self, set, ARRAY_SIZE(set));
+		CHECK(got == cases[i].replaces, "Replaces: %s (of %s): %s", cases[i].field ? cases[i].field : "(none)",
+		      cases[i].self, got ? "waits" : "does not wait");
+	}
 }
 
 static void test_unsafe(void)
@@ -530,7 +560,7 @@ static void test_real(void)
 	}
 	struct unpack_item *items = xcalloc(debs.n, sizeof(*items));
 	for (size_t i = 0; i < debs.n; i++)
-		items[i] = (struct unpack_item){ debs.v[i], debs.v[i], NULL };
+		items[i] = (struct unpack_item){ debs.v[i], debs.v[i], NULL, NULL };
 	int r = unpack_debs(t, items, debs.n, NULL, NULL);
 	free(items);
 	CHECK(r == 0, "real debs (%zu) unpack: %d", debs.n, r);
@@ -562,6 +592,7 @@ int main(void)
 	test_good();
 	test_merged_usr();
 	test_stream();
+	test_replaces();
 	test_unsafe();
 	test_corrupt();
 	test_newline_name();
