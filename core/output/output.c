@@ -15,6 +15,7 @@
 #include "image.h"
 #include "oci.h"
 #include "../base/devfiles.h"
+#include "../base/hash.h"
 #include "../base/outfile.h"
 #include "walk.h"
 
@@ -150,6 +151,8 @@ struct tar {
 	bool copy_links;      /* cpio: each hard link as a copy (newc's links need inodes) */
 	dev_t out_dev;        /* the archive itself, should it be inside the tree */
 	ino_t out_ino;
+	int fd;               /* where it goes */
+	struct xb_hash *hash; /* of what went there (o->sha256); NULL: none */
 	char buf[64 * 1024];
 };
 
@@ -366,6 +369,19 @@ static int tar_setup(struct tar *t, enum output_format f)
 	return r < ARCHIVE_WARN ? tar_fail(t) : 0;
 }
 
+/* libarchive's writer when the bytes are hashed too. */
+static la_ssize_t tar_out(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	struct tar *t = ctx;
+	int r = xb_write_all(t->fd, buf, n);
+	if (r < 0) {
+		archive_set_error(a, -r, "%s", strerror(-r));
+		return -1;
+	}
+	xb_hash_update(t->hash, buf, n);
+	return (la_ssize_t)n;
+}
+
 static int write_tar(const char *rootdir, const char *target, enum output_format f,
                      const struct output_opts *o)
 {
@@ -385,24 +401,30 @@ static int write_tar(const char *rootdir, const char *target, enum output_format
 	r = to_stdout ? 0 : outfile_open(&of, target, true);
 	if (r < 0)
 		goto out;
-	int fd = to_stdout ? STDOUT_FILENO : of.fd;
-	if (fstat(fd, &st) == 0) {
+	t->fd = to_stdout ? STDOUT_FILENO : of.fd;
+	if (fstat(t->fd, &st) == 0) {
 		t->out_dev = st.st_dev;
 		t->out_ino = st.st_ino;
 	}
 	r = tar_setup(t, f);
 	if (r < 0)
 		goto out;
-	if (archive_write_open_fd(t->a, fd) != ARCHIVE_OK) {
+	t->hash = o->sha256 ? xb_hash_new(XB_SHA256) : NULL;
+	if ((t->hash ? archive_write_open2(t->a, t, NULL, tar_out, NULL, NULL)
+	             : archive_write_open_fd(t->a, t->fd)) != ARCHIVE_OK) {
 		r = tar_fail(t);
 		goto out;
 	}
 	r = walk_tree(&w);
 	if (archive_write_close(t->a) != ARCHIVE_OK && !r)
 		r = tar_fail(t);
+	if (!r && t->hash)
+		xb_hash_final_hex(xb_steal(&t->hash), o->sha256);
 	if (!r && !to_stdout)
 		r = outfile_commit(&of);
 out:
+	if (t->hash)
+		xb_hash_free(t->hash);
 	archive_write_free(t->a);
 	tdestroy(t->links, link_free);
 	free(t);

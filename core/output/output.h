@@ -80,8 +80,11 @@ struct output_opts {
 	bool dev_nodes;
 	const struct output_oci *oci; /* for OUTPUT_OCI and OUTPUT_OCI_TAR */
 	const struct output_disk *disk; /* for OUTPUT_DISK */
+	/* NULL, or 65 bytes that get the SHA256 (hex) of a tar or cpio
+	 * written to a file, hashed on its way there. */
+	char *sha256;
 };
-#define OUTPUT_OPTS_INIT { -1, NULL, NULL, false, NULL, NULL }
+#define OUTPUT_OPTS_INIT { -1, NULL, NULL, false, NULL, NULL, NULL }
 
 /* Parses a --format= value ("directory", "tar", "tar.gz", "tar.xz",
  * "tar.zst", "tar.bz2", "tar.lz4", "tar.lzma", "cpio", "squashfs", "ext4",

@@ -278,10 +278,9 @@ void treecache_store(struct treecache *tc, const struct run *run, uint64_t max)
 	flock(tc->lock_fd, LOCK_EX);
 	/* output_write renames a whole tar into place; the digest, last,
 	 * makes it count */
-	int r = output_write(run->root, tar, OUTPUT_TAR, NULL);
-	cleanup_fd int fd = r < 0 ? -1 : open(tar, O_RDONLY | O_CLOEXEC);
-	if (!r && (fd < 0 || xb_hash_fd(XB_SHA256, fd, hex) < 0))
-		r = -EIO;
+	struct output_opts oo = OUTPUT_OPTS_INIT;
+	oo.sha256 = hex;
+	int r = output_write(run->root, tar, OUTPUT_TAR, &oo);
 	if (!r) {
 		strcat(hex, "\n");
 		r = xb_write_file_at(AT_FDCWD, sum, hex, strlen(hex), 0644);

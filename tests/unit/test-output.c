@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 
 #include "../../core/output/output.h"
+#include "../../core/base/hash.h"
 #include "../../core/base/spawn.h"
 #include "tap.h"
 
@@ -261,10 +262,30 @@ static void test_tar_formats(void)
 	      "gzip header without name or time stamp");
 }
 
+/* The SHA256 taken on the way is the file's, and the bytes are those
+ * written without it. */
+static void test_sha256(void)
+{
+	char got[65] = "", want[65] = "";
+	struct output_opts o = OUTPUT_OPTS_INIT;
+	o.source_date_epoch = EPOCH;
+	cleanup_free char *plain = tpath("plain.tar"), *hashed = tpath("hashed.tar");
+	int r = output_write(root, plain, OUTPUT_TAR, &o);
+	o.sha256 = got;
+	if (!r)
+		r = output_write(root, hashed, OUTPUT_TAR, &o);
+	cleanup_fd int a = open(plain, O_RDONLY | O_CLOEXEC), b = open(hashed, O_RDONLY | O_CLOEXEC);
+	char other[65] = "";
+	CHECK(r == 0 && a >= 0 && b >= 0 && xb_hash_fd(XB_SHA256, a, want) == 0 &&
+	      xb_hash_fd(XB_SHA256, b, other) == 0, "tars with and without the hash: %d", r);
+	CHECK(!strcmp(got, want) && !strcmp(other, want), "the hash taken is the file's: %s, %s", got,
+	      want);
+}
+
 static void test_map_owner(void)
 {
 	int calls = 0;
-	struct output_opts o = { EPOCH, map_real, &calls, false, NULL, NULL };
+	struct output_opts o = { EPOCH, map_real, &calls, false, NULL, NULL, NULL };
 	cleanup_free char *t = tpath("mapped.tar");
 	int r = output_write(root, t, OUTPUT_TAR, &o);
 	CHECK(r == 0 && calls == (int)ARRAY_SIZE(want_order), "mapped tar: %d, %d calls", r, calls);
@@ -520,6 +541,7 @@ int main(void)
 	test_names();
 	test_tar_formats();
 	test_map_owner();
+	test_sha256();
 	test_stdout();
 	test_failures();
 	test_images();
