@@ -105,8 +105,11 @@ struct pool {
 	int *fds; /* -1 until received; closed by child_run */
 	struct debinfo *pkgs;
 	bool *deferred;
+	bool *done;  /* in the tree, its info files written */
 	size_t n;
 	int rootfd, out, in;
+	int ready;   /* where the length of the prefix that is done goes; -1: nowhere */
+	size_t prefix;
 	pthread_mutex_t lock; /* guards what follows */
 	pthread_cond_t more;
 	size_t received, next;
@@ -114,6 +117,24 @@ struct pool {
 	long long all_in; /* when the last .deb came: what the run waits for starts */
 	int failed;
 };
+
+/* Package i is done: a longer prefix of the set is, perhaps. */
+static void mark_done(struct pool *pl, size_t i)
+{
+	if (pl->ready < 0)
+		return;
+	pthread_mutex_lock(&pl->lock);
+	pl->done[i] = true;
+	size_t p = pl->prefix;
+	while (p < pl->n && pl->done[p])
+		p++;
+	if (p != pl->prefix) {
+		uint32_t v = (uint32_t)(pl->prefix = p);
+		/* four bytes to a pipe: whole; a lost one only makes the reader wait */
+		(void)xb_write_all(pl->ready, &v, sizeof(v));
+	}
+	pthread_mutex_unlock(&pl->lock);
+}
 
 static int extract_index(struct pool *pl, size_t i, bool allow_defer)
 {
@@ -129,6 +150,8 @@ static int extract_index(struct pool *pl, size_t i, bool allow_defer)
 		r = dpkgdb_write_info(pl->rootfd, &pl->pkgs[i]);
 	debinfo_drop_files(&pl->pkgs[i]);
 	send_record(pl->out, i, r);
+	if (!r)
+		mark_done(pl, i);
 	return r;
 }
 
@@ -266,12 +289,12 @@ static int commit(int rootfd, const struct debinfo *pkgs, size_t n)
 }
 
 static int child_run(const char *target, int tfd, const struct unpack_item *items, size_t n,
-                     int in, int out)
+                     int in, int out, int ready)
 {
 	struct pool pl = { .items = items, .fds = xmalloc((n ? n : 1) * sizeof(int)),
 		           .pkgs = xcalloc(n, sizeof(*pl.pkgs)), .deferred = xcalloc(n, sizeof(bool)),
-		           .n = n, .rootfd = -1,
-		           .out = out, .in = in, .lock = PTHREAD_MUTEX_INITIALIZER,
+		           .done = xcalloc(n ? n : 1, sizeof(bool)), .n = n, .rootfd = -1,
+		           .out = out, .in = in, .ready = ready, .lock = PTHREAD_MUTEX_INITIALIZER,
 		           .more = PTHREAD_COND_INITIALIZER };
 	int r = 0;
 	for (size_t i = 0; i < n; i++)
@@ -304,6 +327,7 @@ out:
 	free(pl.fds);
 	free(pl.pkgs);
 	free(pl.deferred);
+	free(pl.done);
 	if (pl.rootfd >= 0)
 		close(pl.rootfd);
 	return r;
@@ -369,7 +393,7 @@ struct unpack_job {
 	int rec;  /* its records */
 };
 
-int unpack_start(const char *target, const struct unpack_item *items, size_t n,
+int unpack_start(const char *target, const struct unpack_item *items, size_t n, int ready_fd,
                  struct unpack_job **out)
 {
 	int tfd = -1, sv[2] = { -1, -1 }, pfd[2] = { -1, -1 }, r = 0;
@@ -397,7 +421,7 @@ int unpack_start(const char *target, const struct unpack_item *items, size_t n,
 	if (pid == 0) {
 		close(sv[0]);
 		close(pfd[0]);
-		_exit(child_run(target, tfd, items, n, sv[1], pfd[1]) ? 1 : 0);
+		_exit(child_run(target, tfd, items, n, sv[1], pfd[1], ready_fd) ? 1 : 0);
 	}
 	struct unpack_job *j = xmalloc(sizeof(*j));
 	*j = (struct unpack_job){ target, items, n, pid, steal_fd(&sv[0]), steal_fd(&pfd[0]) };
@@ -448,7 +472,10 @@ int unpack_finish(struct unpack_job *j, int why, unpack_progress_fn progress, vo
 {
 	bool db_ok = false;
 	int st;
-	close(steal_fd(&j->sock)); /* the end of the stream */
+	/* The end of the stream, whoever else holds the socket (a child forked
+	 * meanwhile, as the second stage beside the unpack is). */
+	shutdown(j->sock, SHUT_WR);
+	close(steal_fd(&j->sock));
 	int r = collect(j->rec, j->n, why ? NULL : progress, ctx, &db_ok);
 	if (!why)
 		r = wait_child(j->pid, j->target, r, db_ok);
@@ -463,7 +490,7 @@ int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
                 unpack_progress_fn progress, void *ctx)
 {
 	struct unpack_job *j;
-	int r = unpack_start(target, items, n, &j);
+	int r = unpack_start(target, items, n, -1, &j);
 	for (size_t i = 0; !r && i < n; i++)
 		r = unpack_ready(j, i);
 	/* A send the child refused: its own error is the one to report. */

@@ -36,7 +36,13 @@ int unpack_debs(const char *target, const struct unpack_item *items, size_t n,
 
 /* The same in steps, so that each package is unpacked as soon as its .deb
  * is whole, while others still download.  unpack_start forks the child
- * (items must stay valid until unpack_finish, which frees the job);
+ * (items must stay valid until unpack_finish, which frees the job); with
+ * ready_fd >= 0 (a pipe's writing end), the child writes there, as a
+ * uint32_t, each time it grows, how many of the items from the first on
+ * are in the tree with their info files (not yet in the status file: that
+ * comes at the end); whoever waits on that also hears, from the caller,
+ * UNPACK_READY_ALL or UNPACK_READY_FAILED once it knows (the protocol the
+ * second stage reads while it overlaps the unpack);
  * unpack_ready(j, i) hands it items[i] (each index once), and fails with
  * -XB_ECHILD, reporting nothing, once the child has stopped on an error of
  * its own; unpack_finish waits for the child and returns its result, or,
@@ -51,8 +57,10 @@ bool unpack_replaces_one_of(const char *replaces, const char *self,
                             const struct unpack_item *items, size_t n);
 
 struct unpack_job;
-int unpack_start(const char *target, const struct unpack_item *items, size_t n,
+int unpack_start(const char *target, const struct unpack_item *items, size_t n, int ready_fd,
                  struct unpack_job **out);
+#define UNPACK_READY_ALL UINT32_MAX            /* the tree and its database whole */
+#define UNPACK_READY_FAILED (UINT32_MAX - 1)   /* the unpack failed, and said why */
 int unpack_ready(struct unpack_job *j, size_t i);
 int unpack_finish(struct unpack_job *j, int why, unpack_progress_fn progress, void *ctx);
 

@@ -207,24 +207,63 @@ static int leave_second_stage(struct run *run)
 	return r ? r : twostage_write(run->root, run->pkgs, run->n_pkgs, &remove);
 }
 
+/* What the scripts find in the tree besides the packages. */
+static int after_unpack(void *ctx)
+{
+	struct run *run = ctx;
+	int r = setup_options(run->plan, run->root);
+	return r ? r : aptlists_install(run->workdir, APT_LISTS, run->root);
+}
+
+/* Whether the preinsts may begin while the rest unpacks: where nothing
+ * else comes between (an extract hook, --skip=essential/unlink's .debs),
+ * scripts run side by side at all, and no SOURCE_DATE_EPOCH asks for the
+ * same tree each time (a directory's time is whichever came last, the
+ * package's or a script's change). */
+static bool unpack_beside(const struct xb_plan *p)
+{
+	unsigned jobs = (unsigned)(p->script_jobs > 0 ? p->script_jobs : xb_ncpus());
+	return jobs > 1 && p->unlink_debs && !hooks_any(&p->hooks, HOOK_EXTRACT) &&
+	       p->source_date_epoch < 0;
+}
+
+static int configure_scripts(struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	int log_fd = run->log ? fileno(run->log) : -1, ready, r;
+	struct stage_unpack_job *j;
+	if (!unpack_beside(p)) {
+		if ((r = stage_unpack(run)) < 0 || (r = after_unpack(run)) < 0 ||
+		    (!p->unlink_debs && (r = keep_debs(run)) < 0) ||
+		    (r = hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks)) < 0)
+			return r;
+		return configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, log_fd, run->log_name, -1);
+	}
+	if ((r = stage_unpack_begin(run, after_unpack, run, &j, &ready)) < 0)
+		return r;
+	r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, log_fd, run->log_name, ready);
+	/* the unpack's failure is the one the second stage stopped for */
+	int ru = stage_unpack_end(j);
+	return ru ? ru : r;
+}
+
 /* From the unpack to the second stage's end: what the configured-tree
  * cache keeps. */
 static int configure_fresh(struct run *run, struct treecache *tc)
 {
 	const struct xb_plan *p = run->plan;
 	int r;
-	if ((r = stage_unpack(run)) < 0 || (r = setup_options(p, run->root)) < 0 ||
-	    (r = aptlists_install(run->workdir, APT_LISTS, run->root)) < 0 ||
-	    (!p->unlink_debs && (r = keep_debs(run)) < 0) ||
-	    (r = hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks)) < 0)
-		return r;
 	/* extract: unpacked, and no script of them runs */
-	if (p->variant->scripts && p->two_stage)
-		return leave_second_stage(run);
-	if (!p->variant->scripts)
-		return 0;
-	r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, run->log ? fileno(run->log) : -1,
-	                   run->log_name);
+	if (!p->variant->scripts || p->two_stage) {
+		if ((r = stage_unpack(run)) < 0 || (r = after_unpack(run)) < 0 ||
+		    (!p->unlink_debs && (r = keep_debs(run)) < 0) ||
+		    (r = hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks)) < 0)
+			return r;
+		return p->two_stage && p->variant->scripts ? leave_second_stage(run) : 0;
+	}
+	if ((r = configure_prepare(p, run->root)) < 0)
+		return r;
+	r = configure_scripts(run);
 	if (!r && !xb_interrupted) {
 		long long t0 = progress_now_ms();
 		if (run->log)

@@ -37,31 +37,36 @@ static int run_scripts(const struct xb_plan *p, const struct hooks_env *he,
 		if (!r)
 			r = hooks_run(&p->hooks, HOOK_ESSENTIAL, he);
 		ss->part = SECONDSTAGE_REST;
+		ss->ready_fd = -1; /* the first part waited for the whole unpack */
 	}
 	return r ? r : launch_part(lo, ss);
 }
 
-int configure_tree(const struct xb_plan *p, const struct hooks_env *he, const struct xb_pkg *pkgs,
-                   size_t n, int log_fd, const char *log_name)
+int configure_prepare(const struct xb_plan *p, const char *root)
 {
-	const char *root = he->root;
-	struct emu_launch_opts lo = EMU_LAUNCH_OPTS_INIT;
-	struct secondstage ss = { pkgs, n, log_fd, log_name,
-	                          (unsigned)(p->script_jobs > 0 ? p->script_jobs : xb_ncpus()),
-	                          SECONDSTAGE_ALL };
-	bool foreign = !emu_arch_is_native(p->arch);
-	long long t0 = progress_now_ms();
 	int r;
-
-	if (foreign) {
+	if (!emu_arch_is_native(p->arch)) {
 		cleanup_free char *emu = NULL;
 		if ((r = emu_emulator_find(p->arch, &emu)) < 0 ||
 		    (r = emu_emulator_install(p->arch, emu, root)) < 0)
 			return r;
 		xb_info("running the second stage under %s", emu);
 	}
-	if ((r = secondstage_prepare(root)) < 0)
-		return r;
+	return secondstage_prepare(root);
+}
+
+int configure_tree(const struct xb_plan *p, const struct hooks_env *he, const struct xb_pkg *pkgs,
+                   size_t n, int log_fd, const char *log_name, int ready_fd)
+{
+	const char *root = he->root;
+	struct emu_launch_opts lo = EMU_LAUNCH_OPTS_INIT;
+	struct secondstage ss = { pkgs, n, log_fd, log_name,
+	                          (unsigned)(p->script_jobs > 0 ? p->script_jobs : xb_ncpus()),
+	                          SECONDSTAGE_ALL, ready_fd };
+	bool foreign = !emu_arch_is_native(p->arch);
+	long long t0 = progress_now_ms();
+	int r;
+
 	lo.root = root;
 	lo.arch = foreign ? p->arch : NULL;
 	lo.keep_tmp = true;

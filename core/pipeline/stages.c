@@ -12,7 +12,10 @@
 #include "../../fetch/release.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 
 double stage_seconds_since(long long t0)
 {
@@ -402,56 +405,144 @@ int stage_fetch_one(struct run *run, size_t i)
 	return r;
 }
 
-/* A download is in place: the child unpacks it while the rest come. */
-struct feed {
+/* One unpack with the download beside it, in the caller's thread
+ * (stage_unpack) or in one of its own (stage_unpack_begin). */
+struct stage_unpack_job {
+	struct run *run;
+	struct unpack_item *items;
+	struct dpkgfilter filter;
+	struct downloads b;
 	struct unpack_job *job;
-	const struct downloads *b;
+	long long t0;
+	int (*then)(void *ctx); /* after the unpack, before the second stage hears "all" */
+	void *then_ctx;
+	int ready[2];           /* the second stage's pipe (unpack.h's protocol) */
+	pthread_t thread;
+	bool threaded;
+	int r;
 };
 
+/* A download is in place: the child unpacks it while the rest come. */
 static int feed_one(void *ctx, size_t item)
 {
-	struct feed *f = ctx;
-	return unpack_ready(f->job, f->b->pkg[item]);
+	struct stage_unpack_job *j = ctx;
+	return unpack_ready(j->job, j->b.pkg[item]);
 }
 
-int stage_unpack(struct run *run)
+/* The unpack started, the cached .debs handed to it. */
+static int unpack_begin(struct stage_unpack_job *j)
 {
-	struct unpack_item *items = xcalloc(run->n_pkgs ? run->n_pkgs : 1, sizeof(*items));
-	struct dpkgfilter filter = DPKGFILTER_INIT;
-	struct downloads b = { .urls = STRVEC_INIT };
-	struct feed f = { NULL, &b };
-	struct progress pr;
-	long long t0 = progress_now_ms();
-
+	struct run *run = j->run;
+	j->items = xcalloc(run->n_pkgs ? run->n_pkgs : 1, sizeof(*j->items));
+	j->filter = (struct dpkgfilter)DPKGFILTER_INIT;
+	j->b = (struct downloads){ .urls = STRVEC_INIT };
+	j->t0 = progress_now_ms();
 	/* --dpkgopt's path filters, as dpkg applies them to what it unpacks */
 	for (size_t i = 0; i < run->plan->dpkgopts.n; i++) {
 		cleanup_strbuf struct strbuf text = STRBUF_INIT;
 		const char *opt = run->plan->dpkgopts.v[i];
-		dpkgfilter_add_option(&filter, xb_read_file(opt, &text) == 0 ? text.buf : opt);
+		dpkgfilter_add_option(&j->filter, xb_read_file(opt, &text) == 0 ? text.buf : opt);
 	}
 	for (size_t i = 0; i < run->n_pkgs; i++)
-		items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name, &filter,
-		                                 run->pkgs[i].version };
-	downloads_plan(run, &b, -1);
-	int r = unpack_start(run->root, items, run->n_pkgs, &f.job);
+		j->items[i] = (struct unpack_item){ run->debs.v[i], run->pkgs[i].name, &j->filter,
+		                                    run->pkgs[i].version };
+	downloads_plan(run, &j->b, -1);
+	int r = unpack_start(run->root, j->items, run->n_pkgs, j->ready[1], &j->job);
 	/* the cached ones first, then each download as it is verified */
 	for (size_t i = 0; !r && i < run->n_pkgs; i++)
-		if (b.have[i])
-			r = unpack_ready(f.job, i);
+		if (j->b.have[i])
+			r = unpack_ready(j->job, i);
+	return r;
+}
+
+/* The downloads, the unpack's end; r: how the beginning went. */
+static int unpack_rest(struct stage_unpack_job *j, int r)
+{
+	struct progress pr;
 	if (!r)
-		r = downloads_fetch(run, &b, feed_one, &f);
-	timings_since("download", t0); /* the unpack's own time begins where it ends */
-	if (f.job) {
+		r = downloads_fetch(j->run, &j->b, feed_one, j);
+	timings_since("download", j->t0); /* the unpack's own time begins where it ends */
+	if (j->job) {
 		progress_begin(&pr, "unpacking", false);
 		/* a send the child refused: its own error is the one to report */
-		r = unpack_finish(f.job, r == -XB_ECHILD ? 0 : r, progress_cb_count, &pr);
+		r = unpack_finish(j->job, r == -XB_ECHILD ? 0 : r, progress_cb_count, &pr);
+		j->job = NULL;
 		progress_end(&pr);
 	}
 	if (!r)
-		xb_info("unpacked %zu packages in %.1f s", run->n_pkgs, stage_seconds_since(t0));
-	downloads_release(&b);
-	free(items);
-	dpkgfilter_release(&filter);
+		xb_info("unpacked %zu packages in %.1f s", j->run->n_pkgs, stage_seconds_since(j->t0));
+	return r;
+}
+
+static void unpack_release(struct stage_unpack_job *j)
+{
+	downloads_release(&j->b);
+	free(j->items);
+	dpkgfilter_release(&j->filter);
+	for (int i = 0; i < 2; i++)
+		if (j->ready[i] >= 0)
+			close(j->ready[i]);
+	free(j);
+}
+
+int stage_unpack(struct run *run)
+{
+	struct stage_unpack_job *j = xcalloc(1, sizeof(*j));
+	*j = (struct stage_unpack_job){ .run = run, .ready = { -1, -1 } };
+	int r = unpack_rest(j, unpack_begin(j));
+	unpack_release(j);
+	return r;
+}
+
+/* The thread beside the second stage; signals are the main thread's. */
+static void *unpack_thread(void *arg)
+{
+	struct stage_unpack_job *j = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	j->r = unpack_rest(j, 0);
+	if (!j->r && j->then)
+		j->r = j->then(j->then_ctx);
+	uint32_t v = j->r ? UNPACK_READY_FAILED : UNPACK_READY_ALL;
+	(void)xb_write_all(j->ready[1], &v, sizeof(v));
+	close(steal_fd(&j->ready[1]));
+	return NULL;
+}
+
+int stage_unpack_begin(struct run *run, int (*then)(void *ctx), void *ctx,
+                       struct stage_unpack_job **out, int *ready_fd)
+{
+	struct stage_unpack_job *j = xcalloc(1, sizeof(*j));
+	*j = (struct stage_unpack_job){ .run = run, .then = then, .then_ctx = ctx,
+		                        .ready = { -1, -1 } };
+	*out = NULL;
+	int r = pipe2(j->ready, O_CLOEXEC) < 0 ? -errno : 0;
+	if (r < 0)
+		xb_error("unpacking into %s: pipe: %s", run->root, strerror(-r));
+	if (!r)
+		r = unpack_begin(j);
+	if (!r && (r = -pthread_create(&j->thread, NULL, unpack_thread, j)) < 0)
+		xb_error("unpacking into %s: cannot start a thread: %s", run->root, strerror(-r));
+	if (r < 0) {
+		if (j->job)
+			unpack_finish(j->job, r, NULL, NULL);
+		unpack_release(j);
+		return r;
+	}
+	j->threaded = true;
+	*ready_fd = j->ready[0];
+	*out = j;
+	return 0;
+}
+
+int stage_unpack_end(struct stage_unpack_job *j)
+{
+	if (!j)
+		return 0;
+	pthread_join(j->thread, NULL);
+	int r = j->r;
+	unpack_release(j);
 	return r;
 }
 

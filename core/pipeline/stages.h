@@ -54,6 +54,16 @@ int stage_fetch_one(struct run *run, size_t i); /* run->debs.v[i] now (after sta
 /* Into run->root, with --dpkgopt's filters: each .deb as soon as it is
  * whole, the download of those not cached beside the unpack. */
 int stage_unpack(struct run *run);
+/* The same beside the second stage: the unpack starts, the download and
+ * the rest of the unpack go on in a thread of their own, then (if all went
+ * well) then(ctx) there, and the second stage reads from *ready_fd (the
+ * stage's, open until stage_unpack_end) how far it is, as unpack.h says.
+ * stage_unpack_end waits for that thread, returns its result (reported
+ * there) and frees j.  *out is NULL after a failure (reported). */
+struct stage_unpack_job;
+int stage_unpack_begin(struct run *run, int (*then)(void *ctx), void *ctx,
+                       struct stage_unpack_job **out, int *ready_fd);
+int stage_unpack_end(struct stage_unpack_job *j);
 /* --print-debs (names on one line) and --simulate (one line each). */
 int stage_print_set(const struct run *run);
 

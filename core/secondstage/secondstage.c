@@ -7,6 +7,7 @@
 #include "../dpkg/dpkgtrig.h"
 #include "debconfsplit.h"
 #include "maintscript.h"
+#include "unpacked.h"
 #include "../base/inroot.h"
 #include "../base/progress.h"
 #include "../base/spawn.h"
@@ -14,8 +15,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static const char policy_rc_d_text[] = "#!/bin/sh\n# written by xboot for the bootstrap; removed after it\nexit 101\n";
@@ -63,6 +66,7 @@ struct job {
 	unsigned cls;   /* maintscript classes of the script (and config) */
 	enum { JOB_WAITING, JOB_RUNNING, JOB_DONE } state;
 	pid_t pid;
+	int pidfd;      /* while it runs, to wait for it beside the unpack; -1: none */
 	int out;        /* memfd holding the script's output, or -1 */
 	long long t0;   /* when it started */
 	const struct job *waits_for; /* what it waited for last, for -d */
@@ -71,12 +75,36 @@ struct job {
 };
 
 /* What one run keeps in memory: the root, and the dpkg database's status
- * and trigger interests, read once. */
+ * and trigger interests, read once, when the unpack beside the run has
+ * written them. */
 struct db {
 	int rootfd;
 	struct dpkgdb_status status;
 	struct dpkgtrig triggers;
+	struct unpacked un;
+	bool loaded;
 };
+
+/* What a script must not start before: the whole database (the dpkg tools
+ * read it, and its status comes at the unpack's end). */
+#define NEEDS_DB                                                                              \
+	(MAINTSCRIPT_GLOBAL | MAINTSCRIPT_DIVERT | MAINTSCRIPT_DIVERT_ADD | MAINTSCRIPT_UNDIVERT | \
+	 MAINTSCRIPT_STATUS | MAINTSCRIPT_TRIGGERS | MAINTSCRIPT_STATOVERRIDE |                    \
+	 MAINTSCRIPT_STATOVERRIDE_READ)
+
+/* The unpack done, its database read (once). */
+static int db_whole(struct db *db)
+{
+	int r = unpacked_wait_all(&db->un);
+	if (r || db->loaded)
+		return r;
+	if (db->un.failed)
+		return -XB_ECHILD;
+	if (!(r = dpkgdb_status_load(db->rootfd, &db->status)))
+		r = dpkgtrig_load(db->rootfd, &db->triggers);
+	db->loaded = !r;
+	return r;
+}
 
 struct phase {
 	const struct secondstage *s;
@@ -87,8 +115,11 @@ struct phase {
 	size_t *order;       /* the order start_ready tries them in (phase_order) */
 	size_t n;
 	size_t from;         /* position of jobs[0] in s->pkgs */
+	size_t known;        /* jobs read so far: those whose packages are in the tree */
 	struct progress *pr; /* packages configured; NULL for preinsts */
 	struct debconfsplit debconf;
+	bool copies;         /* debconf users on copies of the database */
+	bool base_names;     /* base-passwd's users and groups are there */
 };
 
 /* Is there a program of this name in the PATH of the scripts (or, for
@@ -108,15 +139,17 @@ static bool installed(const char *tool)
 }
 
 /* Adds the classes of the script at path to the job's; -ENOENT when
- * there is none.  An unreadable script runs alone. */
-static int add_classes(const char *path, struct job *jb)
+ * there is none.  An unreadable script runs alone.  Before the tree is
+ * whole, any tool may still come: each is taken as there. */
+static int add_classes(const char *path, struct job *jb, bool whole)
 {
 	cleanup_strbuf struct strbuf text = STRBUF_INIT;
 	int r = xb_read_file(path, &text);
 	if (r == -ENOENT)
 		return r;
 	jb->cls |= r < 0 ? MAINTSCRIPT_GLOBAL
-	                 : maintscript_classes(text.buf, text.len, installed, &jb->undiverted);
+	                 : maintscript_classes(text.buf, text.len, whole ? installed : NULL,
+	                                       &jb->undiverted);
 	return 0;
 }
 
@@ -161,45 +194,66 @@ static void phase_order(struct phase *ph)
 	free(below);
 }
 
+/* Job j, its package in the tree: its script and what that touches. */
+static void job_init(struct phase *ph, size_t j)
+{
+	struct job *jb = &ph->jobs[j];
+	const char *script = ph->script;
+	bool whole = ph->db->un.all;
+	cleanup_free char *info = dpkgdb_info_name(jb->p->name, jb->p->arch, jb->p->multi_arch &&
+	                                           !strcmp(jb->p->multi_arch, "same"));
+	jb->script = xasprintf("/" DPKGDB "/info/%s.%s", info, script);
+	if (add_classes(jb->script, jb, whole) == -ENOENT) {
+		free(xb_steal(&jb->script));
+		return;
+	}
+	/* The debconf frontend runs the config script first. */
+	cleanup_free char *config = xasprintf("/" DPKGDB "/info/%s.config", info);
+	if (!strcmp(script, "postinst"))
+		add_classes(config, jb, whole);
+	/* no status changes while the preinsts run; diversions do */
+	if ((jb->cls & MAINTSCRIPT_STATUS) && !strcmp(script, "preinst"))
+		jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_STATUS) | MAINTSCRIPT_DIVERT;
+	if (jb->cls & MAINTSCRIPT_BASE_NAMES)
+		jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_BASE_NAMES) |
+		          (ph->base_names ? 0 : MAINTSCRIPT_ACCOUNTS);
+	if (ph->copies && (jb->cls & MAINTSCRIPT_DEBCONF)) {
+		jb->debconf_copy = true;
+		jb->cls &= ~(unsigned)MAINTSCRIPT_DEBCONF;
+		xb_debug("the %s of %s uses debconf: on a copy of the database", script, jb->p->name);
+	}
+}
+
+/* The jobs whose packages the unpack has put in the tree since. */
+static void phase_learn(struct phase *ph)
+{
+	size_t in = ph->db->un.prefix > ph->from ? ph->db->un.prefix - ph->from : 0;
+	if (in > ph->n)
+		in = ph->n;
+	if (in <= ph->known)
+		return;
+	while (ph->known < in)
+		job_init(ph, ph->known++);
+	phase_order(ph);
+}
+
 static void phase_init(struct phase *ph, const struct secondstage *s, struct db *db,
                        const char *script, size_t from, size_t to)
 {
 	*ph = (struct phase){ .s = s, .db = db, .script = script, .n = to - from, .from = from,
 		              .jobs = xcalloc(to - from + 1, sizeof(struct job)),
 		              .order = xcalloc(to - from + 1, sizeof(size_t)) };
-	bool copies = s->jobs > 1 && debconfsplit_begin(&ph->debconf, db->rootfd);
+	ph->copies = s->jobs > 1 && debconfsplit_begin(&ph->debconf, db->rootfd);
 	/* base-passwd's users and groups are there once it is configured */
 	ssize_t bp = resolve_find(s->pkgs, s->n, "base-passwd");
-	bool base_names = !strcmp(script, "postinst") && bp >= 0 && (size_t)bp < from;
+	ph->base_names = !strcmp(script, "postinst") && bp >= 0 && (size_t)bp < from;
 	for (size_t j = 0; j < ph->n; j++) {
-		struct job *jb = &ph->jobs[j];
-		jb->p = &s->pkgs[from + j];
-		cleanup_free char *info = dpkgdb_info_name(jb->p->name, jb->p->arch, jb->p->multi_arch &&
-		                                           !strcmp(jb->p->multi_arch, "same"));
-		jb->out = -1;
-		jb->undiverted = (struct strvec)STRVEC_INIT;
-		jb->script = xasprintf("/" DPKGDB "/info/%s.%s", info, script);
-		if (add_classes(jb->script, jb) == -ENOENT) {
-			free(xb_steal(&jb->script));
-			continue;
-		}
-		/* The debconf frontend runs the config script first. */
-		cleanup_free char *config = xasprintf("/" DPKGDB "/info/%s.config", info);
-		if (!strcmp(script, "postinst"))
-			add_classes(config, jb);
-		/* no status changes while the preinsts run; diversions do */
-		if ((jb->cls & MAINTSCRIPT_STATUS) && !strcmp(script, "preinst"))
-			jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_STATUS) | MAINTSCRIPT_DIVERT;
-		if (jb->cls & MAINTSCRIPT_BASE_NAMES)
-			jb->cls = (jb->cls & ~(unsigned)MAINTSCRIPT_BASE_NAMES) |
-			          (base_names ? 0 : MAINTSCRIPT_ACCOUNTS);
-		if (copies && (jb->cls & MAINTSCRIPT_DEBCONF)) {
-			jb->debconf_copy = true;
-			jb->cls &= ~(unsigned)MAINTSCRIPT_DEBCONF;
-			xb_debug("the %s of %s uses debconf: on a copy of the database", script, jb->p->name);
-		}
+		ph->jobs[j].p = &s->pkgs[from + j];
+		ph->jobs[j].out = ph->jobs[j].pidfd = -1;
+		ph->jobs[j].undiverted = (struct strvec)STRVEC_INIT;
+		ph->order[j] = j;
 	}
-	phase_order(ph);
+	phase_learn(ph);
 }
 
 static void phase_release(struct phase *ph)
@@ -210,6 +264,8 @@ static void phase_release(struct phase *ph)
 		strvec_clear(&ph->jobs[j].undiverted);
 		if (ph->jobs[j].out >= 0)
 			close(ph->jobs[j].out);
+		if (ph->jobs[j].pidfd >= 0)
+			close(ph->jobs[j].pidfd);
 	}
 	free(ph->jobs);
 	free(ph->order);
@@ -252,6 +308,9 @@ static bool ready(struct phase *ph, size_t j)
 	struct job *jb = &ph->jobs[j];
 	const struct job *by = NULL;
 	const char *why = "its dependency";
+	/* the packages up to its own in the tree; the database for dpkg's tools */
+	if (j >= ph->known || ((jb->cls & NEEDS_DB) && !ph->db->loaded))
+		return false;
 	if (jb->cls & MAINTSCRIPT_UNDIVERT)
 		settle_undivert(ph, j);
 	for (size_t d = 0; d < jb->p->n_deps && !by; d++) {
@@ -324,6 +383,8 @@ static int start_job(struct phase *ph, struct job *jb)
 	}
 	if ((r = xb_spawn_start(argv.v, &o, &jb->pid, &status)) < 0)
 		return r;
+	if (unpacked_coming(&ph->db->un))
+		jb->pidfd = (int)syscall(SYS_pidfd_open, jb->pid, 0);
 	jb->state = JOB_RUNNING;
 	jb->t0 = progress_now_ms();
 	xb_debug("running the %s of %s", ph->script, p->name);
@@ -360,6 +421,8 @@ static void job_done(struct phase *ph, struct job *jb, int code, int *err)
 			*err = r;
 	}
 	jb->state = JOB_DONE;
+	if (jb->pidfd >= 0)
+		close(steal_fd(&jb->pidfd));
 	flush_output(ph, jb);
 	if (code) {
 		bool signalled = code == 130 || code == 143;
@@ -412,14 +475,63 @@ static size_t start_ready(struct phase *ph, size_t *left, int *err)
 	return running;
 }
 
+/* The job pid was, ended with wait status ws. */
+static void reaped(struct phase *ph, pid_t pid, int ws, size_t *left, int *err)
+{
+	for (size_t j = 0; j < ph->n; j++) {
+		struct job *jb = &ph->jobs[j];
+		if (jb->state == JOB_RUNNING && jb->pid == pid) {
+			(*left)--;
+			job_done(ph, jb, xb_wait_code(ws), err);
+		}
+	}
+	/* Another pid: an orphan of a script, reparented to us. */
+}
+
+/* Beside the unpack, with room for more: waits until a script ends or the
+ * unpack tells of more, whichever comes first; then takes in the news and
+ * reaps what ended.  Without pidfds, it looks again every 20 ms. */
+static int await_either(struct phase *ph, size_t *left, int *err)
+{
+	struct pollfd p[9] = { { .fd = ph->db->un.fd, .events = POLLIN } };
+	nfds_t n = 1;
+	bool all_fds = true;
+	for (size_t j = 0; j < ph->n; j++)
+		if (ph->jobs[j].state == JOB_RUNNING) {
+			if (ph->jobs[j].pidfd >= 0 && n < ARRAY_SIZE(p))
+				p[n++] = (struct pollfd){ .fd = ph->jobs[j].pidfd, .events = POLLIN };
+			else
+				all_fds = false;
+		}
+	if (poll(p, n, all_fds ? -1 : 20) < 0 && errno == EINTR && xb_interrupted)
+		return -XB_EINTR;
+	int r = unpacked_learn(&ph->db->un, false), ws;
+	if (r)
+		return r;
+	phase_learn(ph);
+	for (pid_t pid; (pid = waitpid(-1, &ws, WNOHANG)) > 0;)
+		reaped(ph, pid, ws, left, err);
+	return 0;
+}
+
 static int run_phase(struct phase *ph)
 {
 	size_t left = ph->n;
 	int err = 0;
 	while (left) {
+		/* what needs the database may start once it is written */
+		int r = ph->db->un.all && !ph->db->loaded ? db_whole(ph->db) : 0;
+		if (r && !err)
+			err = r;
 		size_t running = start_ready(ph, &left, &err);
-		if (!running)
+		bool coming = unpacked_coming(&ph->db->un) && !err;
+		if (!running && !coming)
 			break;
+		if (coming && running < (ph->s->jobs ? ph->s->jobs : 1)) {
+			if ((r = await_either(ph, &left, &err)) && !err)
+				err = r;
+			continue;
+		}
 		int ws;
 		pid_t pid = waitpid(-1, &ws, 0);
 		if (pid < 0) {
@@ -428,18 +540,24 @@ static int run_phase(struct phase *ph)
 			xb_error("waiting for the %s scripts: %s", ph->script, strerror(errno));
 			return -errno;
 		}
-		for (size_t j = 0; j < ph->n; j++) {
-			struct job *jb = &ph->jobs[j];
-			if (jb->state == JOB_RUNNING && jb->pid == pid) {
-				left--;
-				job_done(ph, jb, xb_wait_code(ws), &err);
-			}
-		}
-		/* Another pid: an orphan of a script, reparented to us. */
+		reaped(ph, pid, ws, &left, &err);
 	}
 	/* ready() looks only backwards: the first waiting job can start once
-	 * those before it are done, so jobs are left over only after an error. */
+	 * those before it are done, so jobs are left over only after an error
+	 * (or the unpack's failure). */
+	if (!err && ph->db->un.failed)
+		err = -XB_ECHILD;
 	return err;
+}
+
+/* Where the packages of phase and those before it end (the install order
+ * is in phases). */
+static size_t phase_end(const struct secondstage *s, int phase)
+{
+	size_t i = 0;
+	while (i < s->n && s->pkgs[i].phase <= phase)
+		i++;
+	return i;
 }
 
 static int run_scripts(const struct secondstage *s, struct db *db, const char *script,
@@ -447,6 +565,17 @@ static int run_scripts(const struct secondstage *s, struct db *db, const char *s
 {
 	struct phase ph;
 	struct progress pr;
+	bool pre = !strcmp(script, "preinst");
+	/* Preinsts begin beside the unpack once what any may use is in the
+	 * tree (the essential set, debconf) and each its own package and those
+	 * before it; postinsts after it. */
+	ssize_t dc = resolve_find(s->pkgs, s->n, "debconf");
+	size_t first = phase_end(s, ORDER_ESSENTIAL);
+	if (dc >= 0 && (size_t)dc >= first)
+		first = (size_t)dc + 1;
+	int r = pre ? unpacked_wait(&db->un, first) : db_whole(db);
+	if (r || db->un.failed)
+		return r ? r : -XB_ECHILD;
 	long long t0 = progress_now_ms();
 	phase_init(&ph, s, db, script, from, to);
 	ph.timing = phase;
@@ -454,15 +583,17 @@ static int run_scripts(const struct secondstage *s, struct db *db, const char *s
 		progress_begin(&pr, "configuring", false);
 		ph.pr = &pr;
 	}
-	int r = run_phase(&ph);
+	r = run_phase(&ph);
 	if (ph.pr)
 		progress_end(ph.pr);
 	phase_release(&ph);
 	timings_since(phase, t0);
+	if (!r && !xb_interrupted)
+		r = db_whole(db);
 	if (r || xb_interrupted)
 		return r;
 	/* Activations by preinsts find no package configured: dpkg drops them. */
-	if (!strcmp(script, "preinst"))
+	if (pre)
 		return dpkgtrig_drop_early(db->rootfd, &db->triggers, s->pkgs, s->n, 0);
 	return dpkgtrig_activate(db->rootfd, &db->triggers, s->pkgs, s->n, from, to);
 }
@@ -494,15 +625,6 @@ static int run_dpkg(const struct secondstage *s, bool last)
 	return r;
 }
 
-/* Where the packages of phase and those before it end (the install order
- * is in phases). */
-static size_t phase_end(const struct secondstage *s, int phase)
-{
-	size_t i = 0;
-	while (i < s->n && s->pkgs[i].phase <= phase)
-		i++;
-	return i;
-}
 
 /* The postinsts phase by phase, as debootstrap configures: the essential
  * set, then the rest of the required set, then the others, each phase
@@ -532,23 +654,26 @@ static int run_parts(const struct secondstage *s, struct db *db)
 int secondstage_run(void *ctx)
 {
 	const struct secondstage *s = ctx;
-	struct db db = { -1, DPKGDB_STATUS_INIT, DPKGTRIG_INIT };
+	struct db db = { .rootfd = -1, .status = DPKGDB_STATUS_INIT, .triggers = DPKGTRIG_INIT };
 	unsigned shown = xb_errors_shown();
 	int r = 0;
 
+	unpacked_init(&db.un, s->ready_fd, s->n);
 	/* dpkg runs every script with this umask, whatever its caller's. */
 	umask(022);
 	if ((db.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = -errno;
 		xb_error("second stage: opening the root: %s", strerror(-r));
 	}
-	if (!r && !(r = dpkgdb_status_load(db.rootfd, &db.status)) &&
-	    !(r = dpkgtrig_load(db.rootfd, &db.triggers)))
+	if (!r && (!db.un.all || !(r = db_whole(&db))))
 		r = run_parts(s, &db);
 	dpkgdb_status_release(&db.status);
 	dpkgtrig_release(&db.triggers);
 	if (db.rootfd >= 0)
 		close(db.rootfd);
+	/* The unpack beside it failed: that says why, and the run stops. */
+	if (db.un.failed)
+		return SECONDSTAGE_UNPACK_FAILED;
 	if (r < 0 && r != -XB_EINTR && xb_errors_shown() == shown)
 		xb_error("the second stage failed: %s", xb_strerror(r));
 	return xb_interrupted || r == -XB_EINTR ? 130 : r ? 1 : 0;

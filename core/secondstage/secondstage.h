@@ -24,7 +24,17 @@ struct secondstage {
 	enum { SECONDSTAGE_ALL, SECONDSTAGE_ESSENTIAL, SECONDSTAGE_REST } part;
 	/* ESSENTIAL: the preinsts and the essential set; REST: the others
 	 * (an --essential-hook runs between the two). */
+	int ready_fd;              /* -1: the tree is unpacked; else the unpack goes on
+	                              beside the preinsts and tells here how far it is
+	                              (core/dpkg/unpack.h): each preinst starts once the
+	                              essential set, debconf, its own package and those
+	                              before it are in, those that run dpkg's tools once
+	                              the database is; the postinsts after it all */
 };
+
+/* The second stage's exit code when the unpack beside it failed (which
+ * says why itself). */
+#define SECONDSTAGE_UNPACK_FAILED 3
 
 /* Runs inside the chroot (as emu_launch_run's fn): returns 0 or an exit code. */
 int secondstage_run(void *ctx);

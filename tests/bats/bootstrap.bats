@@ -366,8 +366,45 @@ failed_with() {
 	# hostbase (dpkg, the shell) was unpacked before mark-c's download gave up
 	[ -x "$T/usr/bin/dpkg" ] && [ -L "$T/usr/bin/sh" ]
 	[ ! -e "$T/usr/share/mark-c/README" ]
-	# and no script ran on a half-unpacked tree
-	[ ! -e "$T/var/lib/xboot-marks/mark-a" ]
+	# and no postinst ran on a half-unpacked tree (mark-a's preinst, with
+	# everything before it unpacked, may have)
+	[ ! -e "$T/var/lib/xboot-marks/mark-a" ] ||
+		[ "$(cat "$T/var/lib/xboot-marks/mark-a")" = "preinst install" ]
+}
+
+@test "preinsts run while the rest unpacks: each once its package and those before it are in the tree" {
+	fixture_rules "ovl-b_ late"
+	xb --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	# ovl-b came 2 s after the rest: ovl-a's preinst ran before it was in,
+	# ovl-c's (after it in install order) once it was
+	[ "$(cat "$T/var/lib/xboot-marks/ovl-a")" = "ovl-b not there" ]
+	[ "$(cat "$T/var/lib/xboot-marks/ovl-c")" = "ovl-b there" ]
+	[ "$(installed_set | grep -c '^ii  ovl-')" -eq 3 ]
+	run -0 chroot "$T" dpkg --audit
+	[ -z "$output" ]
+	# one at a time, or with SOURCE_DATE_EPOCH, the whole unpack comes first
+	rm -rf "$CACHE"
+	xb --script-jobs=1 --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T.1" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T.1/var/lib/xboot-marks/ovl-a")" = "ovl-b there" ]
+	rm -rf "$CACHE"
+	SOURCE_DATE_EPOCH=1700000000 xb --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T.2" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T.2/var/lib/xboot-marks/ovl-a")" = "ovl-b there" ]
+}
+
+@test "preinsts beside the unpack: a download that fails there is the one error, and nothing is left running" {
+	fixture_rules "ovl-b_ 404"
+	xb --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'ovl-b_1\.0_all\.deb: server answered HTTP 404$'
+	[ ! -e "$T/var/lib/xboot-marks/ovl-c" ]
+	fixture_rules "ovl-b_ stall"
+	rm -rf "$T"
+	xb --include=ovl-a,ovl-b,ovl-c --aptopt='Acquire::Retries "0"' "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'ovl-b_1\.0_all\.deb: timed out'
+	[ "$(cat "$T/var/lib/xboot-marks/ovl-a")" = "ovl-b not there" ]
+	[ ! -e "$T/var/lib/xboot-marks/ovl-c" ]
 }
 
 @test "refused: a mirror that is not there" {

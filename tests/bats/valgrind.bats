@@ -11,7 +11,7 @@ hermetic
 xb_valgrind() {
 	command -v valgrind >/dev/null || skip "valgrind is not installed"
 	export TMPDIR=$BATS_TEST_TMPDIR
-	run --separate-stderr valgrind --quiet --leak-check=full \
+	run --separate-stderr valgrind --quiet --leak-check=full --num-callers=50 \
 		--show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 		--suppressions="$XB_SRC/tests/fixtures/valgrind.supp" \

@@ -240,7 +240,7 @@ static void test_stream(void)
 	struct unpack_item items[2] = { { d1, "xbt-s1", NULL, NULL }, { d2, "xbt-s2", NULL, NULL } };
 	cleanup_free char *t = new_target("t-stream");
 	struct unpack_job *j;
-	int r = unpack_start(t, items, 2, &j);
+	int r = unpack_start(t, items, 2, -1, &j);
 	CHECK(r == 0 && j, "stream start: %d", r);
 	if (!j)
 		return;
@@ -258,7 +258,7 @@ static void test_stream(void)
 	      "both packages in the status file");
 
 	cleanup_free char *t2 = new_target("t-stream-cut");
-	r = unpack_start(t2, items, 2, &j);
+	r = unpack_start(t2, items, 2, -1, &j);
 	CHECK(r == 0 && j, "stream start: %d", r);
 	if (!j)
 		return;
@@ -268,6 +268,30 @@ static void test_stream(void)
 	CHECK(!texists(t2, "usr/lib/xbt-real/two"), "the package not handed over is not there");
 	cleanup_free char *st2 = tslurp(t2, "var/lib/dpkg/status");
 	CHECK(!st2 || !strstr(st2, "Package: xbt-s1"), "no status written for a cut stream");
+
+	/* What the second stage beside it hears: the prefix that is in the
+	 * tree, growing; xbt-s2 handed over first counts only with xbt-s1. */
+	int pfd[2];
+	cleanup_free char *t3 = new_target("t-stream-ready");
+	CHECK(pipe2(pfd, O_CLOEXEC) == 0, "pipe");
+	r = unpack_start(t3, items, 2, pfd[1], &j);
+	CHECK(r == 0 && j, "stream start with a ready pipe: %d", r);
+	if (!j)
+		return;
+	r = unpack_ready(j, 1);
+	if (!r)
+		r = unpack_ready(j, 0);
+	r = unpack_finish(j, r, NULL, NULL);
+	close(pfd[1]);
+	uint32_t v[8];
+	ssize_t got = read(pfd[0], v, sizeof(v));
+	close(pfd[0]);
+	size_t nv = got > 0 ? (size_t)got / sizeof(v[0]) : 0;
+	bool growing = nv > 0;
+	for (size_t k = 1; k < nv; k++)
+		growing = growing && v[k] > v[k - 1];
+	CHECK(r == 0 && growing && v[nv - 1] == 2, "the prefix grows to 2: %zu values, last %u", nv,
+	      nv ? v[nv - 1] : 0);
 }
 
 /* Builds tmpdir/NAME.deb by hand: ar of debian-binary, control.tar.gz and
