@@ -2,6 +2,7 @@
 #include "timings.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/mman.h>
 
 #include "progress.h"
@@ -13,6 +14,7 @@ struct timing {
 	char phase[40];
 	long long ms;
 	long long work_ms; /* the scripts' own times, added up */
+	long long beside_ms; /* of its span, what ran beside other phases (not in ms) */
 	unsigned scripts;
 };
 
@@ -21,21 +23,37 @@ struct slow {
 	long long ms;
 };
 
-/* TIMINGS_MAX phases, then TIMINGS_SLOW scripts, slowest first; shared
- * with children */
+/* TIMINGS_MAX phases, then TIMINGS_SLOW scripts, slowest first, then a
+ * lock; shared with children, which add to it while others do (the
+ * download thread, the unpack, the second stage beside it) */
 static struct timing *table;
 static struct slow *slowest;
+static char *lock;
+
+/* Held for a few instructions; one killed holding it is waited for a
+ * while only, as a figure off is better than a run that hangs. */
+static void take(void)
+{
+	for (int i = 0; i < 100000 && __atomic_test_and_set(lock, __ATOMIC_ACQUIRE); i++)
+		sched_yield();
+}
+
+static void give(void)
+{
+	__atomic_clear(lock, __ATOMIC_RELEASE);
+}
 
 int timings_enable(void)
 {
 	if (table)
 		return 0;
-	size_t len = TIMINGS_MAX * sizeof(*table) + TIMINGS_SLOW * sizeof(*slowest);
+	size_t len = TIMINGS_MAX * sizeof(*table) + TIMINGS_SLOW * sizeof(*slowest) + 1;
 	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -errno;
 	table = m;
 	slowest = (struct slow *)(table + TIMINGS_MAX);
+	lock = (char *)(slowest + TIMINGS_SLOW);
 	return 0;
 }
 
@@ -57,14 +75,36 @@ static struct timing *entry(const char *phase)
 
 void timings_since(const char *phase, long long t0)
 {
-	struct timing *t = table ? entry(phase) : NULL;
+	if (!table)
+		return;
+	take();
+	struct timing *t = entry(phase);
 	if (t)
 		t->ms += progress_now_ms() - t0;
+	give();
 }
 
-void timings_script(const char *phase, const char *script, const char *pkg, long long ms)
+void timings_beside(const char *phase, long long t0, long long alone)
 {
-	struct timing *t = table ? entry(phase) : NULL;
+	if (!table)
+		return;
+	take();
+	struct timing *t = entry(phase);
+	long long now = progress_now_ms();
+	if (alone > now)
+		alone = now;
+	if (alone < t0)
+		alone = t0;
+	if (t) {
+		t->ms += now - alone;
+		t->beside_ms += alone - t0;
+	}
+	give();
+}
+
+static void add_script(const char *phase, const char *script, const char *pkg, long long ms)
+{
+	struct timing *t = entry(phase);
 	if (!t)
 		return;
 	t->work_ms += ms;
@@ -79,6 +119,15 @@ void timings_script(const char *phase, const char *script, const char *pkg, long
 	slowest[at].ms = ms;
 }
 
+void timings_script(const char *phase, const char *script, const char *pkg, long long ms)
+{
+	if (!table)
+		return;
+	take();
+	add_script(phase, script, pkg, ms);
+	give();
+}
+
 void timings_print(long long total_ms)
 {
 	if (!table)
@@ -91,10 +140,14 @@ void timings_print(long long total_ms)
 		fprintf(stderr, "xboot:   %-28s %8.2f s %5.1f %%\n", table[i].phase,
 		        (double)table[i].ms / 1000.0, 100.0 * (double)table[i].ms / total);
 		/* how far the scripts ran side by side */
-		if (table[i].scripts && table[i].ms > 0)
+		long long span = table[i].ms + table[i].beside_ms;
+		if (table[i].scripts && span > 0)
 			fprintf(stderr, "xboot:     %u scripts, %.2f s of their own, %.1f at once\n",
 			        table[i].scripts, (double)table[i].work_ms / 1000.0,
-			        (double)table[i].work_ms / (double)table[i].ms);
+			        (double)table[i].work_ms / (double)span);
+		if (table[i].beside_ms > 0)
+			fprintf(stderr, "xboot:     and %.2f s before, beside the download and unpack\n",
+			        (double)table[i].beside_ms / 1000.0);
 	}
 	long long rest = total_ms - sum > 0 ? total_ms - sum : 0;
 	fprintf(stderr, "xboot:   %-28s %8.2f s %5.1f %%\n", "other (set-up, clean-up)",

@@ -13,6 +13,11 @@ int timings_enable(void);
 bool timings_enabled(void);
 /* Adds the milliseconds since t0 (progress_now_ms()) to phase. */
 void timings_since(const char *phase, long long t0);
+/* The same for a phase that ran beside others from t0 on and alone from
+ * alone on (>= t0): only that part counts in the table, which adds up;
+ * the rest is said under it, and how many of its scripts ran at once is
+ * over the whole. */
+void timings_beside(const char *phase, long long t0, long long alone);
 /* One maintainer script's run of ms, counted in phase (whose own time
  * timings_since gives): how many ran, their own times added up, and the
  * slowest of the run by name (pkg is a package name, cut to fit). */

@@ -587,9 +587,10 @@ static int run_scripts(const struct secondstage *s, struct db *db, const char *s
 	if (ph.pr)
 		progress_end(ph.pr);
 	phase_release(&ph);
-	timings_since(phase, t0);
 	if (!r && !xb_interrupted)
 		r = db_whole(db);
+	/* what ran beside the unpack is counted in the unpack's time */
+	timings_beside(phase, t0, db->un.all ? db->un.all_ms : progress_now_ms());
 	if (r || xb_interrupted)
 		return r;
 	/* Activations by preinsts find no package configured: dpkg drops them. */

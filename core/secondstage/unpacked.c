@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "../base/progress.h"
 #include "../dpkg/unpack.h"
 
 void unpacked_init(struct unpacked *u, int fd, size_t n)
@@ -35,7 +36,7 @@ int unpacked_learn(struct unpacked *u, bool block)
 		}
 		for (size_t i = 0; i < (size_t)got / sizeof(v[0]); i++) {
 			if (v[i] == UNPACK_READY_ALL)
-				u->all = true, u->prefix = u->n;
+				u->all = true, u->prefix = u->n, u->all_ms = progress_now_ms();
 			else if (v[i] == UNPACK_READY_FAILED)
 				u->failed = true;
 			else if (v[i] > u->prefix && v[i] <= u->n)

@@ -12,6 +12,7 @@ struct unpacked {
 	size_t n;      /* packages in all */
 	size_t prefix; /* in the tree, from the first on */
 	bool all;      /* the tree and its database whole */
+	long long all_ms; /* since when (progress_now_ms()); 0: from the start */
 	bool failed;   /* the unpack failed (and said why, itself) */
 };
 
