@@ -72,6 +72,12 @@ static void progress_tick(struct fetcher *f, bool force)
 	f->o->progress(f->o->progress_ctx, f->done, f->total);
 }
 
+/* Whether the run stops: Ctrl-C, or the caller's cancel. */
+static bool stopping(const struct fetcher *f)
+{
+	return xb_interrupted || (f->o && f->o->cancel && __atomic_load_n(f->o->cancel, __ATOMIC_RELAXED));
+}
+
 static void fetcher_init(struct fetcher *f, const struct fetch_http_opts *o)
 {
 	memset(f, 0, sizeof(*f));
@@ -113,7 +119,7 @@ static int on_xferinfo(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 {
 	struct xfer *x = ctx;
 	(void)dltotal, (void)ultotal, (void)ulnow;
-	if (xb_interrupted)
+	if (stopping(x->f))
 		return 1;
 	int64_t now = now_ns();
 	curl_off_t sent = 0;
@@ -271,7 +277,7 @@ static int xfer_check(struct xfer *x, CURLcode c, struct failure *f)
 
 	if (c != CURLE_OK)
 		return xfer_curl_error(x, c, f);
-	if (xb_interrupted)
+	if (stopping(x->f))
 		return f->code = -XB_EINTR;
 	if (x->size && x->got != x->size)
 		return fail(f, -XB_ESIZE, x->got < x->size,
@@ -301,7 +307,7 @@ static int xfer_finish(struct xfer *x, CURLcode c)
 	const struct fetch_http_opts *o = x->f->o;
 	int r = xfer_check(x, c, &f);
 
-	if (r < 0 && f.transient && o && x->tries < o->retries && !xb_interrupted &&
+	if (r < 0 && f.transient && o && x->tries < o->retries && !stopping(x->f) &&
 	    !str_starts_with(x->url, "file:")) {
 		long delay = retry_delay(o, x->tries++);
 		xb_warn("downloading %s: %s; trying again in %ld s (%d of %d)", x->url, f.why.buf,
@@ -474,7 +480,7 @@ static long batch_fill(struct batch *b, long max_ms)
 static int batch_run(struct batch *b)
 {
 	while (b->next < b->n || b->active > 0 || b->n_later > 0) {
-		if (xb_interrupted)
+		if (stopping(&b->f))
 			return -XB_EINTR;
 		long wait_ms = batch_fill(b, 200);
 		if (wait_ms < 0)

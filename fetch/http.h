@@ -39,6 +39,9 @@ struct fetch_http_opts {
 	 * a wait that doubles from 1 s up to retry_delay_max_s (0: none). */
 	int retries;
 	long retry_delay_max_s;
+	/* NULL, or a flag another thread sets to stop the downloads where
+	 * they are (fetch_http_many returns -XB_EINTR, says nothing). */
+	const int *cancel;
 };
 #define FETCH_HTTP_RETRIES 3 /* apt's defaults */
 #define FETCH_HTTP_RETRY_DELAY_MAX 30L

@@ -31,16 +31,22 @@ static struct slow *slowest;
 static char *lock;
 
 /* Held for a few instructions; one killed holding it is waited for a
- * while only, as a figure off is better than a run that hangs. */
-static void take(void)
+ * while only, as a figure off is better than a run that hangs.  Whether
+ * it was taken: only then is it given back. */
+static bool take(void)
 {
-	for (int i = 0; i < 100000 && __atomic_test_and_set(lock, __ATOMIC_ACQUIRE); i++)
+	for (int i = 0; i < 100000; i++) {
+		if (!__atomic_test_and_set(lock, __ATOMIC_ACQUIRE))
+			return true;
 		sched_yield();
+	}
+	return false;
 }
 
-static void give(void)
+static void give(bool taken)
 {
-	__atomic_clear(lock, __ATOMIC_RELEASE);
+	if (taken)
+		__atomic_clear(lock, __ATOMIC_RELEASE);
 }
 
 int timings_enable(void)
@@ -77,18 +83,18 @@ void timings_since(const char *phase, long long t0)
 {
 	if (!table)
 		return;
-	take();
+	bool taken = take();
 	struct timing *t = entry(phase);
 	if (t)
 		t->ms += progress_now_ms() - t0;
-	give();
+	give(taken);
 }
 
 void timings_beside(const char *phase, long long t0, long long alone)
 {
 	if (!table)
 		return;
-	take();
+	bool taken = take();
 	struct timing *t = entry(phase);
 	long long now = progress_now_ms();
 	if (alone > now)
@@ -99,7 +105,7 @@ void timings_beside(const char *phase, long long t0, long long alone)
 		t->ms += now - alone;
 		t->beside_ms += alone - t0;
 	}
-	give();
+	give(taken);
 }
 
 static void add_script(const char *phase, const char *script, const char *pkg, long long ms)
@@ -123,9 +129,9 @@ void timings_script(const char *phase, const char *script, const char *pkg, long
 {
 	if (!table)
 		return;
-	take();
+	bool taken = take();
 	add_script(phase, script, pkg, ms);
-	give();
+	give(taken);
 }
 
 void timings_print(long long total_ms)

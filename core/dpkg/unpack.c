@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -130,7 +131,8 @@ static void mark_done(struct pool *pl, size_t i)
 		p++;
 	if (p != pl->prefix) {
 		uint32_t v = (uint32_t)(pl->prefix = p);
-		/* four bytes to a pipe: whole; a lost one only makes the reader wait */
+		/* four bytes to a pipe: whole; one dropped (the pipe full, or
+		 * nobody reading) is no loss, as each says all before it */
 		(void)xb_write_all(pl->ready, &v, sizeof(v));
 	}
 	pthread_mutex_unlock(&pl->lock);
@@ -308,6 +310,8 @@ static int child_run(const char *target, int tfd, const struct unpack_item *item
 		goto out;
 	}
 	umask(022);
+	/* where nobody reads the counts any more, writing them is no failure */
+	signal(SIGPIPE, SIG_IGN);
 	if (!(r = dpkgdb_init(pl.rootfd)) && !(r = extract_all(&pl))) {
 		/* What the run waited for: the unpack beside the download is
 		 * the download's time. */

@@ -242,8 +242,9 @@ static int configure_scripts(struct run *run)
 	if ((r = stage_unpack_begin(run, after_unpack, run, &j, &ready)) < 0)
 		return r;
 	r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, log_fd, run->log_name, ready);
-	/* the unpack's failure is the one the second stage stopped for */
-	int ru = stage_unpack_end(j);
+	/* A failure of the second stage stops the download; one of the unpack
+	 * (reported there) is what stopped the second stage, quietly. */
+	int ru = stage_unpack_end(j, r < 0);
 	return ru ? ru : r;
 }
 

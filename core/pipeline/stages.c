@@ -357,11 +357,14 @@ static void downloads_release(struct downloads *b)
 	strvec_clear(&b->urls);
 }
 
-/* Downloads them; each item, once verified, goes to done (if any). */
-static int downloads_fetch(struct run *run, struct downloads *b, int (*done)(void *, size_t), void *ctx)
+/* Downloads them; each item, once verified, goes to done (if any); they
+ * stop, quietly, when *cancel is set (cancel may be NULL). */
+static int downloads_fetch(struct run *run, struct downloads *b, int (*done)(void *, size_t), void *ctx,
+                           const int *cancel)
 {
 	struct progress pr;
 	struct fetch_http_opts fo = run->http;
+	fo.cancel = cancel;
 	long long t0 = progress_now_ms();
 	if (!b->n) {
 		xb_info("all %zu packages found in the cache", run->n_pkgs);
@@ -389,7 +392,7 @@ int stage_download(struct run *run)
 	if (!r)
 		downloads_plan(run, &b, -1);
 	if (!r)
-		r = downloads_fetch(run, &b, NULL, NULL);
+		r = downloads_fetch(run, &b, NULL, NULL, NULL);
 	downloads_release(&b);
 	return r;
 }
@@ -417,8 +420,8 @@ struct stage_unpack_job {
 	int (*then)(void *ctx); /* after the unpack, before the second stage hears "all" */
 	void *then_ctx;
 	int ready[2];           /* the second stage's pipe (unpack.h's protocol) */
+	int cancel;             /* set: the downloads stop where they are */
 	pthread_t thread;
-	bool threaded;
 	int r;
 };
 
@@ -460,7 +463,7 @@ static int unpack_rest(struct stage_unpack_job *j, int r)
 {
 	struct progress pr;
 	if (!r)
-		r = downloads_fetch(j->run, &j->b, feed_one, j);
+		r = downloads_fetch(j->run, &j->b, feed_one, j, &j->cancel);
 	timings_since("download", j->t0); /* the unpack's own time begins where it ends */
 	if (j->job) {
 		progress_begin(&pr, "unpacking", false);
@@ -504,7 +507,13 @@ static void *unpack_thread(void *arg)
 	j->r = unpack_rest(j, 0);
 	if (!j->r && j->then)
 		j->r = j->then(j->then_ctx);
+	/* The last word waits for room (the unpack's counts, dropped when
+	 * the pipe was full, are gone with it); where nobody reads any more,
+	 * EPIPE (SIGPIPE is blocked here). */
 	uint32_t v = j->r ? UNPACK_READY_FAILED : UNPACK_READY_ALL;
+	int fl = fcntl(j->ready[1], F_GETFL);
+	if (fl >= 0)
+		fcntl(j->ready[1], F_SETFL, fl & ~O_NONBLOCK);
 	(void)xb_write_all(j->ready[1], &v, sizeof(v));
 	close(steal_fd(&j->ready[1]));
 	return NULL;
@@ -517,7 +526,11 @@ int stage_unpack_begin(struct run *run, int (*then)(void *ctx), void *ctx,
 	*j = (struct stage_unpack_job){ .run = run, .then = then, .then_ctx = ctx,
 		                        .ready = { -1, -1 } };
 	*out = NULL;
+	/* The unpack's counts never wait for a reader: each says all before
+	 * it, so one dropped is no loss. */
 	int r = pipe2(j->ready, O_CLOEXEC) < 0 ? -errno : 0;
+	if (!r && fcntl(j->ready[1], F_SETFL, O_NONBLOCK) < 0)
+		r = -errno;
 	if (r < 0)
 		xb_error("unpacking into %s: pipe: %s", run->root, strerror(-r));
 	if (!r)
@@ -525,23 +538,27 @@ int stage_unpack_begin(struct run *run, int (*then)(void *ctx), void *ctx,
 	if (!r && (r = -pthread_create(&j->thread, NULL, unpack_thread, j)) < 0)
 		xb_error("unpacking into %s: cannot start a thread: %s", run->root, strerror(-r));
 	if (r < 0) {
-		if (j->job)
-			unpack_finish(j->job, r, NULL, NULL);
+		/* the unpack's own failure is reported as it ends */
+		int rr = unpack_rest(j, r);
 		unpack_release(j);
-		return r;
+		return rr ? rr : r;
 	}
-	j->threaded = true;
 	*ready_fd = j->ready[0];
 	*out = j;
 	return 0;
 }
 
-int stage_unpack_end(struct stage_unpack_job *j)
+int stage_unpack_end(struct stage_unpack_job *j, bool stop)
 {
 	if (!j)
 		return 0;
+	/* nobody reads any more: the last word gets EPIPE, never waits */
+	close(steal_fd(&j->ready[0]));
+	if (stop)
+		__atomic_store_n(&j->cancel, 1, __ATOMIC_RELAXED);
 	pthread_join(j->thread, NULL);
-	int r = j->r;
+	/* what the stop cut short is no failure of its own */
+	int r = stop && j->r == -XB_EINTR && !xb_interrupted ? 0 : j->r;
 	unpack_release(j);
 	return r;
 }

@@ -58,12 +58,14 @@ int stage_unpack(struct run *run);
  * the rest of the unpack go on in a thread of their own, then (if all went
  * well) then(ctx) there, and the second stage reads from *ready_fd (the
  * stage's, open until stage_unpack_end) how far it is, as unpack.h says.
- * stage_unpack_end waits for that thread, returns its result (reported
- * there) and frees j.  *out is NULL after a failure (reported). */
+ * stage_unpack_end waits for that thread (with stop, once its downloads
+ * have stopped where they were: the second stage failed), returns its
+ * result (reported there; 0 for what the stop cut short) and frees j.
+ * *out is NULL after a failure (reported). */
 struct stage_unpack_job;
 int stage_unpack_begin(struct run *run, int (*then)(void *ctx), void *ctx,
                        struct stage_unpack_job **out, int *ready_fd);
-int stage_unpack_end(struct stage_unpack_job *j);
+int stage_unpack_end(struct stage_unpack_job *j, bool stop);
 /* --print-debs (names on one line) and --simulate (one line each). */
 int stage_print_set(const struct run *run);
 

@@ -69,8 +69,9 @@ static const struct word words[] = {
 	{ "ucfq", MAINTSCRIPT_UCF },
 	{ "ucfr", MAINTSCRIPT_UCF },
 	{ "update-alternatives", MAINTSCRIPT_ALTERNATIVES },
-	/* reads the certificates packages ship (all unpacked before any
-	 * script), rebuilds what the class names, runs update.d's hooks */
+	/* reads the certificates packages ship (all unpacked before a script
+	 * that runs it starts), rebuilds what the class names, runs update.d's
+	 * hooks */
 	{ "update-ca-certificates", MAINTSCRIPT_CACERTS },
 	{ "update-locale", MAINTSCRIPT_LOCALE },
 	{ "update-passwd", MAINTSCRIPT_ACCOUNTS },

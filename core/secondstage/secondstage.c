@@ -70,6 +70,7 @@ struct job {
 	int out;        /* memfd holding the script's output, or -1 */
 	long long t0;   /* when it started */
 	const struct job *waits_for; /* what it waited for last, for -d */
+	bool needs_all; /* may start only once the unpack and its database are whole */
 	bool debconf_copy; /* uses debconf, on a copy of its own (debconfsplit.h) */
 	struct strvec undiverted; /* of MAINTSCRIPT_UNDIVERT (maintscript.h) */
 };
@@ -85,12 +86,22 @@ struct db {
 	bool loaded;
 };
 
-/* What a script must not start before: the whole database (the dpkg tools
- * read it, and its status comes at the unpack's end). */
-#define NEEDS_DB                                                                              \
+/* What a script must not start before: the whole unpack and its database
+ * (the dpkg tools read it, and its status comes at the unpack's end; the
+ * others read what all packages ship). */
+#define NEEDS_ALL                                                                             \
 	(MAINTSCRIPT_GLOBAL | MAINTSCRIPT_DIVERT | MAINTSCRIPT_DIVERT_ADD | MAINTSCRIPT_UNDIVERT | \
 	 MAINTSCRIPT_STATUS | MAINTSCRIPT_TRIGGERS | MAINTSCRIPT_STATOVERRIDE |                    \
-	 MAINTSCRIPT_STATOVERRIDE_READ)
+	 MAINTSCRIPT_STATOVERRIDE_READ | MAINTSCRIPT_CACERTS | MAINTSCRIPT_LDCONFIG)
+
+/* Whether a script's text may read the dpkg database where its classes do
+ * not say so: any dpkg tool (dpkg -s, dpkg-query of fields configuring
+ * leaves alone, dpkg-maintscript-helper, perl's Dpkg), apt's. */
+static bool reads_db(const char *text)
+{
+	return strcasestr(text, "dpkg") || strstr(text, "apt-get") || strstr(text, "apt-cache") ||
+	       strstr(text, "aptitude");
+}
 
 /* The unpack done, its database read (once). */
 static int db_whole(struct db *db)
@@ -150,6 +161,7 @@ static int add_classes(const char *path, struct job *jb, bool whole)
 	jb->cls |= r < 0 ? MAINTSCRIPT_GLOBAL
 	                 : maintscript_classes(text.buf, text.len, whole ? installed : NULL,
 	                                       &jb->undiverted);
+	jb->needs_all |= r < 0 || (jb->cls & NEEDS_ALL) || reads_db(text.buf);
 	return 0;
 }
 
@@ -309,7 +321,7 @@ static bool ready(struct phase *ph, size_t j)
 	const struct job *by = NULL;
 	const char *why = "its dependency";
 	/* the packages up to its own in the tree; the database for dpkg's tools */
-	if (j >= ph->known || ((jb->cls & NEEDS_DB) && !ph->db->loaded))
+	if (j >= ph->known || (jb->needs_all && !ph->db->loaded))
 		return false;
 	if (jb->cls & MAINTSCRIPT_UNDIVERT)
 		settle_undivert(ph, j);
@@ -567,10 +579,10 @@ static int run_scripts(const struct secondstage *s, struct db *db, const char *s
 	struct progress pr;
 	bool pre = !strcmp(script, "preinst");
 	/* Preinsts begin beside the unpack once what any may use is in the
-	 * tree (the essential set, debconf) and each its own package and those
-	 * before it; postinsts after it. */
+	 * tree (the essential and required sets, debconf) and each its own
+	 * package and those before it; postinsts after it. */
 	ssize_t dc = resolve_find(s->pkgs, s->n, "debconf");
-	size_t first = phase_end(s, ORDER_ESSENTIAL);
+	size_t first = phase_end(s, ORDER_REQUIRED);
 	if (dc >= 0 && (size_t)dc >= first)
 		first = (size_t)dc + 1;
 	int r = pre ? unpacked_wait(&db->un, first) : db_whole(db);

@@ -407,6 +407,15 @@ failed_with() {
 	[ ! -e "$T/var/lib/xboot-marks/ovl-c" ]
 }
 
+@test "preinsts beside the unpack: a preinst that fails stops the downloads still going, and is the one error" {
+	fixture_rules "ovl-b_ stall"
+	local t0=$SECONDS
+	xb --include=ovl-afail,ovl-b "$XB_SUITE" "$T" "$XB_REPO_URL"
+	failed_with 'the preinst script of ovl-afail failed \(exit status 1\)'
+	# not the stalled download's four tries of 3 s and more
+	[ $((SECONDS - t0)) -lt 10 ]
+}
+
 @test "refused: a mirror that is not there" {
 	xb "$XB_SUITE" "$T" "http://127.0.0.1:1/debian"
 	failed_with '127\.0\.0\.1:1'

@@ -79,12 +79,12 @@ check_release_hashes() {
 	local pk
 	pk=$(dists testsuite)/main/binary-$XB_ARCH/Packages
 	cd "$XB_FIXTURE/repo"
-	[ "$(grep -c '^Package: ' "$pk")" -eq 40 ]
+	[ "$(grep -c '^Package: ' "$pk")" -eq 41 ]
 	# one line per package, "SHA256  Filename" then "Size Filename"
 	run sha256sum -c <(awk '/^SHA256: / { h = $2 } /^Filename: / { f = $2 }
 		/^$/ { print h "  " f } END { print h "  " f }' "$pk")
 	[ "$status" -ne 0 ]
-	[ "$(grep -c ': OK$' <<<"$output")" -eq 39 ]
+	[ "$(grep -c ': OK$' <<<"$output")" -eq 40 ]
 	grep -qx "$(pkgfield tampered Filename): FAILED" <<<"$output"
 	diff <(awk '/^Size: / { s = $2 } /^Filename: / { f = $2 }
 		/^$/ { print s, f } END { print s, f }' "$pk" | sort) \
