@@ -13,6 +13,7 @@
 #include "../base/spawn.h"
 #include "../base/timings.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -94,13 +95,30 @@ struct db {
 	 MAINTSCRIPT_STATUS | MAINTSCRIPT_TRIGGERS | MAINTSCRIPT_STATOVERRIDE |                    \
 	 MAINTSCRIPT_STATOVERRIDE_READ | MAINTSCRIPT_CACERTS | MAINTSCRIPT_LDCONFIG)
 
-/* Whether a script's text may read the dpkg database where its classes do
- * not say so: any dpkg tool (dpkg -s, dpkg-query of fields configuring
- * leaves alone, dpkg-maintscript-helper, perl's Dpkg), apt's. */
+/* Whether a preinst's text may read the dpkg database where its classes
+ * do not say so: a dpkg tool (dpkg -s, dpkg-query of fields configuring
+ * leaves alone, a path under /var/lib/dpkg, perl's Dpkg), apt's.  Not
+ * dpkg --compare-versions, which reads nothing, nor
+ * dpkg-maintscript-helper, which does nothing in a preinst run for an
+ * install (no version before), as each is here; DPKG_ROOT and the like
+ * are variables. */
 static bool reads_db(const char *text)
 {
-	return strcasestr(text, "dpkg") || strstr(text, "apt-get") || strstr(text, "apt-cache") ||
-	       strstr(text, "aptitude");
+	if (strstr(text, "Dpkg::") || strstr(text, "apt-get") || strstr(text, "apt-cache") ||
+	    strstr(text, "aptitude"))
+		return true;
+	for (const char *p = text; (p = strstr(p, "dpkg")); p += 4) {
+		if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+			continue;
+		const char *after = p + 4;
+		if (str_starts_with(after, "-maintscript-helper"))
+			continue;
+		after += strspn(after, " \t");
+		if (after > p + 4 && str_starts_with(after, "--compare-versions"))
+			continue;
+		return true;
+	}
+	return false;
 }
 
 /* The unpack done, its database read (once). */
@@ -579,10 +597,11 @@ static int run_scripts(const struct secondstage *s, struct db *db, const char *s
 	struct progress pr;
 	bool pre = !strcmp(script, "preinst");
 	/* Preinsts begin beside the unpack once what any may use is in the
-	 * tree (the essential and required sets, debconf) and each its own
-	 * package and those before it; postinsts after it. */
+	 * tree (the essential set, debconf) and each its own package and those
+	 * before it, as dpkg runs each before its own unpack; postinsts after
+	 * it. */
 	ssize_t dc = resolve_find(s->pkgs, s->n, "debconf");
-	size_t first = phase_end(s, ORDER_REQUIRED);
+	size_t first = phase_end(s, ORDER_ESSENTIAL);
 	if (dc >= 0 && (size_t)dc >= first)
 		first = (size_t)dc + 1;
 	int r = pre ? unpacked_wait(&db->un, first) : db_whole(db);

@@ -27,10 +27,10 @@ struct secondstage {
 	int ready_fd;              /* -1: the tree is unpacked; else the unpack goes on
 	                              beside the preinsts and tells here how far it is
 	                              (core/dpkg/unpack.h): each preinst starts once the
-	                              essential and required sets, debconf, its own
-	                              package and those before it are in, those that
-	                              name dpkg's or apt's tools once the whole unpack
-	                              and its database are; the postinsts after it all */
+	                              essential set, debconf, its own package and those
+	                              before it are in, those that name dpkg's or apt's
+	                              tools once the whole unpack and its database are;
+	                              the postinsts after it all */
 };
 
 /* The second stage's exit code when the unpack beside it failed (which

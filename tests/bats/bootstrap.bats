@@ -392,6 +392,12 @@ failed_with() {
 	SOURCE_DATE_EPOCH=1700000000 xb --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T.2" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$T.2/var/lib/xboot-marks/ovl-a")" = "ovl-b there" ]
+	# one that asks dpkg-query (which fails where the status file is not
+	# written yet) waits for the whole unpack, a later package held back
+	fixture_rules "zchain-a_ late"
+	xb --include=qpre-a,zchain-a "$XB_SUITE" "$T.3" "$XB_REPO_URL"
+	[ "$status" -eq 0 ]
+	grep -qx 'qpre-a end' "$T.3/var/lib/xboot-marks/sched"
 }
 
 @test "preinsts beside the unpack: a download that fails there is the one error, and nothing is left running" {
