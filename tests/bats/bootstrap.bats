@@ -374,9 +374,9 @@ failed_with() {
 
 @test "preinsts run while the rest unpacks: each once its package and those before it are in the tree" {
 	fixture_rules "ovl-b_ late"
-	xb --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T" "$XB_REPO_URL"
+	xb --timeout=10 --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
-	# ovl-b came 2 s after the rest: ovl-a's preinst ran before it was in,
+	# ovl-b came 4 s after the rest: ovl-a's preinst ran before it was in,
 	# ovl-c's (after it in install order) once it was
 	[ "$(cat "$T/var/lib/xboot-marks/ovl-a")" = "ovl-b not there" ]
 	[ "$(cat "$T/var/lib/xboot-marks/ovl-c")" = "ovl-b there" ]
@@ -385,17 +385,17 @@ failed_with() {
 	[ -z "$output" ]
 	# one at a time, or with SOURCE_DATE_EPOCH, the whole unpack comes first
 	rm -rf "$CACHE"
-	xb --script-jobs=1 --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T.1" "$XB_REPO_URL"
+	xb --timeout=10 --script-jobs=1 --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T.1" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$T.1/var/lib/xboot-marks/ovl-a")" = "ovl-b there" ]
 	rm -rf "$CACHE"
-	SOURCE_DATE_EPOCH=1700000000 xb --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T.2" "$XB_REPO_URL"
+	SOURCE_DATE_EPOCH=1700000000 xb --timeout=10 --include=ovl-a,ovl-b,ovl-c "$XB_SUITE" "$T.2" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$T.2/var/lib/xboot-marks/ovl-a")" = "ovl-b there" ]
 	# one that asks dpkg-query (which fails where the status file is not
 	# written yet) waits for the whole unpack, a later package held back
 	fixture_rules "zchain-a_ late"
-	xb --include=qpre-a,zchain-a "$XB_SUITE" "$T.3" "$XB_REPO_URL"
+	xb --timeout=10 --include=qpre-a,zchain-a "$XB_SUITE" "$T.3" "$XB_REPO_URL"
 	[ "$status" -eq 0 ]
 	grep -qx 'qpre-a end' "$T.3/var/lib/xboot-marks/sched"
 }
