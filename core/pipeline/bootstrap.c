@@ -227,18 +227,25 @@ static bool unpack_beside(const struct xb_plan *p)
 	       p->source_date_epoch < 0;
 }
 
+/* The whole unpack, and what comes before any script. */
+static int unpack_whole(struct run *run)
+{
+	const struct xb_plan *p = run->plan;
+	int r;
+	if ((r = stage_unpack(run)) < 0 || (r = after_unpack(run)) < 0 ||
+	    (!p->unlink_debs && (r = keep_debs(run)) < 0))
+		return r;
+	return hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks);
+}
+
 static int configure_scripts(struct run *run)
 {
 	const struct xb_plan *p = run->plan;
 	int log_fd = run->log ? fileno(run->log) : -1, ready, r;
 	struct stage_unpack_job *j;
-	if (!unpack_beside(p)) {
-		if ((r = stage_unpack(run)) < 0 || (r = after_unpack(run)) < 0 ||
-		    (!p->unlink_debs && (r = keep_debs(run)) < 0) ||
-		    (r = hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks)) < 0)
-			return r;
-		return configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, log_fd, run->log_name, -1);
-	}
+	if (!unpack_beside(p))
+		return (r = unpack_whole(run)) < 0 ? r
+		       : configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, log_fd, run->log_name, -1);
 	if ((r = stage_unpack_begin(run, after_unpack, run, &j, &ready)) < 0)
 		return r;
 	r = configure_tree(p, &run->hooks, run->pkgs, run->n_pkgs, log_fd, run->log_name, ready);
@@ -256,9 +263,7 @@ static int configure_fresh(struct run *run, struct treecache *tc)
 	int r;
 	/* extract: unpacked, and no script of them runs */
 	if (!p->variant->scripts || p->two_stage) {
-		if ((r = stage_unpack(run)) < 0 || (r = after_unpack(run)) < 0 ||
-		    (!p->unlink_debs && (r = keep_debs(run)) < 0) ||
-		    (r = hooks_run(&p->hooks, HOOK_EXTRACT, &run->hooks)) < 0)
+		if ((r = unpack_whole(run)) < 0)
 			return r;
 		return p->two_stage && p->variant->scripts ? leave_second_stage(run) : 0;
 	}
