@@ -486,16 +486,20 @@ static int batch_run(struct batch *b)
 		if (wait_ms < 0)
 			return (int)wait_ms;
 		int running;
+		size_t active = b->active;
 		CURLMcode mc = curl_multi_perform(b->multi, &running);
-		if (mc == CURLM_OK)
+		int r = mc == CURLM_OK ? batch_reap(b) : 0;
+		if (r < 0)
+			return r;
+		/* A transfer that ended in the perform is reaped before any wait:
+		 * the poll would not wake for it (its connection goes idle in the
+		 * pool), and its slot or the batch's end would wait wait_ms. */
+		if (mc == CURLM_OK && b->active == active)
 			mc = curl_multi_poll(b->multi, NULL, 0, (int)wait_ms, NULL);
 		if (mc != CURLM_OK) {
 			xb_error("downloading: %s", curl_multi_strerror(mc));
 			return -XB_ENET;
 		}
-		int r = batch_reap(b);
-		if (r < 0)
-			return r;
 	}
 	return 0;
 }
