@@ -12,7 +12,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := libsolv libsolvext libarchive libcurl libseccomp libcrypto
+PKGS     := libsolv libsolvext libarchive libcurl libseccomp libcrypto liblzma
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion
 # The version is debian/changelog's, so that the package and --version agree.
 VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
@@ -32,7 +32,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev \
-        libcurl4-openssl-dev libseccomp-dev libzstd-dev libssl-dev gpgv gpg \
+        libcurl4-openssl-dev libseccomp-dev libzstd-dev liblzma-dev libssl-dev gpgv gpg \
         debian-archive-keyring qemu-user-static dpkg-dev bats python3 \
         debootstrap mmdebstrap util-linux file xz-utils zstd ca-certificates \
         squashfs-tools squashfuse fuse2fs e2fsprogs uidmap valgrind curl cpio lz4 skopeo umoci podman \

@@ -12,6 +12,7 @@
 #include "cache.h"
 #include "http.h"
 #include "sources.h"
+#include "unxz.h"
 
 /* In order of preference: smallest download first. */
 static const char *const exts[] = { ".xz", ".gz", ".zst", "" };
@@ -63,25 +64,15 @@ static int write_entry(struct archive *a, int fd, const char *src, const char *t
 	}
 }
 
-/* Decompresses src (xz, gz, zst or plain, by content) to dest with
- * libarchive's raw format; sha256 gets the SHA256 of what it wrote.
- * Reports errors. */
-static int decompress(const char *src, const char *dest, char *sha256)
+/* With libarchive's raw format: gz, zst or plain (by content). */
+static int decompress_other(const char *src, int fd, const char *tmp, struct xb_hash *h)
 {
-	struct xb_hash *h = xb_hash_new(XB_SHA256);
-	cleanup_free char *tmp = xasprintf("%s.part", dest);
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	int rc = 0;
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = -errno;
-		xb_error("creating %s: %s", tmp, strerror(-rc));
-		goto out;
-	}
 	if (archive_read_open_filename(a, src, 1 << 16) != ARCHIVE_OK) {
 		xb_error("decompressing %s: %s", src, archive_error_string(a));
 		rc = -XB_EPARSE;
@@ -94,6 +85,34 @@ static int decompress(const char *src, const char *dest, char *sha256)
 		xb_error("decompressing %s: %s", src, archive_error_string(a));
 		rc = -XB_EPARSE;
 	}
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+/* Decompresses src (xz, gz, zst or plain, by content) to dest; xz, the
+ * archive's own, on every core.  sha256 gets the SHA256 of what it wrote.
+ * Reports errors. */
+static int decompress(const char *src, const char *dest, char *sha256)
+{
+	struct xb_hash *h = xb_hash_new(XB_SHA256);
+	cleanup_free char *tmp = xasprintf("%s.part", dest);
+	cleanup_fd int in = open(src, O_RDONLY | O_CLOEXEC);
+	unsigned char head[6];
+	int rc = 0;
+
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (in < 0 || fd < 0) {
+		rc = -errno;
+		xb_error("%s %s: %s", in < 0 ? "opening" : "creating", in < 0 ? src : tmp,
+		         strerror(-rc));
+		goto out;
+	}
+	ssize_t n = pread(in, head, sizeof(head), 0);
+	if (n >= 0 && fetch_unxz_is_xz(head, (size_t)n))
+		rc = fetch_unxz(in, fd, h, src, tmp);
+	else
+		rc = decompress_other(src, fd, tmp, h);
 	if (rc < 0)
 		goto out;
 	int closed = close(fd);
@@ -107,7 +126,6 @@ out:
 		close(fd);
 	if (rc < 0)
 		unlink(tmp);
-	archive_read_free(a);
 	xb_hash_final_hex(h, sha256); /* frees h */
 	return rc;
 }
