@@ -173,10 +173,9 @@ static int download(const struct fetch_indices_req *q, const struct fetch_releas
  * into the cache when it is what the Release says the plain index is. */
 static int fetch_one(const struct fetch_indices_req *q, const struct fetch_release_file *f,
                      const char *ext, const char *out, bool quiet_404,
-                     const struct fetch_release_file *plain)
+                     const struct fetch_release_file *plain, char *sha256)
 {
 	cleanup_free char *dl = xasprintf("%s%s", out, *ext ? ext : ".download");
-	char sha256[65];
 	int rc = download(q, f, dl, quiet_404);
 	if (rc < 0)
 		return rc;
@@ -188,7 +187,7 @@ static int fetch_one(const struct fetch_indices_req *q, const struct fetch_relea
 		xb_error("renaming %s to %s: %s", dl, out, strerror(-rc));
 		unlink(dl);
 	} else {
-		memcpy(sha256, f->sha256, sizeof(sha256));
+		snprintf(sha256, 65, "%s", f->sha256);
 	}
 	if (rc == 0 && q->cache && plain && !strcmp(sha256, plain->sha256))
 		fetch_cache_keep_index(q->cache, out, sha256);
@@ -230,6 +229,8 @@ static int fetch_component(const struct fetch_indices_req *q, const char *compon
 	char *have = cached(q, plain);
 	if (have) {
 		strvec_push(paths, have);
+		if (q->sha256s)
+			strvec_push(q->sha256s, plain->sha256);
 		free(have);
 		return 0;
 	}
@@ -241,10 +242,13 @@ static int fetch_component(const struct fetch_indices_req *q, const char *compon
 	                                               name, q->arch)
 	                                   : xasprintf("%s/%d_flat_Packages", q->workdir, q->index);
 	int rc = -XB_ENOTFOUND;
+	char sha256[65];
 	for (size_t i = 0; i < n && rc == -XB_ENOTFOUND; i++)
-		rc = fetch_one(q, f[i], ext[i], out, i + 1 < n, plain);
+		rc = fetch_one(q, f[i], ext[i], out, i + 1 < n, plain, sha256);
 	if (rc == 0)
 		strvec_push(paths, out);
+	if (rc == 0 && q->sha256s)
+		strvec_push(q->sha256s, sha256);
 	return rc;
 }
 

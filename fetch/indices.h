@@ -18,6 +18,7 @@ struct fetch_indices_req {
 	int index;                          /* numbers the files of this source */
 	const struct fetch_http_opts *http; /* timeouts of the downloads */
 	const struct fetch_cache *cache;    /* NULL, or where decompressed indices are kept */
+	struct strvec *sha256s;             /* NULL, or gets each path's SHA256, as paths do */
 };
 
 /* For each component: WORKDIR/<index>_<component>_Packages, or the

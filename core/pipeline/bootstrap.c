@@ -85,6 +85,7 @@ static void run_release(struct run *run)
 	aptopts_release(&run->apt);
 	fetch_sources_release(&run->sources);
 	strvec_clear(&run->packages);
+	strvec_clear(&run->list_sums);
 	strvec_clear(&run->pkg_mirror);
 	strvec_clear(&run->pkg_suite);
 	strvec_clear(&run->pkg_offline);

@@ -49,22 +49,24 @@ static int stage_release_lists(struct run *run, const struct fetch_source *e,
 	return r;
 }
 
-/* The source's indices of arch (from run->packages' first), as apt's lists. */
+/* The source's indices of arch (from run->packages' first, their SHA256
+ * in sums), as apt's lists. */
 static int stage_lists(struct run *run, const struct fetch_source *e, const char *arch,
-                       size_t first)
+                       size_t first, const struct strvec *sums)
 {
 	cleanup_free char *prefix = aptlists_prefix(e->tree_uri ? e->tree_uri : e->uri, e->suite);
+	bool flat = fetch_source_is_flat(e->suite);
 	int r = 0;
-	if (fetch_source_is_flat(e->suite)) {
-		cleanup_free char *name = xasprintf("%sPackages", prefix);
-		return aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first], name);
-	}
-	for (size_t i = 0; !r && i < e->components.n; i++) {
-		cleanup_free char *name = xasprintf("%s%s_binary-%s_Packages", prefix,
-		                                    e->components.v[i], arch);
+	for (size_t i = 0; !r && i < (flat ? 1 : e->components.n); i++) {
+		cleanup_free char *name =
+			flat ? xasprintf("%sPackages", prefix)
+			     : xasprintf("%s%s_binary-%s_Packages", prefix, e->components.v[i], arch);
 		for (char *c = name + strlen(prefix); *c; c++)
 			*c = *c == '/' ? '_' : *c;
 		r = aptlists_stage(run->workdir, APT_LISTS, run->packages.v[first + i], name);
+		/* the configured-tree cache's key names them by it, unread */
+		if (!r && i < sums->n)
+			strvec_pushf(&run->list_sums, "%s %s", sums->v[i], name);
 	}
 	return r;
 }
@@ -131,12 +133,13 @@ static int fetch_source_indices(struct run *run, size_t m, const struct fetch_re
 			        e->suite, archs->v[a]);
 			continue;
 		}
+		cleanup_strvec struct strvec sums = STRVEC_INIT;
 		struct fetch_indices_req q = { e->uri, e->suite, rel, &e->components,
 			                       archs->v[a], run->workdir, (int)m, &run->http,
-			                       run->cache.dir ? &run->cache : NULL };
+			                       run->cache.dir ? &run->cache : NULL, &sums };
 		r = fetch_indices_get(&q, &run->packages);
 		if (!r)
-			r = stage_lists(run, e, archs->v[a], first);
+			r = stage_lists(run, e, archs->v[a], first, &sums);
 		if (!r && run->plan->make_tarball)
 			offline_indices(run, m, archs->v[a], first);
 	}

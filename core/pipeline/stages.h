@@ -23,6 +23,7 @@ struct run {
 	struct fetch_http_opts http; /* the plan's timeouts and parallelism */
 	struct fetch_sources sources; /* the plan's, and --updates' once the codename is known */
 	struct strvec packages;   /* decompressed Packages files */
+	struct strvec list_sums;  /* "SHA256 NAME" of the apt lists staged from them */
 	struct strvec pkg_mirror; /* the mirror serving each of them */
 	struct strvec pkg_suite;  /* and its suite (LOCALDEBS_SUITE for --include's .debs) */
 	struct strvec pkg_offline; /* and its mirror's directory in --make-tarball's file

@@ -34,9 +34,23 @@ static void key_file_or_text(struct strbuf *k, const char *label, const char *s)
 	key_named(k, label, s, s);
 }
 
+/* The SHA256 that known ("SHA256 NAME" each) gives name, or NULL. */
+static const char *known_sum(const struct strvec *known, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; known && i < known->n; i++) {
+		const char *e = known->v[i], *sp = strchr(e, ' ');
+		if (sp && sp - e == 64 && strlen(sp + 1) == n && !memcmp(sp + 1, name, n))
+			return e;
+	}
+	return NULL;
+}
+
 /* The regular files of dir, by name (not dir's, which may be a temporary
- * one) and content. */
-static int key_dir(struct strbuf *k, const char *label, const char *dir)
+ * one) and content; those known gives (NULL: none) by that SHA256,
+ * which their fetch verified, without reading them again. */
+static int key_dir(struct strbuf *k, const char *label, const char *dir,
+                   const struct strvec *known)
 {
 	cleanup_strvec struct strvec names = STRVEC_INIT;
 	DIR *d = opendir(dir);
@@ -48,8 +62,12 @@ static int key_dir(struct strbuf *k, const char *label, const char *dir)
 	closedir(d);
 	strvec_sort(&names);
 	for (size_t i = 0; i < names.n; i++) {
+		const char *sum = known_sum(known, names.v[i]);
 		cleanup_free char *path = xasprintf("%s/%s", dir, names.v[i]);
-		key_named(k, label, path, names.v[i]);
+		if (sum)
+			strbuf_addf(k, "%s file %s %.64s\n", label, names.v[i], sum);
+		else
+			key_named(k, label, path, names.v[i]);
 	}
 	return 0;
 }
@@ -101,14 +119,14 @@ static int make_key(const struct run *run, char *key)
 	key_file_or_text(&k, "xboot", "/proc/self/exe");
 	key_plan(&k, p);
 	for (size_t i = 0; i < p->hooks.dirs.n; i++)
-		if (key_dir(&k, "hook-dir", p->hooks.dirs.v[i]) < 0)
+		if (key_dir(&k, "hook-dir", p->hooks.dirs.v[i], NULL) < 0)
 			return -errno;
 	for (size_t i = 0; i < run->n_pkgs; i++) {
 		const struct xb_pkg *x = &run->pkgs[i];
 		strbuf_addf(&k, "package %s %s %s %s\n", x->name, x->version, x->arch, x->sha256);
 	}
 	cleanup_free char *lists = aptlists_stage_dir(run->workdir, APT_LISTS);
-	if (access(lists, F_OK) == 0 && key_dir(&k, "list", lists) < 0)
+	if (access(lists, F_OK) == 0 && key_dir(&k, "list", lists, &run->list_sums) < 0)
 		return -errno;
 	if (!emu_arch_is_native(p->arch)) {
 		cleanup_free char *emu = emu_emulator_path(p->arch, NULL);

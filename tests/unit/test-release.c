@@ -165,11 +165,14 @@ static int fetch(const char *suite, bool ignore_valid, bool no_sig, struct fetch
 	return fetch_release_get(mirror, suite, &o, r);
 }
 
+static struct strvec sums = STRVEC_INIT; /* the last get_indices()' */
+
 static int get_indices(const char *suite, const struct fetch_release *r,
                        const struct strvec *comps, const char *arch, int index,
                        struct strvec *paths)
 {
-	struct fetch_indices_req q = { mirror, suite, r, comps, arch, work, index, &http, NULL };
+	struct fetch_indices_req q = { mirror, suite, r, comps, arch, work, index, &http, NULL, &sums };
+	strvec_clear(&sums);
 	return fetch_indices_get(&q, paths);
 }
 
@@ -245,6 +248,9 @@ static void test_good(void)
 		cleanup_free char *got = get(paths.v[0]);
 		CHECK(!strcmp(paths.v[0], want), "index path %s", paths.v[0]);
 		CHECK(got && !strcmp(got, PACKAGES), "decompressed index");
+		char hex[65];
+		xb_hash_buf(XB_SHA256, PACKAGES, strlen(PACKAGES), hex);
+		CHECK(sums.n == 1 && !strcmp(sums.v[0], hex), "the index's SHA256 given with it");
 	}
 	strvec_clear(&paths);
 	rc = get_indices("good", &r, &comps, "arm64", 0, &paths);
@@ -441,5 +447,6 @@ int main(void)
 	free(work);
 	free(mirror);
 	fetch_http_cleanup();
+	strvec_clear(&sums);
 	return tap_done();
 }
