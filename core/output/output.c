@@ -16,6 +16,7 @@
 #include "oci.h"
 #include "../base/devfiles.h"
 #include "../base/hash.h"
+#include "../base/hashtail.h"
 #include "../base/outfile.h"
 #include "walk.h"
 
@@ -152,7 +153,8 @@ struct tar {
 	dev_t out_dev;        /* the archive itself, should it be inside the tree */
 	ino_t out_ino;
 	int fd;               /* where it goes */
-	struct xb_hash *hash; /* of what went there (o->sha256); NULL: none */
+	struct hashtail *tail; /* o->sha256 of a file: taken behind the writing */
+	struct xb_hash *hash; /* o->sha256 of what cannot be read back; NULL: none */
 	char buf[64 * 1024];
 };
 
@@ -378,7 +380,10 @@ static la_ssize_t tar_out(struct archive *a, void *ctx, const void *buf, size_t 
 		archive_set_error(a, -r, "%s", strerror(-r));
 		return -1;
 	}
-	xb_hash_update(t->hash, buf, n);
+	if (t->tail)
+		hashtail_wrote(t->tail, n);
+	else
+		xb_hash_update(t->hash, buf, n);
 	return (la_ssize_t)n;
 }
 
@@ -409,8 +414,9 @@ static int write_tar(const char *rootdir, const char *target, enum output_format
 	r = tar_setup(t, f);
 	if (r < 0)
 		goto out;
-	t->hash = o->sha256 ? xb_hash_new(XB_SHA256) : NULL;
-	if ((t->hash ? archive_write_open2(t->a, t, NULL, tar_out, NULL, NULL)
+	t->tail = o->sha256 ? hashtail_start(t->fd, XB_SHA256) : NULL;
+	t->hash = o->sha256 && !t->tail ? xb_hash_new(XB_SHA256) : NULL;
+	if ((o->sha256 ? archive_write_open2(t->a, t, NULL, tar_out, NULL, NULL)
 	             : archive_write_open_fd(t->a, t->fd)) != ARCHIVE_OK) {
 		r = tar_fail(t);
 		goto out;
@@ -418,11 +424,17 @@ static int write_tar(const char *rootdir, const char *target, enum output_format
 	r = walk_tree(&w);
 	if (archive_write_close(t->a) != ARCHIVE_OK && !r)
 		r = tar_fail(t);
+	if (t->tail) {
+		int rt = hashtail_finish(xb_steal(&t->tail), r ? NULL : o->sha256);
+		r = r ? r : rt;
+	}
 	if (!r && t->hash)
 		xb_hash_final_hex(xb_steal(&t->hash), o->sha256);
 	if (!r && !to_stdout)
 		r = outfile_commit(&of);
 out:
+	if (t->tail)
+		hashtail_finish(t->tail, NULL);
 	if (t->hash)
 		xb_hash_free(t->hash);
 	archive_write_free(t->a);
