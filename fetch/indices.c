@@ -99,13 +99,16 @@ static int decompress(const char *src, const char *dest, char *sha256)
 	cleanup_free char *tmp = xasprintf("%s.part", dest);
 	cleanup_fd int in = open(src, O_RDONLY | O_CLOEXEC);
 	unsigned char head[6];
-	int rc = 0;
+	int rc = 0, fd = -1;
 
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (in < 0 || fd < 0) {
+	if (in < 0) {
 		rc = -errno;
-		xb_error("%s %s: %s", in < 0 ? "opening" : "creating", in < 0 ? src : tmp,
-		         strerror(-rc));
+		xb_error("opening %s: %s", src, strerror(-rc));
+		goto out;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		rc = -errno;
+		xb_error("creating %s: %s", tmp, strerror(-rc));
 		goto out;
 	}
 	ssize_t n = pread(in, head, sizeof(head), 0);
@@ -169,8 +172,9 @@ static int download(const struct fetch_indices_req *q, const struct fetch_releas
 	return fetch_http_file(url, dest, f->size, f->sha256, quiet_404, &fo);
 }
 
-/* One listed index into out: decompressed, or renamed into place; and
- * into the cache when it is what the Release says the plain index is. */
+/* One listed index into out: decompressed, or renamed into place, its
+ * SHA256 into sha256 (65 bytes); and into the cache when it is what the
+ * Release says the plain index is. */
 static int fetch_one(const struct fetch_indices_req *q, const struct fetch_release_file *f,
                      const char *ext, const char *out, bool quiet_404,
                      const struct fetch_release_file *plain, char *sha256)
