@@ -353,15 +353,16 @@ void fetch_http_cleanup(void)
 	curl_global_cleanup();
 }
 
-/* Sleeps until due_ns, or until an interruption. */
-static int wait_until(int64_t due_ns)
+/* Sleeps until due_ns, or until the run stops (Ctrl-C, or the caller's
+ * cancel: a failed unpack must not wait out a download's retry delay). */
+static int wait_until(const struct fetcher *f, int64_t due_ns)
 {
-	for (int64_t now; !xb_interrupted && (now = now_ns()) < due_ns;) {
+	for (int64_t now; !stopping(f) && (now = now_ns()) < due_ns;) {
 		int64_t ns = due_ns - now < FETCH_PROGRESS_NS ? due_ns - now : FETCH_PROGRESS_NS;
 		struct timespec ts = { 0, (long)ns };
 		nanosleep(&ts, NULL);
 	}
-	return xb_interrupted ? -XB_EINTR : 0;
+	return stopping(f) ? -XB_EINTR : 0;
 }
 
 int fetch_http_file(const char *url, const char *dest, uint64_t size, const char *sha256,
@@ -375,7 +376,7 @@ int fetch_http_file(const char *url, const char *dest, uint64_t size, const char
 	fetcher_init(&f, o);
 	f.total = size;
 	do {
-		if (xb_interrupted || (x.tries && wait_until(x.due_ns) < 0))
+		if (stopping(&f) || (x.tries && wait_until(&f, x.due_ns) < 0))
 			return -XB_EINTR;
 		if ((r = xfer_start(&x)) < 0)
 			return r;
