@@ -321,23 +321,36 @@ static unsigned statoverride_classes(const char *s, size_t len)
 	return MAINTSCRIPT_STATOVERRIDE | MAINTSCRIPT_ACCOUNTS;
 }
 
-/* The value of the command's option opt ("opt VALUE"), where it is a
- * package's name as written (no variable, no quote), n bytes; else NULL. */
+/* Whether the n bytes at v are a package's name as written. */
+static bool is_package_name(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)v[i]) && !isdigit((unsigned char)v[i]) &&
+		    !(i && strchr("+-.", v[i])))
+			return false;
+	return n > 0;
+}
+
+/* The value of the command's option opt ("opt VALUE" or "opt=VALUE"),
+ * where it is a package's name as written (no variable, no quote), n
+ * bytes; else NULL. */
 static const char *package_option(const char *s, size_t len, const char *opt, size_t *n)
 {
 	size_t m = strlen(opt);
 	for (size_t at = next_arg(s, len, 0); at < len;) {
 		size_t k = strcspn(s + at, CMD_END);
-		bool is_opt = k == m && !memcmp(s + at, opt, m);
+		const char *v = s + at;
+		bool is_opt = k == m && !memcmp(v, opt, m);
+		bool joined = k > m && !memcmp(v, opt, m) && v[m] == '=';
 		at = next_arg(s, len, at + k);
+		if (joined) {
+			*n = k - m - 1;
+			return is_package_name(v + m + 1, *n) ? v + m + 1 : NULL;
+		}
 		if (!is_opt || at == len)
 			continue;
 		*n = strcspn(s + at, CMD_END);
-		for (size_t i = 0; i < *n; i++)
-			if (!islower((unsigned char)s[at + i]) && !isdigit((unsigned char)s[at + i]) &&
-			    !(i && strchr("+-.", s[at + i])))
-				return NULL;
-		return s + at;
+		return is_package_name(s + at, *n) ? s + at : NULL;
 	}
 	return NULL;
 }

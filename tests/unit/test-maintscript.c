@@ -167,6 +167,13 @@ static void test_undivert(void)
 	maintscript_classes(two, strlen(two), NULL, &names);
 	CHECK(names.n == 2 && !strcmp(names.v[0], "a") && !strcmp(names.v[1], "b"), "each package once");
 	strvec_clear(&names);
+	const char *joined = "dpkg-divert --package=c --rename --remove /x\n";
+	CHECK(maintscript_classes(joined, strlen(joined), NULL, &names) ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT), "--package=NAME");
+	CHECK(names.n == 1 && !strcmp(names.v[0], "c"), "the package it names");
+	strvec_clear(&names);
+	CHECK(cls("dpkg-divert --package=\"$pkg\" --rename --remove /x\n") ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "--package= of a variable");
 	CHECK(cls("dpkg-divert --package \"$pkg\" --rename --remove /x\n") ==
 	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "a package in a variable");
 	CHECK(cls("dpkg-divert --rename --remove /x\n") == (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL),
