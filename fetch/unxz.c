@@ -96,7 +96,7 @@ int fetch_unxz(int in, int out, struct xb_hash *h, const char *src, const char *
 	lzma_ret lr = lzma_stream_decoder_mt(&s, &mt);
 	if (lr != LZMA_OK) {
 		xb_error("decompressing %s: %s", src, lzma_why(lr));
-		return -ENOMEM;
+		return lr == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
 	}
 	int r = run(&s, in, out, h, src, dest);
 	lzma_end(&s);

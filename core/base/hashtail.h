@@ -11,14 +11,15 @@
 struct hashtail;
 
 /* Starts the digest of what is written to fd from offset 0 on, in order.
- * NULL where it cannot follow fd (not a regular file, no thread): the
- * caller hashes what it writes itself. */
+ * NULL where it cannot follow fd (not a regular file, not at offset 0,
+ * O_APPEND, no thread): the caller hashes what it writes itself. */
 struct hashtail *hashtail_start(int fd, enum xb_hash_kind kind);
 /* n more bytes are at the end of fd. */
 void hashtail_wrote(struct hashtail *t, size_t n);
 /* Waits for the digest of all that was written, into hex (as
- * xb_hash_final_hex; NULL: not wanted, the writing failed), and frees t.
- * 0, or -errno when reading the file back failed (reported here). */
+ * xb_hash_final_hex; NULL: not wanted, the writing failed: the reader
+ * stops where it is), and frees t. 0, or -errno when reading the file
+ * back failed, which the caller reports, knowing the file's name. */
 int hashtail_finish(struct hashtail *t, char *hex);
 
 #endif

@@ -426,6 +426,8 @@ static int write_tar(const char *rootdir, const char *target, enum output_format
 		r = tar_fail(t);
 	if (t->tail) {
 		int rt = hashtail_finish(xb_steal(&t->tail), r ? NULL : o->sha256);
+		if (rt < 0)
+			xb_error("reading %s back for its digest: %s", t->target, strerror(-rt));
 		r = r ? r : rt;
 	}
 	if (!r && t->hash)

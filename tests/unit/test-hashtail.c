@@ -1,7 +1,8 @@
 /* test-hashtail: core/base/hashtail's digest, taken behind the writer, is
  * the written file's: many writes of odd sizes across its read chunks, a
  * write-only O_TMPFILE (what outfile gives), nothing written; and a pipe,
- * which it cannot read back, is left to the caller. */
+ * which it cannot read back, and a file it would not follow from its
+ * start (written to already, O_APPEND) are left to the caller. */
 #include <fcntl.h>
 
 #include "../../core/base/fileio.h"
@@ -48,6 +49,19 @@ int main(void)
 	CHECK(pipe(p) == 0 && !hashtail_start(p[1], XB_SHA256), "a pipe: not followed");
 	close(p[0]);
 	close(p[1]);
+	cleanup_fd int late = open("/tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	CHECK(late >= 0 && write(late, "x", 1) == 1 && !hashtail_start(late, XB_SHA256),
+	      "a file written to already: not followed");
+	cleanup_fd int app = open("/tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	CHECK(app >= 0 && fcntl(app, F_SETFL, O_APPEND) == 0 && !hashtail_start(app, XB_SHA256),
+	      "O_APPEND: not followed");
+	/* abandoned after 4 MiB: no digest wanted, the reader stops */
+	cleanup_fd int big = open("/tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	struct hashtail *bt = big >= 0 ? hashtail_start(big, XB_SHA256) : NULL;
+	char unused[65];
+	if (bt)
+		write_pattern(big, bt, 4u << 20, unused);
+	CHECK(bt && hashtail_finish(bt, NULL) == 0, "abandoned after writing");
 	/* abandoned: no digest wanted, the thread still ends */
 	cleanup_fd int fd = open("/tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	struct hashtail *t = hashtail_start(fd, XB_SHA256);
