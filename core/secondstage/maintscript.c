@@ -333,10 +333,12 @@ static bool is_package_name(const char *v, size_t n)
 
 /* The value of the command's option opt ("opt VALUE" or "opt=VALUE"),
  * where it is a package's name as written (no variable, no quote), n
- * bytes; else NULL. */
+ * bytes; else NULL. Given twice, the last counts, as with getopt; any
+ * value that is not a plain name leaves it in doubt (NULL). */
 static const char *package_option(const char *s, size_t len, const char *opt, size_t *n)
 {
 	size_t m = strlen(opt);
+	const char *last = NULL;
 	for (size_t at = next_arg(s, len, 0); at < len;) {
 		size_t k = strcspn(s + at, CMD_END);
 		const char *v = s + at;
@@ -344,15 +346,18 @@ static const char *package_option(const char *s, size_t len, const char *opt, si
 		bool joined = k > m && !memcmp(v, opt, m) && v[m] == '=';
 		at = next_arg(s, len, at + k);
 		if (joined) {
+			last = v + m + 1;
 			*n = k - m - 1;
-			return is_package_name(v + m + 1, *n) ? v + m + 1 : NULL;
-		}
-		if (!is_opt || at == len)
+		} else if (is_opt && at < len) {
+			last = s + at;
+			*n = strcspn(s + at, CMD_END);
+		} else {
 			continue;
-		*n = strcspn(s + at, CMD_END);
-		return is_package_name(s + at, *n) ? s + at : NULL;
+		}
+		if (!is_package_name(last, *n))
+			return NULL;
 	}
-	return NULL;
+	return last;
 }
 
 /* dpkg-divert that moves no file (a query, or --no-rename) meets only

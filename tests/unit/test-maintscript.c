@@ -172,6 +172,12 @@ static void test_undivert(void)
 	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_UNDIVERT), "--package=NAME");
 	CHECK(names.n == 1 && !strcmp(names.v[0], "c"), "the package it names");
 	strvec_clear(&names);
+	const char *twice = "dpkg-divert --package a --package=b --rename --remove /x\n";
+	maintscript_classes(twice, strlen(twice), NULL, &names);
+	CHECK(names.n == 1 && !strcmp(names.v[0], "b"), "given twice: the last, as getopt");
+	strvec_clear(&names);
+	CHECK(cls("dpkg-divert --package a --package \"$p\" --rename --remove /x\n") ==
+	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "given twice, once in a variable");
 	CHECK(cls("dpkg-divert --package=\"$pkg\" --rename --remove /x\n") ==
 	      (MAINTSCRIPT_DIVERT | MAINTSCRIPT_GLOBAL), "--package= of a variable");
 	CHECK(cls("dpkg-divert --package \"$pkg\" --rename --remove /x\n") ==
