@@ -142,15 +142,3 @@ has_pids() {
 probe() {
 	printf '$p = "/nonexistent"; $! = 0; syscall(%s, $p); print $! + 0, " "; $! = 0; syscall(%s, $p, 0); print $! + 0, "\\n"' "$1" "$2"
 }
-
-# stderr_clean: $stderr holds nothing but, where xboot runs chrooted (no
-# user namespace: root inside is the host's root), the one warning saying so.
-stderr_clean() {
-	[ -z "$(grep -v '^xboot: warning: no user namespace here (chrooted?)' <<<"$stderr" | grep .)" ]
-}
-
-# need_userns: skip where the kernel refuses user namespaces (inside a
-# chroot, as the fresh-machine harness runs us, or switched off).
-need_userns() {
-	unshare --user true 2>/dev/null || skip "no user namespaces here (chroot, or switched off)"
-}

@@ -322,3 +322,32 @@ podman_in() {
 		[ -z "$conf" ] || echo -1 >$b/$name
 		exit $rc' _ "$store" "$conf" "$@"
 }
+
+# stderr_clean: $stderr holds nothing but, where xboot runs chrooted (no
+# user namespace: root inside is the host's root), the one warning saying so.
+stderr_clean() {
+	[ -z "$(stderr_but_chrooted | grep .)" ]
+}
+
+# emu_said DEB QEMU: $stderr says that DEB's programs run under
+# qemu-QEMU-static: in the session's own binfmt_misc instance or, where
+# there is no user namespace, through a temporary entry in the host's.
+emu_said() {
+	local q
+	q=$(realpath "/usr/bin/qemu-$2-static")
+	grep -Fqx "xboot: $1 programs run under $q, registered in the session's own binfmt_misc instance" <<<"$stderr" ||
+		{ ! unshare --user true 2>/dev/null &&
+			[[ $stderr == *"; $1 programs run through a temporary entry xboot-"*" in the host's binfmt_misc, for $q"* ]]; }
+}
+
+# stderr_but_chrooted: $stderr without the one warning of a run without a
+# user namespace.
+stderr_but_chrooted() {
+	grep -v '^xboot: warning: no user namespace here (chrooted?)' <<<"$stderr" || true
+}
+
+# need_userns: skip where the kernel refuses user namespaces (inside a
+# chroot, as the fresh-machine harness runs us, or switched off).
+need_userns() {
+	unshare --user true 2>/dev/null || skip "no user namespaces here (chroot, or switched off)"
+}
