@@ -321,7 +321,7 @@ static int put_layout(const char *dir, const char *target)
 		return -e;
 	}
 	if (no_exchange) {
-		/* no exchange on this file system (NFS, some FUSE): the old one
+		/* no exchange on this file system, as on NFS and some FUSE: the old one
 		 * aside, the new one in, the old one back if that fails */
 		cleanup_free char *aside = xasprintf("%s.old", dir);
 		if (rename(target, aside) < 0 || rename(dir, target) < 0) {

@@ -1,4 +1,4 @@
-/* boot: a disk image under qemu-system (see boot.h). */
+/* boot: a disk image under qemu-system-ARCH; see boot.h. */
 #include "boot.h"
 
 #include <errno.h>

@@ -323,6 +323,12 @@ podman_in() {
 		exit $rc' _ "$store" "$conf" "$@"
 }
 
+# stderr_but_chrooted: $stderr without the one warning of a run without a
+# user namespace.
+stderr_but_chrooted() {
+	grep -v '^xboot: warning: no user namespace here (chrooted?)' <<<"$stderr" || true
+}
+
 # stderr_clean: $stderr holds nothing but, where xboot runs chrooted (no
 # user namespace: root inside is the host's root), the one warning saying so.
 stderr_clean() {
@@ -338,12 +344,6 @@ emu_said() {
 	grep -Fqx "xboot: $1 programs run under $q, registered in the session's own binfmt_misc instance" <<<"$stderr" ||
 		{ ! unshare --user true 2>/dev/null &&
 			[[ $stderr == *"; $1 programs run through a temporary entry xboot-"*" in the host's binfmt_misc, for $q"* ]]; }
-}
-
-# stderr_but_chrooted: $stderr without the one warning of a run without a
-# user namespace.
-stderr_but_chrooted() {
-	grep -v '^xboot: warning: no user namespace here (chrooted?)' <<<"$stderr" || true
 }
 
 # need_userns: skip where the kernel refuses user namespaces (inside a
